@@ -1,0 +1,82 @@
+"""Service configuration: environment variables with the prefix ORDERLINT_ (pydantic-settings).
+
+`get_settings()` is cached; tests build their own `Settings(...)` and pass it to `create_app`.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./orderlint.db"
+
+
+def _split_commas(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDERLINT_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    # Run Alembic migrations when the app starts (`orderlint serve` runs them once and turns this off).
+    migrate_on_start: bool = True
+    # Profile ids to serve; empty means every available profile.
+    profiles: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    lint_mode: Literal["fast", "strict"] = "fast"
+
+    # FHIR fallback for missing prefetch keys
+    allowed_fhir_servers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    fhir_timeout_s: float = 2.0
+    fhir_max_pages: int = 5
+
+    # CDS client authentication: issuer -> JWKS URL or local JWKS file (JSON object, or "iss=src,iss2=src2")
+    trusted_issuers: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    # Public base URL of this service (e.g. https://cds.example.org); `aud` must equal it + the path called.
+    public_base_url: str | None = None
+    allowed_tenants: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    jwt_leeway_s: int = 60
+    jwt_max_lifetime_s: int = 3600
+    jwks_cache_s: int = 300
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_body_bytes: int = 5 * 1024 * 1024
+    patient_id_salt: str | None = None
+
+    @field_validator("profiles", "allowed_fhir_servers", "allowed_tenants", "cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+    @field_validator("allowed_fhir_servers", mode="after")
+    @classmethod
+    def _strip_trailing_slash(cls, value: list[str]) -> list[str]:
+        return [v.rstrip("/") for v in value]
+
+    @field_validator("trusted_issuers", mode="before")
+    @classmethod
+    def _issuer_map(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if not text:
+            return {}
+        if text.startswith("{"):
+            return json.loads(text)
+        pairs = (part.split("=", 1) for part in _split_commas(text))
+        return {iss.strip(): src.strip() for iss, src in pairs}
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.trusted_issuers)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
