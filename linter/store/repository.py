@@ -152,9 +152,9 @@ class Store:
 
     # --- JWT replay protection --------------------------------------------------------------------------
 
-    def remember_jti(self, issuer: str, jti: str, expires_at: datetime) -> bool:
+    def remember_jti(self, issuer: str, jti: str, expires_at: datetime, now: datetime | None = None) -> bool:
         """Record a token id; False if the same issuer already used it and it has not expired yet."""
-        now = utcnow()
+        now = now or utcnow()
         self._jti_inserts += 1
         if self._jti_inserts % 200 == 0:
             self.purge_expired_jtis(now)
