@@ -1,0 +1,120 @@
+"""run(order_set, profile) -> findings.
+
+For every rule the profile enables (and the user selected): check its scope (any / pad / btk), run it
+with its options from the profile, turn "could not verify" records into DQ901/DQ902 findings, apply the
+profile's indicator overrides, keep one finding per rule per order, and sort critical first.
+A rule that raises becomes a finding that says so; it never takes the other rules down with it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterable
+
+from linter.model import CouldNotVerify, Finding, Indicator, OrderSet, Scope
+from linter.profiles import Profile
+from linter.rules import RULES
+from linter.rules._base import RuleModule
+from linter.rules.data_quality import could_not_verify_findings, text_identified
+
+log = logging.getLogger("orderlint.engine")
+
+
+def selected(code: str, select: Collection[str] | None, ignore: Collection[str]) -> bool:
+    """`--select`/`--ignore` take codes or prefixes ("HEP", "AT1"), like ruff."""
+    if any(code.startswith(p.strip().upper()) for p in ignore if p.strip()):
+        return False
+    if select is None:
+        return True
+    return any(code.startswith(p.strip().upper()) for p in select if p.strip())
+
+
+def in_scope(rule: RuleModule, order_set: OrderSet) -> bool:
+    scope = rule.META.scope
+    if scope is Scope.BTK:
+        return order_set.btk_context is not None
+    if scope is Scope.PAD:
+        return order_set.pad_context is not None
+    return True
+
+
+def active_rules(
+    profile: Profile, select: Collection[str] | None = None, ignore: Collection[str] = ()
+) -> list[RuleModule]:
+    out = []
+    for rule in RULES:
+        cfg = profile.rule(rule.META.code)
+        if cfg is None or not cfg.enabled:
+            continue
+        if selected(rule.META.code, select, ignore):
+            out.append(rule)
+    return out
+
+
+def _crash_finding(rule: RuleModule, order_set: OrderSet, exc: Exception) -> Finding:
+    return Finding(
+        code=rule.META.code,
+        indicator=Indicator.WARNING,
+        summary=f"{rule.META.code} could not be evaluated: internal error ({type(exc).__name__}); order not checked",
+        detail=(
+            f"The rule **{rule.META.code} {rule.META.name}** stopped with an internal error "
+            f"(`{type(exc).__name__}`), so what it checks was **not verified** for this order set. "
+            "Please report this to the orderlint maintainers with the input file."
+        ),
+        refs=tuple(m.ref for m in order_set.medications) or tuple(p.ref for p in order_set.procedures),
+        confidence="inferred",
+    )
+
+
+def run(
+    order_set: OrderSet,
+    profile: Profile,
+    *,
+    select: Collection[str] | None = None,
+    ignore: Collection[str] = (),
+) -> list[Finding]:
+    findings: list[Finding] = []
+    unverified: list[CouldNotVerify] = []
+    needed_drugs: set[str] = set()
+    reads_procedures = False
+    for rule in active_rules(profile, select, ignore):
+        if not in_scope(rule, order_set):
+            continue
+        needed_drugs |= rule.META.drugs
+        reads_procedures = reads_procedures or rule.META.reads_procedures
+        try:
+            emitted = list(rule.check(order_set, profile.options(rule.META.code)))
+        except Exception as exc:  # a broken rule is a finding, not a crash
+            log.exception("rule %s raised on %s", rule.META.code, order_set.source)
+            findings.append(_crash_finding(rule, order_set, exc))
+            continue
+        for item in emitted:
+            if isinstance(item, CouldNotVerify):
+                unverified.append(item)
+            else:
+                findings.append(item)
+    dq_codes = {r.META.code for r in active_rules(profile, select, ignore)}
+    findings.extend(f for f in could_not_verify_findings(unverified, order_set) if f.code in dq_codes)
+    if "DQ903" in dq_codes:
+        findings.extend(text_identified(order_set, frozenset(needed_drugs), reads_procedures))
+    return finalize(findings, profile)
+
+
+def _override(profile: Profile, finding: Finding) -> Finding:
+    cfg = profile.rule(finding.code)
+    if cfg is None or finding.indicator not in cfg.indicator_overrides:
+        return finding
+    from dataclasses import replace
+
+    return replace(finding, indicator=cfg.indicator_overrides[finding.indicator])
+
+
+def finalize(findings: Iterable[Finding], profile: Profile) -> list[Finding]:
+    """Overrides, one finding per rule per order (the most urgent kept), sorted critical first."""
+    best: dict[tuple[str, str], Finding] = {}
+    for f in findings:
+        f = _override(profile, f)
+        key = (f.code, f.primary_ref)
+        if key not in best or best[key].indicator < f.indicator:
+            best[key] = f
+    return sorted(best.values(), key=lambda f: (-f.indicator.rank, f.code, f.primary_ref))

@@ -1,0 +1,479 @@
+"""The vocabulary of orderlint: findings, rule metadata and the normalized order/patient model.
+
+Rules read only the types in this module. They never see raw JSON, fhir.resources objects, HTTP or the
+database. `linter.fhir_io` builds these objects; `linter.engine` runs rules over them; `linter.render`
+turns findings into text, JSON, CDS Hooks cards and OperationOutcomes.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+# ---------------------------------------------------------------------------------------------------------
+# Rule metadata and findings
+# ---------------------------------------------------------------------------------------------------------
+
+
+class Indicator(enum.Enum):
+    """CDS Hooks card indicator, ordered by urgency: info < warning < critical."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _INDICATOR_RANK[self]
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Indicator):
+            return NotImplemented
+        return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Indicator):
+            return NotImplemented
+        return self.rank <= other.rank
+
+
+_INDICATOR_RANK = {Indicator.INFO: 0, Indicator.WARNING: 1, Indicator.CRITICAL: 2}
+
+
+class Scope(enum.Enum):
+    """When a rule is any of its business (RULES.md, "Scope: when a rule runs")."""
+
+    ANY = "any"  # whenever its drug or procedure is among the orders under review
+    PAD = "pad"  # only in PAD context (BTK revascularization context or an active PAD Condition)
+    BTK = "btk"  # only in BTK revascularization context
+
+
+class RuleStatus(enum.Enum):
+    PREVIEW = "preview"
+    STABLE = "stable"
+    DEPRECATED = "deprecated"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """Where a rule's fact comes from.
+
+    `source` is a file in shared/sources (cited with `lines`) or an external reference id recorded in
+    shared/reference (e.g. "FDA label: Pletal (cilostazol) boxed warning"). `quote` is the sentence itself.
+    """
+
+    source: str
+    quote: str
+    lines: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.source}:{self.lines}" if self.lines else self.source
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMeta:
+    code: str
+    name: str
+    family: str
+    scope: Scope
+    default_indicator: Indicator
+    summary: str
+    citations: tuple[Citation, ...]
+    since: str = "0.1.0"
+    status: RuleStatus = RuleStatus.STABLE
+    # What the rule reads, so that DQ903 ("identified by name, not by code") fires only for orders an
+    # applicable rule needed: terminology drug keys, and whether it reads procedure orders.
+    drugs: frozenset[str] = frozenset()
+    reads_procedures: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Coding:
+    system: str | None
+    code: str | None
+    display: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    value: float
+    unit: str | None = None  # human unit text as sent
+    system: str | None = None
+    code: str | None = None  # UCUM code when system is UCUM
+
+    @property
+    def unit_label(self) -> str:
+        return self.code or self.unit or ""
+
+
+# --- suggestions: data, applied to the original FHIR resource by linter.fixes -----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SetDose:
+    """Replace the dose of one dosageInstruction (index) with `value` `unit` (UCUM code)."""
+
+    dosage_index: int
+    value: float
+    unit: str
+    unit_display: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetFrequency:
+    """Set timing.repeat to `frequency` per `period` `period_unit` (and drop timing.code that contradicts it)."""
+
+    dosage_index: int
+    frequency: int
+    period: float
+    period_unit: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetDuration:
+    """State a treatment duration: dispenseRequest.expectedSupplyDuration and timing.repeat.boundsDuration."""
+
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetRoute:
+    dosage_index: int
+    route: Coding
+
+
+FixChange = SetDose | SetFrequency | SetDuration | SetRoute
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateAction:
+    """Update the order `ref` by applying `changes` to the original resource (same id)."""
+
+    ref: str
+    description: str
+    changes: tuple[FixChange, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CreateAction:
+    """Create a new order from a regimen template in the profile (`template` key)."""
+
+    template: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteAction:
+    ref: str
+    description: str
+
+
+Action = UpdateAction | CreateAction | DeleteAction
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    label: str
+    actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem with one order (or with the order set as a whole when `refs` is empty)."""
+
+    code: str
+    indicator: Indicator
+    summary: str  # < 140 characters, names the drug and the problem
+    detail: str  # markdown: computed values, how, the weight used, the source sentence with FILE:LINE
+    refs: tuple[str, ...] = ()  # "MedicationRequest/abc"
+    suggestion: Suggestion | None = None
+    override_reasons: tuple[Coding, ...] = ()
+    values: Mapping[str, Any] = field(default_factory=dict)  # computed numbers, for reports and tests
+    confidence: Literal["definite", "inferred"] = "definite"
+
+    @property
+    def primary_ref(self) -> str:
+        return self.refs[0] if self.refs else ""
+
+
+@dataclass(frozen=True, slots=True)
+class CouldNotVerify:
+    """A rule needed something it could not read. The engine turns these into DQ901/DQ902 findings."""
+
+    dq_code: Literal["DQ901", "DQ902"]
+    ref: str
+    needed_by: str  # the rule code that needed it
+    what: str  # "the aspirin dose"
+    reason: str  # "the dose is free text only: 'one tab daily'"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The normalized order / patient model
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    codings: tuple[Coding, ...] = ()
+    text: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.text:
+            return self.text
+        for c in self.codings:
+            if c.display:
+                return c.display
+        for c in self.codings:
+            if c.code:
+                return c.code
+        return ""
+
+    def has(self, system: str, code: str) -> bool:
+        return any(c.system == system and c.code == code for c in self.codings)
+
+    def all_text(self) -> str:
+        parts = [self.text or ""] + [c.display or "" for c in self.codings]
+        return " ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    frequency: int | None = None
+    frequency_max: int | None = None
+    period: float | None = None
+    period_max: float | None = None
+    period_unit: str | None = None  # s | min | h | d | wk | mo | a
+    count: int | None = None
+    code: str | None = None  # BID, TID, QD, Q8H ...
+    code_text: str | None = None
+    bounds_duration_days: float | None = None
+    bounds_start: datetime | None = None
+    bounds_end: datetime | None = None
+    has_repeat: bool = False
+    when: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Dosage:
+    index: int
+    sequence: int | None = None
+    text: str | None = None
+    dose: Quantity | None = None
+    dose_low: Quantity | None = None  # doseRange.low
+    dose_high: Quantity | None = None  # doseRange.high
+    rate: Quantity | None = None  # rates are kept apart from doses
+    rate_text: str | None = None
+    route: Concept | None = None
+    method: Concept | None = None
+    timing: Timing = field(default_factory=Timing)
+    as_needed: bool = False
+    as_needed_text: str | None = None
+    extra_text: tuple[str, ...] = ()  # additionalInstruction, patientInstruction
+
+    @property
+    def has_machine_dose(self) -> bool:
+        return self.dose is not None or self.dose_low is not None or self.dose_high is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Strength:
+    """Strength of a coded clinical drug (from terminology), e.g. 81 mg per tablet or 1000 [iU]/mL."""
+
+    value: float
+    unit: str  # UCUM: mg, ug, [iU]
+    per_value: float = 1.0
+    per_unit: str | None = None  # mL for solutions; None for "per tablet"
+
+
+@dataclass(frozen=True, slots=True)
+class DrugIdentity:
+    """What the medication is, resolved through terminology.
+
+    `drugs` are catalog drug keys ("aspirin", "clopidogrel", "heparin"...). `matched_by` says how: "code"
+    (RxNorm ingredient/SCD/SBD or ATC we know), "text" (name only: DQ903), or None (unknown).
+    """
+
+    drugs: frozenset[str] = frozenset()
+    matched_by: Literal["code", "text"] | None = None
+    product_code: str | None = None  # the RxNorm SCD/SBD we recognized
+    product_display: str | None = None
+    strength: Strength | None = None
+    dose_form: str | None = None
+    unknown_codes: tuple[Coding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationOrder:
+    ref: str  # "MedicationRequest/abc"
+    resource_type: str
+    id: str | None
+    status: str | None
+    intent: str | None
+    medication: Concept
+    drug: DrugIdentity
+    dosages: tuple[Dosage, ...] = ()
+    notes: tuple[str, ...] = ()
+    expected_supply_days: float | None = None
+    validity_start: datetime | None = None
+    validity_end: datetime | None = None
+    authored_on: datetime | None = None
+    ingredient_concepts: tuple[Concept, ...] = ()
+    under_review: bool = True
+
+    def is_(self, drug: str) -> bool:
+        return drug in self.drug.drugs
+
+    @property
+    def name(self) -> str:
+        return self.medication.label or self.drug.product_display or "medication"
+
+    def all_text(self) -> str:
+        """Every human-readable text of the order (for ACT targets, stated strengths, 'intra-arterial')."""
+        parts: list[str] = [self.medication.all_text(), *self.notes]
+        for d in self.dosages:
+            if d.text:
+                parts.append(d.text)
+            parts.extend(d.extra_text)
+        return "\n".join(p for p in parts if p)
+
+
+ProcedureKind = Literal["angioplasty", "stent", "atherectomy", "lithotripsy", "bypass", "dcb", "des", "bms"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProcedureIdentity:
+    """What the procedure order is, resolved through terminology (linter.context)."""
+
+    btk: bool = False
+    kinds: frozenset[str] = frozenset()  # subset of ProcedureKind values, plus "abi", "tbi", "exercise"
+    matched_by: Literal["code", "text"] | None = None
+    matched: str | None = None  # the code or the words that matched
+    code_system: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProcedureOrder:
+    ref: str
+    resource_type: str  # ServiceRequest | Procedure
+    id: str | None
+    status: str | None
+    intent: str | None
+    code: Concept
+    identity: ProcedureIdentity
+    reasons: tuple[Concept, ...] = ()
+    reason_refs: tuple[str, ...] = ()
+    body_sites: tuple[Concept, ...] = ()
+    devices: tuple[Concept, ...] = ()
+    occurrence: datetime | None = None
+    notes: tuple[str, ...] = ()
+    under_review: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.code.label or "procedure"
+
+
+@dataclass(frozen=True, slots=True)
+class Weight:
+    kg: float
+    effective: datetime | None
+    ref: str
+    as_sent: str  # "176 [lb_av]"
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionRecord:
+    ref: str
+    concept: Concept
+    categories: frozenset[str]  # claudication, clti, pad, esrd, dialysis, heart_failure, hit, stroke_tia ...
+    clinical_status: str | None
+    matched_by: Literal["code", "text"] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActTarget:
+    low_s: float | None
+    high_s: float | None
+    source_ref: str
+    as_written: str
+
+
+@dataclass(frozen=True, slots=True)
+class DataGap:
+    """Context data the request could not give us (prefetch missing, FHIR server refused or down)."""
+
+    key: str  # prefetch key: weight, conditions, medications ...
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidResource:
+    """A resource that is not valid FHIR R4 and was not checked (DQ904)."""
+
+    ref: str
+    path: str  # JSON path of the first bad field, e.g. entry[3].resource.dosageInstruction[0].doseAndRate
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContextEvidence:
+    """Why the order set is in BTK or PAD context (or that it was forced by the user)."""
+
+    kind: Literal["btk", "pad"]
+    how: str  # "ServiceRequest/sr1 CPT 37228", "Condition/c1 I70.229", "forced with --context btk"
+    ref: str | None = None
+    by_text: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PatientContext:
+    patient_ref: str | None = None
+    weight: Weight | None = None
+    weight_issue: str | None = None  # why a weight observation could not be used
+    conditions: tuple[ConditionRecord, ...] = ()
+    active_medications: tuple[MedicationOrder, ...] = ()  # status active, not under review
+    procedures: tuple[ProcedureOrder, ...] = ()  # context procedures (history)
+    act_targets: tuple[ActTarget, ...] = ()  # from Goals
+    gaps: tuple[DataGap, ...] = ()
+
+    def has_condition(self, category: str) -> bool:
+        return any(category in c.categories for c in self.conditions)
+
+    def conditions_in(self, category: str) -> tuple[ConditionRecord, ...]:
+        return tuple(c for c in self.conditions if category in c.categories)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSet:
+    """One unit of linting: one Bundle, one NDJSON line group, or one CDS Hooks request."""
+
+    source: str  # file path or "hook:<hookInstance>"
+    medications: tuple[MedicationOrder, ...]  # orders under review
+    procedures: tuple[ProcedureOrder, ...]  # orders under review
+    patient: PatientContext
+    evaluated_at: datetime
+    btk_context: ContextEvidence | None = None
+    pad_context: ContextEvidence | None = None
+    invalid: tuple[InvalidResource, ...] = ()
+    raw_resources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # ref -> original JSON
+    subject_ref: str | None = None
+    hook: str | None = None
+
+    @property
+    def regimen(self) -> tuple[MedicationOrder, ...]:
+        """Orders under review plus active medications in context (RULES.md "Regimen")."""
+        return self.medications + self.patient.active_medications
+
+    def regimen_has(self, drug: str) -> bool:
+        return any(m.is_(drug) for m in self.regimen)
+
+    @property
+    def evaluated_on(self) -> date:
+        return self.evaluated_at.date()

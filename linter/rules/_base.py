@@ -1,0 +1,49 @@
+"""What every rule module provides, and the shared vocabulary of rule options.
+
+A rule module defines:
+- `META: RuleMeta` (code, name, family, scope, default indicator, citations, since, status);
+- `Options`, a pydantic model (subclass of RuleOptions, extra keys rejected) filled from the profile;
+- `check(order_set, options) -> Iterable[Finding | CouldNotVerify]`: pure, no I/O, no clock (the
+  evaluation time is `order_set.evaluated_at`).
+and a docstring whose first line is `CODE name: one line`, with the sections listed in REQUIRED_SECTIONS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from types import ModuleType
+from typing import Protocol, cast
+
+from pydantic import BaseModel, ConfigDict
+
+from linter.model import CouldNotVerify, Finding, OrderSet, RuleMeta
+
+REQUIRED_SECTIONS = ("What it checks", "Why it matters", "Example", "Options", "Source", "Limitations")
+
+
+class RuleOptions(BaseModel):
+    """Base of every rule's options: thresholds come from the profile, never from code."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoOptions(RuleOptions):
+    pass
+
+
+Emitted = Finding | CouldNotVerify
+
+
+class RuleModule(Protocol):
+    META: RuleMeta
+    Options: type[RuleOptions]
+    __doc__: str | None
+
+    def check(self, order_set: OrderSet, options: RuleOptions, /) -> Iterable[Emitted]: ...
+
+
+def as_rule(module: ModuleType) -> RuleModule:
+    for attr in ("META", "Options", "check"):
+        if not hasattr(module, attr):
+            raise TypeError(f"rule module {module.__name__} has no {attr}")
+    return cast(RuleModule, module)

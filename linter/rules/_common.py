@@ -1,0 +1,119 @@
+"""Helpers every rule family uses: building findings with their source quotes, formatting numbers,
+standard override reasons, and finding the orders a rule is about."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+from linter.model import (
+    Coding,
+    Finding,
+    Indicator,
+    MedicationOrder,
+    OrderSet,
+    RuleMeta,
+    Suggestion,
+)
+from linter.terminology import terminology
+
+SUMMARY_MAX = 139  # CDS Hooks: summary "<140 characters"
+
+OVERRIDE_SYSTEM = "http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes"
+LOCAL_OVERRIDE_SYSTEM = "https://orderlint.dev/fhir/CodeSystem/override-reason"
+
+# CDS Hooks 3.0 (STU) suggests these standard codes; the displays are ours.
+OVERRIDE_PATIENT_CONTRAINDICATION = Coding(OVERRIDE_SYSTEM, "patient-contraindication",
+                                           "Patient-specific reason documented in the chart")
+OVERRIDE_RISK_BENEFIT = Coding(OVERRIDE_SYSTEM, "risk-benefit-ratio", "Benefit outweighs risk for this patient")
+OVERRIDE_ORDER_EXISTS = Coding(OVERRIDE_SYSTEM, "indication-order-exists",
+                               "Already addressed by another order or plan")
+OVERRIDE_PROTOCOL = Coding(LOCAL_OVERRIDE_SYSTEM, "institutional-protocol", "Follows an institutional protocol")
+OVERRIDE_DATA_WRONG = Coding(LOCAL_OVERRIDE_SYSTEM, "data-incorrect",
+                             "The data orderlint read is wrong or out of date")
+
+DEFAULT_OVERRIDES: tuple[Coding, ...] = (
+    OVERRIDE_PATIENT_CONTRAINDICATION,
+    OVERRIDE_RISK_BENEFIT,
+    OVERRIDE_PROTOCOL,
+)
+
+
+def fmt(value: float, digits: int = 3) -> str:
+    """1234.0 -> '1,234'; 2.5 -> '2.5'; 214.2857 -> '214'."""
+    if value == int(value):
+        return f"{int(value):,}"
+    if abs(value) >= 100:
+        return f"{round(value):,}"
+    return f"{value:.{digits}g}"
+
+
+def source_block(meta: RuleMeta) -> str:
+    """The quoted source sentences with FILE:LINE, as markdown."""
+    lines = ["**Source**"]
+    for c in meta.citations:
+        lines.append(f"> {c.quote}\n>\n> — `{c.label}`")
+    return "\n\n".join(lines)
+
+
+def clip(summary: str) -> str:
+    summary = " ".join(summary.split())
+    return summary if len(summary) <= SUMMARY_MAX else summary[: SUMMARY_MAX - 1].rstrip() + "…"
+
+
+def make_finding(
+    meta: RuleMeta,
+    summary: str,
+    detail_lines: Sequence[str],
+    refs: Iterable[str],
+    *,
+    indicator: Indicator | None = None,
+    suggestion: Suggestion | None = None,
+    override_reasons: tuple[Coding, ...] = DEFAULT_OVERRIDES,
+    values: Mapping[str, Any] | None = None,
+    confidence: Literal["definite", "inferred"] = "definite",
+) -> Finding:
+    """A finding with the rule's source quotes appended to the detail."""
+    detail = "\n\n".join([*detail_lines, source_block(meta)])
+    return Finding(
+        code=meta.code,
+        indicator=indicator or meta.default_indicator,
+        summary=clip(summary),
+        detail=detail,
+        refs=tuple(dict.fromkeys(refs)),
+        suggestion=suggestion,
+        override_reasons=override_reasons,
+        values=dict(values or {}),
+        confidence=confidence,
+    )
+
+
+def orders_of(order_set: OrderSet, drug: str) -> list[MedicationOrder]:
+    """Orders under review for `drug` (a terminology drug key)."""
+    return [m for m in order_set.medications if m.is_(drug)]
+
+
+def orders_in_class(order_set: OrderSet, cls: str) -> list[MedicationOrder]:
+    members = terminology().drugs_in_class(cls)
+    return [m for m in order_set.medications if m.drug.drugs & members]
+
+
+def regimen_in_class(order_set: OrderSet, cls: str) -> list[MedicationOrder]:
+    members = terminology().drugs_in_class(cls)
+    return [m for m in order_set.regimen if m.drug.drugs & members]
+
+
+def drugs_in_class(cls: str) -> frozenset[str]:
+    return terminology().drugs_in_class(cls)
+
+
+def drug_display(drug: str) -> str:
+    return terminology().drugs[drug].display
+
+
+def regimen_lines(orders: Iterable[MedicationOrder]) -> str:
+    lines = []
+    for m in orders:
+        where = "order under review" if m.under_review else f"active medication ({m.status})"
+        lines.append(f"- `{m.ref}` {m.name} — {where}")
+    return "\n".join(lines) or "- (none)"

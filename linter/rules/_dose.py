@@ -1,0 +1,241 @@
+"""Reading doses and frequencies the way RULES.md defines them ("Daily dose", "Loading dose",
+"Procedural heparin bolus"). Shared by every dose rule, so that all of them agree on what "2.5 mg twice
+daily" means.
+
+A dose that cannot be read comes back as a `CouldNotVerify` (DQ901: not machine-readable; DQ902: unit not
+convertible), never as a silent pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from linter.model import CouldNotVerify, Dosage, MedicationOrder, Quantity
+from linter.rules._common import fmt
+from linter.terminology import terminology
+from linter.units import Converted, UnitProblem, convert, per_day_factor
+
+PRN_SINGLE_WORDS = ("on call", "once", "single dose", "x1", "one time", "stat")
+
+
+@dataclass(frozen=True, slots=True)
+class Frequency:
+    low_per_day: float  # administrations per day, lower bound (frequency / periodMax)
+    high_per_day: float  # upper bound (frequencyMax / period)
+    text: str  # "2 per 1 d (BID)"
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    """One phase of an order (dosages applied together), with its dose per administration and per day."""
+
+    dosages: tuple[Dosage, ...]
+    single: bool  # one administration (no repeating timing, or count = 1, or a PRN single dose)
+    per_admin_low: float
+    per_admin_high: float
+    per_day_low: float | None  # None for a single administration
+    per_day_high: float | None
+    unit: str
+    frequency: Frequency | None
+    how: str  # markdown explanation of the computation
+
+    @property
+    def dosage_index(self) -> int:
+        return self.dosages[0].index
+
+
+def is_single_administration(d: Dosage) -> bool:
+    """RULES.md: no repeating timing, or count = 1, or a PRN/"on call to procedure" single dose."""
+    t = d.timing
+    if t.count == 1:
+        return True
+    if not t.has_repeat and not t.code:
+        if d.as_needed:
+            return True
+        return True
+    if t.has_repeat and t.frequency is None and t.period is None and t.code is None and not t.count:
+        return True  # repeat with only bounds: one administration within the bounds
+    text = " ".join(x for x in (d.text, t.code_text, d.as_needed_text) if x).lower()
+    return d.as_needed and any(w in text for w in PRN_SINGLE_WORDS)
+
+
+def frequency_of(d: Dosage) -> Frequency | None:
+    """Administrations per day from timing.repeat, else timing.code (BID, Q8H...). None if unreadable."""
+    t = d.timing
+    if t.period is not None and t.period_unit:
+        freq = t.frequency if t.frequency is not None else 1
+        fmax = t.frequency_max if t.frequency_max is not None else freq
+        high = per_day_factor(fmax, t.period, t.period_unit)
+        low = per_day_factor(freq, t.period_max or t.period, t.period_unit)
+        if high is None or low is None:
+            return None
+        text = f"{freq}{'-' + str(fmax) if fmax != freq else ''} per {fmt(t.period)} {t.period_unit}"
+        if t.code:
+            text += f" ({t.code})"
+        return Frequency(low, high, text)
+    code = terminology().timing_code(t.code)
+    if code is not None:
+        per = per_day_factor(code.frequency, code.period, code.period_unit)
+        if per is not None:
+            return Frequency(per, per, f"{t.code} ({code.frequency} per {fmt(code.period)} {code.period_unit})")
+    return None
+
+
+def _convert(q: Quantity, target: str, order: MedicationOrder, heparin: bool) -> Converted | UnitProblem:
+    return convert(q, target, heparin=heparin, strength=order.drug.strength)
+
+
+def phases(
+    order: MedicationOrder,
+    target_unit: str,
+    *,
+    rule_code: str,
+    what: str,
+    heparin: bool = False,
+) -> list[Phase] | CouldNotVerify | UnitProblem:
+    """Every dosing phase of `order` in `target_unit`.
+
+    Dosages with the same `sequence` are given together (their daily doses add up); different sequences
+    are successive phases (a loading dose, then maintenance). Without sequence numbers, single
+    administrations are phases of their own and repeating dosages are given together.
+    Returns CouldNotVerify (DQ901) when a dose or frequency is not machine-readable, or the UnitProblem
+    when a unit cannot be converted (the rule decides: DQ902, or HEP205 for heparin in mg/mL).
+    """
+    if not order.dosages:
+        return CouldNotVerify("DQ901", order.ref, rule_code, what, "the order has no dosageInstruction")
+    groups: dict[object, list[Dosage]] = {}
+    for d in order.dosages:
+        if d.sequence is not None:
+            key: object = ("seq", d.sequence)
+        elif is_single_administration(d):
+            key = ("single", d.index)
+        else:
+            key = ("repeating",)
+        groups.setdefault(key, []).append(d)
+    out: list[Phase] = []
+    for dosages in groups.values():
+        result = _phase(order, dosages, target_unit, rule_code=rule_code, what=what, heparin=heparin)
+        if not isinstance(result, Phase):
+            return result
+        out.append(result)
+    return out
+
+
+def _phase(
+    order: MedicationOrder,
+    dosages: Sequence[Dosage],
+    target: str,
+    *,
+    rule_code: str,
+    what: str,
+    heparin: bool,
+) -> Phase | CouldNotVerify | UnitProblem:
+    single = all(is_single_administration(d) for d in dosages) and len(dosages) == 1
+    lows: list[float] = []
+    highs: list[float] = []
+    day_low = day_high = 0.0
+    lines: list[str] = []
+    freq: Frequency | None = None
+    for d in dosages:
+        if not d.has_machine_dose:
+            text = d.text or "no dose"
+            if d.rate is not None:
+                reason = "the order gives a rate, not a dose per administration"
+            else:
+                reason = f"the dose is not machine-readable (free text only: '{text[:80]}')" if d.text else \
+                    "the dosage has no doseQuantity or doseRange"
+            return CouldNotVerify("DQ901", order.ref, rule_code, what, reason)
+        lo_q = d.dose or d.dose_low or d.dose_high
+        hi_q = d.dose or d.dose_high or d.dose_low
+        assert lo_q is not None and hi_q is not None  # noqa: S101 - guarded by has_machine_dose
+        lo = _convert(lo_q, target, order, heparin)
+        if isinstance(lo, UnitProblem):
+            return lo
+        hi = _convert(hi_q, target, order, heparin) if hi_q is not lo_q else lo
+        if isinstance(hi, UnitProblem):
+            return hi
+        lows.append(lo.value)
+        highs.append(hi.value)
+        dose_text = lo.how if lo is hi else f"{lo.how} to {hi.how}"
+        if single:
+            lines.append(f"- dose: {dose_text} per administration (a single administration)")
+            continue
+        f = frequency_of(d)
+        if f is None:
+            return CouldNotVerify(
+                "DQ901", order.ref, rule_code, what,
+                "the frequency is not machine-readable (no timing.repeat frequency/period and no known timing.code)",
+            )
+        freq = f if freq is None else Frequency(freq.low_per_day + f.low_per_day,
+                                               freq.high_per_day + f.high_per_day, f"{freq.text} + {f.text}")
+        day_low += lo.value * f.low_per_day
+        day_high += hi.value * f.high_per_day
+        lines.append(f"- dose: {dose_text} x {f.text} = {fmt(lo.value * f.low_per_day)}"
+                     f"{'' if lo is hi and f.low_per_day == f.high_per_day else '-' + fmt(hi.value * f.high_per_day)}"
+                     f" {target}/day")
+    return Phase(
+        dosages=tuple(dosages),
+        single=single,
+        per_admin_low=min(lows),
+        per_admin_high=max(highs),
+        per_day_low=None if single else day_low,
+        per_day_high=None if single else day_high,
+        unit=target,
+        frequency=freq,
+        how="\n".join(lines),
+    )
+
+
+def unit_problem_to_dq(problem: UnitProblem, order: MedicationOrder, rule_code: str, what: str) -> CouldNotVerify:
+    if problem.kind == "missing_unit":
+        return CouldNotVerify("DQ901", order.ref, rule_code, what, problem.message)
+    return CouldNotVerify("DQ902", order.ref, rule_code, what, problem.message)
+
+
+def read_phases(
+    order: MedicationOrder, target_unit: str, *, rule_code: str, what: str, heparin: bool = False
+) -> list[Phase] | CouldNotVerify:
+    """`phases`, with unit problems turned into DQ902 (or DQ901 for a missing unit)."""
+    result = phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin)
+    if isinstance(result, UnitProblem):
+        return unit_problem_to_dq(result, order, rule_code, what)
+    return result
+
+
+def route_of(order: MedicationOrder, d: Dosage | None = None) -> str | None:
+    """Route key (intra_arterial, intravenous, oral, sublingual ...) from the coded route, else from the
+    route's text, else from the dosage text."""
+    t = terminology()
+    for dosage in [d] if d is not None else list(order.dosages):
+        key = t.route_key(dosage.route)
+        if key:
+            return key
+        text = " ".join(x for x in (dosage.text, *dosage.extra_text) if x)
+        key = t.route_key_from_text(text) if text else None
+        if key:
+            return key
+    return None
+
+
+def stated_duration_days(order: MedicationOrder) -> float | None:
+    """A stated treatment duration: boundsDuration, boundsPeriod, expectedSupplyDuration, validityPeriod
+    (the shortest stated one)."""
+    candidates: list[float] = []
+    for d in order.dosages:
+        t = d.timing
+        if t.bounds_duration_days is not None:
+            candidates.append(t.bounds_duration_days)
+        if t.bounds_start is not None and t.bounds_end is not None:
+            candidates.append((t.bounds_end - t.bounds_start).total_seconds() / 86400)
+        elif t.bounds_end is not None and order.authored_on is not None:
+            candidates.append((t.bounds_end - order.authored_on).total_seconds() / 86400)
+    if order.expected_supply_days is not None:
+        candidates.append(order.expected_supply_days)
+    if order.validity_start is not None and order.validity_end is not None:
+        candidates.append((order.validity_end - order.validity_start).total_seconds() / 86400)
+    return min(candidates) if candidates else None
+
+
+def has_stop_date(order: MedicationOrder) -> bool:
+    return stated_duration_days(order) is not None or any(d.timing.bounds_end for d in order.dosages)

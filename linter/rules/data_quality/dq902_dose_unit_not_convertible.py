@@ -1,0 +1,51 @@
+"""DQ902 dose-unit-not-convertible: a dose unit is not a UCUM unit we can read, or cannot be converted.
+
+## What it checks
+When a rule that applies to an order needs its dose in a unit (mg, ug, heparin units) and the dose unit is
+not a known UCUM unit or cannot be converted to what the rule needs (e.g. "puffs", "mg/kg" for a rule that
+needs mg, a tablet count with no coded strength), then this finding says "could not verify" and why.
+
+## Why it matters
+Comparing 0.1 mg with "100-200 mcg" raw would miss a 1000-fold error; guessing a unit ("assume mg") is
+worse. Units are converted through UCUM or reported.
+
+## Example
+Fires: `fixtures/DQ902/fail-aspirin-unknown-unit.json` (aspirin 81 "pills").
+Silent: `fixtures/DQ902/pass-aspirin-mg.json`.
+
+## Options
+None.
+
+## Source
+RULES.md DQ902; UCUM (https://ucum.org) via the ucumvert library.
+
+## Limitations
+A heparin dose in mg or mL without a concentration is HEP205, not DQ902.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from linter.model import Citation, Finding, Indicator, OrderSet, RuleMeta, Scope
+from linter.rules._base import NoOptions
+
+META = RuleMeta(
+    code="DQ902",
+    name="dose-unit-not-convertible",
+    family="data_quality",
+    scope=Scope.ANY,
+    default_indicator=Indicator.WARNING,
+    summary="A dose unit is not a known UCUM unit or cannot be converted to what a rule needs",
+    citations=(
+        Citation("RULES.md", "DQ902: a dose unit is not a known UCUM unit or cannot be converted to what the "
+                 "rule needs."),
+    ),
+)
+
+Options = NoOptions
+
+
+def check(order_set: OrderSet, options: NoOptions) -> Iterable[Finding]:
+    """DQ902 findings are assembled by the engine from the rules' CouldNotVerify records."""
+    return ()

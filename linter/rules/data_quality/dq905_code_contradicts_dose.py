@@ -1,0 +1,130 @@
+"""DQ905 code-contradicts-dose: the coded clinical drug disagrees with the dose or with the order's text.
+
+## What it checks
+When an order under review is coded with a clinical drug whose strength we know (an RxNorm SCD such as
+1114198 rivaroxaban 10 MG Oral Tablet) and either
+- the dose is not a whole or half multiple of that strength between 0.5 and 8 (options), e.g. 2.5 mg of a
+  10 mg tablet, or
+- the order's text names another strength of the same unit ("rivaroxaban 2.5 mg tablet"),
+then it warns that the code contradicts the dose or the text.
+
+## Why it matters
+A wrong product code is how a 2.5 mg COMPASS/VOYAGER regimen silently becomes 10 mg at dispensing, and how
+dose rules keyed on the product get the wrong answer (reference/clinical-kb.md §1.1).
+
+## Example
+Fires: `fixtures/DQ905/fail-rivaroxaban-10mg-code-2.5mg-dose.json`.
+Silent: `fixtures/DQ905/pass-rivaroxaban-2.5mg-code.json`.
+
+## Options
+- `min_multiple`, `max_multiple`, `step`: the accepted multiples of the product strength (0.5 to 8 by 0.5).
+
+## Source
+RULES.md DQ905; reference/clinical-kb.md §1.1 ("RXCUI 1114198 is rivaroxaban 10 mg, not 2.5 mg").
+
+## Limitations
+Checked for products dosed per tablet/capsule (solutions are dosed by volume and skipped for the multiple
+test). The text test compares strengths in the same unit only (mg with mg).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from linter.model import Citation, Finding, Indicator, MedicationOrder, OrderSet, Quantity, RuleMeta, Scope
+from linter.rules._base import RuleOptions
+from linter.rules._common import OVERRIDE_DATA_WRONG, fmt, make_finding
+from linter.units import Converted, canonical_unit, convert
+
+META = RuleMeta(
+    code="DQ905",
+    name="code-contradicts-dose",
+    family="data_quality",
+    scope=Scope.ANY,
+    default_indicator=Indicator.WARNING,
+    summary="The coded clinical drug contradicts the ordered dose or the strength named in the text",
+    citations=(
+        Citation("RULES.md", "DQ905: the coded clinical drug contradicts the dose or the text: the dose is not a "
+                 "whole or half multiple (0.5 to 8) of the coded product's strength, or the text names another "
+                 "strength (e.g. RxNorm 1114198 is rivaroxaban 10 mg, ordered as 2.5 mg)."),
+        Citation("reference/clinical-kb.md §1.1", "RXCUI 1114198 is rivaroxaban 10 mg, not 2.5 mg; the 2.5 mg "
+                 "tablet is 2059015."),
+    ),
+)
+
+
+class Options(RuleOptions):
+    min_multiple: float
+    max_multiple: float
+    step: float
+
+
+_STRENGTH_TEXT = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|mcg|ug|µg|g)\b", re.IGNORECASE)
+
+
+def _dose_mg(q: Quantity, unit: str) -> float | None:
+    c = convert(q, unit)
+    return c.value if isinstance(c, Converted) else None
+
+
+def _problem(m: MedicationOrder, options: Options) -> tuple[str, str] | None:
+    st = m.drug.strength
+    if st is None or st.per_unit or m.drug.product_code is None:
+        return None
+    unit = canonical_unit(st.unit)
+    for d in m.dosages:
+        for q in (d.dose, d.dose_low, d.dose_high):
+            if q is None:
+                continue
+            value = _dose_mg(q, unit)
+            if value is None:
+                continue
+            ratio = value / st.value
+            steps = ratio / options.step
+            ok = options.min_multiple - 1e-9 <= ratio <= options.max_multiple + 1e-9 and abs(steps - round(steps)) < 1e-6
+            if not ok:
+                return (
+                    f"dose {fmt(value)} {unit} is {fmt(ratio)} x the coded {fmt(st.value)} {unit} tablet",
+                    f"The dose {fmt(value)} {unit} is {fmt(ratio)} times the strength of the coded product "
+                    f"(RxNorm {m.drug.product_code}, {m.drug.product_display}: {fmt(st.value)} {unit}); accepted "
+                    f"multiples are {fmt(options.min_multiple)} to {fmt(options.max_multiple)} in steps of "
+                    f"{fmt(options.step)}.",
+                )
+    texts = [m.medication.text or "", *(d.text or "" for d in m.dosages)]
+    for text in texts:
+        for num, u in _STRENGTH_TEXT.findall(text):
+            if canonical_unit(u) != unit:
+                continue
+            if abs(float(num) - st.value) > 1e-9 and not _is_dose_mention(text, num, m):
+                return (
+                    f"text says {num} {u} but code is {fmt(st.value)} {unit} tablet",
+                    f"The text \"{text[:120]}\" names {num} {u}, but the coded product is RxNorm "
+                    f"{m.drug.product_code} ({m.drug.product_display}, {fmt(st.value)} {unit}).",
+                )
+    return None
+
+
+def _is_dose_mention(text: str, num: str, m: MedicationOrder) -> bool:
+    """'aspirin 81 mg tablet, take 162 mg' : numbers equal to the ordered dose are dose mentions."""
+    value = float(num)
+    for d in m.dosages:
+        for q in (d.dose, d.dose_low, d.dose_high):
+            if q is not None and abs(q.value - value) < 1e-9:
+                return True
+    return False
+
+
+def check(order_set: OrderSet, options: Options) -> Iterable[Finding]:
+    for m in order_set.medications:
+        problem = _problem(m, options)
+        if problem is None:
+            continue
+        short, long = problem
+        yield make_finding(
+            META,
+            f"{m.name}: coded product contradicts the order ({short})",
+            [f"`{m.ref}`: {long}", "Check that the orderable's RxNorm code matches the intended strength."],
+            [m.ref],
+            override_reasons=(OVERRIDE_DATA_WRONG,),
+        )

@@ -1,0 +1,170 @@
+"""HEP201 heparin-bolus-dose: procedural heparin bolus outside 70-100 units/kg.
+
+## What it checks
+When an order under review is a procedural heparin bolus (unfractionated heparin, IV or intra-arterial, one
+administration, a dose and not a rate), then its dose per kg (given per kg, or the absolute dose divided by
+the latest body weight, LOINC 29463-7) must lie within the profile range (70-100 units/kg). Below or above
+is a warning; above `critical_above_units_per_kg` (200 units/kg, twice the upper bound) is critical.
+For a `doseRange`, the high value is judged against the upper limit and the low value against the lower.
+
+## Why it matters
+Under-dosing risks thrombosis of the treated tibial vessel during the procedure; over-dosing risks bleeding.
+Ten-fold heparin errors (vial strength read as total dose) are a known fatal pattern (ISMP).
+
+## Example
+Fires: `fixtures/HEP201/fail-15000-units-70kg.json` (15,000 units IV at 70 kg = 214 units/kg, critical).
+Silent: `fixtures/HEP201/pass-80-units-per-kg.json` (80 [iU]/kg, no weight needed).
+
+## Options
+- `min_units_per_kg`, `max_units_per_kg`: the source range.
+- `critical_above_units_per_kg`: profile default, twice the upper bound.
+- `suggest_units_per_kg`, `round_to_units`: the corrected dose the suggestion proposes.
+
+## Source
+000_db9ef64a206b36dc.txt:24; ISMP heparin label alert (reference/clinical-kb.md §2.1) for the critical band.
+
+## Limitations
+Needs a body weight for absolute doses (HEP202 reports when there is none). Heparin in mg or mL without a
+coded concentration is HEP205. Subcutaneous prophylaxis and rate-based infusions are not judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from linter.model import (
+    Citation,
+    Finding,
+    Indicator,
+    OrderSet,
+    RuleMeta,
+    Scope,
+    SetDose,
+    Suggestion,
+    UpdateAction,
+)
+from linter.rules._base import Emitted, RuleOptions
+from linter.rules._common import fmt, make_finding
+from linter.rules._dose import unit_problem_to_dq
+from linter.rules.heparin._bolus import (
+    boluses,
+    dose_quantities,
+    is_mass_or_volume_without_concentration,
+    is_per_kg,
+    route_label,
+)
+from linter.units import UnitProblem, convert
+
+META = RuleMeta(
+    code="HEP201",
+    name="heparin-bolus-dose",
+    family="heparin",
+    scope=Scope.ANY,
+    default_indicator=Indicator.WARNING,
+    summary="Procedural heparin bolus outside 70-100 units/kg",
+    citations=(
+        Citation("000_db9ef64a206b36dc.txt", "The procedure typically begins with administration of "
+                 "anticoagulation (unfractionated heparin 70-100 units/kg) to achieve an activated clotting time "
+                 "of 250-300 seconds.", "24"),
+        Citation("reference/clinical-kb.md §2.1 (ISMP heparin label alert)", "fatal 10-fold errors from reading "
+                 "1,000 units/mL x 10 mL vials as 1,000 units total"),
+    ),
+    drugs=frozenset({"heparin"}),
+)
+
+
+class Options(RuleOptions):
+    min_units_per_kg: float
+    max_units_per_kg: float
+    critical_above_units_per_kg: float
+    suggest_units_per_kg: float
+    round_to_units: float
+
+
+def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
+    weight = order_set.patient.weight
+    for bolus in boluses(order_set):
+        order, d = bolus.order, bolus.dosage
+        quantities = dose_quantities(d)
+        if quantities is None:
+            from linter.model import CouldNotVerify
+
+            yield CouldNotVerify("DQ901", order.ref, META.code, "the heparin bolus dose",
+                                 f"the dose is not machine-readable (text: '{(d.text or 'none')[:80]}')")
+            continue
+        low_q, high_q = quantities
+        if is_mass_or_volume_without_concentration(order, high_q):
+            continue  # HEP205
+        per_kg = is_per_kg(high_q)
+        if per_kg:
+            lo = convert(low_q, "[iU]/kg", heparin=True)
+            hi = convert(high_q, "[iU]/kg", heparin=True)
+            if isinstance(lo, UnitProblem) or isinstance(hi, UnitProblem):
+                continue
+            lo_kg, hi_kg = lo.value, hi.value
+            how = f"- dose: {hi.how} (given per kg; no weight needed)"
+            weight_line = ""
+        else:
+            lo2 = convert(low_q, "[iU]", heparin=True, strength=order.drug.strength)
+            hi2 = convert(high_q, "[iU]", heparin=True, strength=order.drug.strength)
+            if isinstance(hi2, UnitProblem):
+                yield unit_problem_to_dq(hi2, order, META.code, "the heparin bolus dose")
+                continue
+            if isinstance(lo2, UnitProblem):
+                yield unit_problem_to_dq(lo2, order, META.code, "the heparin bolus dose")
+                continue
+            if weight is None:
+                continue  # HEP202 says "could not verify"
+            lo_kg, hi_kg = lo2.value / weight.kg, hi2.value / weight.kg
+            when = weight.effective.date().isoformat() if weight.effective else "date not stated"
+            weight_line = f"- weight: {fmt(weight.kg)} kg (`{weight.ref}`, {weight.as_sent}, {when})"
+            how = f"- dose: {hi2.how} / {fmt(weight.kg)} kg = **{fmt(hi_kg)} units/kg**"
+        too_high = hi_kg > options.max_units_per_kg + 1e-9
+        too_low = lo_kg < options.min_units_per_kg - 1e-9
+        if not (too_high or too_low):
+            continue
+        critical = hi_kg > options.critical_above_units_per_kg
+        shown = hi_kg if too_high else lo_kg
+        rng = f"{fmt(options.min_units_per_kg)}-{fmt(options.max_units_per_kg)} units/kg"
+        route = route_label(bolus.route)
+        if per_kg:
+            dose_text = f"{fmt(shown)} units/kg"
+            summary = f"Heparin bolus {dose_text} {route}; source range {rng}"
+            new_value, new_unit, new_display = options.suggest_units_per_kg, "[iU]/kg", "units/kg"
+            fix_label = f"Change heparin bolus to {fmt(new_value)} units/kg"
+        else:
+            abs_units = (high_q if too_high else low_q)
+            conv = convert(abs_units, "[iU]", heparin=True, strength=order.drug.strength)
+            total = conv.value if not isinstance(conv, UnitProblem) else shown * (weight.kg if weight else 0)
+            assert weight is not None  # noqa: S101 - absolute doses are judged only with a weight
+            summary = (f"Heparin {fmt(total)} units {route} = {fmt(shown)} units/kg at {fmt(weight.kg)} kg; "
+                       f"source range {rng}")
+            step = options.round_to_units
+            new_value = round(options.suggest_units_per_kg * weight.kg / step) * step
+            new_unit, new_display = "[iU]", "units"
+            fix_label = (f"Change heparin bolus to {fmt(new_value)} units "
+                         f"({fmt(options.suggest_units_per_kg)} units/kg x {fmt(weight.kg)} kg)")
+        verdict = "above" if too_high else "below"
+        band = (f"more than {fmt(options.critical_above_units_per_kg)} units/kg (twice the upper bound: a likely "
+                "10-fold or unit error)") if critical else f"{verdict} the source range {rng}"
+        lines = [
+            f"**{order.name}** (`{order.ref}`): procedural bolus, {route}, one administration.",
+            "\n".join(x for x in (how, weight_line) if x),
+            f"The dose is **{band}**.",
+            f"Suggested: {fix_label}, rounded to {fmt(options.round_to_units)} units."
+            if not per_kg else f"Suggested: {fix_label}.",
+        ]
+        suggestion = Suggestion(
+            fix_label,
+            (UpdateAction(order.ref, fix_label, (SetDose(d.index, new_value, new_unit, new_display),)),),
+        )
+        yield make_finding(
+            META,
+            summary,
+            lines,
+            [order.ref],
+            indicator=Indicator.CRITICAL if critical else Indicator.WARNING,
+            suggestion=suggestion,
+            values={"units_per_kg": round(shown, 1), "weight_kg": weight.kg if weight and not per_kg else None,
+                    "suggested_dose": new_value, "suggested_unit": new_unit},
+        )

@@ -1,0 +1,395 @@
+"""Terminology: drug, condition, procedure, route and timing code sets loaded from the TOML files beside
+this module (each code with its source and verification label; see README.md here).
+
+This module answers "what is this coded thing?" for fhir_io and context detection. Rules never look at
+codes: they read the resolved identities in linter.model.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from linter.model import Coding, Concept, DrugIdentity, Strength
+
+HERE = Path(__file__).parent
+Verification = Literal["V", "V2", "PV"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---- schemas of the data files ---------------------------------------------------------------------------
+
+
+class SystemEntry(_Strict):
+    uri: str
+    aliases: list[str] = []
+
+
+class CodeRef(_Strict):
+    code: str
+    verification: Verification
+    source: str
+    display: str = ""
+    note: str = ""
+
+
+class Product(_Strict):
+    code: str
+    display: str
+    strength: float
+    unit: str
+    per_unit: str = ""
+    form: str
+    verification: Verification
+    source: str
+    also: list[str] = []
+    package_volume_ml: float | None = None
+    note: str = ""
+
+
+class Drug(_Strict):
+    display: str
+    classes: list[str]
+    names: list[str] = []
+    atc: list[str] = []
+    ingredients: list[CodeRef] = []
+    products: list[Product] = []
+    note: str = ""
+
+
+class DrugFile(_Strict):
+    meta: dict[str, object] = {}
+    drugs: dict[str, Drug]
+
+
+class ConditionCategory(_Strict):
+    display: str
+    snomed: list[CodeRef] = []
+    icd10cm_prefixes: list[str] = []
+    text: list[str] = []
+    also_in: list[str] = []
+    note: str = ""
+
+
+class ConditionFile(_Strict):
+    meta: dict[str, object] = {}
+    categories: dict[str, ConditionCategory]
+
+
+class BillingCode(_Strict):
+    code: str
+    display: str
+    kinds: list[str]
+    btk: bool
+    valid_from: str = ""
+    valid_to: str = ""
+    verification: Verification
+    source: str
+    note: str = ""
+
+
+class PcsPattern(_Strict):
+    pattern: str
+    display: str
+    kinds: list[str]
+    btk: bool
+    verification: Verification
+    source: str
+    note: str = ""
+
+
+class SnomedProcedure(_Strict):
+    code: str
+    display: str
+    kinds: list[str]
+    btk_needs_body_site: bool
+    verification: Verification
+    source: str
+    note: str = ""
+
+
+class BodySite(_Strict):
+    code: str
+    display: str
+    btk: bool
+    verification: Verification
+    source: str
+    note: str = ""
+
+
+class ObservationProcedure(_Strict):
+    key: str
+    system: str
+    code: str
+    display: str
+    verification: Verification
+    source: str
+    note: str = ""
+
+
+class ProcedureFile(_Strict):
+    meta: dict[str, object] = {}
+    cpt: list[BillingCode] = []
+    hcpcs: list[BillingCode] = []
+    icd10pcs: list[PcsPattern] = []
+    snomed_procedure: list[SnomedProcedure] = []
+    snomed_body_site: list[BodySite] = []
+    observation_procedure: list[ObservationProcedure] = []
+    text: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Route(_Strict):
+    display: str
+    snomed: list[CodeRef] = []
+    text: list[str] = []
+    note: str = ""
+
+
+class RouteFile(_Strict):
+    meta: dict[str, object] = {}
+    routes: dict[str, Route]
+
+
+class TimingCode(_Strict):
+    frequency: int
+    period: float
+    period_unit: str
+    display: str
+    text: list[str] = []
+    note: str = ""
+
+
+class OnceEntry(_Strict):
+    text: list[str]
+
+
+class TimingFile(_Strict):
+    meta: dict[str, object] = {}
+    codes: dict[str, TimingCode]
+    once: OnceEntry
+
+
+class SystemFile(_Strict):
+    systems: dict[str, SystemEntry]
+
+
+def _load(name: str) -> dict[str, object]:
+    with (HERE / name).open("rb") as fh:
+        return tomllib.load(fh)
+
+
+# ---- loaded, indexed terminology -----------------------------------------------------------------------
+
+
+def phrase_pattern(phrases: list[str]) -> re.Pattern[str] | None:
+    """One regex matching any of the phrases as whole words, case-insensitive."""
+    cleaned = sorted({p.strip().lower() for p in phrases if p.strip()}, key=len, reverse=True)
+    if not cleaned:
+        return None
+    body = "|".join(re.escape(p) for p in cleaned)
+    return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ProductInfo:
+    drug: str
+    also: tuple[str, ...]
+    strength: Strength | None
+    display: str
+    form: str
+
+
+class Terminology:
+    """Indexes over the data files, built once per process."""
+
+    def __init__(self) -> None:
+        self.systems = SystemFile.model_validate(_load("systems.toml")).systems
+        self.drug_file = DrugFile.model_validate(_load("drugs.toml"))
+        self.condition_file = ConditionFile.model_validate(_load("conditions.toml"))
+        self.procedure_file = ProcedureFile.model_validate(_load("procedures.toml"))
+        self.route_file = RouteFile.model_validate(_load("routes.toml"))
+        self.timing_file = TimingFile.model_validate(_load("timing.toml"))
+
+        self._system_alias: dict[str, str] = {}
+        for key, entry in self.systems.items():
+            self._system_alias[entry.uri] = key
+            for alias in entry.aliases:
+                self._system_alias[alias] = key
+
+        self.drugs = self.drug_file.drugs
+        self.rx_ingredient: dict[str, str] = {}
+        self.rx_product: dict[str, ProductInfo] = {}
+        self.atc: dict[str, str] = {}
+        self.drug_classes: dict[str, frozenset[str]] = {}
+        name_patterns: list[tuple[str, re.Pattern[str]]] = []
+        for key, drug in self.drugs.items():
+            self.drug_classes[key] = frozenset(drug.classes)
+            for ing in drug.ingredients:
+                self.rx_ingredient[ing.code] = key
+            for p in drug.products:
+                strength = (
+                    Strength(p.strength, p.unit, 1.0, p.per_unit or None) if p.strength > 0 and p.unit else None
+                )
+                self.rx_product[p.code] = ProductInfo(key, tuple(p.also), strength, p.display, p.form)
+            for code in drug.atc:
+                self.atc[code] = key
+            pat = phrase_pattern([*drug.names, drug.display])
+            if pat is not None:
+                name_patterns.append((key, pat))
+        self._drug_names = name_patterns
+
+        self.conditions = self.condition_file.categories
+        self._cond_snomed: dict[str, set[str]] = {}
+        self._cond_icd: list[tuple[str, str]] = []
+        self._cond_text: list[tuple[str, re.Pattern[str]]] = []
+        for key, cat in self.conditions.items():
+            for ref in cat.snomed:
+                self._cond_snomed.setdefault(ref.code, set()).add(key)
+            for prefix in cat.icd10cm_prefixes:
+                self._cond_icd.append((prefix.replace(".", "").upper(), key))
+            pat = phrase_pattern(cat.text)
+            if pat is not None:
+                self._cond_text.append((key, pat))
+
+        self.routes = self.route_file.routes
+        self._route_snomed: dict[str, str] = {}
+        self._route_text: list[tuple[str, re.Pattern[str]]] = []
+        for key, route in self.routes.items():
+            for ref in route.snomed:
+                self._route_snomed[ref.code] = key
+            pat = phrase_pattern(route.text)
+            if pat is not None:
+                self._route_text.append((key, pat))
+
+        self.timing_codes = self.timing_file.codes
+        self._timing_text: list[tuple[str, re.Pattern[str]]] = []
+        for key, tc in self.timing_codes.items():
+            pat = phrase_pattern([*tc.text, key])
+            if pat is not None:
+                self._timing_text.append((key, pat))
+        self.once_pattern = phrase_pattern(self.timing_file.once.text)
+
+    # -- systems --
+    def system_key(self, uri: str | None) -> str | None:
+        if not uri:
+            return None
+        return self._system_alias.get(uri.strip().rstrip("/"))
+
+    # -- drugs --
+    def identify_drug(self, concepts: list[Concept]) -> DrugIdentity:
+        """Resolve a medication from its code(s), falling back to its name text (matched_by 'text')."""
+        drugs: set[str] = set()
+        product_code = product_display = dose_form = None
+        strength: Strength | None = None
+        unknown: list[Coding] = []
+        for concept in concepts:
+            for c in concept.codings:
+                system = self.system_key(c.system)
+                code = (c.code or "").strip()
+                if system == "rxnorm" and code in self.rx_product:
+                    info = self.rx_product[code]
+                    drugs.add(info.drug)
+                    drugs.update(a for a in info.also if a in self.drugs)
+                    if product_code is None:
+                        product_code, product_display = code, info.display
+                        strength, dose_form = info.strength, info.form
+                elif system == "rxnorm" and code in self.rx_ingredient:
+                    drugs.add(self.rx_ingredient[code])
+                elif system == "atc" and code.upper() in self.atc:
+                    drugs.add(self.atc[code.upper()])
+                elif code:
+                    unknown.append(c)
+        if drugs:
+            return DrugIdentity(frozenset(drugs), "code", product_code, product_display, strength, dose_form,
+                                tuple(unknown))
+        text = " ".join(c.all_text() for c in concepts)
+        found = self.drug_names_in(text)
+        if found:
+            return DrugIdentity(frozenset(found), "text", unknown_codes=tuple(unknown))
+        return DrugIdentity(frozenset(), None, unknown_codes=tuple(unknown))
+
+    def drugs_in_class(self, cls: str) -> frozenset[str]:
+        return frozenset(k for k, classes in self.drug_classes.items() if cls in classes)
+
+    def drug_names_in(self, text: str) -> set[str]:
+        """Drugs named in `text`; a name inside a longer name of another drug does not count
+        ("heparin" in "low molecular weight heparin")."""
+        spans: list[tuple[int, int, str]] = []
+        for key, pat in self._drug_names:
+            spans.extend((m.start(), m.end(), key) for m in pat.finditer(text))
+        found = set()
+        for start, end, key in spans:
+            inside_longer = any(
+                k != key and s <= start and end <= e and (e - s) > (end - start) for s, e, k in spans
+            )
+            if not inside_longer:
+                found.add(key)
+        return found
+
+    # -- conditions --
+    def condition_categories(self, concept: Concept) -> tuple[frozenset[str], Literal["code", "text"] | None]:
+        found: set[str] = set()
+        for c in concept.codings:
+            system = self.system_key(c.system)
+            code = (c.code or "").strip()
+            if system == "snomed" and code in self._cond_snomed:
+                found |= self._cond_snomed[code]
+            elif system == "icd10cm":
+                flat = code.replace(".", "").upper()
+                found |= {key for prefix, key in self._cond_icd if flat.startswith(prefix)}
+        how: Literal["code", "text"] | None = "code" if found else None
+        if not found:
+            text = concept.all_text()
+            found = {key for key, pat in self._cond_text if pat.search(text)}
+            how = "text" if found else None
+        return self._close(found), how
+
+    def text_condition_categories(self, text: str) -> frozenset[str]:
+        return self._close({key for key, pat in self._cond_text if pat.search(text)})
+
+    def _close(self, found: set[str]) -> frozenset[str]:
+        result = set(found)
+        for key in found:
+            result.update(self.conditions[key].also_in)
+        return frozenset(result)
+
+    # -- routes --
+    def route_key(self, concept: Concept | None) -> str | None:
+        if concept is None:
+            return None
+        for c in concept.codings:
+            if self.system_key(c.system) == "snomed" and (c.code or "") in self._route_snomed:
+                return self._route_snomed[c.code or ""]
+        return self.route_key_from_text(concept.all_text())
+
+    def route_key_from_text(self, text: str) -> str | None:
+        for key, pat in self._route_text:
+            if pat.search(text):
+                return key
+        return None
+
+    # -- timing --
+    def timing_code(self, code: str | None) -> TimingCode | None:
+        if not code:
+            return None
+        return self.timing_codes.get(code.strip().upper())
+
+    def timing_from_text(self, text: str) -> str | None:
+        for key, pat in self._timing_text:
+            if pat.search(text):
+                return key
+        return None
+
+
+@cache
+def terminology() -> Terminology:
+    return Terminology()
