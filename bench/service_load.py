@@ -1,0 +1,346 @@
+"""Load benchmark of the CDS Hooks service (issue 3 §10). One command:
+
+    python bench/service_load.py [--requests 3000] [--concurrency 100] [--max-seconds 60]
+
+Starts the service (uvicorn, 1 then 2 workers) in a child process on a free loopback port, with one extra
+route, POST /bench/baseline, that only parses the same body with orjson and returns {"cards": []}. This
+process is the load generator: order-sign requests with 20 draft orders and full prefetch, bounded in count
+and time. It reports p50/p95/p99 latency and requests/s for the service and the baseline, and the ratio.
+Then it times calls with no prefetch against a local FHIR server that answers each search in 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+PATIENT = "bench-patient"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+UCUM = "http://unitsofmeasure.org"
+SERVICE = "/cds-services/btk-angioplasty-order-sign"
+BASELINE = "/bench/baseline"
+
+
+# --- the app the server child runs ---------------------------------------------------------------------
+
+
+def bench_app() -> Any:
+    """The real service plus the baseline route (uvicorn factory)."""
+    import orjson
+    from fastapi import Request
+    from starlette.responses import Response
+
+    from linter.api.main import create_app
+
+    app = create_app()
+
+    @app.post(BASELINE)
+    async def baseline(request: Request) -> Response:
+        orjson.loads(await request.body())
+        return Response(b'{"cards":[]}', media_type="application/json")
+
+    return app
+
+
+# --- the request ---------------------------------------------------------------------------------------
+
+
+def _med(i: int, code: str, display: str, dose: float, unit: str, route: str, per_day: int) -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationRequest",
+        "id": f"med-{i}",
+        "status": "draft",
+        "intent": "order",
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": code, "display": display}]},
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "authoredOn": "2026-11-20",
+        "dosageInstruction": [
+            {
+                "text": f"{display} {dose:g} {unit}",
+                "timing": {"repeat": {"frequency": per_day, "period": 1, "periodUnit": "d"}}
+                if per_day
+                else {},
+                "route": {"coding": [{"system": "http://snomed.info/sct", "code": route}]},
+                "doseAndRate": [
+                    {"doseQuantity": {"value": dose, "unit": unit, "system": UCUM, "code": unit}}
+                ],
+            }
+        ],
+    }
+
+
+def draft_orders() -> list[dict[str, Any]]:
+    orders: list[dict[str, Any]] = [
+        _med(0, "5224", "heparin", 15000, "[iU]", "47625008", 0),
+        _med(1, "243670", "aspirin 81 MG Oral Tablet", 81, "mg", "26643006", 1),
+        _med(2, "309362", "clopidogrel 75 MG Oral Tablet", 75, "mg", "26643006", 1),
+        _med(3, "259255", "atorvastatin 80 MG Oral Tablet", 80, "mg", "26643006", 1),
+    ]
+    orders[0]["dosageInstruction"][0].pop("timing")
+    others = [
+        ("197361", "amlodipine 5 MG Oral Tablet", 5, "mg"),
+        ("314076", "lisinopril 10 MG Oral Tablet", 10, "mg"),
+        ("860975", "metformin 500 MG Oral Tablet", 500, "mg"),
+        ("197381", "atenolol 50 MG Oral Tablet", 50, "mg"),
+        ("311700", "ondansetron 4 MG Oral Tablet", 4, "mg"),
+        ("198211", "simvastatin 40 MG Oral Tablet", 40, "mg"),
+        ("313782", "acetaminophen 325 MG Oral Tablet", 650, "mg"),
+        ("198440", "acetaminophen 500 MG Oral Tablet", 500, "mg"),
+        ("310965", "ibuprofen 200 MG Oral Tablet", 400, "mg"),
+        ("308136", "amlodipine 2.5 MG Oral Tablet", 2.5, "mg"),
+        ("200801", "furosemide 20 MG Oral Tablet", 20, "mg"),
+        ("197884", "lisinopril 40 MG Oral Tablet", 40, "mg"),
+    ]
+    for i, (code, display, dose, unit) in enumerate(others, start=4):
+        orders.append(_med(i, code, display, dose, unit, "26643006", 1))
+    for i, cpt in enumerate(["37228", "37229", "37230", "37231"], start=16):
+        orders.append(
+            {
+                "resourceType": "ServiceRequest",
+                "id": f"sr-{i}",
+                "status": "draft",
+                "intent": "order",
+                "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": cpt}]},
+                "subject": {"reference": f"Patient/{PATIENT}"},
+            }
+        )
+    return orders
+
+
+def searchset(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}
+
+
+def full_prefetch() -> dict[str, Any]:
+    weight = {
+        "resourceType": "Observation",
+        "id": "wt",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "effectiveDateTime": "2026-11-19T08:00:00Z",
+        "valueQuantity": {"value": 70, "unit": "kg", "system": UCUM, "code": "kg"},
+    }
+    condition = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "clinicalStatus": {"coding": [{"code": "active"}]},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I70.229"}]},
+        "subject": {"reference": f"Patient/{PATIENT}"},
+    }
+    return {
+        "patient": {"resourceType": "Patient", "id": PATIENT, "birthDate": "1950-01-01"},
+        "weight": searchset(weight),
+        "conditions": searchset(condition),
+        "medications": searchset(),
+        "procedures": searchset(),
+        "goals": searchset(),
+    }
+
+
+def hook_body(prefetch: bool = True, fhir_server: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "hook": "order-sign",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {
+            "userId": "Practitioner/bench",
+            "patientId": PATIENT,
+            "draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": [
+                {"resource": r} for r in draft_orders()
+            ]},
+        },
+    }  # fmt: skip
+    if prefetch:
+        body["prefetch"] = full_prefetch()
+    if fhir_server:
+        body["fhirServer"] = fhir_server
+        body["fhirAuthorization"] = {"access_token": "bench-token", "token_type": "Bearer", "expires_in": 300,
+                                     "scope": "user/*.read", "subject": "bench"}  # fmt: skip
+    return body
+
+
+# --- server child and load generator -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def service(workers: int, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERLINT_")}
+        env.update({"ORDERLINT_DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}", **(extra_env or {})})
+        env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parent), env.get("PYTHONPATH", "")])
+        subprocess.run(  # migrations once, like `orderlint serve`
+            [sys.executable, "-c", "from linter.store.migrate import upgrade; import os; "
+             "upgrade(os.environ['ORDERLINT_DATABASE_URL'])"], env=env, check=True,
+        )  # fmt: skip
+        env["ORDERLINT_MIGRATE_ON_START"] = "false"
+        cmd = [sys.executable, "-m", "uvicorn", "service_load:bench_app", "--factory", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+               "--no-access-log"]  # fmt: skip
+        process = subprocess.Popen(cmd, env=env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(base + "/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("service did not start")
+                time.sleep(0.2)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+async def load(
+    url: str, payload: bytes, requests: int, concurrency: int, max_seconds: float
+) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = 0
+    sent = 0
+    stop_at = time.perf_counter() + max_seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        headers = {"Content-Type": "application/json"}
+        for _ in range(min(50, requests)):  # warm-up: connections, imports, caches
+            await client.post(url, content=payload, headers=headers)
+
+        async def worker() -> None:
+            nonlocal errors, sent
+            while sent < requests and time.perf_counter() < stop_at:
+                sent += 1
+                start = time.perf_counter()
+                response = await client.post(url, content=payload, headers=headers)
+                latencies.append(time.perf_counter() - start)
+                if response.status_code != 200:
+                    errors += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    qs = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {
+        "n": len(latencies),
+        "errors": errors,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p95_ms": qs[94] * 1000,
+        "p99_ms": qs[98] * 1000,
+        "rps": len(latencies) / elapsed,
+    }
+
+
+@contextmanager
+def slow_fhir_server(delay_s: float) -> Iterator[str]:
+    prefetch = full_prefetch()
+    by_type = {"Patient": prefetch["patient"], "Observation": prefetch["weight"],
+               "Condition": prefetch["conditions"], "MedicationRequest": prefetch["medications"],
+               "Procedure": prefetch["procedures"], "Goal": prefetch["goals"]}  # fmt: skip
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            time.sleep(delay_s)
+            resource_type = self.path.split("/fhir/", 1)[-1].split("?")[0].split("/")[0]
+            body = json.dumps(by_type.get(resource_type, searchset())).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/fhir+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/fhir"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def fmt(row: dict[str, float]) -> str:
+    return (f"p50 {row['p50_ms']:7.2f} ms  p95 {row['p95_ms']:7.2f} ms  p99 {row['p99_ms']:7.2f} ms  "
+            f"{row['rps']:7.0f} req/s  n={row['n']:.0f} errors={row['errors']:.0f}")  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--max-seconds", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+
+    payload = json.dumps(hook_body()).encode()
+    print(f"request: order-sign, 20 draft orders, full prefetch, {len(payload)} bytes")
+    results: dict[str, Any] = {"request_bytes": len(payload)}
+    for workers in args.workers:
+        with service(workers) as base:
+            for concurrency in sorted({1, args.concurrency}):
+                n = min(args.requests, 500) if concurrency == 1 else args.requests
+                ours = asyncio.run(load(base + SERVICE, payload, n, concurrency, args.max_seconds))
+                baseline = asyncio.run(load(base + BASELINE, payload, n, concurrency, args.max_seconds))
+                ratio = ours["p50_ms"] / baseline["p50_ms"]
+                key = f"workers={workers} concurrency={concurrency}"
+                results[key] = {"service": ours, "baseline": baseline, "p50_ratio": ratio}
+                print(
+                    f"\n{key}\n  service   {fmt(ours)}\n  baseline  {fmt(baseline)}\n  p50 ratio {ratio:.1f}x"
+                )
+
+    with slow_fhir_server(0.050) as fhir, service(1, {"ORDERLINT_ALLOWED_FHIR_SERVERS": fhir}) as base:
+        timings = []
+        with httpx.Client(timeout=10) as client:
+            for i in range(21):
+                body = json.dumps(hook_body(prefetch=False, fhir_server=fhir)).encode()
+                start = time.perf_counter()
+                response = client.post(
+                    base + SERVICE, content=body, headers={"Content-Type": "application/json"}
+                )
+                if i:  # first call warms up
+                    timings.append((time.perf_counter() - start) * 1000)
+                assert response.status_code == 200, response.text
+                assert "DQ906" not in response.text, "fallback did not fetch the data"
+    fallback = {"median_ms": statistics.median(timings), "max_ms": max(timings), "n": len(timings)}
+    results["fhir_fallback_50ms"] = fallback
+    print(f"\nno prefetch, 6 searches at 50 ms each: median {fallback['median_ms']:.1f} ms, "
+          f"max {fallback['max_ms']:.1f} ms (n={fallback['n']})")  # fmt: skip
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

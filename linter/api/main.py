@@ -1,0 +1,121 @@
+"""Assemble the FastAPI app. `create_app(settings)` is the factory; `app_factory` is uvicorn's entry point.
+
+Nothing happens at import time: migrations, database, profiles and the HTTP client are set up in the
+lifespan, so tests must enter the app (`with TestClient(app)`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.cors import CORSMiddleware
+
+from linter import __version__
+from linter.api.auth import JwksCache, JwtVerifier
+from linter.api.deps import ServiceState
+from linter.api.middleware import BodyLimitMiddleware
+from linter.api.prefetch import PrefetchResolver
+from linter.api.problems import install_handlers
+from linter.api.routes import discovery, feedback, health, hooks, lint
+from linter.api.services import services_for
+from linter.profiles import Profile, available_profiles, load_profile
+from linter.settings import Settings, get_settings
+from linter.store.migrate import upgrade
+from linter.store.repository import Store
+
+log = logging.getLogger("orderlint.api")
+
+
+def load_profiles(settings: Settings) -> dict[str, Profile]:
+    available = available_profiles()
+    if not settings.profiles:
+        return dict(available)
+    loaded: dict[str, Profile] = {}
+    for name in settings.profiles:
+        profile = available.get(name) or load_profile(name)
+        loaded[profile.id] = profile
+    return loaded
+
+
+def _quiet_libraries() -> None:
+    # httpx logs every request URL at INFO, and our FHIR URLs carry patient ids.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    _quiet_libraries()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await run_in_threadpool(upgrade, settings.database_url)
+        store = Store.from_url(settings.database_url, settings.patient_id_salt)
+        await run_in_threadpool(store.salt)  # load or create the shared salt before the first request
+        profiles = await run_in_threadpool(load_profiles, settings)
+        http = httpx.AsyncClient(
+            timeout=settings.fhir_timeout_s,
+            follow_redirects=False,  # a redirect could leave the allowed FHIR servers
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        )
+        verifier = None
+        if settings.auth_enabled:
+            verifier = JwtVerifier(
+                trusted_issuers=settings.trusted_issuers,
+                jwks=JwksCache(http, ttl_s=settings.jwks_cache_s, timeout_s=settings.fhir_timeout_s),
+                remember_jti=store.remember_jti,
+                allowed_tenants=settings.allowed_tenants,
+                leeway_s=settings.jwt_leeway_s,
+                max_lifetime_s=settings.jwt_max_lifetime_s,
+            )
+        else:
+            log.warning(
+                "AUTHENTICATION IS OFF: any caller can use this service. "
+                "Set ORDERLINT_TRUSTED_ISSUERS before exposing it beyond this machine."
+            )
+        app.state.orderlint = ServiceState(
+            settings=settings,
+            store=store,
+            profiles=profiles,
+            services=services_for(list(profiles.values())),
+            http=http,
+            resolver=PrefetchResolver(
+                http,
+                allowed_servers=settings.allowed_fhir_servers,
+                timeout_s=settings.fhir_timeout_s,
+                max_pages=settings.fhir_max_pages,
+            ),
+            verifier=verifier,
+        )
+        try:
+            yield
+        finally:
+            await http.aclose()
+            store.dispose()
+
+    app = FastAPI(title="orderlint CDS Hooks service", version=__version__, lifespan=lifespan)
+    install_handlers(app)
+    for module in (health, discovery, hooks, feedback, lint):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:  # off by default; added last so that it wraps 401 and 413 answers too
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+            allow_credentials=False,
+            max_age=600,
+        )
+    return app
+
+
+def app_factory() -> FastAPI:
+    """uvicorn entry point (`linter.api.main:app_factory`, factory=True)."""
+    return create_app()

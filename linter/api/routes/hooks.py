@@ -1,0 +1,85 @@
+"""POST /cds-services/{id}: order-select and order-sign calls, answered with cards.
+
+A thin adapter: validate the request, complete the prefetch (linter.api.prefetch), build the order set
+(linter.fhir_io), run the engine, render cards (linter.render.cards), record the cards issued.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from linter.api.deps import ClientDep, ServiceState, StateDep
+from linter.api.prefetch import PrefetchResult
+from linter.api.problems import ApiError, json_response
+from linter.api.routes._body import json_object, validated
+from linter.api.schemas import HookRequest
+from linter.api.services import PREFETCH_TEMPLATES, CdsService
+from linter.engine import run as run_engine
+from linter.fhir_io import order_set_from_hook
+from linter.render.cards import cards_response
+from linter.store.repository import CardRecord
+
+log = logging.getLogger("orderlint.api.hooks")
+
+router = APIRouter(tags=["cds-hooks"])
+
+
+def find_service(state: ServiceState, service_id: str) -> CdsService:
+    service = state.services.get(service_id)
+    if service is None:
+        raise ApiError(404, f"there is no CDS service '{service_id[:100]}'", None, "not-found")
+    return service
+
+
+def check_hook_request(service: CdsService, hook_request: HookRequest) -> None:
+    if hook_request.hook != service.hook:
+        raise ApiError(
+            400,
+            f"service '{service.id}' answers the '{service.hook}' hook, "
+            f"but the request's hook is '{hook_request.hook[:60]}'",
+            "hook",
+        )
+    if hook_request.context.draftOrders is None:
+        raise ApiError(
+            400, f"context.draftOrders is required by the {service.hook} hook", "context.draftOrders"
+        )
+    if service.hook == "order-select" and not hook_request.context.selections:
+        raise ApiError(400, "context.selections is required by the order-select hook", "context.selections")
+
+
+def lint_and_record(
+    state: ServiceState,
+    service: CdsService,
+    body: dict[str, Any],
+    hook_request: HookRequest,
+    prefetch: PrefetchResult,
+) -> dict[str, Any]:
+    order_set = order_set_from_hook(
+        body, prefetch=prefetch.data, gaps=tuple(prefetch.gaps), mode=state.settings.lint_mode
+    )
+    findings = run_engine(order_set, service.profile)
+    response = cards_response(findings, order_set, service.profile)
+    records = [CardRecord(c["uuid"], c["source"]["topic"]["code"], c["indicator"]) for c in response["cards"]]
+    try:
+        state.store.record_cards(
+            service.id, hook_request.hookInstance, hook_request.context.patientId, records
+        )
+    except Exception as exc:  # the clinician still gets the cards; the audit gap is logged
+        log.error("could not record %d cards for %s: %s", len(records), service.id, type(exc).__name__)
+    return response
+
+
+@router.post("/cds-services/{service_id}")
+async def call_service(service_id: str, request: Request, state: StateDep, _client: ClientDep) -> Response:
+    service = find_service(state, service_id)
+    body = json_object(await request.body(), "a CDS Hooks request")
+    hook_request = validated(HookRequest, body)
+    check_hook_request(service, hook_request)
+    prefetch = await state.resolver.resolve(hook_request, PREFETCH_TEMPLATES)
+    response = await run_in_threadpool(lint_and_record, state, service, body, hook_request, prefetch)
+    return json_response(response)

@@ -1,0 +1,70 @@
+"""POST /lint: the pharmacist upload API. Bundle, single resource, NDJSON or a CDS Hooks request in;
+findings as JSON out, or FHIR OperationOutcome(s) with `Accept: application/fhir+json`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from linter.api.deps import ClientDep, StateDep
+from linter.api.problems import FHIR_JSON, ApiError, json_response
+from linter.engine import run as run_engine
+from linter.fhir_io import order_sets_from_bytes
+from linter.profiles import Profile
+from linter.render.outcome import operation_outcome
+from linter.render.report import findings_json
+
+router = APIRouter(tags=["lint"])
+
+
+def _lint(
+    data: bytes,
+    profile: Profile,
+    mode: Literal["fast", "strict"],
+    context: Literal["btk", "pad"] | None,
+    fhir: bool,
+) -> tuple[Any, str]:
+    order_sets = order_sets_from_bytes(data, "upload", mode=mode, context=context)
+    results = [(order_set, run_engine(order_set, profile)) for order_set in order_sets]
+    if fhir:
+        outcomes = [operation_outcome(findings, order_set) for order_set, findings in results]
+        if len(outcomes) == 1:
+            return outcomes[0], FHIR_JSON
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"resource": o} for o in outcomes],
+        }
+        return bundle, FHIR_JSON
+    body = {
+        "profile": profile.id,
+        "orderSets": [
+            {"source": order_set.source, "findings": findings_json(findings, order_set)}
+            for order_set, findings in results
+        ],
+    }
+    return body, "application/json"
+
+
+@router.post("/lint")
+async def lint(
+    request: Request,
+    state: StateDep,
+    _client: ClientDep,
+    profile: str | None = Query(default=None, max_length=200),
+    mode: Literal["fast", "strict"] = "strict",
+    context: Literal["btk", "pad"] | None = None,
+) -> Response:
+    chosen = state.profiles.get(profile) if profile else next(iter(state.profiles.values()), None)
+    if chosen is None:
+        known = ", ".join(state.profiles) or "none"
+        raise ApiError(400, f"unknown profile '{(profile or '')[:100]}'; loaded profiles: {known}", "profile")
+    data = await request.body()
+    if not data.strip():
+        raise ApiError(400, "the request body is empty; expected a FHIR Bundle, resource or NDJSON", "$")
+    fhir = FHIR_JSON in request.headers.get("accept", "")
+    body, media_type = await run_in_threadpool(_lint, data, chosen, mode, context, fhir)
+    return json_response(body, media_type=media_type)

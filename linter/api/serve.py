@@ -1,0 +1,61 @@
+"""`orderlint serve`: run the migrations once, then uvicorn with N workers sharing only the database."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import sys
+
+import uvicorn
+
+from linter.settings import get_settings
+from linter.store.migrate import upgrade
+
+log = logging.getLogger("orderlint.serve")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run_server(host: str, port: int, workers: int, insecure_no_auth: bool, reload: bool = False) -> int:
+    settings = get_settings()
+    if not settings.auth_enabled and not is_loopback(host):
+        if not insecure_no_auth:
+            print(
+                f"orderlint serve: refusing to listen on {host} without authentication. "
+                "Configure ORDERLINT_TRUSTED_ISSUERS (issuer -> JWKS URL or file), bind to 127.0.0.1, "
+                "or pass --insecure-no-auth if you really mean it.",
+                file=sys.stderr,
+            )
+            return 2
+        print(f"orderlint serve: WARNING: listening on {host} with authentication OFF", file=sys.stderr)
+    if not settings.auth_enabled:
+        print(
+            "orderlint serve: WARNING: authentication is off (ORDERLINT_TRUSTED_ISSUERS unset)",
+            file=sys.stderr,
+        )
+    try:
+        upgrade(settings.database_url)
+    except Exception as exc:
+        print(f"orderlint serve: database migration failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    # The workers are new processes: they read the environment, and need not migrate again.
+    os.environ["ORDERLINT_MIGRATE_ON_START"] = "false"
+    uvicorn.run(
+        "linter.api.main:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers if not reload else None,
+        reload=reload,
+        log_level="info",
+        server_header=False,
+    )
+    return 0
