@@ -19,8 +19,8 @@ from functools import cache
 from typing import Literal
 
 from linter.model import (
-    ConditionRecord,
     Concept,
+    ConditionRecord,
     ContextEvidence,
     ProcedureIdentity,
     ProcedureOrder,
@@ -85,26 +85,28 @@ def identify_procedure(
             matched, system_used = f"{system.upper()} {value}", system
         elif system == "icd10pcs":
             flat = value.replace(".", "").upper()
-            for pat, entry in idx.pcs:
+            for pat, pcs in idx.pcs:
                 if pat.match(flat):
-                    kinds.update(entry.kinds)
-                    btk = btk or entry.btk
+                    kinds.update(pcs.kinds)
+                    btk = btk or pcs.btk
                     matched, system_used = f"ICD-10-PCS {flat}", system
         elif system == "snomed" and value in idx.snomed:
             entry2 = idx.snomed[value]
             kinds.update(entry2.kinds)
-            if entry2.btk_needs_body_site:
-                btk = btk or site_btk
-            else:
-                btk = True
+            btk = btk or (site_btk if entry2.btk_needs_body_site else True)
             matched, system_used = f"SNOMED CT {value}", system
         full = t.systems[system].uri if system else (c.system or "")
         if (full, value) in idx.obs:
             kinds.add(idx.obs[(full, value)].key)
             matched, system_used = matched or f"{system or c.system} {value}", system_used or system
     if kinds:
-        return ProcedureIdentity(btk=btk and bool(kinds & REVASC_KINDS), kinds=frozenset(kinds),
-                                 matched_by="code", matched=matched, code_system=system_used)
+        return ProcedureIdentity(
+            btk=btk and bool(kinds & REVASC_KINDS),
+            kinds=frozenset(kinds),
+            matched_by="code",
+            matched=matched,
+            code_system=system_used,
+        )
     # Text: the order's own words, and the body-site words.
     text = " ".join([code.all_text(), *(s.all_text() for s in body_sites), *extra_text])
     found = idx.text_kinds(text)
@@ -118,8 +120,9 @@ def identify_procedure(
     if found & {"des", "bms"}:
         found.add("stent")
     btk_text = is_revasc and (vessel or site_btk) and not site_known_not_btk
-    return ProcedureIdentity(btk=btk_text, kinds=frozenset(found), matched_by="text",
-                             matched=_snippet(text), code_system=None)
+    return ProcedureIdentity(
+        btk=btk_text, kinds=frozenset(found), matched_by="text", matched=_snippet(text), code_system=None
+    )
 
 
 def _snippet(text: str) -> str:
@@ -137,13 +140,23 @@ def btk_evidence(
     best: ContextEvidence | None = None
     for p in under_review:
         if p.identity.btk:
-            ev = ContextEvidence("btk", f"{p.ref} {p.identity.matched or p.name}", p.ref,
-                                 by_text=p.identity.matched_by == "text")
+            ev = ContextEvidence(
+                "btk",
+                f"{p.ref} {p.identity.matched or p.name}",
+                p.ref,
+                by_text=p.identity.matched_by == "text",
+            )
             if not ev.by_text:
                 return ev
             best = best or ev
     for p in history:
-        if not p.identity.btk or p.status in ("entered-in-error", "not-done", "revoked", "cancelled", "stopped"):
+        if not p.identity.btk or p.status in (
+            "entered-in-error",
+            "not-done",
+            "revoked",
+            "cancelled",
+            "stopped",
+        ):
             continue
         if p.occurrence is not None:
             when = p.occurrence if p.occurrence.tzinfo else p.occurrence.replace(tzinfo=now.tzinfo)
@@ -151,21 +164,29 @@ def btk_evidence(
                 continue
         elif p.status not in ("draft", "active", "preparation", "in-progress", "on-hold"):
             continue  # an undated completed procedure could be years old
-        ev = ContextEvidence("btk", f"{p.ref} {p.identity.matched or p.name} (in context)", p.ref,
-                             by_text=p.identity.matched_by == "text")
+        ev = ContextEvidence(
+            "btk",
+            f"{p.ref} {p.identity.matched or p.name} (in context)",
+            p.ref,
+            by_text=p.identity.matched_by == "text",
+        )
         if not ev.by_text:
             return ev
         best = best or ev
     return best
 
 
-def pad_evidence(btk: ContextEvidence | None, conditions: Iterable[ConditionRecord]) -> ContextEvidence | None:
+def pad_evidence(
+    btk: ContextEvidence | None, conditions: Iterable[ConditionRecord]
+) -> ContextEvidence | None:
     """PAD context: BTK revascularization context, or an active Condition of PAD (incl. claudication, CLTI)."""
     if btk is not None:
         return ContextEvidence("pad", f"BTK revascularization: {btk.how}", btk.ref, btk.by_text)
     for cond in conditions:
         if any(cat in cond.categories for cat in PAD_CATEGORIES):
-            return ContextEvidence("pad", f"{cond.ref} {cond.concept.label}", cond.ref, cond.matched_by == "text")
+            return ContextEvidence(
+                "pad", f"{cond.ref} {cond.concept.label}", cond.ref, cond.matched_by == "text"
+            )
     return None
 
 

@@ -31,7 +31,6 @@ from linter.model import (
     Coding,
     Concept,
     ConditionRecord,
-    ContextEvidence,
     DataGap,
     Dosage,
     InvalidResource,
@@ -146,8 +145,11 @@ def _coding(v: Any, path: str) -> Coding | None:
     o = _obj(v, path)
     if o is None:
         return None
-    return Coding(_str(o.get("system"), f"{path}.system"), _str(o.get("code"), f"{path}.code"),
-                  _str(o.get("display"), f"{path}.display"))
+    return Coding(
+        _str(o.get("system"), f"{path}.system"),
+        _str(o.get("code"), f"{path}.code"),
+        _str(o.get("display"), f"{path}.display"),
+    )
 
 
 def _concept(v: Any, path: str) -> Concept | None:
@@ -155,14 +157,17 @@ def _concept(v: Any, path: str) -> Concept | None:
     if o is None:
         return None
     codings = tuple(
-        c for i, raw in enumerate(_list(o.get("coding"), f"{path}.coding"))
+        c
+        for i, raw in enumerate(_list(o.get("coding"), f"{path}.coding"))
         if (c := _coding(raw, f"{path}.coding[{i}]")) is not None
     )
     return Concept(codings, _str(o.get("text"), f"{path}.text"))
 
 
 def _concepts(v: Any, path: str) -> tuple[Concept, ...]:
-    return tuple(c for i, raw in enumerate(_list(v, path)) if (c := _concept(raw, f"{path}[{i}]")) is not None)
+    return tuple(
+        c for i, raw in enumerate(_list(v, path)) if (c := _concept(raw, f"{path}[{i}]")) is not None
+    )
 
 
 def _quantity(v: Any, path: str) -> Quantity | None:
@@ -172,8 +177,12 @@ def _quantity(v: Any, path: str) -> Quantity | None:
     value = _num(o.get("value"), f"{path}.value")
     if value is None:
         raise _Bad(f"{path}.value", "a dose quantity without a value")
-    return Quantity(value, _str(o.get("unit"), f"{path}.unit"), _str(o.get("system"), f"{path}.system"),
-                    _str(o.get("code"), f"{path}.code"))
+    return Quantity(
+        value,
+        _str(o.get("unit"), f"{path}.unit"),
+        _str(o.get("system"), f"{path}.system"),
+        _str(o.get("code"), f"{path}.code"),
+    )
 
 
 def _reference(v: Any, path: str) -> str | None:
@@ -235,8 +244,11 @@ def _timing(v: Any, path: str) -> Timing:
         bounds_start=_datetime(bp.get("start"), f"{path}.repeat.boundsPeriod.start") if bp else None,
         bounds_end=_datetime(bp.get("end"), f"{path}.repeat.boundsPeriod.end") if bp else None,
         has_repeat=True,
-        when=tuple(w for i, w in enumerate(_list(rp.get("when"), f"{path}.repeat.when"))
-                   if _str(w, f"{path}.repeat.when[{i}]")),
+        when=tuple(
+            w
+            for i, w in enumerate(_list(rp.get("when"), f"{path}.repeat.when"))
+            if _str(w, f"{path}.repeat.when[{i}]")
+        ),
     )
 
 
@@ -347,10 +359,21 @@ def _ratio_strength(v: Any, path: str) -> Strength | None:
     if num is None:
         return None
     den_value = _num(den.get("value"), f"{path}.denominator.value") if den else None
-    den_unit = (_str(den.get("code"), f"{path}.denominator.code") or _str(den.get("unit"), f"{path}.denominator.unit")
-                if den else None)
+    den_unit = (
+        _str(den.get("code"), f"{path}.denominator.code") or _str(den.get("unit"), f"{path}.denominator.unit")
+        if den
+        else None
+    )
     unit = num.code or num.unit or ""
-    if den_unit and den_unit.strip().lower() in ("1", "{tbl}", "tablet", "{tablet}", "tab", "capsule", "{capsule}"):
+    if den_unit and den_unit.strip().lower() in (
+        "1",
+        "{tbl}",
+        "tablet",
+        "{tablet}",
+        "tab",
+        "capsule",
+        "{capsule}",
+    ):
         den_unit = None
     return Strength(num.value, unit, den_value or 1.0, den_unit or None)
 
@@ -402,7 +425,9 @@ def _medication_order(
     disp = _obj(r.get("dispenseRequest"), f"{path}.dispenseRequest")
     supply = validity_start = validity_end = None
     if disp is not None:
-        supply = _duration_days(disp.get("expectedSupplyDuration"), f"{path}.dispenseRequest.expectedSupplyDuration")
+        supply = _duration_days(
+            disp.get("expectedSupplyDuration"), f"{path}.dispenseRequest.expectedSupplyDuration"
+        )
         vp = _obj(disp.get("validityPeriod"), f"{path}.dispenseRequest.validityPeriod")
         if vp is not None:
             validity_start = _datetime(vp.get("start"), f"{path}.dispenseRequest.validityPeriod.start")
@@ -436,12 +461,15 @@ def _medication_order(
     )
 
 
-def _procedure_order(r: Mapping[str, Any], path: str, ref: str, index: _Index, under_review: bool) -> ProcedureOrder:
+def _procedure_order(
+    r: Mapping[str, Any], path: str, ref: str, index: _Index, under_review: bool
+) -> ProcedureOrder:
     rtype = str(r.get("resourceType"))
     code = _concept(r.get("code"), f"{path}.code") or Concept()
     reasons = _concepts(r.get("reasonCode"), f"{path}.reasonCode")
     reason_refs = tuple(
-        x for i, raw in enumerate(_list(r.get("reasonReference"), f"{path}.reasonReference"))
+        x
+        for i, raw in enumerate(_list(r.get("reasonReference"), f"{path}.reasonReference"))
         if (x := _reference(raw, f"{path}.reasonReference[{i}]"))
     )
     body_sites = _concepts(r.get("bodySite"), f"{path}.bodySite")
@@ -524,7 +552,11 @@ def _weight(r: Mapping[str, Any], path: str, ref: str) -> tuple[Weight | None, s
     status = _str(r.get("status"), f"{path}.status")
     if status in ("entered-in-error", "cancelled"):
         return None, None
-    q = _quantity(r.get("valueQuantity"), f"{path}.valueQuantity") if r.get("valueQuantity") is not None else None
+    q = (
+        _quantity(r.get("valueQuantity"), f"{path}.valueQuantity")
+        if r.get("valueQuantity") is not None
+        else None
+    )
     eff = _datetime(r.get("effectiveDateTime"), f"{path}.effectiveDateTime")
     if eff is None and (ep := _obj(r.get("effectivePeriod"), f"{path}.effectivePeriod")):
         eff = _datetime(ep.get("end") or ep.get("start"), f"{path}.effectivePeriod")
@@ -718,6 +750,7 @@ def build_order_set(
     act_targets: list[ActTarget] = []
     all_gaps = list(gaps)
     raw: dict[str, Mapping[str, Any]] = {}
+    paths: dict[str, str] = {}
     patient_ref = subject
     skip_strict = set(strict_done)
 
@@ -725,6 +758,7 @@ def build_order_set(
         r = e.resource
         rtype = r.get("resourceType")
         ref = _ref_of(r, e.full_url or f"{rtype}/#{n}")
+        paths.setdefault(ref, e.path)
         if mode == "strict" and e.path not in skip_strict:
             err = _strict_error(r)
             if err is not None:
@@ -740,8 +774,12 @@ def build_order_set(
                 raw[ref] = r
                 if under:
                     meds.append(order)
-                elif order.status == "active" or (rtype == "MedicationRequest" and which == "context"
-                                                  and order.status in ("draft", "on-hold") and hook):
+                elif order.status == "active" or (
+                    rtype == "MedicationRequest"
+                    and which == "context"
+                    and order.status in ("draft", "on-hold")
+                    and hook
+                ):
                     active_meds.append(order)
             elif rtype in ("ServiceRequest", "Procedure"):
                 under = which == "review"
@@ -794,6 +832,7 @@ def build_order_set(
         pad_context=pad,
         invalid=tuple(invalid),
         raw_resources=raw,
+        resource_paths=paths,
         subject_ref=patient_ref,
         hook=hook,
     )
@@ -813,7 +852,9 @@ def _outcome_text(r: Mapping[str, Any]) -> str:
             d = issue.get("diagnostics") or (issue.get("details") or {}).get("text") or issue.get("code")
             if isinstance(d, str):
                 texts.append(d)
-    return "the EHR sent an OperationOutcome instead of data" + (f": {'; '.join(texts)}"[:200] if texts else "")
+    return "the EHR sent an OperationOutcome instead of data" + (
+        f": {'; '.join(texts)}"[:200] if texts else ""
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -835,7 +876,9 @@ def _bundle_entries(bundle: Mapping[str, Any], path: str) -> list[_Entry]:
         if res is None:
             continue  # e.g. a transaction DELETE entry
         if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
-            raise InputError("entry.resource must be a FHIR resource with a resourceType", f"{path}.entry[{i}].resource")
+            raise InputError(
+                "entry.resource must be a FHIR resource with a resourceType", f"{path}.entry[{i}].resource"
+            )
         full_url = e.get("fullUrl") if isinstance(e.get("fullUrl"), str) else None
         if res.get("resourceType") == "Bundle":
             out.extend(_bundle_entries(res, f"{path}.entry[{i}].resource"))
@@ -858,25 +901,32 @@ def order_set_from_document(
 ) -> OrderSet:
     """One JSON document: a Bundle, a single resource, or a CDS Hooks request."""
     if not isinstance(doc, dict):
-        raise InputError(f"expected a FHIR resource or Bundle (a JSON object), got a JSON {type(doc).__name__}", "$")
+        raise InputError(
+            f"expected a FHIR resource or Bundle (a JSON object), got a JSON {type(doc).__name__}", "$"
+        )
     if "hook" in doc and "context" in doc and "resourceType" not in doc:
         return order_set_from_hook(doc, mode=mode, now=now, source=source, forced_context=context)
     rtype = doc.get("resourceType")
     if not isinstance(rtype, str):
-        raise InputError("not a FHIR resource: no resourceType (and not a CDS Hooks request)", "$.resourceType")
+        raise InputError(
+            "not a FHIR resource: no resourceType (and not a CDS Hooks request)", "$.resourceType"
+        )
     if rtype == "Bundle":
         entries = _bundle_entries(doc, "Bundle")
         done: list[str] = []
         if mode == "strict" and _strict_bundle_ok(doc):
             done = [e.path for e in entries]  # the whole Bundle validated at once: skip per-resource checks
-        oset = build_order_set(entries, source=source, mode=mode, now=now, forced_context=context,
-                               strict_done=done)
+        oset = build_order_set(
+            entries, source=source, mode=mode, now=now, forced_context=context, strict_done=done
+        )
         if mode == "strict" and not done:
             err = _strict_error({k: v for k, v in doc.items() if k != "entry"})
             if err is not None:
                 from dataclasses import replace
 
-                oset = replace(oset, invalid=(*oset.invalid, InvalidResource("Bundle", f"Bundle.{err[0]}", err[1])))
+                oset = replace(
+                    oset, invalid=(*oset.invalid, InvalidResource("Bundle", f"Bundle.{err[0]}", err[1]))
+                )
         return oset
     return build_order_set([_Entry(doc, rtype)], source=source, mode=mode, now=now, forced_context=context)
 
@@ -898,7 +948,9 @@ def order_set_from_hook(
         raise InputError("a CDS Hooks request needs a 'context' object", "context")
     draft = ctx.get("draftOrders")
     if draft is None:
-        raise InputError("context.draftOrders is missing: there are no orders to check", "context.draftOrders")
+        raise InputError(
+            "context.draftOrders is missing: there are no orders to check", "context.draftOrders"
+        )
     if not isinstance(draft, dict) or draft.get("resourceType") != "Bundle":
         raise InputError("context.draftOrders must be a FHIR Bundle", "context.draftOrders")
     entries = _bundle_entries(draft, "context.draftOrders")
@@ -906,7 +958,9 @@ def order_set_from_hook(
     if hook == "order-select":
         sel = ctx.get("selections")
         if not isinstance(sel, list) or not all(isinstance(s, str) for s in sel):
-            raise InputError("order-select needs context.selections (a list of 'Type/id')", "context.selections")
+            raise InputError(
+                "order-select needs context.selections (a list of 'Type/id')", "context.selections"
+            )
         selections = {s.strip() for s in sel}
 
     draft_ids = {id(e.resource) for e in entries}
@@ -1026,9 +1080,13 @@ def load_bytes(
         return LoadResult(sets, errors)
     groups: dict[str, list[_Entry]] = {}
     for label, doc in docs:
-        if isinstance(doc, dict) and (doc.get("resourceType") == "Bundle" or ("hook" in doc and "context" in doc)):
+        if isinstance(doc, dict) and (
+            doc.get("resourceType") == "Bundle" or ("hook" in doc and "context" in doc)
+        ):
             try:
-                sets.append(order_set_from_document(doc, f"{source}:{label}", mode=mode, context=context, now=now))
+                sets.append(
+                    order_set_from_document(doc, f"{source}:{label}", mode=mode, context=context, now=now)
+                )
             except InputError as exc:
                 exc.source, exc.path = source, f"{label}: {exc.path or '$'}"
                 errors.append(exc)
@@ -1038,8 +1096,11 @@ def load_bytes(
             errors.append(InputError("not a FHIR resource (no resourceType)", label, source))
     for subject, entries in groups.items():
         name = f"{source} ({subject})" if subject and len(groups) > 1 else source
-        sets.append(build_order_set(entries, source=name, mode=mode, now=now, forced_context=context,
-                                    subject=subject or None))
+        sets.append(
+            build_order_set(
+                entries, source=name, mode=mode, now=now, forced_context=context, subject=subject or None
+            )
+        )
     return LoadResult(sets, errors)
 
 
@@ -1073,5 +1134,3 @@ __all__ = [
     "parse_documents",
     "validate_resource",
 ]
-
-_unused = ContextEvidence  # re-exported type used by callers building order sets by hand

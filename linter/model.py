@@ -463,6 +463,7 @@ class OrderSet:
     pad_context: ContextEvidence | None = None
     invalid: tuple[InvalidResource, ...] = ()
     raw_resources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # ref -> original JSON
+    resource_paths: Mapping[str, str] = field(default_factory=dict)  # ref -> where it is in the input
     subject_ref: str | None = None
     hook: str | None = None
 

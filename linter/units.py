@@ -221,7 +221,9 @@ def convert(
     factor = _factor(code, target)
     if factor is not None:
         value = q.value * factor
-        how = f"{_fmt(q.value)} {raw}" if code == target else f"{_fmt(q.value)} {raw} = {_fmt(value)} {target}"
+        how = (
+            f"{_fmt(q.value)} {raw}" if code == target else f"{_fmt(q.value)} {raw} = {_fmt(value)} {target}"
+        )
         return Converted(value, target, how)
     # Through the product strength: counts (per tablet) and volumes (per mL).
     if strength is not None and strength.value > 0:
@@ -279,8 +281,20 @@ _PERIOD_DAYS: dict[str, float] = {
 def duration_days(value: float, unit: str) -> float | None:
     """A FHIR Duration (UCUM time units, or their names) in days."""
     u = unit.strip()
-    names = {"day": "d", "days": "d", "week": "wk", "weeks": "wk", "month": "mo", "months": "mo",
-             "year": "a", "years": "a", "hour": "h", "hours": "h", "wks": "wk", "yr": "a"}
+    names = {
+        "day": "d",
+        "days": "d",
+        "week": "wk",
+        "weeks": "wk",
+        "month": "mo",
+        "months": "mo",
+        "year": "a",
+        "years": "a",
+        "hour": "h",
+        "hours": "h",
+        "wks": "wk",
+        "yr": "a",
+    }
     u = names.get(u.lower(), u)
     if u in _PERIOD_DAYS:
         return value * _PERIOD_DAYS[u]

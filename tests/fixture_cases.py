@@ -27,7 +27,8 @@ class Case:
 
 def fixture_files() -> list[Path]:
     return sorted(
-        p for p in FIXTURES.glob("*/*.json")
+        p
+        for p in FIXTURES.glob("*/*.json")
         if not p.name.endswith(".expected.json") and p.parent.name != "hooks"
     )
 

@@ -15,8 +15,13 @@ CASES = cases()
 
 def _lint(case: Case, mode: str) -> list[tuple[str, str, str, str]]:
     profile = load_profile(case.expected.get("profile", "btk-angioplasty"))
-    result = load_bytes(case.path.read_bytes(), str(case.path), mode=mode,  # type: ignore[arg-type]
-                        context=case.expected.get("context"), now=FIXTURE_NOW)
+    result = load_bytes(
+        case.path.read_bytes(),
+        str(case.path),
+        mode=mode,  # type: ignore[arg-type]
+        context=case.expected.get("context"),
+        now=FIXTURE_NOW,
+    )
     assert not result.errors, [str(e) for e in result.errors]
     out = []
     for order_set in result.order_sets:
@@ -42,8 +47,9 @@ def test_fixture_findings(case: Case) -> None:
             assert text in details[(f["code"], f.get("ref", ""))], f"{f['code']}: '{text}' not in detail"
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if "findings" in c.expected and "mode" not in c.expected],
-                         ids=lambda c: c.id)
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if "findings" in c.expected and "mode" not in c.expected], ids=lambda c: c.id
+)
 def test_fast_mode_gives_the_same_findings(case: Case) -> None:
     strict = sorted((c, i, r) for c, i, r, _ in _lint(case, "strict"))
     fast = sorted((c, i, r) for c, i, r, _ in _lint(case, "fast"))
@@ -54,6 +60,8 @@ def test_every_fail_fixture_fires_its_rule() -> None:
     for case in CASES:
         code = case.path.parent.name
         if case.path.name.startswith("fail-") and "findings" in case.expected:
-            assert any(f["code"] == code for f in case.expected["findings"]), f"{case.id} does not expect {code}"
+            assert any(f["code"] == code for f in case.expected["findings"]), (
+                f"{case.id} does not expect {code}"
+            )
         if case.path.name.startswith("pass-") and "findings" in case.expected:
             assert not any(f["code"] == code for f in case.expected["findings"]), f"{case.id} expects {code}"

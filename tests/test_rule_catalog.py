@@ -40,8 +40,10 @@ def test_rule_metadata_and_docs(rule) -> None:  # type: ignore[no-untyped-def]
 def test_citations_resolve(rule) -> None:  # type: ignore[no-untyped-def]
     for c in rule.META.citations:
         if not c.source.endswith(".txt"):
-            assert c.source.startswith(("RULES.md", "reference/", "external", "FDA", "CDS Hooks", "UCUM")) or \
-                "reference/" in c.source, f"{rule.META.code}: citation '{c.source}' is neither a source file nor a reference"
+            assert (
+                c.source.startswith(("RULES.md", "reference/", "external", "FDA", "CDS Hooks", "UCUM"))
+                or "reference/" in c.source
+            ), f"{rule.META.code}: citation '{c.source}' is neither a source file nor a reference"
             continue
         if not SOURCES.exists():
             if os.environ.get("CI"):

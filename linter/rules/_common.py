@@ -23,14 +23,21 @@ OVERRIDE_SYSTEM = "http://terminology.hl7.org/CodeSystem/non-adherence-reason-co
 LOCAL_OVERRIDE_SYSTEM = "https://orderlint.dev/fhir/CodeSystem/override-reason"
 
 # CDS Hooks 3.0 (STU) suggests these standard codes; the displays are ours.
-OVERRIDE_PATIENT_CONTRAINDICATION = Coding(OVERRIDE_SYSTEM, "patient-contraindication",
-                                           "Patient-specific reason documented in the chart")
-OVERRIDE_RISK_BENEFIT = Coding(OVERRIDE_SYSTEM, "risk-benefit-ratio", "Benefit outweighs risk for this patient")
-OVERRIDE_ORDER_EXISTS = Coding(OVERRIDE_SYSTEM, "indication-order-exists",
-                               "Already addressed by another order or plan")
-OVERRIDE_PROTOCOL = Coding(LOCAL_OVERRIDE_SYSTEM, "institutional-protocol", "Follows an institutional protocol")
-OVERRIDE_DATA_WRONG = Coding(LOCAL_OVERRIDE_SYSTEM, "data-incorrect",
-                             "The data orderlint read is wrong or out of date")
+OVERRIDE_PATIENT_CONTRAINDICATION = Coding(
+    OVERRIDE_SYSTEM, "patient-contraindication", "Patient-specific reason documented in the chart"
+)
+OVERRIDE_RISK_BENEFIT = Coding(
+    OVERRIDE_SYSTEM, "risk-benefit-ratio", "Benefit outweighs risk for this patient"
+)
+OVERRIDE_ORDER_EXISTS = Coding(
+    OVERRIDE_SYSTEM, "indication-order-exists", "Already addressed by another order or plan"
+)
+OVERRIDE_PROTOCOL = Coding(
+    LOCAL_OVERRIDE_SYSTEM, "institutional-protocol", "Follows an institutional protocol"
+)
+OVERRIDE_DATA_WRONG = Coding(
+    LOCAL_OVERRIDE_SYSTEM, "data-incorrect", "The data orderlint read is wrong or out of date"
+)
 
 DEFAULT_OVERRIDES: tuple[Coding, ...] = (
     OVERRIDE_PATIENT_CONTRAINDICATION,

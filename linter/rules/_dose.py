@@ -78,7 +78,9 @@ def frequency_of(d: Dosage) -> Frequency | None:
     if code is not None:
         per = per_day_factor(code.frequency, code.period, code.period_unit)
         if per is not None:
-            return Frequency(per, per, f"{t.code} ({code.frequency} per {fmt(code.period)} {code.period_unit})")
+            return Frequency(
+                per, per, f"{t.code} ({code.frequency} per {fmt(code.period)} {code.period_unit})"
+            )
     return None
 
 
@@ -143,8 +145,11 @@ def _phase(
             if d.rate is not None:
                 reason = "the order gives a rate, not a dose per administration"
             else:
-                reason = f"the dose is not machine-readable (free text only: '{text[:80]}')" if d.text else \
-                    "the dosage has no doseQuantity or doseRange"
+                reason = (
+                    f"the dose is not machine-readable (free text only: '{text[:80]}')"
+                    if d.text
+                    else "the dosage has no doseQuantity or doseRange"
+                )
             return CouldNotVerify("DQ901", order.ref, rule_code, what, reason)
         lo_q = d.dose or d.dose_low or d.dose_high
         hi_q = d.dose or d.dose_high or d.dose_low
@@ -164,16 +169,28 @@ def _phase(
         f = frequency_of(d)
         if f is None:
             return CouldNotVerify(
-                "DQ901", order.ref, rule_code, what,
+                "DQ901",
+                order.ref,
+                rule_code,
+                what,
                 "the frequency is not machine-readable (no timing.repeat frequency/period and no known timing.code)",
             )
-        freq = f if freq is None else Frequency(freq.low_per_day + f.low_per_day,
-                                               freq.high_per_day + f.high_per_day, f"{freq.text} + {f.text}")
+        freq = (
+            f
+            if freq is None
+            else Frequency(
+                freq.low_per_day + f.low_per_day,
+                freq.high_per_day + f.high_per_day,
+                f"{freq.text} + {f.text}",
+            )
+        )
         day_low += lo.value * f.low_per_day
         day_high += hi.value * f.high_per_day
-        lines.append(f"- dose: {dose_text} x {f.text} = {fmt(lo.value * f.low_per_day)}"
-                     f"{'' if lo is hi and f.low_per_day == f.high_per_day else '-' + fmt(hi.value * f.high_per_day)}"
-                     f" {target}/day")
+        lines.append(
+            f"- dose: {dose_text} x {f.text} = {fmt(lo.value * f.low_per_day)}"
+            f"{'' if lo is hi and f.low_per_day == f.high_per_day else '-' + fmt(hi.value * f.high_per_day)}"
+            f" {target}/day"
+        )
     return Phase(
         dosages=tuple(dosages),
         single=single,
@@ -187,7 +204,9 @@ def _phase(
     )
 
 
-def unit_problem_to_dq(problem: UnitProblem, order: MedicationOrder, rule_code: str, what: str) -> CouldNotVerify:
+def unit_problem_to_dq(
+    problem: UnitProblem, order: MedicationOrder, rule_code: str, what: str
+) -> CouldNotVerify:
     if problem.kind == "missing_unit":
         return CouldNotVerify("DQ901", order.ref, rule_code, what, problem.message)
     return CouldNotVerify("DQ902", order.ref, rule_code, what, problem.message)

@@ -237,7 +237,9 @@ class Terminology:
                 self.rx_ingredient[ing.code] = key
             for p in drug.products:
                 strength = (
-                    Strength(p.strength, p.unit, 1.0, p.per_unit or None) if p.strength > 0 and p.unit else None
+                    Strength(p.strength, p.unit, 1.0, p.per_unit or None)
+                    if p.strength > 0 and p.unit
+                    else None
                 )
                 self.rx_product[p.code] = ProductInfo(key, tuple(p.also), strength, p.display, p.form)
             for code in drug.atc:
@@ -309,8 +311,9 @@ class Terminology:
                 elif code:
                     unknown.append(c)
         if drugs:
-            return DrugIdentity(frozenset(drugs), "code", product_code, product_display, strength, dose_form,
-                                tuple(unknown))
+            return DrugIdentity(
+                frozenset(drugs), "code", product_code, product_display, strength, dose_form, tuple(unknown)
+            )
         text = " ".join(c.all_text() for c in concepts)
         found = self.drug_names_in(text)
         if found:

@@ -52,14 +52,16 @@ def could_not_verify_findings(items: Iterable[CouldNotVerify], order_set: OrderS
             f"Rules that could not check this order: {rules}.",
         ]
         lines.extend(f"- {g.needed_by}: {g.what}: {g.reason}" for g in group[1:])
-        out.append(make_finding(
-            meta,
-            f"Could not verify {first.what} ({name}): {kind}",
-            lines,
-            [ref],
-            override_reasons=(OVERRIDE_DATA_WRONG,),
-            values={"rules": sorted({g.needed_by for g in group}), "reason": first.reason},
-        ))
+        out.append(
+            make_finding(
+                meta,
+                f"Could not verify {first.what} ({name}): {kind}",
+                lines,
+                [ref],
+                override_reasons=(OVERRIDE_DATA_WRONG,),
+                values={"rules": sorted({g.needed_by for g in group}), "reason": first.reason},
+            )
+        )
     return out
 
 

@@ -38,8 +38,11 @@ META = RuleMeta(
     default_indicator=Indicator.WARNING,
     summary="A dose a rule needs is not machine-readable (free text only, or no dose)",
     citations=(
-        Citation("RULES.md", "DQ901: a dose that a rule needs is not machine-readable (neither doseQuantity nor "
-                 "doseRange: free text only, or no dose)."),
+        Citation(
+            "RULES.md",
+            "DQ901: a dose that a rule needs is not machine-readable (neither doseQuantity nor "
+            "doseRange: free text only, or no dose).",
+        ),
     ),
 )
 

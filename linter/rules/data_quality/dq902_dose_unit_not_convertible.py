@@ -38,8 +38,10 @@ META = RuleMeta(
     default_indicator=Indicator.WARNING,
     summary="A dose unit is not a known UCUM unit or cannot be converted to what a rule needs",
     citations=(
-        Citation("RULES.md", "DQ902: a dose unit is not a known UCUM unit or cannot be converted to what the "
-                 "rule needs."),
+        Citation(
+            "RULES.md",
+            "DQ902: a dose unit is not a known UCUM unit or cannot be converted to what the rule needs.",
+        ),
     ),
 )
 

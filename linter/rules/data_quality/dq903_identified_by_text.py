@@ -40,9 +40,12 @@ META = RuleMeta(
     default_indicator=Indicator.INFO,
     summary="A medication or procedure a rule needs was recognized from its text alone, not from a code",
     citations=(
-        Citation("RULES.md", "DQ903: a medication or procedure that a rule needs was recognized from its text "
-                 "alone, because none of its codes is one we know (a local EHR code, a code system we do not "
-                 "read)."),
+        Citation(
+            "RULES.md",
+            "DQ903: a medication or procedure that a rule needs was recognized from its text "
+            "alone, because none of its codes is one we know (a local EHR code, a code system we do not "
+            "read).",
+        ),
     ),
 )
 
@@ -54,25 +57,29 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Finding]:
     return ()
 
 
-def text_identified(order_set: OrderSet, needed_drugs: frozenset[str], reads_procedures: bool) -> list[Finding]:
+def text_identified(
+    order_set: OrderSet, needed_drugs: frozenset[str], reads_procedures: bool
+) -> list[Finding]:
     out: list[Finding] = []
     for m in order_set.medications:
         if m.drug.matched_by != "text" or not (m.drug.drugs & needed_drugs):
             continue
         codes = ", ".join(f"{c.system or '?'}|{c.code}" for c in m.drug.unknown_codes) or "no code"
         names = ", ".join(sorted(m.drug.drugs))
-        out.append(make_finding(
-            META,
-            f"{m.name}: identified as {names} by name, not by code ({codes})",
-            [
-                f"`{m.ref}` was recognized as **{names}** from its text \"{m.medication.label}\"; "
-                f"none of its codes ({codes}) is an RxNorm or ATC code orderlint knows.",
-                "Findings about this order rest on name matching. Map the orderable to RxNorm.",
-            ],
-            [m.ref],
-            override_reasons=(OVERRIDE_DATA_WRONG,),
-            confidence="inferred",
-        ))
+        out.append(
+            make_finding(
+                META,
+                f"{m.name}: identified as {names} by name, not by code ({codes})",
+                [
+                    f'`{m.ref}` was recognized as **{names}** from its text "{m.medication.label}"; '
+                    f"none of its codes ({codes}) is an RxNorm or ATC code orderlint knows.",
+                    "Findings about this order rest on name matching. Map the orderable to RxNorm.",
+                ],
+                [m.ref],
+                override_reasons=(OVERRIDE_DATA_WRONG,),
+                confidence="inferred",
+            )
+        )
     btk = order_set.btk_context
     for p in order_set.procedures:
         by_text = p.identity.matched_by == "text" and bool(p.identity.kinds)
@@ -81,17 +88,20 @@ def text_identified(order_set: OrderSet, needed_drugs: frozenset[str], reads_pro
             continue
         kinds = ", ".join(sorted(p.identity.kinds))
         where = " (below-the-knee)" if p.identity.btk else ""
-        out.append(make_finding(
-            META,
-            f"{p.name}: recognized as {kinds}{where} by its text, not by a code",
-            [
-                f"`{p.ref}` was recognized as **{kinds}{where}** from the words \"{p.identity.matched}\"; "
-                "it has no CPT, HCPCS, ICD-10-PCS or SNOMED CT code orderlint knows.",
-                "The BTK / PAD context of this order set rests on that text match." if drives_context else
-                "Findings about this procedure rest on text matching.",
-            ],
-            [p.ref],
-            override_reasons=(OVERRIDE_DATA_WRONG,),
-            confidence="inferred",
-        ))
+        out.append(
+            make_finding(
+                META,
+                f"{p.name}: recognized as {kinds}{where} by its text, not by a code",
+                [
+                    f'`{p.ref}` was recognized as **{kinds}{where}** from the words "{p.identity.matched}"; '
+                    "it has no CPT, HCPCS, ICD-10-PCS or SNOMED CT code orderlint knows.",
+                    "The BTK / PAD context of this order set rests on that text match."
+                    if drives_context
+                    else "Findings about this procedure rest on text matching.",
+                ],
+                [p.ref],
+                override_reasons=(OVERRIDE_DATA_WRONG,),
+                confidence="inferred",
+            )
+        )
     return out

@@ -38,8 +38,11 @@ META = RuleMeta(
     default_indicator=Indicator.WARNING,
     summary="A resource is not valid FHIR R4 (field and reason given) and was not checked",
     citations=(
-        Citation("RULES.md", "DQ904: a resource in the request is not valid FHIR R4 (it says which field and "
-                 "why) and was not checked."),
+        Citation(
+            "RULES.md",
+            "DQ904: a resource in the request is not valid FHIR R4 (it says which field and "
+            "why) and was not checked.",
+        ),
     ),
 )
 

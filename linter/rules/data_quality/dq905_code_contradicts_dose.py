@@ -45,11 +45,16 @@ META = RuleMeta(
     default_indicator=Indicator.WARNING,
     summary="The coded clinical drug contradicts the ordered dose or the strength named in the text",
     citations=(
-        Citation("RULES.md", "DQ905: the coded clinical drug contradicts the dose or the text: the dose is not a "
-                 "whole or half multiple (0.5 to 8) of the coded product's strength, or the text names another "
-                 "strength (e.g. RxNorm 1114198 is rivaroxaban 10 mg, ordered as 2.5 mg)."),
-        Citation("reference/clinical-kb.md §1.1", "RXCUI 1114198 is rivaroxaban 10 mg, not 2.5 mg; the 2.5 mg "
-                 "tablet is 2059015."),
+        Citation(
+            "RULES.md",
+            "DQ905: the coded clinical drug contradicts the dose or the text: the dose is not a "
+            "whole or half multiple (0.5 to 8) of the coded product's strength, or the text names another "
+            "strength (e.g. RxNorm 1114198 is rivaroxaban 10 mg, ordered as 2.5 mg).",
+        ),
+        Citation(
+            "reference/clinical-kb.md §1.1",
+            "RXCUI 1114198 is rivaroxaban 10 mg, not 2.5 mg; the 2.5 mg tablet is 2059015.",
+        ),
     ),
 )
 
@@ -82,7 +87,10 @@ def _problem(m: MedicationOrder, options: Options) -> tuple[str, str] | None:
                 continue
             ratio = value / st.value
             steps = ratio / options.step
-            ok = options.min_multiple - 1e-9 <= ratio <= options.max_multiple + 1e-9 and abs(steps - round(steps)) < 1e-6
+            ok = (
+                options.min_multiple - 1e-9 <= ratio <= options.max_multiple + 1e-9
+                and abs(steps - round(steps)) < 1e-6
+            )
             if not ok:
                 return (
                     f"dose {fmt(value)} {unit} is {fmt(ratio)} x the coded {fmt(st.value)} {unit} tablet",
@@ -99,7 +107,7 @@ def _problem(m: MedicationOrder, options: Options) -> tuple[str, str] | None:
             if abs(float(num) - st.value) > 1e-9 and not _is_dose_mention(text, num, m):
                 return (
                     f"text says {num} {u} but code is {fmt(st.value)} {unit} tablet",
-                    f"The text \"{text[:120]}\" names {num} {u}, but the coded product is RxNorm "
+                    f'The text "{text[:120]}" names {num} {u}, but the coded product is RxNorm '
                     f"{m.drug.product_code} ({m.drug.product_display}, {fmt(st.value)} {unit}).",
                 )
     return None

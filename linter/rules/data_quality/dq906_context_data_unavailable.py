@@ -42,8 +42,10 @@ META = RuleMeta(
     default_indicator=Indicator.WARNING,
     summary="Patient data the rules use (weight, conditions, medications...) could not be obtained",
     citations=(
-        Citation("reference/cds-hooks.md §3.4 (CDS Hooks 2.0.1 §Prefetch)",
-                 "CDS Services SHOULD check any prefetched data for the existence of OperationOutcomes."),
+        Citation(
+            "reference/cds-hooks.md §3.4 (CDS Hooks 2.0.1 §Prefetch)",
+            "CDS Services SHOULD check any prefetched data for the existence of OperationOutcomes.",
+        ),
     ),
 )
 

@@ -1,0 +1,243 @@
+"""Suggestions -> FHIR resources.
+
+Rules describe a fix as data (linter.model: UpdateAction with SetDose/SetFrequency/SetDuration/SetRoute,
+CreateAction from a profile template, DeleteAction). This module applies them to a deep copy of the
+original resource (an update keeps the draft's id and everything the rule did not change), builds new
+resources from the profile's templates, and validates every resource with fhir.resources before it
+leaves orderlint. A suggestion that would not validate is dropped (and logged), never sent.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from linter.errors import InputError
+from linter.fhir_io import validate_resource
+from linter.model import (
+    CreateAction,
+    DeleteAction,
+    Finding,
+    OrderSet,
+    SetDose,
+    SetDuration,
+    SetFrequency,
+    SetRoute,
+    UpdateAction,
+)
+from linter.profiles import OrderTemplate, Profile, RegimenTemplate
+from linter.units import UCUM_SYSTEM
+
+log = logging.getLogger("orderlint.fixes")
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+SNOMED = "http://snomed.info/sct"
+ROUTES: dict[str, tuple[str, str]] = {
+    "oral": ("26643006", "Oral route"),
+    "intravenous": ("47625008", "Intravenous route"),
+    "intra_arterial": ("58100008", "Intra-arterial route"),
+    "subcutaneous": ("34206005", "Subcutaneous route"),
+}
+
+
+class FixError(Exception):
+    pass
+
+
+def _dosage(resource: dict[str, Any], index: int) -> dict[str, Any]:
+    dosages = resource.get("dosageInstruction")
+    if not isinstance(dosages, list) or index >= len(dosages) or not isinstance(dosages[index], dict):
+        raise FixError(f"no dosageInstruction[{index}] to change")
+    d: dict[str, Any] = dosages[index]
+    return d
+
+
+def _set_dose(resource: dict[str, Any], change: SetDose, description: str) -> None:
+    d = _dosage(resource, change.dosage_index)
+    d.pop("doseQuantity", None)  # the STU3 shape some EHRs still send: replaced by the R4 shape
+    d.pop("doseRange", None)
+    dose = {"value": change.value, "unit": change.unit_display, "system": UCUM_SYSTEM, "code": change.unit}
+    dar = d.get("doseAndRate")
+    if isinstance(dar, dict):
+        dar = [dar]
+    if isinstance(dar, list) and dar and isinstance(dar[0], dict):
+        first = {k: v for k, v in dar[0].items() if k not in ("doseQuantity", "doseRange")}
+        first["doseQuantity"] = dose
+        d["doseAndRate"] = [first, *dar[1:]]
+    else:
+        d["doseAndRate"] = [{"doseQuantity": dose}]
+    d["text"] = description
+
+
+def _set_frequency(resource: dict[str, Any], change: SetFrequency, description: str) -> None:
+    d = _dosage(resource, change.dosage_index)
+    timing = d.get("timing") if isinstance(d.get("timing"), dict) else {}
+    assert isinstance(timing, dict)  # noqa: S101 - narrowed above
+    old_repeat = timing.get("repeat") if isinstance(timing.get("repeat"), dict) else {}
+    assert isinstance(old_repeat, dict)  # noqa: S101
+    repeat = {k: v for k, v in old_repeat.items() if k.startswith("bounds")}
+    repeat.update({"frequency": change.frequency, "period": change.period, "periodUnit": change.period_unit})
+    new_timing = {k: v for k, v in timing.items() if k not in ("repeat", "code")}
+    new_timing["repeat"] = repeat
+    d["timing"] = new_timing
+    d["text"] = description
+
+
+def _set_duration(resource: dict[str, Any], change: SetDuration) -> None:
+    duration = {"value": change.days, "unit": "days", "system": UCUM_SYSTEM, "code": "d"}
+    dispense = resource.get("dispenseRequest") if isinstance(resource.get("dispenseRequest"), dict) else {}
+    assert isinstance(dispense, dict)  # noqa: S101
+    dispense = dict(dispense)
+    dispense.pop("validityPeriod", None) if False else None
+    dispense["expectedSupplyDuration"] = duration
+    resource["dispenseRequest"] = dispense
+    for d in resource.get("dosageInstruction") or []:
+        if not isinstance(d, dict):
+            continue
+        timing = d.get("timing") if isinstance(d.get("timing"), dict) else {}
+        assert isinstance(timing, dict)  # noqa: S101
+        repeat = dict(timing.get("repeat") or {})
+        repeat.pop("boundsPeriod", None)
+        repeat.pop("boundsRange", None)
+        repeat["boundsDuration"] = duration
+        d["timing"] = {**timing, "repeat": repeat}
+
+
+def _set_route(resource: dict[str, Any], change: SetRoute) -> None:
+    d = _dosage(resource, change.dosage_index)
+    coding = {
+        k: v
+        for k, v in (
+            ("system", change.route.system),
+            ("code", change.route.code),
+            ("display", change.route.display),
+        )
+        if v
+    }
+    d["route"] = {"coding": [coding]}
+
+
+def apply_update(original: Mapping[str, Any], action: UpdateAction) -> dict[str, Any]:
+    """The original resource in its entirety with the action's changes applied (same id)."""
+    resource = copy.deepcopy(dict(original))
+    for change in action.changes:
+        if isinstance(change, SetDose):
+            _set_dose(resource, change, action.description)
+        elif isinstance(change, SetFrequency):
+            _set_frequency(resource, change, action.description)
+        elif isinstance(change, SetDuration):
+            _set_duration(resource, change)
+        elif isinstance(change, SetRoute):
+            _set_route(resource, change)
+    return resource
+
+
+def _subject(order_set: OrderSet) -> dict[str, str] | None:
+    if order_set.subject_ref:
+        return {"reference": order_set.subject_ref}
+    for m in order_set.medications:
+        raw = order_set.raw_resources.get(m.ref, {})
+        subj = raw.get("subject")
+        if isinstance(subj, dict) and isinstance(subj.get("reference"), str):
+            return {"reference": subj["reference"]}
+    return None
+
+
+def medication_request(template: RegimenTemplate, order_set: OrderSet) -> dict[str, Any]:
+    route_code, route_display = ROUTES[template.route]
+    repeat: dict[str, Any] = {
+        "frequency": template.frequency,
+        "period": template.period,
+        "periodUnit": template.period_unit,
+    }
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationRequest",
+        "status": "draft",
+        "intent": "order",
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": template.rxnorm, "display": template.display}],
+            "text": template.display,
+        },
+        "dosageInstruction": [
+            {
+                "text": template.text,
+                "timing": {"repeat": repeat},
+                "route": {"coding": [{"system": SNOMED, "code": route_code, "display": route_display}]},
+                "doseAndRate": [
+                    {
+                        "doseQuantity": {
+                            "value": template.dose,
+                            "unit": template.unit_display,
+                            "system": UCUM_SYSTEM,
+                            "code": template.unit,
+                        }
+                    }
+                ],
+            }
+        ],
+    }
+    if template.duration_days:
+        duration = {"value": template.duration_days, "unit": "days", "system": UCUM_SYSTEM, "code": "d"}
+        repeat["boundsDuration"] = duration
+        resource["dispenseRequest"] = {"expectedSupplyDuration": duration}
+    subject = _subject(order_set)
+    if subject:
+        resource["subject"] = subject
+    return resource
+
+
+def service_request(template: OrderTemplate, order_set: OrderSet) -> dict[str, Any]:
+    code: dict[str, Any] = {"text": template.text}
+    if template.codings:
+        code["coding"] = template.codings
+    resource: dict[str, Any] = {
+        "resourceType": "ServiceRequest",
+        "status": "draft",
+        "intent": "order",
+        "code": code,
+    }
+    if template.category_text:
+        resource["category"] = [{"text": template.category_text}]
+    subject = _subject(order_set)
+    resource["subject"] = subject or {"display": "the patient of this order set"}
+    return resource
+
+
+def action_resource(action: CreateAction, order_set: OrderSet, profile: Profile) -> dict[str, Any]:
+    if action.template in profile.regimens:
+        return medication_request(profile.regimens[action.template], order_set)
+    if action.template in profile.orders:
+        return service_request(profile.orders[action.template], order_set)
+    raise FixError(f"profile {profile.id} has no template '{action.template}'")
+
+
+def suggestion_actions(finding: Finding, order_set: OrderSet, profile: Profile) -> list[dict[str, Any]]:
+    """CDS Hooks action objects for the finding's suggestion: deletes, then creates, then updates (the
+    order the spec asks clients to process them). Empty when there is no suggestion or it cannot be
+    built as valid FHIR."""
+    if finding.suggestion is None:
+        return []
+    out: list[tuple[int, dict[str, Any]]] = []
+    try:
+        for action in finding.suggestion.actions:
+            if isinstance(action, DeleteAction):
+                out.append(
+                    (0, {"type": "delete", "description": action.description, "resourceId": action.ref})
+                )
+            elif isinstance(action, CreateAction):
+                resource = action_resource(action, order_set, profile)
+                validate_resource(resource)
+                out.append((1, {"type": "create", "description": action.description, "resource": resource}))
+            elif isinstance(action, UpdateAction):
+                original = order_set.raw_resources.get(action.ref)
+                if original is None:
+                    raise FixError(f"{action.ref} is not in the request")
+                resource = apply_update(original, action)
+                validate_resource(resource)
+                out.append((2, {"type": "update", "description": action.description, "resource": resource}))
+    except (FixError, InputError) as exc:
+        log.warning("suggestion for %s on %s dropped: %s", finding.code, finding.primary_ref, exc)
+        return []
+    return [a for _, a in sorted(out, key=lambda x: x[0])]
