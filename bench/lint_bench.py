@@ -1,0 +1,145 @@
+"""Engine benchmark (issue 2 §10): per-bundle cost of linting realistic 20-entry order-set bundles.
+
+Measured in the same run, on the same bytes:
+  (a) orjson.loads                          the floor
+  (b) fhir.resources R4B Bundle validation  (parse + validate, no linting)
+  (c) orderlint lint, strict mode           (every resource validated + normalize + all rules)
+  (d) orderlint lint, fast mode             (only the fields the rules read + all rules)
+Targets: (c) <= 1.5 x (b); (d) <= 20 x (a). Prints medians of repeated rounds and the ratios.
+
+Run: python bench/lint_bench.py [--bundles 200] [--rounds 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
+SCT = "http://snomed.info/sct"
+UCUM = "http://unitsofmeasure.org"
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+def _med(rid: str, code: str, display: str, dose: float, unit: str, route: str, freq: int | None,
+         text: str) -> dict[str, Any]:
+    dosage: dict[str, Any] = {
+        "text": text,
+        "route": {"coding": [{"system": SCT, "code": route}]},
+        "doseAndRate": [{"doseQuantity": {"value": dose, "unit": unit, "system": UCUM, "code": unit}}],
+    }
+    if freq:
+        dosage["timing"] = {"repeat": {"frequency": freq, "period": 1, "periodUnit": "d"}}
+    return {
+        "resourceType": "MedicationRequest", "id": rid, "status": "draft", "intent": "order",
+        "medicationCodeableConcept": {"coding": [{"system": RX, "code": code, "display": display}], "text": display},
+        "subject": {"reference": "Patient/p"}, "authoredOn": "2026-11-20T09:00:00Z",
+        "dosageInstruction": [dosage],
+    }
+
+
+def make_bundle(rng: random.Random, n: int) -> bytes:
+    weight = rng.choice([55, 62, 70, 78, 85, 96, 110])
+    heparin_dose = rng.choice([weight * 80, weight * 100, weight * 150, 15000])
+    entries: list[dict[str, Any]] = [
+        {"resourceType": "Patient", "id": "p", "gender": "female", "birthDate": "1950-01-01"},
+        {"resourceType": "Observation", "id": "w", "status": "final",
+         "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7", "display": "Body weight"}]},
+         "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-11-19T08:00:00Z",
+         "valueQuantity": {"value": weight, "unit": "kg", "system": UCUM, "code": "kg"}},
+        {"resourceType": "Condition", "id": "c1",
+         "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                        "code": "active"}]},
+         "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I70.221"}]},
+         "subject": {"reference": "Patient/p"}},
+        {"resourceType": "Condition", "id": "c2",
+         "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "E11.51"}]},
+         "subject": {"reference": "Patient/p"}},
+        {"resourceType": "ServiceRequest", "id": "sr", "status": "draft", "intent": "order",
+         "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "37228"},
+                             {"system": SCT, "code": "68457009"}], "text": "Anterior tibial angioplasty"},
+         "bodySite": [{"coding": [{"system": SCT, "code": "68053000"}]}],
+         "reasonReference": [{"reference": "Condition/c1"}], "subject": {"reference": "Patient/p"}},
+        _med("hep", "1361226", "heparin 1000 UNT/ML", heparin_dose, "[iU]", "47625008", None,
+             "heparin bolus, target ACT 250-300 s"),
+        _med("ntg", "245276", "nitroglycerin 1 MG/ML", rng.choice([100, 200, 0.1]), rng.choice(["ug", "mg"]),
+             "58100008", None, "IA for vasospasm"),
+        _med("asa", "243670", "aspirin 81 MG Oral Tablet", rng.choice([81, 100, 325, 650]), "mg", "26643006", 1,
+             "daily"),
+        _med("clop", "309362", "clopidogrel 75 MG Oral Tablet", 75, "mg", "26643006", rng.choice([1, 2]), "daily"),
+        _med("riva", "2059015", "rivaroxaban 2.5 MG Oral Tablet", 2.5, "mg", "26643006", rng.choice([1, 2]), "bid"),
+        _med("ator", "259255", "atorvastatin 80 MG Oral Tablet", rng.choice([10, 40, 80]), "mg", "26643006", 1,
+             "nightly"),
+    ]
+    i = 0
+    while len(entries) < n:
+        i += 1
+        entries.append({"resourceType": "Observation", "id": f"o{i}", "status": "final",
+                        "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}]},
+                        "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-11-18",
+                        "valueQuantity": {"value": rng.randint(150, 400), "unit": "10*3/uL", "system": UCUM,
+                                          "code": "10*3/uL"}})
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"fullUrl": f"{e['resourceType']}/{e['id']}", "resource": e} for e in entries]}
+    return orjson.dumps(bundle)
+
+
+def per_bundle_us(fn: Callable[[bytes], object], bundles: list[bytes], rounds: int) -> float:
+    samples = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for b in bundles:
+            fn(b)
+        samples.append((time.perf_counter() - t0) / len(bundles) * 1e6)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bundles", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--entries", type=int, default=20)
+    args = ap.parse_args()
+
+    from fhir.resources.R4B.bundle import Bundle
+
+    from linter.engine import run
+    from linter.fhir_io import load_bytes
+    from linter.profiles import load_profile
+
+    rng = random.Random(20261121)
+    bundles = [make_bundle(rng, args.entries) for _ in range(args.bundles)]
+    profile = load_profile("btk-angioplasty")
+
+    def lint(mode: str) -> Callable[[bytes], object]:
+        def go(data: bytes) -> object:
+            result = load_bytes(data, "bench", mode=mode, now=NOW)  # type: ignore[arg-type]
+            return [run(s, profile) for s in result.order_sets]
+
+        return go
+
+    for fn in (lint("strict"), lint("fast")):  # warm caches (UCUM registry, terminology, pydantic)
+        fn(bundles[0])
+
+    size = statistics.median(len(b) for b in bundles)
+    a = per_bundle_us(orjson.loads, bundles, args.rounds)
+    b = per_bundle_us(lambda d: Bundle.model_validate(orjson.loads(d)), bundles, args.rounds)
+    c = per_bundle_us(lint("strict"), bundles, args.rounds)
+    d = per_bundle_us(lint("fast"), bundles, args.rounds)
+    print(f"bundles: {args.bundles} x {args.entries} entries, median {size / 1024:.1f} KB; "
+          f"median of {args.rounds} rounds, per bundle")
+    print(f"(a) orjson.loads                  {a:10.1f} us")
+    print(f"(b) fhir.resources R4B validation {b:10.1f} us")
+    print(f"(c) orderlint strict lint         {c:10.1f} us   c/b = {c / b:5.2f}  (target <= 1.5)")
+    print(f"(d) orderlint fast lint           {d:10.1f} us   d/a = {d / a:5.1f}  (target <= 20)")
+
+
+if __name__ == "__main__":
+    main()
