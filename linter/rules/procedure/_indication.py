@@ -1,0 +1,132 @@
+"""What the procedure rules (PR501-PR508) share: which orders are BTK revascularizations, what the chart
+documents as their indication, and what the order's devices and notes say.
+
+Documented indication (RULES.md PR501/PR502, as the issue reads it): the order's `reasonCode`, the
+Conditions its `reasonReference` points to, the active Conditions in context, and the words of the order's
+notes. A Condition that is inactive, resolved or refuted never reaches the model (linter.fhir_io).
+
+Devices (stent type, drug-coated balloon) are told apart by ICD-10-PCS codes only (RULES.md "Codes that
+identify the context"); otherwise by the words of the code text, `Procedure.focalDevice` /
+`usedCode` / `usedReference` devices, `ServiceRequest.orderDetail` and notes, with the phrase lists of
+`linter/terminology/procedures.toml` `[text]`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from linter.model import Concept, ConditionRecord, OrderSet, ProcedureOrder
+from linter.terminology import phrase_pattern, terminology
+
+REVASC_KINDS = frozenset({"angioplasty", "stent", "atherectomy", "lithotripsy", "bypass"})
+SYMPTOMATIC = ("claudication", "clti")
+HISTORY_EXCLUDED = frozenset({"entered-in-error", "not-done", "revoked", "cancelled"})
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One place the chart documents a category: where (a ref, or "Type/id reasonCode") and what it says."""
+
+    where: str
+    label: str
+
+    def line(self) -> str:
+        return f"`{self.where}`: {self.label}"
+
+
+@cache
+def _patterns() -> dict[str, re.Pattern[str]]:
+    out: dict[str, re.Pattern[str]] = {}
+    for key, phrases in terminology().procedure_file.text.items():
+        pat = phrase_pattern(phrases)
+        if pat is not None:
+            out[key] = pat
+    return out
+
+
+def text_kinds(text: str) -> frozenset[str]:
+    """Procedure words (`[text]` keys of procedures.toml: dcb, des, bms, abi, tbi, exercise, ...) in `text`."""
+    return frozenset(k for k, pat in _patterns().items() if pat.search(text))
+
+
+def order_words(p: ProcedureOrder) -> str:
+    """The order's own words: code text and displays, devices, notes (not the reasons)."""
+    parts = [p.code.all_text(), *(d.all_text() for d in p.devices), *p.notes]
+    return "\n".join(x for x in parts if x)
+
+
+def kinds_of(p: ProcedureOrder) -> frozenset[str]:
+    """The identity's kinds (from its code, or its text when no code is known) plus the device words
+    (dcb / des / bms) that devices and notes state next to a code that does not tell them apart."""
+    extra = text_kinds(order_words(p)) & {"dcb", "des", "bms"}
+    return p.identity.kinds | extra
+
+
+def revasc_orders(order_set: OrderSet) -> list[ProcedureOrder]:
+    """BTK revascularization orders under review (tibial/peroneal angioplasty, stent, atherectomy,
+    lithotripsy, femoral-tibial bypass)."""
+    return [p for p in order_set.procedures if p.identity.btk and p.identity.kinds & REVASC_KINDS]
+
+
+def _find_condition(order_set: OrderSet, ref: str) -> ConditionRecord | None:
+    tail = "/".join(ref.rstrip("/").split("/")[-2:])
+    for c in order_set.patient.conditions:
+        if c.ref in (ref, tail):
+            return c
+    return None
+
+
+def _concept_categories(concept: Concept) -> frozenset[str]:
+    categories, _ = terminology().condition_categories(concept)
+    return categories
+
+
+def stated_reasons(p: ProcedureOrder, order_set: OrderSet) -> list[tuple[Evidence, frozenset[str]]]:
+    """The order's stated reasons (reasonCode, and the Conditions reasonReference points to), each with
+    its condition categories. A reasonReference to a Condition not in the request counts as stated, with
+    no category."""
+    out: list[tuple[Evidence, frozenset[str]]] = []
+    for concept in p.reasons:
+        out.append((Evidence(f"{p.ref} reasonCode", concept.label or "(no text)"), _concept_categories(concept)))
+    for ref in p.reason_refs:
+        cond = _find_condition(order_set, ref)
+        if cond is not None:
+            out.append((Evidence(cond.ref, cond.concept.label), cond.categories))
+        else:
+            out.append((Evidence(ref, "reasonReference not in the request (inactive or not sent)"), frozenset()))
+    return out
+
+
+def documented(order_set: OrderSet, category: str, orders: Iterable[ProcedureOrder] = ()) -> list[Evidence]:
+    """Where `category` (claudication, clti, pad, asymptomatic ...) is documented: stated reasons and
+    notes of `orders`, and the active Conditions in context. Duplicates (a reasonReference to a Condition
+    that is also in context) are listed once."""
+    found: dict[str, Evidence] = {}
+    for p in orders:
+        for ev, cats in stated_reasons(p, order_set):
+            if category in cats:
+                found.setdefault(ev.where, ev)
+        notes = "\n".join(p.notes)
+        if notes and category in terminology().text_condition_categories(notes):
+            found.setdefault(f"{p.ref} note", Evidence(f"{p.ref} note", _clip(notes)))
+    for c in order_set.patient.conditions:
+        if category in c.categories:
+            found.setdefault(c.ref, Evidence(c.ref, c.concept.label))
+    return list(found.values())
+
+
+def context_procedures(order_set: OrderSet) -> list[ProcedureOrder]:
+    """Procedures and ServiceRequests in context (history) that did happen or are planned."""
+    return [p for p in order_set.patient.procedures if p.status not in HISTORY_EXCLUDED]
+
+
+def evidence_lines(items: Iterable[Evidence]) -> str:
+    return "\n".join(f"- {e.line()}" for e in items) or "- (none)"
+
+
+def _clip(text: str, n: int = 100) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 3] + "..."
