@@ -91,8 +91,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             why = "No flow-limiting dissection and no residual stenosis is documented in its reasons, notes or devices."
         yield make_finding(
             META,
-            f"{p.name}: tibial/peroneal stent without documented flow-limiting dissection or residual stenosis "
-            f"> {fmt(limit)}%",
+            f"{p.name}: stent without documented flow-limiting dissection or residual stenosis > {fmt(limit)}%",
             [f"**{p.name}** (`{p.ref}`) places a stent below the knee.", why,
              f"Stents below the knee are for a flow-limiting dissection or a residual stenosis > {fmt(limit)}% "
              "after balloon angioplasty: document the criterion (e.g. \"stent for flow-limiting dissection\", "

@@ -69,7 +69,7 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
             continue
         yield make_finding(
             META,
-            f"{p.name}: drug-coated balloon below the knee in CLTI; note the IN.PACT DEEP paclitaxel safety signal",
+            f"{p.name}: paclitaxel DCB below the knee in CLTI; IN.PACT DEEP safety signal",
             [f"**{p.name}** (`{p.ref}`) is a drug-coated balloon angioplasty below the knee (recognized from "
              f"{p.identity.matched or 'its text'}).",
              "Chronic limb-threatening ischemia is documented:\n" + evidence_lines(clti),
