@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterable
+from typing import Any
 
 from linter.model import CouldNotVerify, Finding, Indicator, OrderSet, Scope
 from linter.profiles import Profile
@@ -41,14 +42,31 @@ def in_scope(rule: RuleModule, order_set: OrderSet) -> bool:
 def active_rules(
     profile: Profile, select: Collection[str] | None = None, ignore: Collection[str] = ()
 ) -> list[RuleModule]:
-    out = []
+    return [rule for rule, _ in _plan(profile, select, ignore)]
+
+
+# (profile, select, ignore) -> the enabled rules with their validated options, computed once: the service
+# lints every request with the same profile, and this is on its hot path.
+_PLANS: dict[tuple[int, tuple[str, ...] | None, tuple[str, ...]], tuple[Profile, list[tuple[RuleModule, Any]]]] = {}
+
+
+def _plan(
+    profile: Profile, select: Collection[str] | None, ignore: Collection[str]
+) -> list[tuple[RuleModule, Any]]:
+    key = (id(profile), tuple(sorted(select)) if select is not None else None, tuple(sorted(ignore)))
+    cached = _PLANS.get(key)
+    if cached is not None and cached[0] is profile:
+        return cached[1]
+    plan = []
     for rule in RULES:
         cfg = profile.rule(rule.META.code)
-        if cfg is None or not cfg.enabled:
+        if cfg is None or not cfg.enabled or not selected(rule.META.code, select, ignore):
             continue
-        if selected(rule.META.code, select, ignore):
-            out.append(rule)
-    return out
+        plan.append((rule, profile.options(rule.META.code)))
+    if len(_PLANS) > 64:
+        _PLANS.clear()
+    _PLANS[key] = (profile, plan)
+    return plan
 
 
 def _crash_finding(rule: RuleModule, order_set: OrderSet, exc: Exception) -> Finding:
@@ -77,13 +95,14 @@ def run(
     unverified: list[CouldNotVerify] = []
     needed_drugs: set[str] = set()
     reads_procedures = False
-    for rule in active_rules(profile, select, ignore):
+    plan = _plan(profile, select, ignore)
+    for rule, options in plan:
         if not in_scope(rule, order_set):
             continue
         needed_drugs |= rule.META.drugs
         reads_procedures = reads_procedures or rule.META.reads_procedures
         try:
-            emitted = list(rule.check(order_set, profile.options(rule.META.code)))
+            emitted = list(rule.check(order_set, options))
         except Exception as exc:  # a broken rule is a finding, not a crash
             log.exception("rule %s raised on %s", rule.META.code, order_set.source)
             findings.append(_crash_finding(rule, order_set, exc))
@@ -93,7 +112,7 @@ def run(
                 unverified.append(item)
             else:
                 findings.append(item)
-    dq_codes = {r.META.code for r in active_rules(profile, select, ignore)}
+    dq_codes = {r.META.code for r, _ in plan}
     findings.extend(f for f in could_not_verify_findings(unverified, order_set) if f.code in dq_codes)
     if "DQ903" in dq_codes:
         findings.extend(text_identified(order_set, frozenset(needed_drugs), reads_procedures))

@@ -52,6 +52,12 @@ ContextKind = Literal["btk", "pad"]
 WEIGHT_LOINC = frozenset({"29463-7", "3141-9", "8349-3"})
 ACT_LOINC = frozenset({"3184-9", "80658-8", "96681-2", "96683-8"})
 ORDER_TYPES = frozenset({"MedicationRequest", "ServiceRequest", "Procedure"})
+# Strict mode validates the resource types orderlint reads; a Claim or an Encounter it never reads is not
+# reported (it was not going to be checked anyway).
+READ_TYPES = frozenset(
+    {"MedicationRequest", "MedicationStatement", "Medication", "ServiceRequest", "Procedure", "Observation",
+     "Condition", "Goal", "Patient", "Device"}
+)
 REVIEW_MED_STATUS = frozenset({"draft", "active", "on-hold"})
 REVIEW_PROC_STATUS = frozenset({"preparation", "in-progress"})
 HISTORY_STATUS = frozenset({"completed", "stopped", "cancelled", "entered-in-error", "revoked", "not-done"})
@@ -71,59 +77,59 @@ class _Bad(Exception):
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _obj(v: Any, path: str) -> Mapping[str, Any] | None:
+def _obj(v: Any, path: str, sfx: str = "") -> Mapping[str, Any] | None:
     if v is None:
         return None
     if not isinstance(v, dict):
-        raise _Bad(path, f"expected an object, got {type(v).__name__}")
+        raise _Bad(path + sfx, f"expected an object, got {type(v).__name__}")
     return v
 
 
-def _list(v: Any, path: str) -> list[Any]:
+def _list(v: Any, path: str, sfx: str = "") -> list[Any]:
     if v is None:
         return []
     if not isinstance(v, list):
-        raise _Bad(path, f"expected an array, got {type(v).__name__}")
+        raise _Bad(path + sfx, f"expected an array, got {type(v).__name__}")
     return v
 
 
-def _str(v: Any, path: str) -> str | None:
+def _str(v: Any, path: str, sfx: str = "") -> str | None:
     if v is None:
         return None
     if not isinstance(v, str):
-        raise _Bad(path, f"expected a string, got {type(v).__name__}")
+        raise _Bad(path + sfx, f"expected a string, got {type(v).__name__}")
     return v
 
 
-def _num(v: Any, path: str) -> float | None:
+def _num(v: Any, path: str, sfx: str = "") -> float | None:
     if v is None:
         return None
     if isinstance(v, bool) or not isinstance(v, int | float):
-        raise _Bad(path, f"expected a number, got {type(v).__name__} {v!r}"[:120])
+        raise _Bad(path + sfx, f"expected a number, got {type(v).__name__} {v!r}"[:120])
     return float(v)
 
 
-def _int(v: Any, path: str) -> int | None:
+def _int(v: Any, path: str, sfx: str = "") -> int | None:
     n = _num(v, path)
     if n is None:
         return None
     if n != int(n):
-        raise _Bad(path, f"expected an integer, got {v!r}")
+        raise _Bad(path + sfx, f"expected an integer, got {v!r}")
     return int(n)
 
 
-def _bool(v: Any, path: str) -> bool | None:
+def _bool(v: Any, path: str, sfx: str = "") -> bool | None:
     if v is None:
         return None
     if not isinstance(v, bool):
-        raise _Bad(path, f"expected true or false, got {v!r}"[:120])
+        raise _Bad(path + sfx, f"expected true or false, got {v!r}"[:120])
     return v
 
 
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?")
 
 
-def _datetime(v: Any, path: str) -> datetime | None:
+def _datetime(v: Any, path: str, sfx: str = "") -> datetime | None:
     s = _str(v, path)
     if not s:
         return None
@@ -138,61 +144,73 @@ def _datetime(v: Any, path: str) -> datetime | None:
         dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
         return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
     except ValueError as exc:
-        raise _Bad(path, f"not a FHIR date/dateTime: {s!r}") from exc
+        raise _Bad(path + sfx, f"not a FHIR date/dateTime: {s!r}") from exc
 
 
-def _coding(v: Any, path: str) -> Coding | None:
+def _coding(v: Any, path: str, sfx: str = "") -> Coding | None:
+    if sfx:
+        path += sfx
     o = _obj(v, path)
     if o is None:
         return None
     return Coding(
-        _str(o.get("system"), f"{path}.system"),
-        _str(o.get("code"), f"{path}.code"),
-        _str(o.get("display"), f"{path}.display"),
+        _str(o.get("system"), path, ".system"),
+        _str(o.get("code"), path, ".code"),
+        _str(o.get("display"), path, ".display"),
     )
 
 
-def _concept(v: Any, path: str) -> Concept | None:
+def _concept(v: Any, path: str, sfx: str = "") -> Concept | None:
+    if sfx:
+        path += sfx
     o = _obj(v, path)
     if o is None:
         return None
-    codings = tuple(
-        c
-        for i, raw in enumerate(_list(o.get("coding"), f"{path}.coding"))
-        if (c := _coding(raw, f"{path}.coding[{i}]")) is not None
-    )
-    return Concept(codings, _str(o.get("text"), f"{path}.text"))
+    raw_codings = o.get("coding")
+    codings: tuple[Coding, ...] = ()
+    if raw_codings:
+        items = _list(raw_codings, path, ".coding")
+        codings = tuple(c for i, raw in enumerate(items) if (c := _coding(raw, f"{path}.coding[{i}]")) is not None)
+    return Concept(codings, _str(o.get("text"), path, ".text"))
 
 
-def _concepts(v: Any, path: str) -> tuple[Concept, ...]:
+def _concepts(v: Any, path: str, sfx: str = "") -> tuple[Concept, ...]:
+    if sfx:
+        path += sfx
     return tuple(
         c for i, raw in enumerate(_list(v, path)) if (c := _concept(raw, f"{path}[{i}]")) is not None
     )
 
 
-def _quantity(v: Any, path: str) -> Quantity | None:
+def _quantity(v: Any, path: str, sfx: str = "") -> Quantity | None:
+    if sfx:
+        path += sfx
     o = _obj(v, path)
     if o is None:
         return None
-    value = _num(o.get("value"), f"{path}.value")
+    value = _num(o.get("value"), path, ".value")
     if value is None:
         raise _Bad(f"{path}.value", "a dose quantity without a value")
     return Quantity(
         value,
-        _str(o.get("unit"), f"{path}.unit"),
-        _str(o.get("system"), f"{path}.system"),
-        _str(o.get("code"), f"{path}.code"),
+        _str(o.get("unit"), path, ".unit"),
+        _str(o.get("system"), path, ".system"),
+        _str(o.get("code"), path, ".code"),
     )
 
 
-def _reference(v: Any, path: str) -> str | None:
+def _reference(v: Any, path: str, sfx: str = "") -> str | None:
+    if sfx:
+        path += sfx
     o = _obj(v, path)
     if o is None:
         return None
-    return _str(o.get("reference"), f"{path}.reference")
+    return _str(o.get("reference"), path, ".reference")
 
 
-def _annotation_texts(v: Any, path: str) -> tuple[str, ...]:
+def _annotation_texts(v: Any, path: str, sfx: str = "") -> tuple[str, ...]:
+    if sfx:
+        path += sfx
     out = []
     for i, raw in enumerate(_list(v, path)):
         o = _obj(raw, f"{path}[{i}]")
@@ -201,24 +219,28 @@ def _annotation_texts(v: Any, path: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _duration_days(v: Any, path: str) -> float | None:
+def _duration_days(v: Any, path: str, sfx: str = "") -> float | None:
+    if sfx:
+        path += sfx
     from linter.units import duration_days
 
     o = _obj(v, path)
     if o is None:
         return None
-    value = _num(o.get("value"), f"{path}.value")
-    unit = _str(o.get("code"), f"{path}.code") or _str(o.get("unit"), f"{path}.unit") or "d"
+    value = _num(o.get("value"), path, ".value")
+    unit = _str(o.get("code"), path, ".code") or _str(o.get("unit"), path, ".unit") or "d"
     if value is None:
         return None
     return duration_days(value, unit)
 
 
-def _timing(v: Any, path: str) -> Timing:
+def _timing(v: Any, path: str, sfx: str = "") -> Timing:
+    if sfx:
+        path += sfx
     o = _obj(v, path)
     if o is None:
         return Timing()
-    code_concept = _concept(o.get("code"), f"{path}.code")
+    code_concept = _concept(o.get("code"), path, ".code")
     code: str | None = None
     code_text: str | None = None
     if code_concept is not None:
@@ -227,26 +249,26 @@ def _timing(v: Any, path: str) -> Timing:
                 code = c.code.strip().upper()
                 break
         code_text = code_concept.text
-    rp = _obj(o.get("repeat"), f"{path}.repeat")
+    rp = _obj(o.get("repeat"), path, ".repeat")
     if rp is None:
         return Timing(code=code, code_text=code_text)
-    bp = _obj(rp.get("boundsPeriod"), f"{path}.repeat.boundsPeriod")
+    bp = _obj(rp.get("boundsPeriod"), path, ".repeat.boundsPeriod")
     return Timing(
-        frequency=_int(rp.get("frequency"), f"{path}.repeat.frequency"),
-        frequency_max=_int(rp.get("frequencyMax"), f"{path}.repeat.frequencyMax"),
-        period=_num(rp.get("period"), f"{path}.repeat.period"),
-        period_max=_num(rp.get("periodMax"), f"{path}.repeat.periodMax"),
-        period_unit=_str(rp.get("periodUnit"), f"{path}.repeat.periodUnit"),
-        count=_int(rp.get("count"), f"{path}.repeat.count"),
+        frequency=_int(rp.get("frequency"), path, ".repeat.frequency"),
+        frequency_max=_int(rp.get("frequencyMax"), path, ".repeat.frequencyMax"),
+        period=_num(rp.get("period"), path, ".repeat.period"),
+        period_max=_num(rp.get("periodMax"), path, ".repeat.periodMax"),
+        period_unit=_str(rp.get("periodUnit"), path, ".repeat.periodUnit"),
+        count=_int(rp.get("count"), path, ".repeat.count"),
         code=code,
         code_text=code_text,
-        bounds_duration_days=_duration_days(rp.get("boundsDuration"), f"{path}.repeat.boundsDuration"),
-        bounds_start=_datetime(bp.get("start"), f"{path}.repeat.boundsPeriod.start") if bp else None,
-        bounds_end=_datetime(bp.get("end"), f"{path}.repeat.boundsPeriod.end") if bp else None,
+        bounds_duration_days=_duration_days(rp.get("boundsDuration"), path, ".repeat.boundsDuration"),
+        bounds_start=_datetime(bp.get("start"), path, ".repeat.boundsPeriod.start") if bp else None,
+        bounds_end=_datetime(bp.get("end"), path, ".repeat.boundsPeriod.end") if bp else None,
         has_repeat=True,
         when=tuple(
             w
-            for i, w in enumerate(_list(rp.get("when"), f"{path}.repeat.when"))
+            for i, w in enumerate(_list(rp.get("when"), path, ".repeat.when"))
             if _str(w, f"{path}.repeat.when[{i}]")
         ),
     )
@@ -259,52 +281,52 @@ def _dosage(v: Any, path: str, index: int) -> Dosage:
     dar_raw = o.get("doseAndRate")
     if isinstance(dar_raw, dict):  # seen in the wild (and in spec examples): an object instead of an array
         dar_raw = [dar_raw]
-    for i, raw in enumerate(_list(dar_raw, f"{path}.doseAndRate")):
+    for i, raw in enumerate(_list(dar_raw, path, ".doseAndRate")):
         dar = _obj(raw, f"{path}.doseAndRate[{i}]") or {}
         p = f"{path}.doseAndRate[{i}]"
         if dose is None and low is None:
-            dose = _quantity(dar.get("doseQuantity"), f"{p}.doseQuantity")
-            rng = _obj(dar.get("doseRange"), f"{p}.doseRange")
+            dose = _quantity(dar.get("doseQuantity"), p, ".doseQuantity")
+            rng = _obj(dar.get("doseRange"), p, ".doseRange")
             if rng is not None:
-                low = _quantity(rng.get("low"), f"{p}.doseRange.low")
-                high = _quantity(rng.get("high"), f"{p}.doseRange.high")
+                low = _quantity(rng.get("low"), p, ".doseRange.low")
+                high = _quantity(rng.get("high"), p, ".doseRange.high")
         if rate is None:
-            rate = _quantity(dar.get("rateQuantity"), f"{p}.rateQuantity")
+            rate = _quantity(dar.get("rateQuantity"), p, ".rateQuantity")
             if rate is None and dar.get("rateRatio") is not None:
                 rate_text = "rateRatio"
             if rate is None and dar.get("rateRange") is not None:
                 rate_text = "rateRange"
     # STU3 shape (doseQuantity directly on the dosage), as in the CDS Hooks library's R4 example.
     if dose is None and low is None and "doseQuantity" in o:
-        dose = _quantity(o.get("doseQuantity"), f"{path}.doseQuantity")
+        dose = _quantity(o.get("doseQuantity"), path, ".doseQuantity")
     if dose is None and low is None and "doseRange" in o:
-        rng = _obj(o.get("doseRange"), f"{path}.doseRange")
+        rng = _obj(o.get("doseRange"), path, ".doseRange")
         if rng is not None:
-            low = _quantity(rng.get("low"), f"{path}.doseRange.low")
-            high = _quantity(rng.get("high"), f"{path}.doseRange.high")
+            low = _quantity(rng.get("low"), path, ".doseRange.low")
+            high = _quantity(rng.get("high"), path, ".doseRange.high")
     if rate is None and "rateQuantity" in o:
-        rate = _quantity(o.get("rateQuantity"), f"{path}.rateQuantity")
+        rate = _quantity(o.get("rateQuantity"), path, ".rateQuantity")
     extra: list[str] = []
-    for i, c in enumerate(_concepts(o.get("additionalInstruction"), f"{path}.additionalInstruction")):
+    for i, c in enumerate(_concepts(o.get("additionalInstruction"), path, ".additionalInstruction")):
         if c.all_text():
             extra.append(c.all_text())
         del i
-    if pi := _str(o.get("patientInstruction"), f"{path}.patientInstruction"):
+    if pi := _str(o.get("patientInstruction"), path, ".patientInstruction"):
         extra.append(pi)
-    as_needed = bool(_bool(o.get("asNeededBoolean"), f"{path}.asNeededBoolean"))
-    as_needed_concept = _concept(o.get("asNeededCodeableConcept"), f"{path}.asNeededCodeableConcept")
+    as_needed = bool(_bool(o.get("asNeededBoolean"), path, ".asNeededBoolean"))
+    as_needed_concept = _concept(o.get("asNeededCodeableConcept"), path, ".asNeededCodeableConcept")
     return Dosage(
         index=index,
-        sequence=_int(o.get("sequence"), f"{path}.sequence"),
-        text=_str(o.get("text"), f"{path}.text"),
+        sequence=_int(o.get("sequence"), path, ".sequence"),
+        text=_str(o.get("text"), path, ".text"),
         dose=dose,
         dose_low=low,
         dose_high=high,
         rate=rate,
         rate_text=rate_text,
-        route=_concept(o.get("route"), f"{path}.route"),
-        method=_concept(o.get("method"), f"{path}.method"),
-        timing=_timing(o.get("timing"), f"{path}.timing"),
+        route=_concept(o.get("route"), path, ".route"),
+        method=_concept(o.get("method"), path, ".method"),
+        timing=_timing(o.get("timing"), path, ".timing"),
         as_needed=as_needed or as_needed_concept is not None,
         as_needed_text=as_needed_concept.label if as_needed_concept else None,
         extra_text=tuple(extra),
@@ -350,17 +372,19 @@ def _ref_of(resource: Mapping[str, Any], fallback: str) -> str:
     return fallback
 
 
-def _ratio_strength(v: Any, path: str) -> Strength | None:
+def _ratio_strength(v: Any, path: str, sfx: str = "") -> Strength | None:
+    if sfx:
+        path += sfx
     o = _obj(v, path)
     if o is None:
         return None
-    num = _quantity(o.get("numerator"), f"{path}.numerator")
-    den = _obj(o.get("denominator"), f"{path}.denominator")
+    num = _quantity(o.get("numerator"), path, ".numerator")
+    den = _obj(o.get("denominator"), path, ".denominator")
     if num is None:
         return None
-    den_value = _num(den.get("value"), f"{path}.denominator.value") if den else None
+    den_value = _num(den.get("value"), path, ".denominator.value") if den else None
     den_unit = (
-        _str(den.get("code"), f"{path}.denominator.code") or _str(den.get("unit"), f"{path}.denominator.unit")
+        _str(den.get("code"), path, ".denominator.code") or _str(den.get("unit"), path, ".denominator.unit")
         if den
         else None
     )
@@ -383,23 +407,23 @@ def _medication_order(
 ) -> MedicationOrder:
     t = terminology()
     concepts: list[Concept] = []
-    medication = _concept(r.get("medicationCodeableConcept"), f"{path}.medicationCodeableConcept")
+    medication = _concept(r.get("medicationCodeableConcept"), path, ".medicationCodeableConcept")
     ingredient_concepts: list[Concept] = []
     med_strength: Strength | None = None
     med_form: str | None = None
-    med_ref = _reference(r.get("medicationReference"), f"{path}.medicationReference")
+    med_ref = _reference(r.get("medicationReference"), path, ".medicationReference")
     if medication is None and med_ref is not None:
         med = index.resolve(med_ref, r)
         display = None
-        mr = _obj(r.get("medicationReference"), f"{path}.medicationReference")
+        mr = _obj(r.get("medicationReference"), path, ".medicationReference")
         if mr is not None:
-            display = _str(mr.get("display"), f"{path}.medicationReference.display")
+            display = _str(mr.get("display"), path, ".medicationReference.display")
         if med is not None:
             mpath = f"{path}.medicationReference({med_ref})"
-            medication = _concept(med.get("code"), f"{mpath}.code")
-            form = _concept(med.get("form"), f"{mpath}.form")
+            medication = _concept(med.get("code"), mpath, ".code")
+            form = _concept(med.get("form"), mpath, ".form")
             med_form = form.label if form else None
-            for i, ing in enumerate(_list(med.get("ingredient"), f"{mpath}.ingredient")):
+            for i, ing in enumerate(_list(med.get("ingredient"), mpath, ".ingredient")):
                 ingo = _obj(ing, f"{mpath}.ingredient[{i}]") or {}
                 ic = _concept(ingo.get("itemCodeableConcept"), f"{mpath}.ingredient[{i}].itemCodeableConcept")
                 if ic is not None:
@@ -420,34 +444,34 @@ def _medication_order(
         drug = replace(drug, strength=med_strength, dose_form=drug.dose_form or med_form)
     dosages = tuple(
         _dosage(raw, f"{path}.dosageInstruction[{i}]", i)
-        for i, raw in enumerate(_list(r.get("dosageInstruction"), f"{path}.dosageInstruction"))
+        for i, raw in enumerate(_list(r.get("dosageInstruction"), path, ".dosageInstruction"))
     )
-    disp = _obj(r.get("dispenseRequest"), f"{path}.dispenseRequest")
+    disp = _obj(r.get("dispenseRequest"), path, ".dispenseRequest")
     supply = validity_start = validity_end = None
     if disp is not None:
         supply = _duration_days(
             disp.get("expectedSupplyDuration"), f"{path}.dispenseRequest.expectedSupplyDuration"
         )
-        vp = _obj(disp.get("validityPeriod"), f"{path}.dispenseRequest.validityPeriod")
+        vp = _obj(disp.get("validityPeriod"), path, ".dispenseRequest.validityPeriod")
         if vp is not None:
-            validity_start = _datetime(vp.get("start"), f"{path}.dispenseRequest.validityPeriod.start")
-            validity_end = _datetime(vp.get("end"), f"{path}.dispenseRequest.validityPeriod.end")
-    status = _str(r.get("status"), f"{path}.status")
+            validity_start = _datetime(vp.get("start"), path, ".dispenseRequest.validityPeriod.start")
+            validity_end = _datetime(vp.get("end"), path, ".dispenseRequest.validityPeriod.end")
+    status = _str(r.get("status"), path, ".status")
     if r.get("resourceType") == "MedicationStatement":
-        notes = _annotation_texts(r.get("note"), f"{path}.note")
+        notes = _annotation_texts(r.get("note"), path, ".note")
         dosage_key = "dosage"
         dosages = tuple(
             _dosage(raw, f"{path}.{dosage_key}[{i}]", i)
             for i, raw in enumerate(_list(r.get(dosage_key), f"{path}.{dosage_key}"))
         )
     else:
-        notes = _annotation_texts(r.get("note"), f"{path}.note")
+        notes = _annotation_texts(r.get("note"), path, ".note")
     return MedicationOrder(
         ref=ref,
         resource_type=str(r.get("resourceType")),
-        id=_str(r.get("id"), f"{path}.id"),
+        id=_str(r.get("id"), path, ".id"),
         status=status,
-        intent=_str(r.get("intent"), f"{path}.intent"),
+        intent=_str(r.get("intent"), path, ".intent"),
         medication=medication,
         drug=drug,
         dosages=dosages,
@@ -455,7 +479,7 @@ def _medication_order(
         expected_supply_days=supply,
         validity_start=validity_start,
         validity_end=validity_end,
-        authored_on=_datetime(r.get("authoredOn"), f"{path}.authoredOn"),
+        authored_on=_datetime(r.get("authoredOn"), path, ".authoredOn"),
         ingredient_concepts=tuple(ingredient_concepts),
         under_review=under_review,
     )
@@ -465,17 +489,17 @@ def _procedure_order(
     r: Mapping[str, Any], path: str, ref: str, index: _Index, under_review: bool
 ) -> ProcedureOrder:
     rtype = str(r.get("resourceType"))
-    code = _concept(r.get("code"), f"{path}.code") or Concept()
-    reasons = _concepts(r.get("reasonCode"), f"{path}.reasonCode")
+    code = _concept(r.get("code"), path, ".code") or Concept()
+    reasons = _concepts(r.get("reasonCode"), path, ".reasonCode")
     reason_refs = tuple(
         x
-        for i, raw in enumerate(_list(r.get("reasonReference"), f"{path}.reasonReference"))
+        for i, raw in enumerate(_list(r.get("reasonReference"), path, ".reasonReference"))
         if (x := _reference(raw, f"{path}.reasonReference[{i}]"))
     )
-    body_sites = _concepts(r.get("bodySite"), f"{path}.bodySite")
+    body_sites = _concepts(r.get("bodySite"), path, ".bodySite")
     devices: list[Concept] = []
     if rtype == "Procedure":
-        for i, raw in enumerate(_list(r.get("focalDevice"), f"{path}.focalDevice")):
+        for i, raw in enumerate(_list(r.get("focalDevice"), path, ".focalDevice")):
             fd = _obj(raw, f"{path}.focalDevice[{i}]") or {}
             manip = _obj(fd.get("manipulated"), f"{path}.focalDevice[{i}].manipulated")
             if manip and (d := _str(manip.get("display"), f"{path}.focalDevice[{i}].manipulated.display")):
@@ -483,33 +507,33 @@ def _procedure_order(
             dev = index.resolve(_reference(fd.get("manipulated"), f"{path}.focalDevice[{i}].manipulated"), r)
             if dev is not None:
                 devices.extend(_device_concepts(dev))
-        devices.extend(_concepts(r.get("usedCode"), f"{path}.usedCode"))
-        for i, raw in enumerate(_list(r.get("usedReference"), f"{path}.usedReference")):
+        devices.extend(_concepts(r.get("usedCode"), path, ".usedCode"))
+        for i, raw in enumerate(_list(r.get("usedReference"), path, ".usedReference")):
             dev = index.resolve(_reference(raw, f"{path}.usedReference[{i}]"), r)
             if dev is not None:
                 devices.extend(_device_concepts(dev))
-        occurrence = _datetime(r.get("performedDateTime"), f"{path}.performedDateTime")
-        if occurrence is None and (pp := _obj(r.get("performedPeriod"), f"{path}.performedPeriod")):
-            occurrence = _datetime(pp.get("start"), f"{path}.performedPeriod.start")
+        occurrence = _datetime(r.get("performedDateTime"), path, ".performedDateTime")
+        if occurrence is None and (pp := _obj(r.get("performedPeriod"), path, ".performedPeriod")):
+            occurrence = _datetime(pp.get("start"), path, ".performedPeriod.start")
     else:
-        occurrence = _datetime(r.get("occurrenceDateTime"), f"{path}.occurrenceDateTime")
-        if occurrence is None and (op := _obj(r.get("occurrencePeriod"), f"{path}.occurrencePeriod")):
-            occurrence = _datetime(op.get("start"), f"{path}.occurrencePeriod.start")
+        occurrence = _datetime(r.get("occurrenceDateTime"), path, ".occurrenceDateTime")
+        if occurrence is None and (op := _obj(r.get("occurrencePeriod"), path, ".occurrencePeriod")):
+            occurrence = _datetime(op.get("start"), path, ".occurrencePeriod.start")
         if occurrence is None:
-            occurrence = _datetime(r.get("authoredOn"), f"{path}.authoredOn")
+            occurrence = _datetime(r.get("authoredOn"), path, ".authoredOn")
         # ServiceRequest carries devices only by text/extension; orderDetail often names the device.
-        devices.extend(_concepts(r.get("orderDetail"), f"{path}.orderDetail"))
-    notes = _annotation_texts(r.get("note"), f"{path}.note")
+        devices.extend(_concepts(r.get("orderDetail"), path, ".orderDetail"))
+    notes = _annotation_texts(r.get("note"), path, ".note")
     extra = [d.all_text() for d in devices]
-    if pi := _str(r.get("patientInstruction"), f"{path}.patientInstruction"):
+    if pi := _str(r.get("patientInstruction"), path, ".patientInstruction"):
         extra.append(pi)
     identity = ctxmod.identify_procedure(code, body_sites, [*extra, *notes])
     return ProcedureOrder(
         ref=ref,
         resource_type=rtype,
-        id=_str(r.get("id"), f"{path}.id"),
-        status=_str(r.get("status"), f"{path}.status"),
-        intent=_str(r.get("intent"), f"{path}.intent"),
+        id=_str(r.get("id"), path, ".id"),
+        status=_str(r.get("status"), path, ".status"),
+        intent=_str(r.get("intent"), path, ".intent"),
         code=code,
         identity=identity,
         reasons=reasons,
@@ -546,22 +570,22 @@ def _is_code(concept: Concept | None, system_key: str, codes: frozenset[str]) ->
 
 
 def _weight(r: Mapping[str, Any], path: str, ref: str) -> tuple[Weight | None, str | None]:
-    code = _concept(r.get("code"), f"{path}.code")
+    code = _concept(r.get("code"), path, ".code")
     if not _is_code(code, "loinc", WEIGHT_LOINC):
         return None, None
-    status = _str(r.get("status"), f"{path}.status")
+    status = _str(r.get("status"), path, ".status")
     if status in ("entered-in-error", "cancelled"):
         return None, None
     q = (
-        _quantity(r.get("valueQuantity"), f"{path}.valueQuantity")
+        _quantity(r.get("valueQuantity"), path, ".valueQuantity")
         if r.get("valueQuantity") is not None
         else None
     )
-    eff = _datetime(r.get("effectiveDateTime"), f"{path}.effectiveDateTime")
-    if eff is None and (ep := _obj(r.get("effectivePeriod"), f"{path}.effectivePeriod")):
-        eff = _datetime(ep.get("end") or ep.get("start"), f"{path}.effectivePeriod")
+    eff = _datetime(r.get("effectiveDateTime"), path, ".effectiveDateTime")
+    if eff is None and (ep := _obj(r.get("effectivePeriod"), path, ".effectivePeriod")):
+        eff = _datetime(ep.get("end") or ep.get("start"), path, ".effectivePeriod")
     if eff is None:
-        eff = _datetime(r.get("issued"), f"{path}.issued")
+        eff = _datetime(r.get("issued"), path, ".issued")
     if q is None:
         return None, f"{ref} has no valueQuantity"
     conv = convert(q, "kg")
@@ -575,14 +599,14 @@ def _weight(r: Mapping[str, Any], path: str, ref: str) -> tuple[Weight | None, s
 
 
 def _condition(r: Mapping[str, Any], path: str, ref: str) -> ConditionRecord | None:
-    code = _concept(r.get("code"), f"{path}.code")
+    code = _concept(r.get("code"), path, ".code")
     if code is None:
         return None
-    clinical = _concept(r.get("clinicalStatus"), f"{path}.clinicalStatus")
+    clinical = _concept(r.get("clinicalStatus"), path, ".clinicalStatus")
     status = next((c.code for c in clinical.codings if c.code), None) if clinical else None
     if status in ("inactive", "resolved", "remission"):
         return None
-    verification = _concept(r.get("verificationStatus"), f"{path}.verificationStatus")
+    verification = _concept(r.get("verificationStatus"), path, ".verificationStatus")
     vstatus = next((c.code for c in verification.codings if c.code), None) if verification else None
     if vstatus in ("refuted", "entered-in-error"):
         return None
@@ -614,29 +638,29 @@ def act_targets_in_text(text: str, source_ref: str) -> list[ActTarget]:
 
 
 def _goal_act_targets(r: Mapping[str, Any], path: str, ref: str) -> list[ActTarget]:
-    status = _str(r.get("lifecycleStatus"), f"{path}.lifecycleStatus")
+    status = _str(r.get("lifecycleStatus"), path, ".lifecycleStatus")
     if status in ("cancelled", "entered-in-error", "rejected", "completed"):
         return []
     out: list[ActTarget] = []
-    for i, raw in enumerate(_list(r.get("target"), f"{path}.target")):
+    for i, raw in enumerate(_list(r.get("target"), path, ".target")):
         tp = f"{path}.target[{i}]"
         tgt = _obj(raw, tp) or {}
-        measure = _concept(tgt.get("measure"), f"{tp}.measure")
+        measure = _concept(tgt.get("measure"), tp, ".measure")
         if not _is_code(measure, "loinc", ACT_LOINC):
             continue
-        rng = _obj(tgt.get("detailRange"), f"{tp}.detailRange")
+        rng = _obj(tgt.get("detailRange"), tp, ".detailRange")
         if rng is not None:
-            lo = _quantity(rng.get("low"), f"{tp}.detailRange.low") if rng.get("low") else None
-            hi = _quantity(rng.get("high"), f"{tp}.detailRange.high") if rng.get("high") else None
+            lo = _quantity(rng.get("low"), tp, ".detailRange.low") if rng.get("low") else None
+            hi = _quantity(rng.get("high"), tp, ".detailRange.high") if rng.get("high") else None
             lo_s = _seconds(lo)
             hi_s = _seconds(hi)
             written = f"{lo.value:g} s" if lo else ""
             written = f"{written}-{hi.value:g} s" if hi else f">= {written}"
             out.append(ActTarget(lo_s, hi_s, ref, f"Goal ACT {written}"))
-        dq = _obj(tgt.get("detailQuantity"), f"{tp}.detailQuantity")
+        dq = _obj(tgt.get("detailQuantity"), tp, ".detailQuantity")
         if dq is not None:
-            q = _quantity(dq, f"{tp}.detailQuantity")
-            cmp_ = _str(dq.get("comparator"), f"{tp}.detailQuantity.comparator")
+            q = _quantity(dq, tp, ".detailQuantity")
+            cmp_ = _str(dq.get("comparator"), tp, ".detailQuantity.comparator")
             s = _seconds(q)
             if cmp_ in (">", ">="):
                 out.append(ActTarget(s, None, ref, f"Goal ACT {cmp_} {s:g} s" if s else "Goal ACT"))
@@ -645,7 +669,7 @@ def _goal_act_targets(r: Mapping[str, Any], path: str, ref: str) -> list[ActTarg
             else:
                 out.append(ActTarget(s, s, ref, f"Goal ACT {s:g} s" if s else "Goal ACT"))
     if not out:
-        desc = _concept(r.get("description"), f"{path}.description")
+        desc = _concept(r.get("description"), path, ".description")
         if desc is not None:
             out.extend(act_targets_in_text(desc.all_text(), ref))
     return out
@@ -759,7 +783,7 @@ def build_order_set(
         rtype = r.get("resourceType")
         ref = _ref_of(r, e.full_url or f"{rtype}/#{n}")
         paths.setdefault(ref, e.path)
-        if mode == "strict" and e.path not in skip_strict:
+        if mode == "strict" and rtype in READ_TYPES and e.path not in skip_strict:
             err = _strict_error(r)
             if err is not None:
                 invalid.append(InvalidResource(ref, f"{e.path}.{err[0]}".rstrip("."), err[1]))
@@ -867,7 +891,7 @@ def _bundle_entries(bundle: Mapping[str, Any], path: str) -> list[_Entry]:
     if entries_raw is None:
         return []
     if not isinstance(entries_raw, list):
-        raise InputError("Bundle.entry must be an array", f"{path}.entry")
+        raise InputError("Bundle.entry must be an array", path, ".entry")
     out: list[_Entry] = []
     for i, e in enumerate(entries_raw):
         if not isinstance(e, dict):
@@ -885,10 +909,6 @@ def _bundle_entries(bundle: Mapping[str, Any], path: str) -> list[_Entry]:
         else:
             out.append(_Entry(res, f"{path}.entry[{i}].resource", full_url))
     return out
-
-
-def _strict_bundle_ok(bundle: Mapping[str, Any]) -> bool:
-    return _strict_error(bundle) is None
 
 
 def order_set_from_document(
@@ -914,19 +934,18 @@ def order_set_from_document(
     if rtype == "Bundle":
         entries = _bundle_entries(doc, "Bundle")
         done: list[str] = []
-        if mode == "strict" and _strict_bundle_ok(doc):
-            done = [e.path for e in entries]  # the whole Bundle validated at once: skip per-resource checks
+        if mode == "strict" and _strict_error(doc) is None:
+            done = [e.path for e in entries]  # valid as a whole (the common case): no per-resource pass
         oset = build_order_set(
             entries, source=source, mode=mode, now=now, forced_context=context, strict_done=done
         )
         if mode == "strict" and not done:
-            err = _strict_error({k: v for k, v in doc.items() if k != "entry"})
+            err = _strict_error({k: v for k, v in doc.items() if k != "entry"})  # the envelope itself
             if err is not None:
                 from dataclasses import replace
 
-                oset = replace(
-                    oset, invalid=(*oset.invalid, InvalidResource("Bundle", f"Bundle.{err[0]}", err[1]))
-                )
+                bad = InvalidResource("Bundle", f"Bundle.{err[0]}".rstrip("."), err[1])
+                oset = replace(oset, invalid=(*oset.invalid, bad))
         return oset
     return build_order_set([_Entry(doc, rtype)], source=source, mode=mode, now=now, forced_context=context)
 

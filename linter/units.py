@@ -215,6 +215,8 @@ def convert(
     it has one (81 mg per tablet; 1000 [iU] per mL). Without it, the result is a `needs_strength` problem.
     """
     raw = unit_of(q)
+    if not raw and strength is not None and strength.value > 0 and not strength.per_unit:
+        raw = "1"  # a unitless dose of a tablet/capsule product is a count of that dose form (e.g. Synthea)
     if not raw:
         return UnitProblem("missing_unit", "", f"the dose {_fmt(q.value)} has no unit")
     code = canonical_unit(raw, heparin=heparin)
