@@ -68,6 +68,20 @@ _RESIDUAL = re.compile(
 )
 
 
+def residual_stenoses(text: str) -> list[tuple[str, str | None, float]]:
+    """Every "residual stenosis [of] [>] NN%" in `text`: (as written, comparator, percent)."""
+    return [(m.group(0).strip(), m.group("cmp"), float(m.group("pct"))) for m in _RESIDUAL.finditer(text)]
+
+
+def documents_indication(text: str, limit: float) -> bool:
+    """A flow-limiting dissection, or a residual stenosis above `limit` % (a stated "> limit%" criterion
+    counts; "≥ limit%" does not, as it includes the limit itself)."""
+    if _DISSECTION.search(text):
+        return True
+    return any(pct > limit or (cmp_ is not None and cmp_.strip() not in (">=", "≥") and pct >= limit)
+               for _, cmp_, pct in residual_stenoses(text))
+
+
 def _words(p: ProcedureOrder) -> str:
     return "\n".join([order_words(p), *(r.all_text() for r in p.reasons)])
 
@@ -78,11 +92,8 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         if "stent" not in kinds_of(p):
             continue
         text = _words(p)
-        if _DISSECTION.search(text):
-            continue
-        stated = [(m.group(0).strip(), m.group("cmp"), float(m.group("pct"))) for m in _RESIDUAL.finditer(text)]
-        if any(pct > limit or (cmp_ is not None and cmp_.strip() not in (">=", "≥") and pct >= limit)
-               for _, cmp_, pct in stated):
+        stated = residual_stenoses(text)
+        if documents_indication(text, limit):
             continue
         if stated:
             why = ("The documented residual stenosis (" + "; ".join(f"\"{s}\"" for s, _, _ in stated)
