@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import Request
+from starlette.responses import Response
 
 PATIENT = "bench-patient"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -44,8 +46,6 @@ BASELINE = "/bench/baseline"
 def bench_app() -> Any:
     """The real service plus the baseline route (uvicorn factory)."""
     import orjson
-    from fastapi import Request
-    from starlette.responses import Response
 
     from linter.api.main import create_app
 
@@ -74,13 +74,9 @@ def _med(i: int, code: str, display: str, dose: float, unit: str, route: str, pe
         "dosageInstruction": [
             {
                 "text": f"{display} {dose:g} {unit}",
-                "timing": {"repeat": {"frequency": per_day, "period": 1, "periodUnit": "d"}}
-                if per_day
-                else {},
+                "timing": {"repeat": {"frequency": per_day, "period": 1, "periodUnit": "d"}} if per_day else {},
                 "route": {"coding": [{"system": "http://snomed.info/sct", "code": route}]},
-                "doseAndRate": [
-                    {"doseQuantity": {"value": dose, "unit": unit, "system": UCUM, "code": unit}}
-                ],
+                "doseAndRate": [{"doseQuantity": {"value": dose, "unit": unit, "system": UCUM, "code": unit}}],
             }
         ],
     }
@@ -220,9 +216,7 @@ def service(workers: int, extra_env: dict[str, str] | None = None) -> Iterator[s
             process.wait(timeout=20)
 
 
-async def load(
-    url: str, payload: bytes, requests: int, concurrency: int, max_seconds: float
-) -> dict[str, float]:
+async def load(url: str, payload: bytes, requests: int, concurrency: int, max_seconds: float) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
     sent = 0
@@ -294,9 +288,7 @@ def fmt(row: dict[str, float]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--max-seconds", type=float, default=60.0)
@@ -316,9 +308,7 @@ def main() -> int:
                 ratio = ours["p50_ms"] / baseline["p50_ms"]
                 key = f"workers={workers} concurrency={concurrency}"
                 results[key] = {"service": ours, "baseline": baseline, "p50_ratio": ratio}
-                print(
-                    f"\n{key}\n  service   {fmt(ours)}\n  baseline  {fmt(baseline)}\n  p50 ratio {ratio:.1f}x"
-                )
+                print(f"\n{key}\n  service   {fmt(ours)}\n  baseline  {fmt(baseline)}\n  p50 ratio {ratio:.1f}x")
 
     with slow_fhir_server(0.050) as fhir, service(1, {"ORDERLINT_ALLOWED_FHIR_SERVERS": fhir}) as base:
         timings = []
@@ -326,9 +316,7 @@ def main() -> int:
             for i in range(21):
                 body = json.dumps(hook_body(prefetch=False, fhir_server=fhir)).encode()
                 start = time.perf_counter()
-                response = client.post(
-                    base + SERVICE, content=body, headers={"Content-Type": "application/json"}
-                )
+                response = client.post(base + SERVICE, content=body, headers={"Content-Type": "application/json"})
                 if i:  # first call warms up
                     timings.append((time.perf_counter() - start) * 1000)
                 assert response.status_code == 200, response.text

@@ -141,17 +141,13 @@ class PrefetchResolver:
                     result.data[key] = None
                 elif _is_outcome(value):
                     result.data[key] = None
-                    result.gaps.append(
-                        DataGap(key, f"the EHR could not provide it: {_outcome_reason(value)}")
-                    )
+                    result.gaps.append(DataGap(key, f"the EHR could not provide it: {_outcome_reason(value)}"))
                 elif not isinstance(value, Mapping) or not isinstance(value.get("resourceType"), str):
                     result.data[key] = None
                     result.gaps.append(DataGap(key, "the prefetched value is not a FHIR resource"))
                 elif value.get("resourceType") == "Bundle" and _next_link(value):
                     if can_fetch:
-                        pending[key] = asyncio.create_task(
-                            self._timed(self._page(dict(value), server, token))
-                        )
+                        pending[key] = asyncio.create_task(self._timed(self._page(dict(value), server, token)))
                     else:
                         result.data[key] = value
                         result.gaps.append(DataGap(key, "only the first page of results was sent"))
@@ -213,9 +209,7 @@ class PrefetchResolver:
         except ValueError:
             body = None
         if _is_outcome(body):
-            raise _Unavailable(
-                f"the FHIR server answered HTTP {response.status_code}: {_outcome_reason(body)}"
-            )
+            raise _Unavailable(f"the FHIR server answered HTTP {response.status_code}: {_outcome_reason(body)}")
         if response.status_code != 200:
             raise _Unavailable(f"the FHIR server answered HTTP {response.status_code}")
         if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):

@@ -51,9 +51,7 @@ def validation_message(exc: ValidationError | RequestValidationError, prefix: st
             parts.append(f"[{item}]")
         else:
             parts.append(("." if parts else "") + str(item))
-    path = (
-        prefix + ("." if prefix and parts and not parts[0].startswith("[") else "") + "".join(parts)
-    ) or "$"
+    path = (prefix + ("." if prefix and parts and not parts[0].startswith("[") else "") + "".join(parts)) or "$"
     more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
     return f"{path}: {first.get('msg', 'invalid')}{more}", path
 
@@ -86,7 +84,5 @@ def install_handlers(app: FastAPI) -> None:
     async def _bug(request: Request, exc: Exception) -> Response:
         # Only the exception type and the stack: messages and locals may hold patient data or tokens.
         frames = "".join(traceback.format_tb(exc.__traceback__))
-        log.error(
-            "internal error %s on %s %s\n%s", type(exc).__name__, request.method, request.url.path, frames
-        )
+        log.error("internal error %s on %s %s\n%s", type(exc).__name__, request.method, request.url.path, frames)
         return outcome_response(500, "internal error; the request was not processed", None, "exception")

@@ -64,9 +64,7 @@ def card_for(
     if finding.suggestion is not None:
         actions = (actions_for or _default_actions())(finding, order_set, profile)
         if actions:
-            card["suggestions"] = [
-                {"label": finding.suggestion.label, "uuid": str(uuid.uuid4()), "actions": actions}
-            ]
+            card["suggestions"] = [{"label": finding.suggestion.label, "uuid": str(uuid.uuid4()), "actions": actions}]
             card["selectionBehavior"] = "at-most-one"
     reasons = [
         {"system": c.system, "code": c.code, "display": c.display or c.code}

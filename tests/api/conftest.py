@@ -48,9 +48,7 @@ def heparin_order(dose: float = 15000, order_id: str = "hep-1") -> dict[str, Any
         "dosageInstruction": [
             {
                 "route": {
-                    "coding": [
-                        {"system": "http://snomed.info/sct", "code": "47625008", "display": "intravenous"}
-                    ]
+                    "coding": [{"system": "http://snomed.info/sct", "code": "47625008", "display": "intravenous"}]
                 },
                 "doseAndRate": [
                     {
@@ -306,9 +304,7 @@ class Signer:
 
 @pytest.fixture(scope="session")
 def client_keys() -> tuple[ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey]:
-    return ec.generate_private_key(ec.SECP384R1()), rsa.generate_private_key(
-        public_exponent=65537, key_size=2048
-    )
+    return ec.generate_private_key(ec.SECP384R1()), rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 @pytest.fixture

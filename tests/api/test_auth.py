@@ -63,9 +63,7 @@ def jwks_transport(documents: dict[str, Any], hits: list[str] | None = None) -> 
     return httpx.MockTransport(handler)
 
 
-def run_verify(
-    verifier_factory: Callable[[httpx.AsyncClient], JwtVerifier], token: str, aud: str
-) -> ClientIdentity:
+def run_verify(verifier_factory: Callable[[httpx.AsyncClient], JwtVerifier], token: str, aud: str) -> ClientIdentity:
     async def go() -> ClientIdentity:
         async with httpx.AsyncClient(transport=jwks_transport({SPEC_JKU: SPEC_JWKS})) as client:
             return await verifier_factory(client).verify(token, aud)
@@ -140,9 +138,7 @@ def test_spec_example_token_with_a_tampered_payload_fails(store: Store) -> None:
         run_verify(factory, forged, SPEC_AUD)
 
 
-def local_verifier(
-    store: Store, signer: Signer, **overrides: Any
-) -> Callable[[httpx.AsyncClient], JwtVerifier]:
+def local_verifier(store: Store, signer: Signer, **overrides: Any) -> Callable[[httpx.AsyncClient], JwtVerifier]:
     def factory(client: httpx.AsyncClient) -> JwtVerifier:
         values: dict[str, Any] = {
             "trusted_issuers": {ISSUER: str(signer.jwks_path)},
@@ -168,9 +164,7 @@ def hmac_token(signer: Signer) -> str:
     # Classic confusion attack: HMAC "signed" with the public key as the secret.
     now = int(time.time())
     payload = {"iss": ISSUER, "aud": AUD, "iat": now, "exp": now + 300, "jti": "x"}
-    return jwt.encode(
-        payload, "public-key-as-secret-" * 3, algorithm="HS384", headers={"kid": "ec-1", "typ": "JWT"}
-    )
+    return jwt.encode(payload, "public-key-as-secret-" * 3, algorithm="HS384", headers={"kid": "ec-1", "typ": "JWT"})
 
 
 def es256_token() -> str:

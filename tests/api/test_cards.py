@@ -54,9 +54,7 @@ def finding(code: str, indicator: Indicator, **extra: Any) -> Finding:
 
 
 def fake_actions(f: Finding, _os: OrderSet, _p: Profile) -> list[dict[str, Any]]:
-    return [
-        {"type": "update", "description": "set the dose", "resource": {"resourceType": "MedicationRequest"}}
-    ]
+    return [{"type": "update", "description": "set the dose", "resource": {"resourceType": "MedicationRequest"}}]
 
 
 def assert_spec_card(card: dict[str, Any]) -> None:

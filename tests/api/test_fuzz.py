@@ -23,9 +23,7 @@ OK_STATUSES = {200, 400, 404}
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
-    ),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=20,
 )
 
@@ -33,9 +31,7 @@ json_values = st.recursive(
 fhir_like = st.one_of(
     json_values,
     st.sampled_from(["order-sign", "order-select", "Bundle", "MedicationRequest", "[iU]", "", "Patient/x"]),
-    st.fixed_dictionaries(
-        {"resourceType": st.sampled_from(["Bundle", "OperationOutcome", "Observation", "X"])}
-    ),
+    st.fixed_dictionaries({"resourceType": st.sampled_from(["Bundle", "OperationOutcome", "Observation", "X"])}),
     st.builds(lambda: full_prefetch()["weight"]),
 )
 

@@ -27,14 +27,10 @@ from .conftest import (
 TOKEN = "secret-fhir-access-token"
 
 
-def resolve(
-    body: dict[str, Any], allowed: list[str], timeout_s: float = 2.0, max_pages: int = 5
-) -> PrefetchResult:
+def resolve(body: dict[str, Any], allowed: list[str], timeout_s: float = 2.0, max_pages: int = 5) -> PrefetchResult:
     async def go() -> PrefetchResult:
         async with httpx.AsyncClient(timeout=timeout_s) as client:
-            resolver = PrefetchResolver(
-                client, allowed_servers=allowed, timeout_s=timeout_s, max_pages=max_pages
-            )
+            resolver = PrefetchResolver(client, allowed_servers=allowed, timeout_s=timeout_s, max_pages=max_pages)
             return await resolver.resolve(HookRequest.model_validate(body), PREFETCH_TEMPLATES)
 
     return asyncio.run(go())
@@ -62,9 +58,7 @@ def test_template_tokens_are_filled_and_escaped() -> None:
     request = HookRequest.model_validate(hook_request())
     assert expand_template(PREFETCH_TEMPLATES["patient"], request) == f"Patient/{PATIENT_ID}"
     request.context.patientId = "a b&c"
-    assert expand_template("Observation?patient={{context.patientId}}", request) == (
-        "Observation?patient=a%20b%26c"
-    )
+    assert expand_template("Observation?patient={{context.patientId}}", request) == ("Observation?patient=a%20b%26c")
     assert expand_template("{{userPractitionerId}}", request) == "example"
 
 
@@ -162,9 +156,7 @@ def test_no_server_or_no_token_gives_gaps() -> None:
         (FhirRoute(200, searchset(), delay_s=1.5), "did not answer within 0.5 s"),
     ],
 )
-def test_fhir_failures_become_gaps_never_errors(
-    fhir_server: FakeFhirServer, route: FhirRoute, reason: str
-) -> None:
+def test_fhir_failures_become_gaps_never_errors(fhir_server: FakeFhirServer, route: FhirRoute, reason: str) -> None:
     fhir_routes_for_full_prefetch(fhir_server)
     fhir_server.routes["Observation"] = route
     result = resolve(with_server(fhir_server), [fhir_server.base_url], timeout_s=0.5)
@@ -183,13 +175,9 @@ def test_unreachable_server_is_a_gap() -> None:
 
 def test_searchset_paging_is_followed_on_the_same_server(fhir_server: FakeFhirServer) -> None:
     fhir_routes_for_full_prefetch(fhir_server)
-    page2 = searchset(
-        {"resourceType": "MedicationRequest", "id": "m2", "status": "active", "intent": "order"}
-    )
+    page2 = searchset({"resourceType": "MedicationRequest", "id": "m2", "status": "active", "intent": "order"})
     fhir_server.routes["/fhir/MedicationRequest?page=2"] = FhirRoute(body=page2)
-    first = searchset(
-        {"resourceType": "MedicationRequest", "id": "m1", "status": "active", "intent": "order"}
-    )
+    first = searchset({"resourceType": "MedicationRequest", "id": "m1", "status": "active", "intent": "order"})
     first["link"] = [{"relation": "next", "url": f"{fhir_server.base_url}/MedicationRequest?page=2"}]
     fhir_server.routes["MedicationRequest"] = FhirRoute(body=first)
     result = resolve(with_server(fhir_server), [fhir_server.base_url])
@@ -200,9 +188,7 @@ def test_searchset_paging_is_followed_on_the_same_server(fhir_server: FakeFhirSe
 
 def test_paging_never_leaves_the_allowed_server(fhir_server: FakeFhirServer) -> None:
     fhir_routes_for_full_prefetch(fhir_server)
-    first = searchset(
-        {"resourceType": "MedicationRequest", "id": "m1", "status": "active", "intent": "order"}
-    )
+    first = searchset({"resourceType": "MedicationRequest", "id": "m1", "status": "active", "intent": "order"})
     first["link"] = [{"relation": "next", "url": "http://169.254.169.254/latest/meta-data"}]
     fhir_server.routes["MedicationRequest"] = FhirRoute(body=first)
     result = resolve(with_server(fhir_server), [fhir_server.base_url])

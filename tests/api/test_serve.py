@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,11 @@ from linter.api.serve import is_loopback, run_server
 from .conftest import PATIENT_ID, full_prefetch, hook_request
 
 pytestmark = pytest.mark.slow
+
+
+def orderlint_script() -> str | None:
+    beside_python = Path(sys.executable).parent / "orderlint"
+    return str(beside_python) if beside_python.exists() else shutil.which("orderlint")
 
 
 def free_port() -> int:
@@ -51,7 +57,7 @@ def test_non_loopback_without_auth_is_refused(
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("linter.cli") is None or shutil.which("orderlint") is None,
+    importlib.util.find_spec("linter.cli") is None or orderlint_script() is None,
     reason="the orderlint console script (linter.cli) is not installed yet",
 )
 def test_orderlint_serve_answers_discovery_and_a_hook_call(tmp_path: Path) -> None:
@@ -59,7 +65,7 @@ def test_orderlint_serve_answers_discovery_and_a_hook_call(tmp_path: Path) -> No
     env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERLINT_")}
     env["ORDERLINT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'serve.db'}"
     process = subprocess.Popen(
-        [shutil.which("orderlint") or "orderlint", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [orderlint_script() or "orderlint", "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,

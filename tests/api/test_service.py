@@ -82,7 +82,9 @@ def test_discovery_lists_both_services_with_the_prefetch_templates(client: TestC
     services = response.json()["services"]
     spec_fields = {"hook", "title", "description", "id", "prefetch", "usageRequirements", "extension"}
     by_id = {s["id"]: s for s in services}
-    assert set(by_id) == {"btk-angioplasty-order-select", "btk-angioplasty-order-sign"}
+    assert {"btk-angioplasty-order-select", "btk-angioplasty-order-sign"} <= set(by_id)
+    profiles = client.app.state.orderlint.profiles  # type: ignore[attr-defined]
+    assert set(by_id) == {f"{p}-{hook}" for p in profiles for hook in ("order-select", "order-sign")}
     for service in services:
         assert set(service) <= spec_fields
         assert {"hook", "description", "id"} <= set(service)
@@ -368,9 +370,7 @@ def test_tokens_and_patient_ids_are_never_logged(
     client = make_client(allowed_fhir_servers=[fhir_server.base_url])
     with caplog.at_level(logging.DEBUG):
         cards_of(client, hook_request(**fhir_fields(fhir_server)))
-        client.post(
-            SIGN, content=b"{bad json " + PATIENT_ID.encode(), headers={"Content-Type": "application/json"}
-        )
+        client.post(SIGN, content=b"{bad json " + PATIENT_ID.encode(), headers={"Content-Type": "application/json"})
     assert FHIR_TOKEN not in caplog.text
     assert PATIENT_ID not in caplog.text
 
@@ -456,9 +456,7 @@ def test_bodies_over_the_limit_get_413(make_client: Callable[..., TestClient]) -
         for _ in range(10):
             yield b" " * 500
 
-    assert (
-        client.post(SIGN, content=chunks(), headers={"Content-Type": "application/json"}).status_code == 413
-    )
+    assert client.post(SIGN, content=chunks(), headers={"Content-Type": "application/json"}).status_code == 413
     assert client.post(SIGN, json=hook_request(prefetch={})).status_code == 200
 
 
@@ -467,10 +465,7 @@ def test_cors_is_off_by_default(client: TestClient) -> None:
         "/cds-services", headers={"Origin": "https://ehr.example", "Access-Control-Request-Method": "GET"}
     )
     assert "access-control-allow-origin" not in response.headers
-    assert (
-        "access-control-allow-origin"
-        not in client.get("/cds-services", headers={"Origin": "https://x"}).headers
-    )
+    assert "access-control-allow-origin" not in client.get("/cds-services", headers={"Origin": "https://x"}).headers
 
 
 def test_cors_allows_only_configured_origins(make_client: Callable[..., TestClient]) -> None:
@@ -507,9 +502,7 @@ def test_every_cds_endpoint_needs_a_token_when_auth_is_on(auth_client: TestClien
     assert auth_client.get("/healthz").status_code == 200
 
 
-def test_valid_tokens_open_each_endpoint_for_its_own_url_once(
-    auth_client: TestClient, signer: Signer
-) -> None:
+def test_valid_tokens_open_each_endpoint_for_its_own_url_once(auth_client: TestClient, signer: Signer) -> None:
     token = signer.token(f"{PUBLIC_BASE}/cds-services")
     assert auth_client.get("/cds-services", headers=bearer(token)).status_code == 200
     assert auth_client.get("/cds-services", headers=bearer(token)).status_code == 401  # replayed jti

@@ -45,9 +45,7 @@ def check_hook_request(service: CdsService, hook_request: HookRequest) -> None:
             "hook",
         )
     if hook_request.context.draftOrders is None:
-        raise ApiError(
-            400, f"context.draftOrders is required by the {service.hook} hook", "context.draftOrders"
-        )
+        raise ApiError(400, f"context.draftOrders is required by the {service.hook} hook", "context.draftOrders")
     if service.hook == "order-select" and not hook_request.context.selections:
         raise ApiError(400, "context.selections is required by the order-select hook", "context.selections")
 
@@ -66,9 +64,7 @@ def lint_and_record(
     response = cards_response(findings, order_set, service.profile)
     records = [CardRecord(c["uuid"], c["source"]["topic"]["code"], c["indicator"]) for c in response["cards"]]
     try:
-        state.store.record_cards(
-            service.id, hook_request.hookInstance, hook_request.context.patientId, records
-        )
+        state.store.record_cards(service.id, hook_request.hookInstance, hook_request.context.patientId, records)
     except Exception as exc:  # the clinician still gets the cards; the audit gap is logged
         log.error("could not record %d cards for %s: %s", len(records), service.id, type(exc).__name__)
     return response
