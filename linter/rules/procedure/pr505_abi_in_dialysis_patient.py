@@ -88,8 +88,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         ))
         yield make_finding(
             META,
-            f"{p.name} ordered for a patient with ESRD/dialysis: ABI may be falsely elevated; "
-            "order a toe-brachial index",
+            f"{p.name}: ABI falsely high with ESRD/dialysis (medial calcification); order a toe-brachial index",
             [f"**{p.name}** (`{p.ref}`) is an ankle-brachial index (recognized from "
              f"{p.identity.matched or 'its text'}).",
              "End-stage renal disease or dialysis dependence is documented:\n" + evidence_lines(renal),
