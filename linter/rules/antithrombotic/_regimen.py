@@ -1,0 +1,237 @@
+"""Helpers shared by the antithrombotic family (AT101-AT115): reading an order as a daily regimen, and
+recognizing the regimens the catalog names (dual pathway inhibition, full-dose oral anticoagulant, the
+antiplatelets and P2Y12 inhibitors in the regimen).
+
+Readings taken (RULES.md "Terms"), written once here so that every AT rule agrees:
+- The **regimen** is `order_set.regimen`: orders under review plus active medications in context. Dose
+  and frequency rules judge only the orders under review; combination rules read the regimen and fire
+  only when at least one drug of the combination is under review (`any_under_review`).
+- A **single administration** (`linter.rules._dose.is_single_administration`: no repeating timing, or
+  count = 1, or a PRN single dose) is a loading dose when it lies within the rule's loading range;
+  otherwise it is judged as a daily dose (its dose, once a day), so that a mis-entered maintenance order
+  without timing is still judged, never silently passed.
+- **DPI** (dual pathway inhibition) is rivaroxaban `dpi_rivaroxaban_mg` (2.5 mg) per administration,
+  exactly `dpi_per_day` (2) administrations a day (timing.repeat 2 per 1 d, 1 per 12 h, or timing.code BID).
+- A **full-dose oral anticoagulant** is warfarin, apixaban, dabigatran or edoxaban at any dose, or
+  rivaroxaban at `full_dose_rivaroxaban_mg_per_day` (10) mg/day or more (the high end of a doseRange).
+- Doses are converted to mg through UCUM (tablets through the coded product strength) before any
+  comparison; a dose that cannot be read comes back as a `CouldNotVerify` (DQ901/DQ902).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from linter.model import ConditionRecord, CouldNotVerify, MedicationOrder, OrderSet
+from linter.rules._common import drugs_in_class, fmt
+from linter.rules._dose import Phase, read_phases
+
+EPS = 1e-6
+
+ANTIPLATELET_CLASS = "antiplatelet"  # aspirin, clopidogrel, prasugrel, ticagrelor, ticlopidine
+CILOSTAZOL_CLASS = "antiplatelet_cilostazol"
+P2Y12_CLASS = "p2y12"  # clopidogrel, prasugrel, ticagrelor
+OAC_CLASS = "oac"  # rivaroxaban, apixaban, dabigatran, edoxaban, warfarin
+FULL_DOSE_AT_ANY_DOSE = frozenset({"warfarin", "apixaban", "dabigatran", "edoxaban"})
+
+
+@dataclass(frozen=True, slots=True)
+class Daily:
+    """One dosing phase of an order read as a daily regimen (mg)."""
+
+    order: MedicationOrder
+    phase: Phase
+    single: bool  # one administration; per-day values are then the dose itself, once
+    per_admin_low: float
+    per_admin_high: float
+    per_day_low: float
+    per_day_high: float
+    admins_low: float  # administrations per day
+    admins_high: float
+
+    @property
+    def dosage_index(self) -> int:
+        return self.phase.dosage_index
+
+    @property
+    def how(self) -> str:
+        if self.single:
+            return (f"{self.phase.how}\n- no repeating timing: read as one administration, judged as a daily "
+                    f"dose of {range_text(self.per_day_low, self.per_day_high)} mg")
+        return self.phase.how
+
+    def per_admin_is(self, mg: float) -> bool:
+        return abs(self.per_admin_low - mg) < EPS and abs(self.per_admin_high - mg) < EPS
+
+    def admins_are(self, per_day: float) -> bool:
+        return abs(self.admins_low - per_day) < EPS and abs(self.admins_high - per_day) < EPS
+
+    def within(self, low: float, high: float) -> bool:
+        """Every administration of this phase lies within [low, high] mg."""
+        return self.per_admin_low >= low - EPS and self.per_admin_high <= high + EPS
+
+    def describe(self) -> str:
+        """'325 mg twice daily', '600 mg once (single administration)', '50-100 mg twice daily'."""
+        dose = f"{range_text(self.per_admin_low, self.per_admin_high)} mg"
+        if self.single:
+            return f"{dose} once (single administration)"
+        return f"{dose} {frequency_phrase(self.admins_low, self.admins_high)}"
+
+
+def range_text(low: float, high: float) -> str:
+    return fmt(low) if abs(low - high) < EPS else f"{fmt(low)}-{fmt(high)}"
+
+
+_TIMES = {1: "once daily", 2: "twice daily", 3: "three times daily", 4: "four times daily"}
+
+
+def frequency_phrase(low: float, high: float) -> str:
+    if abs(low - high) < EPS:
+        if abs(low - round(low)) < EPS and round(low) in _TIMES:
+            return _TIMES[round(low)]
+        if abs(low - 0.5) < EPS:
+            return "every other day"
+        return f"{fmt(low)} times a day"
+    return f"{fmt(low)}-{fmt(high)} times a day"
+
+
+def read_daily(order: MedicationOrder, *, rule_code: str, what: str) -> list[Daily] | CouldNotVerify:
+    """Every phase of `order` as a daily regimen in mg (sequenced loading + maintenance give two phases)."""
+    phases = read_phases(order, "mg", rule_code=rule_code, what=what)
+    if isinstance(phases, CouldNotVerify):
+        return phases
+    out: list[Daily] = []
+    for p in phases:
+        if p.single or p.per_day_low is None or p.per_day_high is None or p.frequency is None:
+            out.append(Daily(order, p, True, p.per_admin_low, p.per_admin_high,
+                             p.per_admin_low, p.per_admin_high, 1.0, 1.0))
+        else:
+            out.append(Daily(order, p, False, p.per_admin_low, p.per_admin_high, p.per_day_low,
+                             p.per_day_high, p.frequency.low_per_day, p.frequency.high_per_day))
+    return out
+
+
+def is_dpi_phase(d: Daily, dpi_mg: float, dpi_per_day: float) -> bool:
+    """Rivaroxaban `dpi_mg` per administration, exactly `dpi_per_day` administrations a day."""
+    return d.order.is_("rivaroxaban") and not d.single and d.per_admin_is(dpi_mg) and d.admins_are(dpi_per_day)
+
+
+def dpi_phases(
+    order: MedicationOrder, dpi_mg: float, dpi_per_day: float, *, rule_code: str
+) -> list[Daily] | CouldNotVerify:
+    """The DPI phases of a rivaroxaban order (empty when it is not given as DPI)."""
+    daily = read_daily(order, rule_code=rule_code, what="the rivaroxaban dose and frequency")
+    if isinstance(daily, CouldNotVerify):
+        return daily
+    return [d for d in daily if is_dpi_phase(d, dpi_mg, dpi_per_day)]
+
+
+@dataclass(frozen=True, slots=True)
+class RegimenRead:
+    """Orders of the regimen that match, and the ones that could not be read."""
+
+    matching: tuple[MedicationOrder, ...]
+    unreadable: tuple[CouldNotVerify, ...]
+    how: tuple[str, ...] = ()
+
+
+def dpi_orders(order_set: OrderSet, dpi_mg: float, dpi_per_day: float, *, rule_code: str) -> RegimenRead:
+    """Rivaroxaban orders of the regimen given as DPI (2.5 mg twice daily)."""
+    matching: list[MedicationOrder] = []
+    unreadable: list[CouldNotVerify] = []
+    how: list[str] = []
+    for m in order_set.regimen:
+        if not m.is_("rivaroxaban"):
+            continue
+        phases = dpi_phases(m, dpi_mg, dpi_per_day, rule_code=rule_code)
+        if isinstance(phases, CouldNotVerify):
+            unreadable.append(phases)
+        elif phases:
+            matching.append(m)
+            how.append(f"`{m.ref}` rivaroxaban {phases[0].describe()}")
+    return RegimenRead(tuple(matching), tuple(unreadable), tuple(how))
+
+
+def full_dose_oac_orders(order_set: OrderSet, rivaroxaban_full_mg_per_day: float, *, rule_code: str) -> RegimenRead:
+    """Full-dose oral anticoagulants of the regimen (RULES.md "Full-dose oral anticoagulant")."""
+    matching: list[MedicationOrder] = []
+    unreadable: list[CouldNotVerify] = []
+    how: list[str] = []
+    for m in order_set.regimen:
+        if m.drug.drugs & FULL_DOSE_AT_ANY_DOSE:
+            matching.append(m)
+            names = ", ".join(sorted(m.drug.drugs & FULL_DOSE_AT_ANY_DOSE))
+            how.append(f"`{m.ref}` {names}: full-dose oral anticoagulant at any dose")
+            continue
+        if not m.is_("rivaroxaban"):
+            continue
+        daily = read_daily(m, rule_code=rule_code, what="the rivaroxaban daily dose")
+        if isinstance(daily, CouldNotVerify):
+            unreadable.append(daily)
+            continue
+        top = max(daily, key=lambda d: d.per_day_high)
+        if top.per_day_high >= rivaroxaban_full_mg_per_day - EPS:
+            matching.append(m)
+            how.append(f"`{m.ref}` rivaroxaban {top.describe()} = {range_text(top.per_day_low, top.per_day_high)} "
+                       f"mg/day (full dose: >= {fmt(rivaroxaban_full_mg_per_day)} mg/day)")
+    return RegimenRead(tuple(matching), tuple(unreadable), tuple(how))
+
+
+def condition_label(c: ConditionRecord) -> str:
+    """A short name for a Condition in a summary: its first code, else its text (clipped)."""
+    code = next((x.code for x in c.concept.codings if x.code), None)
+    label = c.concept.label
+    if code:
+        return code
+    return label if len(label) <= 40 else label[:39].rstrip() + "…"
+
+
+def regimen_with(order_set: OrderSet, drugs: Iterable[str]) -> list[MedicationOrder]:
+    wanted = frozenset(drugs)
+    return [m for m in order_set.regimen if m.drug.drugs & wanted]
+
+
+def antiplatelet_drugs(orders: Iterable[MedicationOrder], *, include_cilostazol: bool) -> set[str]:
+    """Distinct antiplatelet drug keys among `orders` (cilostazol only when asked)."""
+    members = drugs_in_class(ANTIPLATELET_CLASS)
+    if include_cilostazol:
+        members = members | drugs_in_class(CILOSTAZOL_CLASS)
+    found: set[str] = set()
+    for m in orders:
+        found |= set(m.drug.drugs & members)
+    return found
+
+
+def p2y12_drugs() -> frozenset[str]:
+    return drugs_in_class(P2Y12_CLASS)
+
+
+def any_under_review(orders: Iterable[MedicationOrder]) -> bool:
+    return any(m.under_review for m in orders)
+
+
+def review_first(orders: Iterable[MedicationOrder]) -> list[MedicationOrder]:
+    """Orders under review first (the finding's primary ref), then active medications; no duplicates."""
+    seen: dict[str, MedicationOrder] = {}
+    for m in orders:
+        seen.setdefault(m.ref, m)
+    return sorted(seen.values(), key=lambda m: not m.under_review)
+
+
+def refs(orders: Sequence[MedicationOrder]) -> list[str]:
+    return [m.ref for m in review_first(orders)]
+
+
+def newest(orders: Sequence[MedicationOrder]) -> MedicationOrder:
+    """The newest order: latest authoredOn among those dated; if none is dated, the last one."""
+    dated = [(_aware(m.authored_on), i, m) for i, m in enumerate(orders) if m.authored_on is not None]
+    if dated:
+        return max(dated, key=lambda x: (x[0], x[1]))[2]
+    return orders[-1]
+
+
+def _aware(when: datetime | None) -> datetime:
+    assert when is not None  # noqa: S101 - filtered by the caller
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
