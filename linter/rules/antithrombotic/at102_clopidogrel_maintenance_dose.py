@@ -1,0 +1,135 @@
+"""AT102 clopidogrel-maintenance-dose: clopidogrel maintenance not 75 mg once daily.
+
+## What it checks
+When a clopidogrel order is under review (any indication), then each of its dosing phases is read in mg
+(tablets through the coded product strength):
+- a single administration within the loading range (300-600 mg once) is a loading dose: silent;
+- any other phase must be `maintenance_mg_per_day` (75) mg given `maintenance_per_day` (1) time a day;
+  otherwise it is a warning. A single administration outside the loading range is judged as a daily dose
+  (that dose, once a day).
+- A repeating order (not a single administration) at or above `critical_repeating_at_or_above_mg_per_day`
+  (300 mg/day) is critical: the loading dose (or the 300 mg loading tablet, RxNorm 749196) given every day.
+Then the suggestion is clopidogrel 75 mg once daily.
+
+## Why it matters
+Clopidogrel is dosed 75 mg once a day; the 300 mg tablet is a loading product. A loading dose repeated
+daily quadruples the exposure and the bleeding risk; 75 mg twice daily doubles it.
+
+## Example
+Fires: `fixtures/AT102/fail-300mg-tablet-daily.json` (critical), `fixtures/AT102/fail-75mg-twice-daily.json`.
+Silent: `fixtures/AT102/pass-600mg-loading-once.json`, `fixtures/AT102/pass-loading-then-maintenance.json`.
+
+## Options
+- `maintenance_mg_per_day`, `maintenance_per_day`: 75 mg, once a day (000:31, 001:32).
+- `critical_repeating_at_or_above_mg_per_day`: 300 mg/day as a repeating order.
+- `loading_min_mg`, `loading_max_mg`: a single loading dose that is not judged (300-600 mg).
+
+## Source
+000_db9ef64a206b36dc.txt:31; 001_f5986088b79218a7.txt:32; reference/clinical-kb.md §2.3 (749196 is a
+loading product, once only).
+
+## Limitations
+Judges only clopidogrel orders under review. A doseRange is judged by both ends (75-150 mg fires). Readings
+taken: an order with no repeating timing is one administration (RULES.md); outside the loading range it is
+judged as a daily dose. A single dose outside the loading range (e.g. 900 mg once) is a warning, not
+critical: the critical band is for repeating orders only, as RULES.md says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from linter.model import (
+    Citation,
+    CouldNotVerify,
+    Indicator,
+    OrderSet,
+    RuleMeta,
+    Scope,
+    SetDose,
+    SetFrequency,
+    Suggestion,
+    UpdateAction,
+)
+from linter.rules._base import Emitted, RuleOptions
+from linter.rules._common import fmt, make_finding, orders_of, regimen_lines
+from linter.rules.antithrombotic._regimen import EPS, Daily, frequency_phrase, range_text, read_daily
+
+META = RuleMeta(
+    code="AT102",
+    name="clopidogrel-maintenance-dose",
+    family="antithrombotic",
+    scope=Scope.ANY,
+    default_indicator=Indicator.WARNING,
+    summary="Clopidogrel maintenance not 75 mg once daily",
+    citations=(
+        Citation("000_db9ef64a206b36dc.txt", "Post-procedure, dual antiplatelet therapy with aspirin 81mg daily "
+                 "indefinitely and clopidogrel 75mg daily for at least 1-3 months is recommended.", "31"),
+        Citation("001_f5986088b79218a7.txt", "If dual therapy is contraindicated, use single antiplatelet therapy "
+                 "(aspirin 75-325 mg daily or clopidogrel 75 mg daily).", "32"),
+        Citation("reference/clinical-kb.md §2.3", "300 mg as a *repeated* daily dose (300 mg SCD 749196 is a "
+                 "loading product — once only)."),
+    ),
+    drugs=frozenset({"clopidogrel"}),
+)
+
+
+class Options(RuleOptions):
+    maintenance_mg_per_day: float
+    maintenance_per_day: float
+    critical_repeating_at_or_above_mg_per_day: float
+    loading_min_mg: float
+    loading_max_mg: float
+
+
+def _wrong(d: Daily, o: Options) -> bool:
+    if d.single and d.within(o.loading_min_mg, o.loading_max_mg):
+        return False
+    per_admin = o.maintenance_mg_per_day / o.maintenance_per_day
+    return not (d.per_admin_is(per_admin) and d.admins_are(o.maintenance_per_day))
+
+
+def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
+    o = options
+    per_admin = o.maintenance_mg_per_day / o.maintenance_per_day
+    target = f"{fmt(per_admin)} mg {frequency_phrase(o.maintenance_per_day, o.maintenance_per_day)}"
+    loading = f"{fmt(o.loading_min_mg)}-{fmt(o.loading_max_mg)} mg"
+    for order in orders_of(order_set, "clopidogrel"):
+        daily = read_daily(order, rule_code=META.code, what="the clopidogrel dose and frequency")
+        if isinstance(daily, CouldNotVerify):
+            yield daily
+            continue
+        wrong = [d for d in daily if _wrong(d, o)]
+        if not wrong:
+            continue
+
+        def critical(d: Daily) -> bool:
+            return not d.single and d.per_day_high >= o.critical_repeating_at_or_above_mg_per_day - EPS
+
+        d = max(wrong, key=lambda x: (critical(x), x.per_day_high))
+        per_day = range_text(d.per_day_low, d.per_day_high)
+        if d.single:
+            summary = (f"Clopidogrel {d.describe()}: not a {loading} loading dose, and maintenance is {target}")
+            problem = (f"A single administration is a loading dose only within {loading}; outside it, it is "
+                       f"judged as a daily dose: {per_day} mg/day, not {target}.")
+        else:
+            summary = f"Clopidogrel {per_day} mg/day ({d.describe()}); maintenance is {target}"
+            problem = f"The maintenance regimen is **{d.describe()} = {per_day} mg/day**, not {target}."
+        lines = [f"**{order.name}** (`{order.ref}`): {d.describe()}.", d.how, problem]
+        if critical(d):
+            lines.append(f"**Critical:** a repeating order of {fmt(o.critical_repeating_at_or_above_mg_per_day)} "
+                         f"mg/day or more gives a loading dose ({loading}, once) every day; the 300 mg tablet "
+                         "(RxNorm 749196) is a loading product.")
+        label = f"Change clopidogrel to {target}"
+        lines += ["Order judged:\n" + regimen_lines([order]), f"Suggested: {label}."]
+        suggestion = Suggestion(label, (UpdateAction(order.ref, label, (
+            SetDose(d.dosage_index, per_admin, "mg", "mg"),
+            SetFrequency(d.dosage_index, int(o.maintenance_per_day), 1, "d",
+                         frequency_phrase(o.maintenance_per_day, o.maintenance_per_day)),
+        )),))
+        yield make_finding(
+            META, summary, lines, [order.ref],
+            indicator=Indicator.CRITICAL if critical(d) else Indicator.WARNING, suggestion=suggestion,
+            values={"mg_per_day": round(d.per_day_high, 3), "per_administration_mg": round(d.per_admin_high, 3),
+                    "administrations_per_day": round(d.admins_high, 3), "single": d.single},
+        )
