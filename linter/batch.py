@@ -1,13 +1,27 @@
-"""Linting files in bulk: collect inputs (files, directories, stdin), lint each, keep bad files as error
-rows while the rest still runs. Shared by the CLI and the upload API/page so their reports agree."""
+"""Linting files in bulk: collect inputs (files, directories, zip archives, stdin), lint each, keep bad files
+as error rows while the rest still runs. Shared by the CLI and the workbench page so their reports agree.
+
+Inputs are collected first (`collect_inputs`: names only, nothing read) so that progress has a total, then
+linted in order, in this process or in N worker processes (`lint_sources(..., jobs=N)`); either way the
+results come back in input order and are identical.
+
+Zip archives are read member by member in memory, never extracted to disk, and refused (as error rows) when
+they look hostile: too many members, too many bytes once inflated, an inflation ratio no real FHIR file has,
+sizes that lie, or member names that try to escape (absolute, `..`, drive letters, backslashes, symlinks).
+"""
 
 from __future__ import annotations
 
+import stat
 import sys
-from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
+import zipfile
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from multiprocessing.context import BaseContext
+from pathlib import Path, PurePosixPath
 
 from linter.engine import run
 from linter.errors import InputError
@@ -16,6 +30,8 @@ from linter.model import Finding, OrderSet
 from linter.profiles import Profile
 
 INPUT_SUFFIXES = (".json", ".ndjson", ".jsonl")
+ARCHIVE_SUFFIXES = (".zip",)
+ZIP_MEMBER_SEP = "!"  # "orders.zip!HEP201/fail-overdose.json"
 
 
 @dataclass
@@ -44,28 +60,204 @@ class LintOptions:
     now: datetime | None = None
 
 
-def iter_inputs(paths: Sequence[str]) -> Iterator[tuple[str, bytes | InputError]]:
-    """(name, bytes) per input; directories are walked recursively for .json/.ndjson files; `-` is stdin."""
+@dataclass(frozen=True)
+class ZipLimits:
+    """What an archive may hold. A member over a limit is an error row; an archive over one is refused whole."""
+
+    max_members: int = 10_000  # files (json/ndjson) in one archive
+    max_member_bytes: int = 64 * 1024 * 1024  # one member, inflated
+    max_total_bytes: int = 512 * 1024 * 1024  # the whole archive, inflated
+    max_ratio: int = 200  # inflated / compressed; FHIR JSON compresses ~10-30x, bombs ~1000x
+
+
+@dataclass(frozen=True)
+class InputSource:
+    """One input to lint, not yet read: a file on disk, a member of a zip archive, stdin bytes, or an error
+    found while collecting (missing file, refused archive member)."""
+
+    name: str  # what reports show
+    path: str | None = None  # file on disk (the archive, for a member)
+    member: str | None = None  # zip member name
+    data: bytes | None = None  # stdin
+    error: str | None = None
+    error_path: str | None = None
+    member_size: int = 0  # declared inflated size of a member
+
+    def read(self, limits: ZipLimits) -> bytes:
+        if self.error is not None:
+            raise InputError(self.error, self.error_path, self.name)
+        if self.data is not None:
+            return self.data
+        if self.path is None:  # pragma: no cover - constructors always set one of them
+            raise InputError("nothing to read", None, self.name)
+        if self.member is None:
+            return _read_file(Path(self.path), self.name)
+        return _read_member(Path(self.path), self.member, self.member_size, self.name, limits)
+
+
+ProgressCallback = Callable[[int, int, str], None]  # (done, total, name of the input just finished)
+
+
+# --- collecting inputs -----------------------------------------------------------------------------------
+
+
+def collect_inputs(paths: Sequence[str], limits: ZipLimits | None = None) -> list[InputSource]:
+    """Every input named on the command line, in order: directories walked recursively (sorted), zip
+    archives listed member by member, `-` read from stdin."""
+    limits = limits or ZipLimits()
+    out: list[InputSource] = []
     for raw in paths:
         if raw == "-":
-            yield "<stdin>", sys.stdin.buffer.read()
+            out.append(InputSource("<stdin>", data=sys.stdin.buffer.read()))
             continue
         path = Path(raw)
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                if child.suffix.lower() in INPUT_SUFFIXES and not child.name.endswith(".expected.json"):
-                    yield from _read(child)
+                if _wanted(child.name) or child.suffix.lower() in ARCHIVE_SUFFIXES:
+                    out.extend(_expand(child, str(child), limits))
+        elif not path.exists():
+            out.append(InputSource(str(path), error="no such file"))
         else:
-            yield from _read(path)
+            out.extend(_expand(path, str(path), limits))
+    return out
 
 
-def _read(path: Path) -> Iterator[tuple[str, bytes | InputError]]:
+def source_for_file(path: Path, name: str, limits: ZipLimits | None = None) -> list[InputSource]:
+    """The inputs one uploaded file holds (itself, or an archive's members), under the name it was sent as."""
+    return _expand(path, name, limits or ZipLimits())
+
+
+def _wanted(name: str) -> bool:
+    lower = name.lower()
+    return lower.endswith(INPUT_SUFFIXES) and not lower.endswith(".expected.json")
+
+
+def _expand(path: Path, name: str, limits: ZipLimits) -> list[InputSource]:
+    if path.suffix.lower() in ARCHIVE_SUFFIXES or _looks_like_zip(path):
+        return zip_members(path, name, limits)
+    return [InputSource(name, path=str(path))]
+
+
+def _looks_like_zip(path: Path) -> bool:
     try:
-        yield str(path), path.read_bytes()
-    except FileNotFoundError:
-        yield str(path), InputError("no such file", None, str(path))
+        with path.open("rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
+def unsafe_member_name(name: str) -> str | None:
+    """Why an archive member name is refused, or None when it is an ordinary relative path."""
+    if "\x00" in name:
+        return "a NUL character in the name"
+    if "\\" in name:
+        return "a backslash in the name"
+    if name.startswith("/"):
+        return "an absolute path"
+    if len(name) >= 2 and name[1] == ":":
+        return "a drive letter"
+    if any(part == ".." for part in PurePosixPath(name).parts):
+        return "a '..' path component"
+    return None
+
+
+def zip_members(path: Path, name: str, limits: ZipLimits) -> list[InputSource]:
+    """The members of an archive as inputs (not read yet), or error rows for what is refused."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile:
+        return [InputSource(name, error="not a readable zip archive")]
     except OSError as exc:
-        yield str(path), InputError(f"cannot read: {exc.strerror}", None, str(path))
+        return [InputSource(name, error=f"cannot read: {exc.strerror or exc}")]
+    files = [i for i in infos if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
+    if len(files) > limits.max_members:
+        return [
+            InputSource(
+                name,
+                error=f"archive refused: it holds {len(files)} files, more than the limit of {limits.max_members}",
+            )
+        ]
+    declared = sum(i.file_size for i in files)
+    if declared > limits.max_total_bytes:
+        return [
+            InputSource(
+                name,
+                error=f"archive refused: it inflates to {declared} bytes, more than the limit of "
+                f"{limits.max_total_bytes} bytes (zip bomb?)",
+            )
+        ]
+    out: list[InputSource] = []
+    for info in sorted(files, key=lambda i: i.filename):
+        member_name = f"{name}{ZIP_MEMBER_SEP}{info.filename}"
+        problem = _refused_member(info, limits)
+        if problem is not None:
+            out.append(InputSource(member_name, error=problem))
+        elif info.filename.lower().endswith(ARCHIVE_SUFFIXES):
+            out.append(InputSource(member_name, error="archive member refused: nested archives are not opened"))
+        elif _wanted(PurePosixPath(info.filename).name):
+            out.append(InputSource(member_name, path=str(path), member=info.filename, member_size=info.file_size))
+    return out
+
+
+def _refused_member(info: zipfile.ZipInfo, limits: ZipLimits) -> str | None:
+    unsafe = unsafe_member_name(info.filename)
+    if unsafe is not None:
+        return f"archive member refused: {unsafe}"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "archive member refused: a symbolic link"
+    if info.flag_bits & 0x1:
+        return "archive member refused: encrypted"
+    if info.file_size > limits.max_member_bytes:
+        return (
+            f"archive member refused: {info.file_size} bytes inflated, more than the limit of "
+            f"{limits.max_member_bytes} bytes"
+        )
+    if info.file_size > 1024 * 1024 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+        return (
+            f"archive member refused: it inflates {info.file_size // max(info.compress_size, 1)}x, more "
+            f"than the limit of {limits.max_ratio}x (zip bomb?)"
+        )
+    return None
+
+
+def _read_file(path: Path, name: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", None, name) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", None, name) from None
+
+
+def _read_member(path: Path, member: str, declared: int, name: str, limits: ZipLimits) -> bytes:
+    """Inflate one member, never more than it declared (headers can lie) nor more than the member limit."""
+    cap = min(declared, limits.max_member_bytes)
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(member) as fh:
+            data = fh.read(cap + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
+        raise InputError(f"archive member unreadable: {exc}", None, name) from None
+    except KeyError:
+        raise InputError("archive member missing", None, name) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", None, name) from None
+    if len(data) > cap:
+        raise InputError("archive member refused: it inflates to more than it declares (zip bomb?)", None, name)
+    return data
+
+
+def iter_inputs(paths: Sequence[str]) -> Iterator[tuple[str, bytes | InputError]]:
+    """(name, bytes) per input, or (name, error) when it cannot be read."""
+    limits = ZipLimits()
+    for src in collect_inputs(paths, limits):
+        try:
+            yield src.name, src.read(limits)
+        except InputError as exc:
+            yield src.name, exc
+
+
+# --- linting ---------------------------------------------------------------------------------------------
 
 
 def lint_bytes(name: str, data: bytes, profile: Profile, options: LintOptions) -> FileResult:
@@ -77,11 +269,94 @@ def lint_bytes(name: str, data: bytes, profile: Profile, options: LintOptions) -
     return result
 
 
-def lint_paths(paths: Sequence[str], profile: Profile, options: LintOptions) -> list[FileResult]:
-    out = []
-    for name, data in iter_inputs(paths):
-        if isinstance(data, InputError):
-            out.append(FileResult(name, errors=[data]))
-        else:
-            out.append(lint_bytes(name, data, profile, options))
+def lint_source(src: InputSource, profile: Profile, options: LintOptions, limits: ZipLimits) -> FileResult:
+    try:
+        data = src.read(limits)
+    except InputError as exc:
+        return FileResult(src.name, errors=[exc])
+    return lint_bytes(src.name, data, profile, options)
+
+
+def lint_sources(
+    sources: Sequence[InputSource],
+    profile: Profile,
+    options: LintOptions,
+    *,
+    jobs: int = 1,
+    limits: ZipLimits | None = None,
+    progress: ProgressCallback | None = None,
+    mp_context: BaseContext | None = None,
+) -> list[FileResult]:
+    """Lint every source in order. With jobs > 1 the work runs in that many worker processes; results come
+    back in input order and equal those of jobs=1 (the evaluation time is fixed once for the whole batch)."""
+    limits = limits or ZipLimits()
+    if options.now is None:
+        options = replace(options, now=datetime.now(UTC))
+    total = len(sources)
+    out: list[FileResult] = []
+    if jobs <= 1 or total <= 1:
+        for src in sources:
+            out.append(lint_source(src, profile, options, limits))
+            if progress:
+                progress(len(out), total, src.name)
+        return out
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=mp_context, initializer=_init_worker, initargs=(profile, options, limits)
+    ) as pool:
+        for result in _ordered(pool, sources, window=jobs * 8):
+            out.append(result)
+            if progress:
+                progress(len(out), total, result.path)
     return out
+
+
+def _ordered(pool: ProcessPoolExecutor, sources: Iterable[InputSource], window: int) -> Iterator[FileResult]:
+    """Results in input order, with at most `window` inputs in flight (memory stays bounded)."""
+    pending: deque[Future[_Packed]] = deque()
+    for src in sources:
+        pending.append(pool.submit(_work, src))
+        if len(pending) >= window:
+            yield _unpack(pending.popleft().result())
+    while pending:
+        yield _unpack(pending.popleft().result())
+
+
+def lint_paths(
+    paths: Sequence[str],
+    profile: Profile,
+    options: LintOptions,
+    *,
+    jobs: int = 1,
+    progress: ProgressCallback | None = None,
+) -> list[FileResult]:
+    limits = ZipLimits()
+    return lint_sources(collect_inputs(paths, limits), profile, options, jobs=jobs, limits=limits, progress=progress)
+
+
+# --- worker processes ------------------------------------------------------------------------------------
+
+# InputError does not survive pickling with its path and source, so workers send errors as tuples.
+_Packed = tuple[FileResult, list[tuple[str, str | None, str | None]]]
+_WORKER: dict[str, object] = {}
+
+
+def _init_worker(profile: Profile, options: LintOptions, limits: ZipLimits) -> None:
+    _WORKER.update(profile=profile, options=options, limits=limits)
+
+
+def _work(src: InputSource) -> _Packed:
+    profile = _WORKER["profile"]
+    options = _WORKER["options"]
+    limits = _WORKER["limits"]
+    assert isinstance(profile, Profile)  # noqa: S101 - set by _init_worker
+    assert isinstance(options, LintOptions)  # noqa: S101
+    assert isinstance(limits, ZipLimits)  # noqa: S101
+    result = lint_source(src, profile, options, limits)
+    errors = [(e.message, e.path, e.source) for e in result.errors]
+    return FileResult(result.path, result.sets, []), errors
+
+
+def _unpack(packed: _Packed) -> FileResult:
+    result, errors = packed
+    result.errors = [InputError(message, path, source) for message, path, source in errors]
+    return result

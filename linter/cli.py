@@ -1,10 +1,11 @@
 """The `orderlint` command (argparse).
 
-  orderlint lint PATH...        lint files, directories (recursive) or - (stdin)
+  orderlint lint PATH...        lint files, directories (recursive), .zip archives or - (stdin)
   orderlint rules               list every rule: code, indicator, scope, citation
   orderlint explain CODE        a rule's documentation with the active profile's thresholds
   orderlint profile check FILE  validate a profile
-  orderlint serve               run the CDS Hooks service (see linter.api.serve)
+  orderlint serve               run the CDS Hooks service and the workbench (see linter.api.serve)
+  orderlint stats               alert-fatigue figures per rule from the card and feedback store
 
 Exit codes (like ruff): 0 clean, 1 findings at or above --fail-on, 2 unusable input or usage error.
 """
@@ -15,11 +16,11 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from linter import __version__
-from linter.batch import FileResult, LintOptions, lint_paths
+from linter.batch import FileResult, LintOptions
 from linter.errors import ProfileError
 from linter.model import Indicator
 from linter.profiles import DEFAULT_PROFILE, Profile, load_profile, load_profile_file
@@ -34,19 +35,13 @@ def _codes(value: str | None) -> list[str] | None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="orderlint", description="Order-set linter for BTK angioplasty order sets."
-    )
+    p = argparse.ArgumentParser(prog="orderlint", description="Order-set linter for BTK angioplasty order sets.")
     p.add_argument("--version", action="version", version=f"orderlint {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     lint = sub.add_parser("lint", help="lint FHIR Bundles, resources, NDJSON or CDS Hooks requests")
-    lint.add_argument(
-        "paths", nargs="+", metavar="PATH", help="files, directories (recursive) or - for stdin"
-    )
-    lint.add_argument(
-        "--profile", default=DEFAULT_PROFILE, help="profile name or TOML file (default: %(default)s)"
-    )
+    lint.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (recursive) or - for stdin")
+    lint.add_argument("--profile", default=DEFAULT_PROFILE, help="profile name or TOML file (default: %(default)s)")
     lint.add_argument(
         "--format",
         default="text",
@@ -70,11 +65,13 @@ def _parser() -> argparse.ArgumentParser:
         "--mode",
         default="strict",
         choices=["strict", "fast"],
-        help="strict validates every resource with fhir.resources (default); fast reads only "
-        "the fields the rules need",
+        help="strict validates every resource with fhir.resources (default); fast reads only the fields the rules need",
     )
     lint.add_argument("--jobs", type=int, default=1, help="parallel worker processes (default: 1)")
     lint.add_argument("--output", "-o", help="write the report to this file instead of stdout")
+    lint.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress bar and no closing summary table (stderr)"
+    )
 
     rules = sub.add_parser("rules", help="list every rule")
     rules.add_argument("--format", default="text", choices=["text", "json", "markdown"])
@@ -141,6 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _lint(args: argparse.Namespace) -> int:
     profile = _load_profile(args.profile)
+    if args.jobs < 1:
+        _print_error("--jobs must be at least 1")
+        return EXIT_ERROR
     options = LintOptions(
         mode=args.mode, context=args.context, select=_codes(args.select), ignore=_codes(args.ignore) or ()
     )
@@ -151,12 +151,15 @@ def _lint(args: argparse.Namespace) -> int:
             fh.write(output)
     elif output:
         sys.stdout.write(output)
+        sys.stdout.flush()
     for r in results:
         for err in r.errors:
             where = f" at {err.path}" if err.path else ""
             print(f"{r.path}: error{where}: {err.message}", file=sys.stderr)
     fail_on = Indicator(args.fail_on)
     findings = [f for r in results for f in r.findings]
+    if not args.quiet:
+        _print_summary(results)
     if args.format == "text" and findings:
         counts = {i: sum(1 for f in findings if f.indicator is i) for i in Indicator}
         print(
@@ -172,7 +175,15 @@ def _lint(args: argparse.Namespace) -> int:
 
 
 def _run_batch(args: argparse.Namespace, profile: Profile, options: LintOptions) -> list[FileResult]:
-    return lint_paths(args.paths, profile, options)
+    """Lint with a progress bar on stderr when it is a terminal (none when piped or with --quiet)."""
+    from linter.batch import ZipLimits, collect_inputs, lint_sources
+
+    limits = ZipLimits()
+    sources = collect_inputs(args.paths, limits)
+    if args.quiet or not sys.stderr.isatty() or len(sources) < 2:
+        return lint_sources(sources, profile, options, jobs=args.jobs, limits=limits)
+    with _progress_bar(len(sources)) as advance:
+        return lint_sources(sources, profile, options, jobs=args.jobs, limits=limits, progress=advance)
 
 
 def _render(fmt: str, results: list[FileResult], profile: Profile) -> str:
@@ -182,11 +193,7 @@ def _render(fmt: str, results: list[FileResult], profile: Profile) -> str:
         lines = [report.text_line(f, r.path) for r in results for s in r.sets for f in s.findings]
         return "".join(line + "\n" for line in lines)
     if fmt == "json":
-        doc = {
-            "profile": {"id": profile.id, "version": profile.version},
-            "files": [_file_json(r, profile) for r in results],
-        }
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        return report.report_json(results, profile)
     if fmt == "cards":
         from linter.render.cards import cards_response
 
@@ -201,26 +208,7 @@ def _render(fmt: str, results: list[FileResult], profile: Profile) -> str:
         doc = outcomes[0] if len(outcomes) == 1 else outcomes_bundle(outcomes)
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
-        import csv
-        import io
-
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=report.CSV_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for r in results:
-            for s in r.sets:
-                writer.writerows(report.csv_rows(s.findings, s.order_set, r.path))
-            for err in r.errors:
-                writer.writerow(
-                    {
-                        "file": r.path,
-                        "order": err.path or "",
-                        "code": "ERROR",
-                        "indicator": "error",
-                        "summary": err.message,
-                    }
-                )
-        return buf.getvalue()
+        return report.report_csv(results)
     if fmt == "html":
         from linter.render.html import report_html
 
@@ -228,16 +216,59 @@ def _render(fmt: str, results: list[FileResult], profile: Profile) -> str:
     raise ValueError(fmt)
 
 
-def _file_json(r: FileResult, profile: Profile) -> dict[str, Any]:
-    from linter.render.report import order_set_json
+@contextmanager
+def _progress_bar(total: int) -> Iterator[Callable[[int, int, str], None]]:
+    """A rich progress bar on stderr; yields the batch's progress callback."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    return {
-        "path": r.path,
-        "order_sets": [
-            order_set_json(s.findings, s.order_set, with_suggestions=True, profile=profile) for s in r.sets
-        ],
-        "errors": [{"message": e.message, "path": e.path} for e in r.errors],
-    }
+    progress = Progress(
+        TextColumn("linting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.description}", style="dim"),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = progress.add_task("", total=total)
+
+    def advance(done: int, _total: int, name: str) -> None:
+        progress.update(task, completed=done, description=name[-60:])
+
+    with progress:
+        yield advance
+
+
+def _print_summary(results: list[FileResult]) -> None:
+    """The closing table on stderr: findings by rule code and indicator, then files and errors."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from linter.render.report import report_summary, rule_name
+
+    summary = report_summary(results)
+    table = Table(title="orderlint summary", title_justify="left")
+    table.add_column("rule")
+    table.add_column("name")
+    for ind in ("critical", "warning", "info"):
+        table.add_column(ind, justify="right")
+    table.add_column("total", justify="right")
+    for code, counts in summary["by_code"].items():
+        table.add_row(
+            code, rule_name(code), *(str(counts[i]) for i in ("critical", "warning", "info")), str(sum(counts.values()))
+        )
+    by_ind = summary["by_indicator"]
+    table.add_section()
+    table.add_row(
+        "all", "", *(str(by_ind[i]) for i in ("critical", "warning", "info")), str(summary["findings"]), style="bold"
+    )
+    console = Console(stderr=True, highlight=False)
+    console.print(table)
+    console.print(
+        f"{summary['files']} file(s), {summary['order_sets']} order set(s), {summary['orders_checked']} order(s) "
+        f"checked; {summary['files_with_errors']} file(s) with errors."
+    )
 
 
 def _rules(args: argparse.Namespace) -> int:

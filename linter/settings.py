@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024
     patient_id_salt: str | None = None
 
+    # Pharmacist workbench uploads (linter.workbench): where they go, and how much one upload may hold.
+    upload_dir: str | None = None  # default: <system temp dir>/orderlint-uploads
+    upload_max_bytes: int = 256 * 1024 * 1024
+    upload_max_files: int = 5000
+    upload_jobs: int = 1  # worker processes per lint job
+    upload_ttl_s: int = 24 * 3600  # finished jobs and their files are deleted after this
+
     @field_validator("profiles", "allowed_fhir_servers", "allowed_tenants", "cors_origins", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:

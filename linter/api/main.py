@@ -14,6 +14,7 @@ import httpx
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
+from starlette.staticfiles import StaticFiles
 
 from linter import __version__
 from linter.api.auth import JwksCache, JwtVerifier
@@ -21,9 +22,10 @@ from linter.api.deps import ServiceState
 from linter.api.middleware import BodyLimitMiddleware
 from linter.api.prefetch import PrefetchResolver
 from linter.api.problems import install_handlers
-from linter.api.routes import discovery, feedback, health, hooks, lint
+from linter.api.routes import dashboard, discovery, feedback, health, hooks, lint, pages, workbench
 from linter.api.services import services_for
 from linter.profiles import Profile, available_profiles, load_profile
+from linter.render.html import STATIC_DIR
 from linter.settings import Settings, get_settings
 from linter.store.migrate import upgrade
 from linter.store.repository import Store
@@ -103,6 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_handlers(app)
     for module in (health, discovery, hooks, feedback, lint):
         app.include_router(module.router)
+    for module in (pages, workbench, dashboard):  # the pharmacist workbench
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:  # off by default; added last so that it wraps 401 and 413 answers too
         app.add_middleware(

@@ -7,10 +7,13 @@ downloaded from the page equals the CLI's.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from linter.model import Finding, OrderSet
 from linter.rules import RULES_BY_CODE
+
+if TYPE_CHECKING:
+    from linter.batch import FileResult
 
 CSV_COLUMNS = ("file", "order", "drug", "code", "name", "indicator", "summary", "citation")
 
@@ -106,3 +109,106 @@ def text_line(f: Finding, file: str) -> str:
     """`path: MedicationRequest/mr1: HEP201 warning <summary>` (one line, like a code linter)."""
     where = f.primary_ref or "(order set)"
     return f"{file}: {where}: {f.code} {f.indicator.value} {f.summary}"
+
+
+# --- whole-batch reports: the CLI's --format json|csv and the workbench downloads ---------------------------
+
+
+def sources_json(code: str) -> list[dict[str, str]]:
+    """The rule's source sentences with FILE:LINE (or the external reference), for the expandable detail."""
+    rule = RULES_BY_CODE.get(code)
+    return [{"label": c.label, "quote": c.quote} for c in rule.META.citations] if rule else []
+
+
+def suggestion_diff(action: dict[str, Any], original: Any) -> str:
+    """A suggested action as a unified diff of the pretty-printed resource (update), or added/removed lines."""
+    import difflib
+    import json
+
+    if action.get("type") == "delete":
+        return f"- {action.get('resourceId', '')}\n"
+    new = json.dumps(action.get("resource"), indent=2, ensure_ascii=False).splitlines()
+    if action.get("type") == "create" or original is None:
+        return "".join(f"+ {line}\n" for line in new)
+    old = json.dumps(original, indent=2, ensure_ascii=False).splitlines()
+    lines = difflib.unified_diff(old, new, "original", "suggested", n=2, lineterm="")
+    return "".join(line + "\n" for line in lines)
+
+
+def _report_order_set(findings: Sequence[Finding], order_set: OrderSet, profile: Any) -> dict[str, Any]:
+    doc = order_set_json(findings, order_set, with_suggestions=True, profile=profile)
+    for item in doc["findings"]:
+        item["sources"] = sources_json(item["code"])
+        suggestion = item.get("suggestion")
+        if suggestion:
+            diffs = []
+            for action in suggestion.get("actions", []):
+                resource = action.get("resource") or {}
+                ref = f"{resource.get('resourceType', '')}/{resource.get('id', '')}"
+                original = order_set.raw_resources.get(ref) if action.get("type") == "update" else None
+                diffs.append(suggestion_diff(action, original))
+            suggestion["diff"] = "".join(diffs)
+    return doc
+
+
+def report_summary(results: Sequence[FileResult]) -> dict[str, Any]:
+    from linter.model import Indicator
+
+    findings = [f for r in results for f in r.findings]
+    by_code: dict[str, dict[str, int]] = {}
+    for f in findings:
+        row = by_code.setdefault(f.code, {i.value: 0 for i in Indicator})
+        row[f.indicator.value] += 1
+    return {
+        "files": len(results),
+        "files_with_errors": sum(1 for r in results if r.errors),
+        "errors": sum(len(r.errors) for r in results),
+        "order_sets": sum(len(r.sets) for r in results),
+        "orders_checked": sum(
+            len(s.order_set.medications) + len(s.order_set.procedures) for r in results for s in r.sets
+        ),
+        "findings": len(findings),
+        "by_indicator": {i.value: sum(1 for f in findings if f.indicator is i) for i in Indicator},
+        "by_code": {code: by_code[code] for code in sorted(by_code)},
+    }
+
+
+def report_doc(results: Sequence[FileResult], profile: Any) -> dict[str, Any]:
+    """The JSON report: one entry per file with its order sets (findings, suggestions, diffs) and errors."""
+    return {
+        "profile": {"id": profile.id, "version": profile.version},
+        "summary": report_summary(results),
+        "files": [
+            {
+                "path": r.path,
+                "order_sets": [_report_order_set(s.findings, s.order_set, profile) for s in r.sets],
+                "errors": [{"message": e.message, "path": e.path} for e in r.errors],
+            }
+            for r in results
+        ],
+    }
+
+
+def report_json(results: Sequence[FileResult], profile: Any) -> str:
+    import json
+
+    return json.dumps(report_doc(results, profile), indent=2, ensure_ascii=False) + "\n"
+
+
+def error_row(file: str, message: str, path: str | None) -> dict[str, str]:
+    return {"file": file, "order": path or "", "code": "ERROR", "indicator": "error", "summary": message}
+
+
+def report_csv(results: Sequence[FileResult]) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for r in results:
+        for s in r.sets:
+            writer.writerows(csv_rows(s.findings, s.order_set, r.path))
+        for err in r.errors:
+            writer.writerow(error_row(r.path, err.message, err.path))
+    return buf.getvalue()

@@ -1,0 +1,141 @@
+"""The workbench's job API, used by the upload page's script (and by scripts and benchmarks):
+
+  POST /workbench/jobs                       {profile, context, files: [{name, size}]} -> {id, chunkBytes}
+  PUT  /workbench/jobs/{id}/files/{i}?offset one chunk of file i, streamed to disk
+  POST /workbench/jobs/{id}/start            lint in the background
+  GET  /workbench/jobs/{id}                  {state, done, total, current, message}
+  GET  /workbench/jobs/{id}/report.{json,csv,html}
+  POST /workbench/upload                     the same in one multipart form (the page without JavaScript)
+
+Each request stays under the service's body limit: large uploads arrive as many chunks, never in memory.
+Errors are OperationOutcomes like everywhere else in the service.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.responses import FileResponse, RedirectResponse, Response
+
+from linter.api.deps import StateDep
+from linter.api.problems import ApiError, json_response
+from linter.api.routes._body import json_object, validated
+from linter.profiles import Profile
+from linter.workbench.jobs import REPORT_KINDS, JobError, JobFile, JobStore, job_store
+
+router = APIRouter(tags=["workbench"])
+
+
+class DeclaredFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=1000)
+    size: int = Field(ge=0)
+
+
+class NewJob(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    profile: str | None = Field(default=None, max_length=200)
+    context: Literal["btk", "pad"] | None = None
+    files: list[DeclaredFile]
+
+
+def store_for(state: StateDep) -> JobStore:
+    return job_store(state.settings)
+
+
+def choose_profile(state: StateDep, name: str | None) -> Profile:
+    chosen = state.profiles.get(name) if name else next(iter(state.profiles.values()), None)
+    if chosen is None:
+        known = ", ".join(state.profiles) or "none"
+        raise ApiError(400, f"unknown profile '{(name or '')[:100]}'; loaded profiles: {known}", "profile")
+    return chosen
+
+
+def _api(exc: JobError) -> ApiError:
+    return ApiError(exc.status, exc.message, None, "too-long" if exc.status == 413 else "invalid")
+
+
+@router.post("/workbench/jobs")
+async def create_job(request: Request, state: StateDep) -> Response:
+    body = validated(NewJob, json_object(await request.body(), "a job declaration"))
+    profile = choose_profile(state, body.profile)
+    try:
+        job = await run_in_threadpool(
+            store_for(state).create, profile.id, body.context, [JobFile(f.name, f.size) for f in body.files]
+        )
+    except JobError as exc:
+        raise _api(exc) from None
+    return json_response(
+        {"id": job.id, "chunkBytes": store_for(state).limits.chunk_bytes, "files": len(job.files)}, status=201
+    )
+
+
+@router.put("/workbench/jobs/{job_id}/files/{index}")
+async def upload_chunk(
+    job_id: str, index: int, request: Request, state: StateDep, offset: int = Query(default=0, ge=0)
+) -> Response:
+    store = store_for(state)
+    try:
+        job = store.get(job_id)
+        size = await store.receive_chunk(job, index, offset, request.stream())
+    except JobError as exc:
+        raise _api(exc) from None
+    return json_response({"received": size, "size": job.files[index].size})
+
+
+@router.post("/workbench/jobs/{job_id}/start")
+async def start_job(job_id: str, state: StateDep) -> Response:
+    store = store_for(state)
+    try:
+        job = store.get(job_id)
+        store.start(job, choose_profile(state, job.profile))
+        return json_response(store.status(job_id), status=202)
+    except JobError as exc:
+        raise _api(exc) from None
+
+
+@router.get("/workbench/jobs/{job_id}")
+async def job_status(job_id: str, state: StateDep) -> Response:
+    try:
+        return json_response(store_for(state).status(job_id))
+    except JobError as exc:
+        raise _api(exc) from None
+
+
+@router.get("/workbench/jobs/{job_id}/report.{kind}")
+async def job_report(job_id: str, kind: str, state: StateDep) -> Response:
+    try:
+        path = store_for(state).report_path(job_id, kind)
+    except JobError as exc:
+        raise _api(exc) from None
+    if kind not in REPORT_KINDS:  # "body" is for the results page only
+        raise ApiError(404, f"no report format {kind[:20]!r}")
+    media = REPORT_KINDS[kind] + ("; charset=utf-8" if kind != "json" else "")
+    return FileResponse(path, media_type=media, filename=f"orderlint-report-{job_id[:8]}.{kind}")
+
+
+@router.post("/workbench/upload")
+async def upload_form(request: Request, state: StateDep) -> Response:
+    """The upload page without JavaScript: one multipart form; answers with a redirect to the job's page."""
+    store = store_for(state)
+    form = await request.form(max_files=store.limits.max_files + 1, max_fields=20)
+    uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+    raw_context = form.get("context")
+    context: Literal["btk", "pad"] | None = "btk" if raw_context == "btk" else "pad" if raw_context == "pad" else None
+    profile_name = form.get("profile")
+    profile = choose_profile(state, profile_name if isinstance(profile_name, str) and profile_name else None)
+    declared = [JobFile(f.filename or "upload", f.size or 0) for f in uploads]
+    try:
+        job = await run_in_threadpool(store.create, profile.id, context, declared)
+        for index, upload in enumerate(uploads):
+            await run_in_threadpool(store.save_stream, job, index, upload.file)
+        store.start(job, profile)
+    except JobError as exc:
+        raise _api(exc) from None
+    finally:
+        await form.close()
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)

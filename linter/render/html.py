@@ -1,0 +1,139 @@
+"""The HTML report: one self-contained file (CSS and script inline, nothing fetched), rendered from the JSON
+report document, so the CLI's `--format html`, the workbench's download and the workbench's results page all
+show the same rows. Templates live in `linter/api/templates`, shared with the pages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from linter.batch import FileResult
+    from linter.profiles import Profile
+
+API_DIR = Path(__file__).resolve().parent.parent / "api"
+TEMPLATES_DIR = API_DIR / "templates"
+STATIC_DIR = API_DIR / "static"
+INDICATORS = ("critical", "warning", "info")
+
+
+def markdown(text: str) -> Markup:
+    """Finding details are markdown written by rules; raw HTML in them is escaped, never passed through."""
+
+    return Markup(_md().render(text))  # noqa: S704 - markdown-it with html disabled escapes its input
+
+
+@cache
+def _md() -> Any:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "linkify": False})
+
+
+def diff_lines(diff: str) -> list[tuple[str, str]]:
+    """(kind, line) for a unified diff: kind is add, del, hunk or same; the +/- sign stays in the text."""
+    out = []
+    for line in diff.splitlines():
+        if line.startswith(("+++", "---")):
+            kind = "file"
+        elif line.startswith("+"):
+            kind = "add"
+        elif line.startswith("-"):
+            kind = "del"
+        elif line.startswith("@@"):
+            kind = "hunk"
+        else:
+            kind = "same"
+        out.append((kind, line))
+    return out
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["markdown"] = markdown
+    env.filters["diff_lines"] = diff_lines
+    env.globals["INDICATORS"] = INDICATORS
+    return env
+
+
+def table_rows(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per finding and per error, in report order, each with a stable id for its detail panel."""
+    rows: list[dict[str, Any]] = []
+    for file in doc["files"]:
+        for order_set in file["order_sets"]:
+            for f in order_set["findings"]:
+                rows.append(
+                    {
+                        "id": f"f{len(rows) + 1}",
+                        "file": file["path"],
+                        "order": f["refs"][0] if f["refs"] else "",
+                        "drug": f.get("order", ""),
+                        "code": f["code"],
+                        "indicator": f["indicator"],
+                        "summary": f["summary"],
+                        "finding": f,
+                        "order_set": order_set,
+                    }
+                )
+        for err in file["errors"]:
+            rows.append(
+                {
+                    "id": f"f{len(rows) + 1}",
+                    "file": file["path"],
+                    "order": err.get("path") or "",
+                    "drug": "",
+                    "code": "ERROR",
+                    "indicator": "error",
+                    "summary": err["message"],
+                    "finding": None,
+                    "order_set": None,
+                }
+            )
+    return rows
+
+
+def report_context(doc: Mapping[str, Any]) -> dict[str, Any]:
+    rows = table_rows(doc)
+    return {
+        "doc": doc,
+        "summary": doc["summary"],
+        "rows": rows,
+        "codes": sorted({r["code"] for r in rows}),
+    }
+
+
+def static_text(name: str) -> str:
+    return (STATIC_DIR / name).read_text(encoding="utf-8")
+
+
+def render_report_doc(doc: Mapping[str, Any], title: str = "orderlint report") -> str:
+    """The standalone report file (no timestamps, so the same input renders byte for byte the same)."""
+    template = environment().get_template("report.html")
+    return template.render(
+        title=title,
+        css=Markup(static_text("workbench.css")),  # noqa: S704 - our own stylesheet
+        js=Markup(static_text("report.js")),  # noqa: S704 - our own script
+        **report_context(doc),
+    )
+
+
+def render_report_body(doc: Mapping[str, Any]) -> str:
+    """The summary, table and details alone, for the workbench's results page."""
+    return environment().get_template("_report_body.html").render(**report_context(doc))
+
+
+def report_html(results: Sequence[FileResult], profile: Profile) -> str:
+    from linter.render.report import report_doc
+
+    return render_report_doc(report_doc(results, profile))

@@ -1,0 +1,1 @@
+"""The pharmacist workbench: uploads streamed to disk, lint jobs with progress, and their reports."""
