@@ -533,6 +533,17 @@ def test_at113_aspirin_in_context_with_new_ticagrelor_has_no_update(profile: Pro
     assert f.suggestion is None
 
 
+def test_at113_unreadable_aspirin_without_partner_is_not_reported(profile: Profile) -> None:
+    """Full-dose rivaroxaban is not DPI: AT113 does not need the aspirin dose, so it asks for nothing."""
+    b = bundle(med("aspirin", ASPIRIN_81, dosage(tm=timing(1), text="one tablet daily")),
+               med("rivaroxaban", RIVAROXABAN_10, dosage(20, tm=timing(1))))
+    assert not only(lint(b, profile), "DQ901")
+    with_ticagrelor = bundle(med("aspirin", ASPIRIN_81, dosage(tm=timing(1), text="one tablet daily")),
+                             med("ticagrelor", TICAGRELOR_90, dosage(90, tm=timing(2))))
+    (dq,) = only(lint(with_ticagrelor, profile), "DQ901")
+    assert "AT113" in dq.detail
+
+
 # ------------------------------------------------------------------------------------------------ AT114 / AT115
 
 

@@ -188,6 +188,13 @@ def condition_label(c: ConditionRecord) -> str:
     return label if len(label) <= 40 else label[:39].rstrip() + "…"
 
 
+def oac_names(orders: Iterable[MedicationOrder]) -> str:
+    """'warfarin', 'apixaban and rivaroxaban': the anticoagulant drug names of `orders` (short, for summaries)."""
+    members = drugs_in_class(OAC_CLASS)
+    names = sorted({d for m in orders for d in m.drug.drugs & members})
+    return " and ".join(names) or "oral anticoagulant"
+
+
 def regimen_with(order_set: OrderSet, drugs: Iterable[str]) -> list[MedicationOrder]:
     wanted = frozenset(drugs)
     return [m for m in order_set.regimen if m.drug.drugs & wanted]

@@ -39,7 +39,7 @@ from collections.abc import Iterable
 from linter.model import Citation, Indicator, OrderSet, RuleMeta, Scope
 from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import make_finding, regimen_lines
-from linter.rules.antithrombotic._regimen import antiplatelet_drugs, full_dose_oac_orders, review_first
+from linter.rules.antithrombotic._regimen import antiplatelet_drugs, full_dose_oac_orders, oac_names, review_first
 
 META = RuleMeta(
     code="AT108",
@@ -72,7 +72,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         return
     indications = [c for cat in OTHER_INDICATIONS for c in order_set.patient.conditions_in(cat)]
     orders = review_first(oac.matching)
-    names = ", ".join(dict.fromkeys(m.name for m in orders))
+    names = oac_names(orders)
     names = names[:1].upper() + names[1:]
     ctx = order_set.pad_context
     lines = [
@@ -88,12 +88,12 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         found = "; ".join(f"`{c.ref}` {c.concept.label}" for c in indications)
         lines.append(f"Another indication for anticoagulation is documented ({found}): **warning** instead of "
                      "critical. Confirm whether a single antiplatelet should be added for the PAD.")
-        summary = (f"{names}: oral anticoagulant without antiplatelet in PAD (another indication documented); "
-                   "review antiplatelet need")
+        summary = (f"{names} without an antiplatelet in PAD; another anticoagulation indication is documented: "
+                   "review the antiplatelet")
         indicator = Indicator.WARNING
     else:
         lines.append("No atrial fibrillation, venous thromboembolism or mechanical valve documented.")
-        summary = f"{names}: full-dose oral anticoagulant alone in PAD, no antiplatelet; OAC alone is harmful"
+        summary = f"{names} (full-dose oral anticoagulant) alone in PAD, no antiplatelet: OAC alone is harmful"
         indicator = Indicator.CRITICAL
     yield make_finding(
         META, summary, lines, [m.ref for m in orders], indicator=indicator,

@@ -41,6 +41,7 @@ from linter.rules._common import make_finding, regimen_lines
 from linter.rules.antithrombotic._regimen import (
     any_under_review,
     full_dose_oac_orders,
+    oac_names,
     p2y12_drugs,
     regimen_with,
     review_first,
@@ -85,10 +86,10 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         return  # the combination was reviewed before: nothing new is ordered
     orders = review_first(involved)
     p2y12_names = sorted({d for m in p2y12 for d in m.drug.drugs & p2y12_drugs()})
-    oac_names = ", ".join(dict.fromkeys(m.name for m in review_first(oac.matching)))
+    anticoagulant = oac_names(oac.matching)
     yield make_finding(
         META,
-        f"Triple therapy: {oac_names} + aspirin + {', '.join(p2y12_names)}; with full-dose anticoagulation "
+        f"Triple therapy: {anticoagulant} + aspirin + {', '.join(p2y12_names)}; with full-dose anticoagulation "
         "add a single antiplatelet only",
         [
             "Full-dose oral anticoagulant:\n" + "\n".join(f"- {h}" for h in oac.how),

@@ -119,7 +119,8 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         if excess is None:
             continue
         if isinstance(excess, CouldNotVerify):
-            if any_under_review([order, *partners]) or (dpi and dpi.unreadable):
+            # needed only when a partner is (or might be) there and something of the combination is new
+            if (partners and any_under_review([order, *partners])) or (dpi and dpi.unreadable):
                 yield excess
             continue
         if not partners:
