@@ -1,22 +1,34 @@
-"""What a procedural heparin bolus is (RULES.md "Procedural heparin bolus"), shared by HEP201-HEP205.
+"""What a procedural heparin bolus is (RULES.md "Procedural heparin bolus"), shared by HEP201-HEP206.
 
 Unfractionated heparin, route intravenous or intra-arterial, a dose (not a rate), one administration (no
 repeating timing, or count = 1, or a PRN / "on call to procedure" single dose). Subcutaneous prophylaxis
 and infusions with a rate are not boluses.
 
-Reading taken where the catalog is silent: an order with no route at all, given once as a dose, is read as
-a bolus unless its text says subcutaneous; an order with a rate only is an infusion.
+Readings taken where the catalog is silent:
+- an order with no route at all, given once as a dose, is read as a bolus unless its text says
+  subcutaneous; an order with a rate only is an infusion;
+- only the first bolus dosage of an order is the procedural bolus: a later single dosage of the same order
+  ("additional 1,000 units if ACT < 250 s") is a top-up, not judged against 70-100 units/kg;
+- a heparin dose in mass (mg, mg/kg) or volume (mL, mL/kg) that no coded concentration converts to units
+  is HEP205's business only (not also DQ902, not HEP201/HEP202); a count ("1 vial") that cannot be
+  converted is a DQ902 "could not verify".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from linter.model import Dosage, MedicationOrder, OrderSet, Quantity
 from linter.rules._dose import is_single_administration, route_of
-from linter.units import UnitProblem, convert, unit_of
+from linter.terminology import terminology
+from linter.units import Converted, UnitProblem, convert, unit_of
 
 BOLUS_ROUTES = frozenset({"intravenous", "intra_arterial"})
+UFH_CLASS = "heparin_ufh"
+LMWH_CLASS = "lmwh"
+
+MassOrVolume = Literal["mass", "volume"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,15 +39,21 @@ class Bolus:
 
 
 def is_heparin(order: MedicationOrder) -> bool:
-    return order.is_("heparin") and not (order.drug.drugs & {"enoxaparin", "dalteparin"})
+    """Unfractionated heparin (not a low-molecular-weight heparin)."""
+    ufh = terminology().drugs_in_class(UFH_CLASS)
+    lmwh = terminology().drugs_in_class(LMWH_CLASS)
+    return bool(order.drug.drugs & ufh) and not (order.drug.drugs & lmwh)
+
+
+def heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
+    """Unfractionated heparin orders under review."""
+    return [m for m in order_set.medications if is_heparin(m)]
 
 
 def boluses(order_set: OrderSet) -> list[Bolus]:
     """Every procedural heparin bolus among the orders under review (first bolus dosage per order)."""
     out: list[Bolus] = []
-    for order in order_set.medications:
-        if not is_heparin(order):
-            continue
+    for order in heparin_orders(order_set):
         for d in order.dosages:
             if d.rate is not None and not d.has_machine_dose:
                 continue  # an infusion
@@ -58,18 +76,36 @@ def dose_quantities(d: Dosage) -> tuple[Quantity, Quantity] | None:
     return low, high
 
 
+def mass_or_volume(order: MedicationOrder, q: Quantity) -> MassOrVolume | None:
+    """HEP205's condition for one quantity: heparin in mg (or mg/kg) or mL (or mL/kg) that no coded
+    concentration converts to heparin units. None when the quantity converts, or is something else."""
+    if not unit_of(q):
+        return None
+    for target in ("[iU]", "[iU]/kg"):
+        if isinstance(convert(q, target, heparin=True, strength=order.drug.strength), Converted):
+            return None
+    if isinstance(convert(q, "mg"), Converted) or isinstance(convert(q, "mg/kg"), Converted):
+        return "mass"
+    if isinstance(convert(q, "mL"), Converted) or isinstance(convert(q, "mL/kg"), Converted):
+        return "volume"
+    return None
+
+
 def is_mass_or_volume_without_concentration(order: MedicationOrder, q: Quantity) -> bool:
-    """HEP205's condition: heparin in mg or mL that no coded concentration converts to units."""
-    result = convert(q, "[iU]", heparin=True, strength=order.drug.strength)
-    if not isinstance(result, UnitProblem):
-        return False
-    if result.kind == "needs_strength":
-        return True
-    return convert(q, "mg").__class__ is not UnitProblem and bool(unit_of(q))
+    return mass_or_volume(order, q) is not None
+
+
+def dosage_in_mass_or_volume(order: MedicationOrder, d: Dosage) -> bool:
+    return any(q is not None and mass_or_volume(order, q) for q in (d.dose, d.dose_low, d.dose_high))
 
 
 def is_per_kg(q: Quantity) -> bool:
     return not isinstance(convert(q, "[iU]/kg", heparin=True), UnitProblem)
+
+
+def absolute_units(order: MedicationOrder, q: Quantity) -> Converted | UnitProblem:
+    """The dose in heparin units ([iU]), through the coded concentration for a volume."""
+    return convert(q, "[iU]", heparin=True, strength=order.drug.strength)
 
 
 def route_label(route: str | None) -> str:

@@ -34,7 +34,7 @@ from collections.abc import Iterable
 
 from linter.model import (
     Citation,
-    Finding,
+    CouldNotVerify,
     Indicator,
     OrderSet,
     RuleMeta,
@@ -67,7 +67,7 @@ META = RuleMeta(
                  "anticoagulation (unfractionated heparin 70-100 units/kg) to achieve an activated clotting time "
                  "of 250-300 seconds.", "24"),
         Citation("reference/clinical-kb.md §2.1 (ISMP heparin label alert)", "fatal 10-fold errors from reading "
-                 "1,000 units/mL x 10 mL vials as 1,000 units total"),
+                 "1,000 units/mL × 10 mL vials as 1,000 units total"),
     ),
     drugs=frozenset({"heparin"}),
 )
@@ -87,22 +87,27 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         order, d = bolus.order, bolus.dosage
         quantities = dose_quantities(d)
         if quantities is None:
-            from linter.model import CouldNotVerify
-
             yield CouldNotVerify("DQ901", order.ref, META.code, "the heparin bolus dose",
                                  f"the dose is not machine-readable (text: '{(d.text or 'none')[:80]}')")
             continue
         low_q, high_q = quantities
-        if is_mass_or_volume_without_concentration(order, high_q):
+        if is_mass_or_volume_without_concentration(order, low_q) or \
+                is_mass_or_volume_without_concentration(order, high_q):
             continue  # HEP205
         per_kg = is_per_kg(high_q)
         if per_kg:
             lo = convert(low_q, "[iU]/kg", heparin=True)
             hi = convert(high_q, "[iU]/kg", heparin=True)
             if isinstance(lo, UnitProblem) or isinstance(hi, UnitProblem):
+                # a doseRange with one bound per kg and the other not: never a silent pass
+                problem = lo if isinstance(lo, UnitProblem) else hi
+                if isinstance(problem, UnitProblem):
+                    yield unit_problem_to_dq(problem, order, META.code, "the heparin bolus dose")
                 continue
             lo_kg, hi_kg = lo.value, hi.value
-            how = f"- dose: {hi.how} (given per kg; no weight needed)"
+            dose_how = hi.how if lo is hi or lo.value == hi.value else f"{lo.how} to {hi.how}"
+            per_kg_text = fmt(hi_kg) if lo_kg == hi_kg else f"{fmt(lo_kg)}-{fmt(hi_kg)}"
+            how = f"- dose: {dose_how} = **{per_kg_text} units/kg** (given per kg; no weight needed)"
             weight_line = ""
         else:
             lo2 = convert(low_q, "[iU]", heparin=True, strength=order.drug.strength)

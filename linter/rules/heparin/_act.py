@@ -1,0 +1,57 @@
+"""Where an ACT target is read from (RULES.md, the paragraph after the HEP table), shared by HEP203/HEP204.
+
+- a `Goal` whose `target.measure` is an ACT LOINC code (`linter.fhir_io` puts these in
+  `order_set.patient.act_targets`);
+- the text of the heparin order: `dosageInstruction.text`, `additionalInstruction`, `patientInstruction`,
+  `note` (`MedicationOrder.all_text()`), read with `linter.fhir_io.act_targets_in_text`;
+- "anywhere in the request" (HEP203): the text of every other order under review as well, e.g. a
+  ServiceRequest note "ACT 250-300 s" (`ProcedureOrder.notes`, its code text and order details).
+
+Two spellings that `act_targets_in_text` does not read are normalized here first, so that a target
+written the way the source writes it is not reported missing: "activated clotting time" is read as "ACT"
+(000_db9ef64a206b36dc.txt:24 says "an activated clotting time of 250-300 seconds"), and "between 250 and
+300" as "250-300".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from linter.fhir_io import act_targets_in_text
+from linter.model import ActTarget, OrderSet
+
+_LONG_NAME = re.compile(r"\bactivated\s+clotting\s+times?\b(\s*\(\s*ACT\s*\))?", re.IGNORECASE)
+_BETWEEN = re.compile(r"\bbetween\s+(\d{2,3})\s*(?:s|sec|secs|seconds)?\s+and\s+(\d{2,3})\b", re.IGNORECASE)
+
+
+def _normalized(text: str) -> str:
+    text = _LONG_NAME.sub("ACT", text)
+    return _BETWEEN.sub(r"\1-\2", text)
+
+
+def targets_in_text(text: str, source_ref: str) -> list[ActTarget]:
+    return act_targets_in_text(_normalized(text), source_ref)
+
+
+@dataclass(frozen=True, slots=True)
+class Looked:
+    """Every ACT target found, and where we looked (for the finding's detail)."""
+
+    targets: tuple[ActTarget, ...]
+    places: tuple[str, ...]
+
+
+def request_targets(order_set: OrderSet) -> Looked:
+    """ACT targets anywhere in the request: Goals, and the text of every order under review."""
+    targets: list[ActTarget] = list(order_set.patient.act_targets)
+    places = ["Goals with an ACT measure (LOINC 3184-9 and method-specific codes)"]
+    for m in order_set.medications:
+        targets.extend(targets_in_text(m.all_text(), m.ref))
+        places.append(f"`{m.ref}` dosage text, instructions and notes")
+    for p in order_set.procedures:
+        parts = [p.code.all_text(), *p.notes, *(c.all_text() for c in p.devices)]
+        targets.extend(targets_in_text("\n".join(x for x in parts if x), p.ref))
+        places.append(f"`{p.ref}` text, order details and notes")
+    unique = tuple(dict.fromkeys(targets))
+    return Looked(unique, tuple(places))
