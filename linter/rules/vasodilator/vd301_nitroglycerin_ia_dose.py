@@ -1,0 +1,220 @@
+"""VD301 nitroglycerin-ia-dose: intra-arterial nitroglycerin dose per administration outside 100-200 mcg.
+
+## What it checks
+When an order under review is nitroglycerin given intra-arterially (route coded SNOMED 58100008, or the words
+"intra-arterial" / "IA" in the route or dosage text) as a dose per administration, then the dose, converted
+to micrograms through UCUM (0.1 mg = 100 ug; a volume through the coded concentration, e.g. 0.1 mL of
+RxNorm 245276 nitroglycerin 1 mg/mL = 100 ug), must lie within `min_ug`-`max_ug` (100-200 mcg). Outside is
+a warning; at or above `critical_at_or_above_ug` (1,000 mcg) it is critical, the pattern of a mg/mcg
+confusion (100 mg written for 100 mcg). For a `doseRange`, the high value is judged against the upper
+limits and the low value against the lower. The suggestion updates the dose to `suggest_ug` (100 mcg) IA.
+
+## Why it matters
+Nitroglycerin 100-200 mcg intra-arterially prevents vasospasm of the tibial arteries during the procedure. A
+1000-fold mg/mcg error is a bolus of 100 mg into an artery: profound hypotension.
+
+## Example
+Fires: `fixtures/VD301/fail-100-mg-ia.json` (critical), `fixtures/VD301/fail-250-mcg-ia.json` (warning),
+`fixtures/VD301/fail-1000-mcg-ia.json` (critical at the boundary).
+Silent: `fixtures/VD301/pass-0.1-mg-ia.json` (= 100 mcg), `fixtures/VD301/pass-200-mcg-ia.json`,
+`fixtures/VD301/pass-sublingual-0.4-mg.json`.
+
+## Options
+- `min_ug`, `max_ug`: the source range per administration.
+- `critical_at_or_above_ug`: profile default (mg/mcg confusion, clinical-kb.md §2.2).
+- `suggest_ug`: the dose the suggestion proposes.
+
+## Source
+000_db9ef64a206b36dc.txt:32.
+
+## Limitations
+Silent for sublingual, transdermal, oral and intravenous orders (other indications), and for rate-only
+(infusion) dosages, whatever the route. Readings taken: "intra-arterial" in the route's or the dosage's text
+counts even when the coded route says otherwise (a text that says intra-arterial while the route is coded IV
+is judged as IA); an order with no route at all (no coded route, no route words) is judged as IA only when
+its coded product is an injectable nitroglycerin, with an "inferred" confidence, since in a BTK order set
+such a single dose is the vasospasm bolus. A dose that is not machine-readable or whose unit does not
+convert to micrograms is a DQ901/DQ902 "could not verify". The undiluted 5 mg/mL concentrate is not
+recognized (its RxNorm code is unverified).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cache
+
+from linter.model import (
+    Citation,
+    Coding,
+    CouldNotVerify,
+    Dosage,
+    Indicator,
+    MedicationOrder,
+    OrderSet,
+    Quantity,
+    RuleMeta,
+    Scope,
+    SetDose,
+    SetRoute,
+    Suggestion,
+    UpdateAction,
+)
+from linter.rules._base import Emitted, RuleOptions
+from linter.rules._common import fmt, make_finding, orders_of
+from linter.rules._dose import unit_problem_to_dq
+from linter.terminology import phrase_pattern, terminology
+from linter.units import UnitProblem, convert
+
+META = RuleMeta(
+    code="VD301",
+    name="nitroglycerin-ia-dose",
+    family="vasodilator",
+    scope=Scope.ANY,
+    default_indicator=Indicator.WARNING,
+    summary="Intra-arterial nitroglycerin dose per administration outside 100-200 mcg",
+    citations=(
+        Citation("000_db9ef64a206b36dc.txt", "Technical success is optimized by using intraprocedural imaging like "
+                 "digital subtraction angiography with multiple views and adjunctive measures such as vasodilators "
+                 "(nitroglycerin 100-200mcg intra-arterially) to prevent vasospasm.", "32"),
+        Citation("reference/clinical-kb.md §2.2", "single IA dose ≥ 1,000 ug (≥ 5× upper seed bound), **any dose "
+                 "with unit `mg` whose number is 100–200** (mg↔mcg confusion = 1,000×)"),
+    ),
+    drugs=frozenset({"nitroglycerin"}),
+)
+
+IA = "intra_arterial"
+IA_ROUTE = Coding("http://snomed.info/sct", "58100008", "Intra-arterial route")
+INJECTABLE_FORMS = frozenset({"solution", "injection"})
+
+
+class Options(RuleOptions):
+    min_ug: float
+    max_ug: float
+    critical_at_or_above_ug: float
+    suggest_ug: float
+
+
+def _ia_reading(order: MedicationOrder, d: Dosage) -> str | None:
+    """How the dosage is intra-arterial: 'coded', 'text', 'assumed' (no route at all, injectable), or None."""
+    t = terminology()
+    coded = t.route_key(d.route) if d.route is not None else None
+    text = " ".join(x for x in (d.text, *d.extra_text) if x)
+    if coded == IA:
+        return "coded"
+    if text and _says_ia(text):
+        return "text"
+    no_route = d.route is None and not (text and t.route_key_from_text(text))
+    if no_route and order.drug.dose_form in INJECTABLE_FORMS:
+        return "assumed"
+    return None
+
+
+@cache
+def _ia_words() -> re.Pattern[str] | None:
+    return phrase_pattern(terminology().routes[IA].text)
+
+
+def _says_ia(text: str) -> bool:
+    """Any intra-arterial spelling of routes.toml in the text (whatever other route words it also has)."""
+    pat = _ia_words()
+    return bool(pat and pat.search(text))
+
+
+def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
+    for order in orders_of(order_set, "nitroglycerin"):
+        worst: tuple[float, float, Dosage, str, str, str] | None = None  # low, high, dosage, how, reading, as sent
+        unverified: CouldNotVerify | None = None
+        for d in order.dosages:
+            if d.rate is not None and not d.has_machine_dose:
+                continue  # an infusion
+            reading = _ia_reading(order, d)
+            if reading is None:
+                continue
+            low_q = d.dose or d.dose_low or d.dose_high
+            high_q = d.dose or d.dose_high or d.dose_low
+            if low_q is None or high_q is None:
+                unverified = CouldNotVerify(
+                    "DQ901", order.ref, META.code, "the intra-arterial nitroglycerin dose",
+                    f"the dose is not machine-readable (free text only: '{(d.text or 'no dose')[:80]}')"
+                    if d.text else "the dosage has no doseQuantity or doseRange")
+                continue
+            lo = convert(low_q, "ug", strength=order.drug.strength)
+            hi = convert(high_q, "ug", strength=order.drug.strength) if high_q is not low_q else lo
+            if isinstance(lo, UnitProblem) or isinstance(hi, UnitProblem):
+                problem = lo if isinstance(lo, UnitProblem) else hi
+                if isinstance(problem, UnitProblem):
+                    unverified = unit_problem_to_dq(problem, order, META.code, "the intra-arterial nitroglycerin dose")
+                continue
+            how = lo.how if lo is hi else f"{lo.how} to {hi.how}"
+            sent = _as_sent(low_q) if low_q is high_q else f"{_as_sent(low_q)} to {_as_sent(high_q)}"
+            if worst is None or _badness(lo.value, hi.value, options) > _badness(worst[0], worst[1], options):
+                worst = (lo.value, hi.value, d, how, reading, sent)
+        if worst is None:
+            if unverified is not None:
+                yield unverified
+            continue
+        low_ug, high_ug, d, how, reading, sent = worst
+        too_high = high_ug > options.max_ug + 1e-9
+        too_low = low_ug < options.min_ug - 1e-9
+        if not (too_high or too_low):
+            if unverified is not None:
+                yield unverified
+            continue
+        yield _finding(order, d, (low_ug, high_ug), how, reading, sent, too_high, options)
+
+
+def _as_sent(q: Quantity) -> str:
+    unit = q.unit or q.code or ""
+    return f"{fmt(q.value)} {unit}".strip()
+
+
+def _badness(low: float, high: float, options: Options) -> float:
+    if high >= options.critical_at_or_above_ug:
+        return 3 + high
+    if high > options.max_ug or low < options.min_ug:
+        return 1 + max(high / options.max_ug, options.min_ug / max(low, 1e-9))
+    return 0
+
+
+def _finding(order: MedicationOrder, d: Dosage, dose_ug: tuple[float, float], how: str, reading: str, sent: str,
+             too_high: bool, options: Options) -> Emitted:
+    low_ug, high_ug = dose_ug
+    critical = high_ug >= options.critical_at_or_above_ug - 1e-9
+    shown = high_ug if too_high else low_ug
+    rng = f"{fmt(options.min_ug)}-{fmt(options.max_ug)} mcg"
+    route_note = {
+        "coded": "route coded intra-arterial (SNOMED 58100008)",
+        "text": "intra-arterial per the order's text",
+        "assumed": "no route stated; an injectable nitroglycerin single dose is read as the intra-arterial "
+                   "vasospasm bolus",
+    }[reading]
+    if critical:
+        band = (f"at or above {fmt(options.critical_at_or_above_ug)} mcg, {fmt(shown / options.max_ug)} times the "
+                "upper bound: the pattern of a mg/mcg (1000-fold) confusion")
+    else:
+        band = f"{'above' if too_high else 'below'} the source range {rng}"
+    fix = f"Change nitroglycerin to {fmt(options.suggest_ug)} mcg intra-arterially"
+    changes: tuple[SetDose | SetRoute, ...] = (SetDose(d.index, options.suggest_ug, "ug", "mcg"),)
+    if reading != "coded":
+        changes = (*changes, SetRoute(d.index, IA_ROUTE))
+    lines = [
+        f"**{order.name}** (`{order.ref}`): {route_note}.",
+        f"- dose: {how} per administration = **{fmt(shown)} mcg**",
+        f"The dose is **{band}**.",
+        f"Suggested: {fix}.",
+    ]
+    return make_finding(
+        META,
+        f"Nitroglycerin {sent} IA"
+        + ("" if sent == f"{fmt(shown)} mcg" else f" = {fmt(shown)} mcg")
+        + f" per dose; source range {rng}"
+        + (" (likely mg/mcg mix-up)" if critical else ""),
+        lines,
+        [order.ref],
+        indicator=Indicator.CRITICAL if critical else Indicator.WARNING,
+        suggestion=Suggestion(fix, (UpdateAction(order.ref, fix, changes),)),
+        values={"dose_ug": shown, "dose_ug_low": low_ug, "dose_ug_high": high_ug, "route_reading": reading,
+                "suggested_dose": options.suggest_ug, "suggested_unit": "ug"},
+        confidence="inferred" if reading == "assumed" else "definite",
+    )
