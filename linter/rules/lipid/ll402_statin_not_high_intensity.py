@@ -156,7 +156,7 @@ def _finding(order: MedicationOrder, daily: float | None, how: str, dosage_index
     statin = _statin(order)
     floor = _floor(statin, options)
     target = options.suggest_atorvastatin_mg
-    where = "order under review" if order.under_review else f"active medication in context ({order.status})"
+    where = "order under review" if order.under_review else f"{order.resource_type} in context, status {order.status}"
     if floor is not None and daily is not None:
         amount = f"{fmt(daily)} mg/day" if order.under_review else f"{fmt(daily)} mg"
         summary = (f"{drug_display(statin).capitalize()} {amount} is not high intensity "

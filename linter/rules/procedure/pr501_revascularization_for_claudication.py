@@ -76,7 +76,8 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
             "I70.24-/I70.25 or gangrene I70.26-, nor their SNOMED CT codes or words, in the reasons, notes or "
             "active Conditions).",
             "Exhaust supervised exercise therapy and cilostazol first (001_f5986088b79218a7.txt:49). The same "
-            "source grades endovascular treatment of isolated infrapopliteal claudication Class IIb (001:50): if "
+            "source grades endovascular treatment of isolated infrapopliteal claudication Class IIb "
+            "(001_f5986088b79218a7.txt:50): if "
             "CLTI is present, document it (rest pain, ulcer, gangrene) and this card goes away.",
         ]
         yield make_finding(
