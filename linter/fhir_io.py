@@ -60,6 +60,7 @@ READ_TYPES = frozenset(
 )
 REVIEW_MED_STATUS = frozenset({"draft", "active", "on-hold"})
 REVIEW_PROC_STATUS = frozenset({"preparation", "in-progress"})
+HISTORIC_CONDITION = frozenset({"inactive", "resolved", "remission"})
 HISTORY_STATUS = frozenset({"completed", "stopped", "cancelled", "entered-in-error", "revoked", "not-done"})
 
 
@@ -604,8 +605,6 @@ def _condition(r: Mapping[str, Any], path: str, ref: str) -> ConditionRecord | N
         return None
     clinical = _concept(r.get("clinicalStatus"), path, ".clinicalStatus")
     status = next((c.code for c in clinical.codings if c.code), None) if clinical else None
-    if status in ("inactive", "resolved", "remission"):
-        return None
     verification = _concept(r.get("verificationStatus"), path, ".verificationStatus")
     vstatus = next((c.code for c in verification.codings if c.code), None) if verification else None
     if vstatus in ("refuted", "entered-in-error"):
@@ -771,6 +770,7 @@ def build_order_set(
     weights: list[Weight] = []
     weight_issues: list[str] = []
     conditions: list[ConditionRecord] = []
+    condition_history: list[ConditionRecord] = []
     act_targets: list[ActTarget] = []
     all_gaps = list(gaps)
     raw: dict[str, Mapping[str, Any]] = {}
@@ -819,7 +819,7 @@ def build_order_set(
             elif rtype == "Condition":
                 c = _condition(r, e.path, ref)
                 if c is not None:
-                    conditions.append(c)
+                    (condition_history if c.clinical_status in HISTORIC_CONDITION else conditions).append(c)
             elif rtype == "Goal":
                 act_targets.extend(_goal_act_targets(r, e.path, ref))
             elif rtype == "Patient":
@@ -841,6 +841,7 @@ def build_order_set(
         weight=weight,
         weight_issue=None if weight else ("; ".join(weight_issues) or None),
         conditions=tuple(conditions),
+        condition_history=tuple(condition_history),
         active_medications=tuple(active_meds),
         procedures=tuple(history),
         act_targets=tuple(act_targets),

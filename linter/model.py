@@ -437,17 +437,21 @@ class PatientContext:
     patient_ref: str | None = None
     weight: Weight | None = None
     weight_issue: str | None = None  # why a weight observation could not be used
-    conditions: tuple[ConditionRecord, ...] = ()
+    conditions: tuple[ConditionRecord, ...] = ()  # active (or no clinicalStatus)
+    condition_history: tuple[ConditionRecord, ...] = ()  # inactive / resolved / in remission
     active_medications: tuple[MedicationOrder, ...] = ()  # status active, not under review
     procedures: tuple[ProcedureOrder, ...] = ()  # context procedures (history)
     act_targets: tuple[ActTarget, ...] = ()  # from Goals
     gaps: tuple[DataGap, ...] = ()
 
-    def has_condition(self, category: str) -> bool:
-        return any(category in c.categories for c in self.conditions)
+    def has_condition(self, category: str, *, include_history: bool = False) -> bool:
+        return bool(self.conditions_in(category, include_history=include_history))
 
-    def conditions_in(self, category: str) -> tuple[ConditionRecord, ...]:
-        return tuple(c for c in self.conditions if category in c.categories)
+    def conditions_in(self, category: str, *, include_history: bool = False) -> tuple[ConditionRecord, ...]:
+        """Active Conditions of a category; with include_history also resolved ones (a past stroke or HIT is
+        still a contraindication)."""
+        pool = self.conditions + self.condition_history if include_history else self.conditions
+        return tuple(c for c in pool if category in c.categories)
 
 
 @dataclass(frozen=True, slots=True)

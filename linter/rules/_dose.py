@@ -51,8 +51,6 @@ def is_single_administration(d: Dosage) -> bool:
     if t.count == 1:
         return True
     if not t.has_repeat and not t.code:
-        if d.as_needed:
-            return True
         return True
     if t.has_repeat and t.frequency is None and t.period is None and t.code is None and not t.count:
         return True  # repeat with only bounds: one administration within the bounds

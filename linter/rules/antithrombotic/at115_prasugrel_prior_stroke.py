@@ -20,8 +20,9 @@ None.
 External: Effient (prasugrel) boxed warning and section 4.2 (reference/clinical-kb.md §6.1).
 
 ## Limitations
-Reads only coded or named Conditions that are not inactive, resolved or refuted; a history of stroke is
-meant to stay on the problem list (Z86.73). The G45 prefix also covers G45.4 (transient global amnesia),
+Reads coded or named Conditions that are not refuted or entered in error, including resolved and inactive
+ones: a stroke or TIA in the past is the contraindication (`fixtures/AT115/fail-prasugrel-resolved-stroke.json`).
+The G45 prefix also covers G45.4 (transient global amnesia),
 as RULES.md states it; age >= 75 and weight < 60 kg (label cautions) are not checked.
 """
 
@@ -53,7 +54,7 @@ Options = NoOptions
 
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
-    prior = order_set.patient.conditions_in("stroke_tia")
+    prior = order_set.patient.conditions_in("stroke_tia", include_history=True)  # a resolved stroke counts
     if not prior:
         return
     found = "; ".join(f"`{c.ref}` {c.concept.label}" + (" (matched by text)" if c.matched_by == "text" else "")

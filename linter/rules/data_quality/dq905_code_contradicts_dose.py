@@ -116,10 +116,17 @@ def _problem(m: MedicationOrder, options: Options) -> tuple[str, str] | None:
 def _is_dose_mention(text: str, num: str, m: MedicationOrder) -> bool:
     """'aspirin 81 mg tablet, take 162 mg' : numbers equal to the ordered dose are dose mentions."""
     value = float(num)
+    st = m.drug.strength
     for d in m.dosages:
         for q in (d.dose, d.dose_low, d.dose_high):
-            if q is not None and abs(q.value - value) < 1e-9:
+            if q is None:
+                continue
+            if abs(q.value - value) < 1e-9:
                 return True
+            if st is not None:  # "2 tablets (162 mg)": the dose through the product strength
+                through = convert(q, canonical_unit(st.unit), strength=st)
+                if isinstance(through, Converted) and abs(through.value - value) < 1e-6:
+                    return True
     return False
 
 
