@@ -28,9 +28,10 @@ Silent: `fixtures/AT105/pass-dpi-timing-code-bid.json` (aspirin + rivaroxaban 2.
 000_db9ef64a206b36dc.txt:31; 001_f5986088b79218a7.txt:31 (DPI).
 
 ## Limitations
-Zero antiplatelets is AT104's finding, not AT105's ("exactly one"). With the default profile, cilostazol
-alone counts as zero antiplatelets here and AT104 counts it, so cilostazol monotherapy after BTK
-revascularization gets neither finding (RULES.md, taken literally). When the single agent is a P2Y12
+Zero antiplatelets is AT104's finding, not AT105's. Reading taken: cilostazol monotherapy (when the profile
+does not count cilostazol as a DAPT agent) is "one antiplatelet, no DAPT": AT104 is silent because cilostazol
+is an antiplatelet, and AT105 fires (`fixtures/AT105/fail-cilostazol-only.json`), without a suggestion (the
+source's DAPT is aspirin plus clopidogrel; adding clopidogrel alone would not make it). When the single agent is a P2Y12
 inhibitor, no suggestion is made (the profile template would duplicate it; the missing agent is aspirin).
 A rivaroxaban order whose dose cannot be read is reported (DQ901/DQ902) and AT105 does not decide.
 """
@@ -78,7 +79,10 @@ class Options(RuleOptions):
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
     agents = antiplatelet_drugs(order_set.regimen, include_cilostazol=o.cilostazol_counts_as_second_agent)
-    if len(agents) != 1:
+    cilostazol_only = not agents and any(m.is_("cilostazol") for m in order_set.regimen)
+    if cilostazol_only:
+        agents = {"cilostazol"}
+    elif len(agents) != 1:
         return
     dpi = dpi_orders(order_set, o.dpi_rivaroxaban_mg, o.dpi_per_day, rule_code=META.code)
     if dpi.matching:
@@ -102,7 +106,10 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     else:
         lines.append(f"No {dpi_text} (dual pathway inhibition) in the regimen.")
     suggestion = None
-    if agent not in p2y12_drugs():
+    if cilostazol_only:
+        lines.append("Cilostazol alone is not dual antiplatelet therapy: the source regimen is aspirin 81 mg daily "
+                     "with clopidogrel 75 mg daily (000:31).")
+    elif agent not in p2y12_drugs():
         label = f"Order {o.suggest_template.replace('_', ' ')} (profile regimen)"
         suggestion = Suggestion(label, (CreateAction(o.suggest_template, label),))
         lines.append(f"Suggested: {label}.")

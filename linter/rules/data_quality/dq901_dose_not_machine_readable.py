@@ -10,8 +10,8 @@ A dose checker that silently passes what it cannot read gives false reassurance.
 checkers report "could not check: free-text dose" as an outcome of its own; so do we.
 
 ## Example
-Fires: `fixtures/DQ901/fail-aspirin-free-text.json` (aspirin "one tablet daily" as text only).
-Silent: `fixtures/DQ901/pass-aspirin-coded-dose.json`.
+Fires: `fixtures/DQ901/fail-heparin-free-text-dose.json` (a heparin bolus written as text only).
+Silent: `fixtures/DQ901/pass-heparin-coded-dose.json`.
 
 ## Options
 None.

@@ -10,8 +10,8 @@ Comparing 0.1 mg with "100-200 mcg" raw would miss a 1000-fold error; guessing a
 worse. Units are converted through UCUM or reported.
 
 ## Example
-Fires: `fixtures/DQ902/fail-aspirin-unknown-unit.json` (aspirin 81 "pills").
-Silent: `fixtures/DQ902/pass-aspirin-mg.json`.
+Fires: `fixtures/DQ902/fail-heparin-unknown-unit.json` (heparin 5600 "IE", not a UCUM unit).
+Silent: `fixtures/DQ902/pass-heparin-usp-units.json` (5600 [USP'U]).
 
 ## Options
 None.

@@ -22,6 +22,8 @@ RULES.md DQ903 ("identified by name, not by code").
 
 ## Limitations
 A drug whose name is misspelled beyond our name list is not recognized at all, and no rule checks it.
+Toe-brachial index and supervised exercise orders have no verified code (reference/clinical-kb.md §3.3):
+they are always recognized by text and DQ903 does not report them.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ META = RuleMeta(
 )
 
 Options = NoOptions
+
+TEXT_ONLY_KINDS = frozenset({"tbi", "exercise"})  # reference/clinical-kb.md §3.3: no verified LOINC/SNOMED
 
 
 def check(order_set: OrderSet, options: NoOptions) -> Iterable[Finding]:
@@ -82,7 +86,10 @@ def text_identified(
         )
     btk = order_set.btk_context
     for p in order_set.procedures:
-        by_text = p.identity.matched_by == "text" and bool(p.identity.kinds)
+        # Kinds with no verified code anywhere (toe-brachial index, supervised exercise) can only be named:
+        # there is nothing to map them to, so saying so on every such order would be noise.
+        codeable = p.identity.kinds - TEXT_ONLY_KINDS
+        by_text = p.identity.matched_by == "text" and bool(codeable)
         drives_context = btk is not None and btk.ref == p.ref and btk.by_text
         if not by_text or not (reads_procedures or drives_context):
             continue
