@@ -206,6 +206,24 @@ def test_hep201_sc_prophylaxis_and_infusion_are_not_boluses(profile: Profile) ->
     assert lint(profile, infusion, W70) == []
 
 
+TIMING_CASES = [
+    ("no-timing", None, {("HEP201", "critical")}),
+    ("code-text-once", {"code": {"text": "once"}}, {("HEP201", "critical")}),
+    ("code-ONCE", {"code": {"coding": [{"code": "ONCE"}]}}, {("HEP201", "critical")}),
+    ("code-STAT", {"code": {"coding": [{"code": "STAT"}], "text": "STAT"}}, {("HEP201", "critical")}),
+    ("count-1", {"repeat": {"count": 1, "frequency": 1, "period": 1, "periodUnit": "d"}}, {("HEP201", "critical")}),
+    ("event-only", {"event": ["2026-11-22T08:00:00Z"]}, {("HEP201", "critical")}),
+    ("unknown-code-is-dq901", {"code": {"coding": [{"code": "PERIOP"}]}}, {("DQ901", "warning")}),
+    ("q8h-is-not-a-bolus", {"code": {"coding": [{"code": "Q8H"}]}}, set()),
+]
+
+
+@pytest.mark.parametrize(("timing", "expected"), [c[1:] for c in TIMING_CASES], ids=[c[0] for c in TIMING_CASES])
+def test_hep201_what_counts_as_one_administration(profile: Profile, timing: dict[str, Any] | None,
+                                                  expected: set[tuple[str, str]]) -> None:
+    assert codes(lint(profile, heparin(q(15000, "[iU]"), timing=timing), W70)) == expected
+
+
 def test_hep201_free_text_dose_is_dq901_not_a_pass(profile: Profile) -> None:
     f = one(lint(profile, heparin(None, text="5000 units IV now"), W70), "DQ901")
     assert "HEP201" in f.detail

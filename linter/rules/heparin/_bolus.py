@@ -9,6 +9,10 @@ Readings taken where the catalog is silent:
   subcutaneous; an order with a rate only is an infusion;
 - only the first bolus dosage of an order is the procedural bolus: a later single dosage of the same order
   ("additional 1,000 units if ACT < 250 s") is a top-up, not judged against 70-100 units/kg;
+- a timing code that says "once" or "stat" (`timing.code` ONCE / STAT, which are not FHIR timing
+  abbreviations and that `_dose.is_single_administration` does not read as single) is one administration;
+  an IV/IA dose whose timing code is neither known nor "once" cannot be placed: the dose rules report it as
+  could-not-verify (DQ901) rather than pass it;
 - a heparin dose in mass (mg, mg/kg) or volume (mL, mL/kg) that no coded concentration converts to units
   is HEP205's business only (not also DQ902, not HEP201/HEP202); a count ("1 vial") that cannot be
   converted is a DQ902 "could not verify".
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from linter.model import Dosage, MedicationOrder, OrderSet, Quantity
-from linter.rules._dose import is_single_administration, route_of
+from linter.rules._dose import frequency_of, is_single_administration, route_of
 from linter.terminology import terminology
 from linter.units import Converted, UnitProblem, convert, unit_of
 
@@ -50,6 +54,23 @@ def heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
     return [m for m in order_set.medications if is_heparin(m)]
 
 
+def is_single(d: Dosage) -> bool:
+    """`_dose.is_single_administration`, plus a timing code or text that says once / stat / on call."""
+    if is_single_administration(d):
+        return True
+    t = d.timing
+    if t.has_repeat:
+        return False
+    words = " ".join(x for x in (t.code, t.code_text) if x)
+    pattern = terminology().once_pattern
+    return bool(words and pattern is not None and pattern.search(words))
+
+
+def _timing_unreadable(d: Dosage) -> bool:
+    """Not single, and no frequency can be read: we cannot tell a bolus from a repeated dose."""
+    return not is_single(d) and frequency_of(d) is None
+
+
 def boluses(order_set: OrderSet) -> list[Bolus]:
     """Every procedural heparin bolus among the orders under review (first bolus dosage per order)."""
     out: list[Bolus] = []
@@ -57,7 +78,26 @@ def boluses(order_set: OrderSet) -> list[Bolus]:
         for d in order.dosages:
             if d.rate is not None and not d.has_machine_dose:
                 continue  # an infusion
-            if not is_single_administration(d):
+            if not is_single(d):
+                continue
+            route = route_of(order, d)
+            if route is not None and route not in BOLUS_ROUTES:
+                continue
+            out.append(Bolus(order, d, route))
+            break
+    return out
+
+
+def unplaced(order_set: OrderSet) -> list[Bolus]:
+    """IV/IA (or route-less) heparin doses whose timing cannot be read, in orders with no bolus: they might be
+    the procedural bolus, so the dose rules say "could not verify" instead of passing them."""
+    placed = {b.order.ref for b in boluses(order_set)}
+    out: list[Bolus] = []
+    for order in heparin_orders(order_set):
+        if order.ref in placed:
+            continue
+        for d in order.dosages:
+            if (d.rate is not None and not d.has_machine_dose) or not _timing_unreadable(d):
                 continue
             route = route_of(order, d)
             if route is not None and route not in BOLUS_ROUTES:

@@ -26,6 +26,10 @@ Silent: `fixtures/HEP201/pass-80-units-per-kg.json` (80 [iU]/kg, no weight neede
 ## Limitations
 Needs a body weight for absolute doses (HEP202 reports when there is none). Heparin in mg or mL without a
 coded concentration is HEP205. Subcutaneous prophylaxis and rate-based infusions are not judged.
+Readings taken (see `_bolus.py`): only the first bolus dosage of an order is judged (a later single dose is
+a top-up); a timing code ONCE / STAT counts as one administration; an IV/IA dose whose timing code is
+unknown is reported as DQ901 (could not tell whether it is the bolus) instead of passing; a `doseRange`
+with one bound per kg and the other absolute is DQ902.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from linter.rules.heparin._bolus import (
     is_mass_or_volume_without_concentration,
     is_per_kg,
     route_label,
+    unplaced,
 )
 from linter.units import UnitProblem, convert
 
@@ -83,6 +88,12 @@ class Options(RuleOptions):
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     weight = order_set.patient.weight
+    for maybe in unplaced(order_set):
+        t = maybe.dosage.timing
+        timing = t.code or t.code_text or "no timing"
+        yield CouldNotVerify("DQ901", maybe.order.ref, META.code, "the heparin bolus dose",
+                             f"its timing ('{timing}') is not machine-readable, so it cannot be told whether this "
+                             f"{route_label(maybe.route)} dose is a single procedural bolus")
     for bolus in boluses(order_set):
         order, d = bolus.order, bolus.dosage
         quantities = dose_quantities(d)
