@@ -108,3 +108,34 @@ def test_clean_name_keeps_names_harmless() -> None:
     assert clean_name("../../etc/passwd") == "etc/passwd"
     assert clean_name("a\\b\x00c.json") == "a/bc.json"
     assert clean_name("") == "upload"
+
+
+def test_fixtures_uploaded_as_a_zip_match_the_cli(wb_client: TestClient, tmp_path: Path) -> None:
+    """Done-when check: every fixture's findings appear on the page as the CLI reports them."""
+    import zipfile
+
+    root = Path(__file__).resolve().parents[2] / "fixtures"
+    archive = tmp_path / "fixtures.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(root.rglob("*.json")):
+            zf.write(path, path.relative_to(root).as_posix())
+    blob = archive.read_bytes()
+    job = wb_client.post("/workbench/jobs", json={"files": [{"name": "fixtures.zip", "size": len(blob)}]}).json()
+    for offset in range(0, len(blob), 500_000):
+        wb_client.put(f"/workbench/jobs/{job['id']}/files/0?offset={offset}", content=blob[offset : offset + 500_000])
+    assert wb_client.post(f"/workbench/jobs/{job['id']}/start").status_code == 202
+    deadline = time.monotonic() + 120
+    while wb_client.get(f"/workbench/jobs/{job['id']}").json()["state"] != "done":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    page_csv = wb_client.get(f"/workbench/jobs/{job['id']}/report.csv").text
+    import os
+
+    cwd = os.getcwd()
+    try:
+        os.chdir(tmp_path)
+        cli_csv = report_csv(lint_paths(["fixtures.zip"], load_profile("btk-angioplasty"), LintOptions()))
+    finally:
+        os.chdir(cwd)
+    assert page_csv == cli_csv
+    assert page_csv.count("fixtures.zip!") >= 10
