@@ -451,7 +451,7 @@ HEP206_CASES = [
     ("text-only", [BOLUS, condition(None, text="history of heparin-induced thrombocytopenia")],
      {("HEP206", "critical")}),
     ("refuted", [BOLUS, condition("D75.822", verification="refuted")], set()),
-    ("resolved", [BOLUS, condition("D75.822", status="resolved")], set()),
+    ("resolved-history-counts", [BOLUS, condition("D75.822", status="resolved")], {("HEP206", "critical")}),
     ("no-hit", [BOLUS, condition("I48.91", cid="af")], set()),
     ("thrombocytopenia-text", [BOLUS, condition(None, text="Thrombocytopenia, chronic")], set()),
 ]
@@ -467,6 +467,11 @@ def test_hep206_names_the_condition_and_its_confidence(profile: Profile) -> None
     assert f.refs == (HEP, "Condition/hit") and "D75.822" in f.detail and f.confidence == "definite"
     g = one(lint(profile, BOLUS, condition(None, text="HIT type II")), "HEP206")
     assert g.confidence == "inferred" and "by its text" in g.detail
+
+
+def test_hep206_history_is_named_as_history(profile: Profile) -> None:
+    f = one(lint(profile, BOLUS, condition("D75.822", status="resolved")), "HEP206")
+    assert "resolved" in f.summary and "clinical status resolved" in f.detail
 
 
 def test_hep206_lmwh_says_why(profile: Profile) -> None:

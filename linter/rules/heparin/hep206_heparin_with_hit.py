@@ -4,8 +4,9 @@
 When an order under review is heparin (unfractionated heparin, any route, dose or indication, flushes
 included; or a low-molecular-weight heparin: enoxaparin, dalteparin) and the request holds a Condition of
 heparin-induced thrombocytopenia (ICD-10-CM D75.82-: D75.821, D75.822, D75.828, D75.829; or the words
-"heparin-induced thrombocytopenia" / "HIT" when no code we know is present) that is not inactive, resolved
-or refuted, then this critical finding names the Condition.
+"heparin-induced thrombocytopenia" / "HIT" when no code we know is present), active or in the patient's
+history (resolved, inactive, in remission), and not refuted or entered in error, then this critical finding
+names the Condition and its clinical status.
 
 ## Why it matters
 Heparin re-exposure in HIT can cause catastrophic thrombosis (limb loss, stroke, death); HIT history is a
@@ -32,9 +33,11 @@ heparin sodium, but HIT antibodies cross-react with enoxaparin and dalteparin, a
 order for a patient with HIT would be a silent pass of a dangerous order; the enoxaparin label itself was
 not re-read (clinical-kb.md §0.2 [NRR]), so the detail says so. Fondaparinux, bivalirudin and argatroban
 are not heparins and are silent.
+Reading taken on history: a resolved HIT counts, at the same indicator, because HIT *history* is what the
+heparin label contraindicates (clinical-kb.md §6.1); a planned re-exposure after antibodies turned negative
+is a documented override ("patient-specific reason", "institutional protocol"), not a silent pass.
 Only Conditions the request carries are read: a HIT recorded as an AllergyIntolerance (heparin allergy) is
-not read, and a Condition whose clinical status is resolved or inactive is dropped on ingestion although
-"history of HIT" is what the label contraindicates. A Condition recognized from its text only (no D75.82
+not read. A Condition recognized from its text only (no D75.82
 code) gives an "inferred" finding that quotes the words; the word "HIT" in unrelated text ("hit by a car")
 in an uncoded Condition is a known false positive.
 """
@@ -68,13 +71,17 @@ META = RuleMeta(
 
 Options = NoOptions
 
+HISTORY = frozenset({"inactive", "resolved", "remission"})
+
 
 def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
-    hit = order_set.patient.conditions_in("hit")
+    hit = order_set.patient.conditions_in("hit", include_history=True)
     if not hit:
         return
     ufh = drugs_in_class(UFH_CLASS)
     lmwh = drugs_in_class(LMWH_CLASS)
+    # coded and active first: the strongest evidence leads the finding
+    hit = tuple(sorted(hit, key=lambda c: (c.matched_by != "code", c.clinical_status in HISTORY)))
     by_code = [c for c in hit if c.matched_by == "code"]
     evidence = by_code or hit
     cond_lines = []
@@ -103,6 +110,8 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
                          "them (reading taken by this rule; the enoxaparin label was not re-read for this "
                          "profile, reference/clinical-kb.md §0.2).")
         where = f"Condition {first_code}" if first_code else "Condition matched by text"
+        if first.clinical_status in HISTORY:
+            where += f", {first.clinical_status}"
         names = sorted(drug_display(k) for k in order.drug.drugs & (ufh | lmwh))
         drug = " + ".join(names).capitalize() + (" (LMWH)" if kind != "heparin" else "")
         yield make_finding(
