@@ -54,7 +54,7 @@ def _dosage(resource: dict[str, Any], index: int) -> dict[str, Any]:
     return d
 
 
-def _set_dose(resource: dict[str, Any], change: SetDose, description: str) -> None:
+def _set_dose(resource: dict[str, Any], change: SetDose) -> None:
     d = _dosage(resource, change.dosage_index)
     d.pop("doseQuantity", None)  # the STU3 shape some EHRs still send: replaced by the R4 shape
     d.pop("doseRange", None)
@@ -68,10 +68,10 @@ def _set_dose(resource: dict[str, Any], change: SetDose, description: str) -> No
         d["doseAndRate"] = [first, *dar[1:]]
     else:
         d["doseAndRate"] = [{"doseQuantity": dose}]
-    d["text"] = description
+    d.pop("text", None)  # the old sig contradicts the new dose; the EHR renders a sig from the coded fields
 
 
-def _set_frequency(resource: dict[str, Any], change: SetFrequency, description: str) -> None:
+def _set_frequency(resource: dict[str, Any], change: SetFrequency) -> None:
     d = _dosage(resource, change.dosage_index)
     timing = d.get("timing") if isinstance(d.get("timing"), dict) else {}
     assert isinstance(timing, dict)  # noqa: S101 - narrowed above
@@ -82,7 +82,7 @@ def _set_frequency(resource: dict[str, Any], change: SetFrequency, description: 
     new_timing = {k: v for k, v in timing.items() if k not in ("repeat", "code")}
     new_timing["repeat"] = repeat
     d["timing"] = new_timing
-    d["text"] = description
+    d.pop("text", None)  # the old sig names the old frequency
 
 
 def _set_duration(resource: dict[str, Any], change: SetDuration) -> None:
@@ -90,7 +90,6 @@ def _set_duration(resource: dict[str, Any], change: SetDuration) -> None:
     dispense = resource.get("dispenseRequest") if isinstance(resource.get("dispenseRequest"), dict) else {}
     assert isinstance(dispense, dict)  # noqa: S101
     dispense = dict(dispense)
-    dispense.pop("validityPeriod", None) if False else None
     dispense["expectedSupplyDuration"] = duration
     resource["dispenseRequest"] = dispense
     for d in resource.get("dosageInstruction") or []:
@@ -124,9 +123,9 @@ def apply_update(original: Mapping[str, Any], action: UpdateAction) -> dict[str,
     resource = copy.deepcopy(dict(original))
     for change in action.changes:
         if isinstance(change, SetDose):
-            _set_dose(resource, change, action.description)
+            _set_dose(resource, change)
         elif isinstance(change, SetFrequency):
-            _set_frequency(resource, change, action.description)
+            _set_frequency(resource, change)
         elif isinstance(change, SetDuration):
             _set_duration(resource, change)
         elif isinstance(change, SetRoute):

@@ -29,7 +29,7 @@ def fixture_files() -> list[Path]:
     return sorted(
         p
         for p in FIXTURES.glob("*/*.json")
-        if not p.name.endswith(".expected.json") and p.parent.name != "hooks"
+        if not p.name.endswith(".expected.json")
     )
 
 
