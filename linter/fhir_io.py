@@ -527,7 +527,7 @@ def _procedure_order(
     notes = _annotation_texts(r.get("note"), path, ".note")
     extra = [d.all_text() for d in devices]
     if pi := _str(r.get("patientInstruction"), path, ".patientInstruction"):
-        extra.append(pi)
+        notes = (*notes, pi)  # instructions are read like notes (an ACT target may be written there)
     identity = ctxmod.identify_procedure(code, body_sites, [*extra, *notes])
     return ProcedureOrder(
         ref=ref,
@@ -613,26 +613,37 @@ def _condition(r: Mapping[str, Any], path: str, ref: str) -> ConditionRecord | N
     return ConditionRecord(ref, code, categories, status, how)
 
 
+_ACT_NAME = r"(?:\bACT\b|\bactivated\s+clotting\s+times?\b(?:\s*\(\s*ACT\s*\))?)"
+_SECONDS = r"(?:\s*(?:s|sec|secs|seconds)\b)?"
 _ACT_TEXT = re.compile(
-    r"\bACT\b[^0-9<>≥≤]{0,40}?(?:(?P<lo>\d{2,3})\s*(?:-|–|to)\s*(?P<hi>\d{2,3})"
-    r"|(?P<cmp>>=|≥|>|<=|≤|<|above|over|greater than|at least|below|under|less than)\s*(?P<one>\d{2,3}))",
+    _ACT_NAME + r"[^\n]{0,40}?(?:"
+    r"between\s+(?P<blo>\d{2,3})" + _SECONDS + r"\s+and\s+(?P<bhi>\d{2,3})"
+    r"|(?P<lo>\d{2,3})" + _SECONDS + r"\s*(?:-|–|to)\s*(?P<hi>\d{2,3})"
+    r"|(?P<cmp>>=|≥|>|<=|≤|<|above|over|greater than|at least|below|under|less than)\s*(?P<one>\d{2,3})"
+    r"|(?P<point>\d{3})\b(?!\s*(?:-|–|to)\s*\d))",
     re.IGNORECASE,
 )
 
 
 def act_targets_in_text(text: str, source_ref: str) -> list[ActTarget]:
-    """ACT targets written in free text: "ACT 250-300 s", "ACT > 250", "target ACT 250 to 300 seconds"."""
+    """ACT targets written in free text: "ACT 250-300 s", "ACT > 250", "target ACT 250 to 300 seconds",
+    "an activated clotting time of 250-300 seconds", "ACT between 250 and 300", "ACT goal 250" (a point)."""
     out = []
     for m in _ACT_TEXT.finditer(text):
-        if m.group("lo"):
-            out.append(ActTarget(float(m.group("lo")), float(m.group("hi")), source_ref, m.group(0).strip()))
+        written = m.group(0).strip()
+        if m.group("blo") or m.group("lo"):
+            lo, hi = (m.group("blo"), m.group("bhi")) if m.group("blo") else (m.group("lo"), m.group("hi"))
+            out.append(ActTarget(float(lo), float(hi), source_ref, written))
+        elif m.group("point"):
+            value = float(m.group("point"))
+            out.append(ActTarget(value, value, source_ref, written))
         else:
             cmp_ = m.group("cmp").lower()
             value = float(m.group("one"))
             if cmp_ in (">", ">=", "≥", "above", "over", "greater than", "at least"):
-                out.append(ActTarget(value, None, source_ref, m.group(0).strip()))
+                out.append(ActTarget(value, None, source_ref, written))
             else:
-                out.append(ActTarget(None, value, source_ref, m.group(0).strip()))
+                out.append(ActTarget(None, value, source_ref, written))
     return out
 
 
@@ -653,8 +664,12 @@ def _goal_act_targets(r: Mapping[str, Any], path: str, ref: str) -> list[ActTarg
             hi = _quantity(rng.get("high"), tp, ".detailRange.high") if rng.get("high") else None
             lo_s = _seconds(lo)
             hi_s = _seconds(hi)
-            written = f"{lo.value:g} s" if lo else ""
-            written = f"{written}-{hi.value:g} s" if hi else f">= {written}"
+            if lo and hi:
+                written = f"{lo.value:g}-{hi.value:g} s"
+            elif lo:
+                written = f">= {lo.value:g} s"
+            else:
+                written = f"<= {hi.value:g} s" if hi else "(no bounds)"
             out.append(ActTarget(lo_s, hi_s, ref, f"Goal ACT {written}"))
         dq = _obj(tgt.get("detailQuantity"), tp, ".detailQuantity")
         if dq is not None:

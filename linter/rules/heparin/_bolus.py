@@ -15,10 +15,14 @@ Readings taken where the catalog is silent:
   could-not-verify (DQ901) rather than pass it;
 - a heparin dose in mass (mg, mg/kg) or volume (mL, mL/kg) that no coded concentration converts to units
   is HEP205's business only (not also DQ902, not HEP201/HEP202); a count ("1 vial") that cannot be
-  converted is a DQ902 "could not verify".
+  converted is a DQ902 "could not verify";
+- a heparin lock / line flush (the word flush or lock in the order, or a flush-strength product of at most
+  10 units/mL) keeps a catheter open and is not procedural anticoagulation: no HEP rule judges it as a bolus.
 """
 
 from __future__ import annotations
+
+import re
 
 from dataclasses import dataclass
 from typing import Literal
@@ -49,9 +53,22 @@ def is_heparin(order: MedicationOrder) -> bool:
     return bool(order.drug.drugs & ufh) and not (order.drug.drugs & lmwh)
 
 
+_FLUSH = re.compile(r"\b(?:flush(?:es|ing)?|hep[- ]?lock|heparin lock|lock solution|catheter lock|line lock)\b",
+                    re.IGNORECASE)
+FLUSH_MAX_UNITS_PER_ML = 10.0  # flush-strength products are 2 units/mL (reference/clinical-kb.md §1)
+
+
+def is_line_flush(order: MedicationOrder) -> bool:
+    """A heparin lock / line flush keeps a catheter open; it is not procedural anticoagulation."""
+    st = order.drug.strength
+    if st is not None and st.per_unit == "mL" and st.value / st.per_value <= FLUSH_MAX_UNITS_PER_ML:
+        return True
+    return bool(_FLUSH.search(order.all_text()))
+
+
 def heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
-    """Unfractionated heparin orders under review."""
-    return [m for m in order_set.medications if is_heparin(m)]
+    """Unfractionated heparin orders under review, line flushes excepted."""
+    return [m for m in order_set.medications if is_heparin(m) and not is_line_flush(m)]
 
 
 def is_single(d: Dosage) -> bool:
