@@ -23,7 +23,6 @@ Readings taken where the catalog is silent:
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from typing import Literal
 
