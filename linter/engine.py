@@ -16,6 +16,7 @@ from linter.model import CouldNotVerify, Finding, Indicator, OrderSet, Scope
 from linter.profiles import Profile
 from linter.rules import RULES
 from linter.rules._base import RuleModule
+from linter.rules._memo import run_scope
 from linter.rules.data_quality import could_not_verify_findings, text_identified
 
 log = logging.getLogger("orderlint.engine")
@@ -91,11 +92,23 @@ def run(
     select: Collection[str] | None = None,
     ignore: Collection[str] = (),
 ) -> list[Finding]:
+    plan = _plan(profile, select, ignore)
+    with run_scope():
+        findings, unverified, needed_drugs, reads_procedures = _run_rules(plan, order_set)
+    dq_codes = {r.META.code for r, _ in plan}
+    findings.extend(f for f in could_not_verify_findings(unverified, order_set) if f.code in dq_codes)
+    if "DQ903" in dq_codes:
+        findings.extend(text_identified(order_set, frozenset(needed_drugs), reads_procedures))
+    return finalize(findings, profile)
+
+
+def _run_rules(
+    plan: list[tuple[RuleModule, Any]], order_set: OrderSet
+) -> tuple[list[Finding], list[CouldNotVerify], set[str], bool]:
     findings: list[Finding] = []
     unverified: list[CouldNotVerify] = []
     needed_drugs: set[str] = set()
     reads_procedures = False
-    plan = _plan(profile, select, ignore)
     for rule, options in plan:
         if not in_scope(rule, order_set):
             continue
@@ -112,11 +125,7 @@ def run(
                 unverified.append(item)
             else:
                 findings.append(item)
-    dq_codes = {r.META.code for r, _ in plan}
-    findings.extend(f for f in could_not_verify_findings(unverified, order_set) if f.code in dq_codes)
-    if "DQ903" in dq_codes:
-        findings.extend(text_identified(order_set, frozenset(needed_drugs), reads_procedures))
-    return finalize(findings, profile)
+    return findings, unverified, needed_drugs, reads_procedures
 
 
 def _override(profile: Profile, finding: Finding) -> Finding:

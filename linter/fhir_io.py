@@ -570,7 +570,18 @@ def _is_code(concept: Concept | None, system_key: str, codes: frozenset[str]) ->
     return any(t.system_key(c.system) == system_key and (c.code or "") in codes for c in concept.codings)
 
 
+def _mentions_code(r: Mapping[str, Any], codes: frozenset[str]) -> bool:
+    """Cheap look at code.coding[].code before reading an Observation in full: most are not weights."""
+    code = r.get("code")
+    codings = code.get("coding") if isinstance(code, dict) else None
+    if not isinstance(codings, list):
+        return False
+    return any(isinstance(c, dict) and c.get("code") in codes for c in codings)
+
+
 def _weight(r: Mapping[str, Any], path: str, ref: str) -> tuple[Weight | None, str | None]:
+    if not _mentions_code(r, WEIGHT_LOINC):
+        return None, None
     code = _concept(r.get("code"), path, ".code")
     if not _is_code(code, "loinc", WEIGHT_LOINC):
         return None, None

@@ -4,6 +4,7 @@ standard override reasons, and finding the orders a rule is about."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from typing import Any, Literal
 
 from linter.model import (
@@ -55,8 +56,9 @@ def fmt(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
 
 
+@cache
 def source_block(meta: RuleMeta) -> str:
-    """The quoted source sentences with FILE:LINE, as markdown."""
+    """The quoted source sentences with FILE:LINE, as markdown (built once per rule)."""
     lines = ["**Source**"]
     for c in meta.citations:
         lines.append(f"> {c.quote}\n>\n> — `{c.label}`")

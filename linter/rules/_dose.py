@@ -9,10 +9,11 @@ convertible), never as a silent pass.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from linter.model import CouldNotVerify, Dosage, MedicationOrder, Quantity
 from linter.rules._common import fmt
+from linter.rules._memo import memo
 from linter.terminology import terminology
 from linter.units import Converted, UnitProblem, convert, per_day_factor
 
@@ -213,8 +214,14 @@ def unit_problem_to_dq(
 def read_phases(
     order: MedicationOrder, target_unit: str, *, rule_code: str, what: str, heparin: bool = False
 ) -> list[Phase] | CouldNotVerify:
-    """`phases`, with unit problems turned into DQ902 (or DQ901 for a missing unit)."""
-    result = phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin)
+    """`phases`, with unit problems turned into DQ902 (or DQ901 for a missing unit). Shared by every rule
+    that reads the same order in the same unit during one engine run."""
+    result = memo(
+        ("phases", id(order), target_unit, heparin),
+        lambda: phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin),
+    )
+    if isinstance(result, CouldNotVerify):
+        return replace(result, needed_by=rule_code, what=what)
     if isinstance(result, UnitProblem):
         return unit_problem_to_dq(result, order, rule_code, what)
     return result

@@ -248,6 +248,7 @@ class Terminology:
             if pat is not None:
                 name_patterns.append((key, pat))
         self._drug_names = name_patterns
+        self._class_members: dict[str, frozenset[str]] = {}
 
         self.conditions = self.condition_file.categories
         self._cond_snomed: dict[str, set[str]] = {}
@@ -321,7 +322,11 @@ class Terminology:
         return DrugIdentity(frozenset(), None, unknown_codes=tuple(unknown))
 
     def drugs_in_class(self, cls: str) -> frozenset[str]:
-        return frozenset(k for k, classes in self.drug_classes.items() if cls in classes)
+        members = self._class_members.get(cls)
+        if members is None:
+            members = frozenset(k for k, classes in self.drug_classes.items() if cls in classes)
+            self._class_members[cls] = members
+        return members
 
     def drug_names_in(self, text: str) -> set[str]:
         """Drugs named in `text`; a name inside a longer name of another drug does not count

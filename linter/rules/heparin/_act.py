@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from linter.fhir_io import act_targets_in_text
 from linter.model import ActTarget, OrderSet
+from linter.rules._memo import memo
 
 _LONG_NAME = re.compile(r"\bactivated\s+clotting\s+times?\b(\s*\(\s*ACT\s*\))?", re.IGNORECASE)
 _BETWEEN = re.compile(r"\bbetween\s+(\d{2,3})\s*(?:s|sec|secs|seconds)?\s+and\s+(\d{2,3})\b", re.IGNORECASE)
@@ -44,6 +45,10 @@ class Looked:
 
 def request_targets(order_set: OrderSet) -> Looked:
     """ACT targets anywhere in the request: Goals, and the text of every order under review."""
+    return memo(("act-targets", id(order_set)), lambda: _request_targets(order_set))
+
+
+def _request_targets(order_set: OrderSet) -> Looked:
     targets: list[ActTarget] = list(order_set.patient.act_targets)
     places = ["Goals with an ACT measure (LOINC 3184-9 and method-specific codes)"]
     for m in order_set.medications:

@@ -28,6 +28,7 @@ from typing import Literal
 
 from linter.model import Dosage, MedicationOrder, OrderSet, Quantity
 from linter.rules._dose import frequency_of, is_single_administration, route_of
+from linter.rules._memo import memo
 from linter.terminology import terminology
 from linter.units import Converted, UnitProblem, convert, unit_of
 
@@ -67,7 +68,10 @@ def is_line_flush(order: MedicationOrder) -> bool:
 
 def heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
     """Unfractionated heparin orders under review, line flushes excepted."""
-    return [m for m in order_set.medications if is_heparin(m) and not is_line_flush(m)]
+    return memo(
+        ("heparin-orders", id(order_set)),
+        lambda: [m for m in order_set.medications if is_heparin(m) and not is_line_flush(m)],
+    )
 
 
 def is_single(d: Dosage) -> bool:
@@ -88,6 +92,10 @@ def _timing_unreadable(d: Dosage) -> bool:
 
 
 def boluses(order_set: OrderSet) -> list[Bolus]:
+    return memo(("boluses", id(order_set)), lambda: _boluses(order_set))
+
+
+def _boluses(order_set: OrderSet) -> list[Bolus]:
     """Every procedural heparin bolus among the orders under review (first bolus dosage per order)."""
     out: list[Bolus] = []
     for order in heparin_orders(order_set):

@@ -1,0 +1,36 @@
+"""A cache that lives for one engine run, so that rules can share work on the same order set (the dose
+phases of an order, the ACT targets of the request) without sharing state between requests.
+
+Outside a run (a rule called directly in a test) nothing is cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_RUN_CACHE: ContextVar[dict[Hashable, Any] | None] = ContextVar("orderlint_run_cache", default=None)
+
+
+@contextmanager
+def run_scope() -> Iterator[None]:
+    token = _RUN_CACHE.set({})
+    try:
+        yield
+    finally:
+        _RUN_CACHE.reset(token)
+
+
+def memo(key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()` once per run for `key` (keys hold ids of objects that live for the whole run)."""
+    cache = _RUN_CACHE.get()
+    if cache is None:
+        return compute()
+    if key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    value = cache[key] = compute()
+    return value
