@@ -194,9 +194,9 @@ def service(workers: int, extra_env: dict[str, str] | None = None) -> Iterator[s
              "upgrade(os.environ['ORDERLINT_DATABASE_URL'])"], env=env, check=True,
         )  # fmt: skip
         env["ORDERLINT_MIGRATE_ON_START"] = "false"
-        cmd = [sys.executable, "-m", "uvicorn", "service_load:bench_app", "--factory", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-               "--no-access-log"]  # fmt: skip
+        cmd = [sys.executable, "-c", "from linter.api.serve import serve_app; "
+               f"serve_app('service_load:bench_app', host='127.0.0.1', port={port}, workers={workers}, "
+               "log_level='warning', access_log=False)"]  # fmt: skip
         process = subprocess.Popen(cmd, env=env)
         base = f"http://127.0.0.1:{port}"
         try:

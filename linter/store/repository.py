@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Engine, delete, select, text, update
+from sqlalchemy import CursorResult, Engine, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -104,22 +104,22 @@ class Store:
         patient_hash = self.patient_hash(patient_id)
         issued_at = utcnow()
         rows = [
-            IssuedCard(
-                card_uuid=c.card_uuid,
-                service_id=service_id,
-                hook_instance=hook_instance,
-                rule_code=c.rule_code,
-                indicator=c.indicator,
-                issued_at=issued_at,
-                patient_hash=patient_hash,
-            )
+            {
+                "card_uuid": c.card_uuid,
+                "service_id": service_id,
+                "hook_instance": hook_instance,
+                "rule_code": c.rule_code,
+                "indicator": c.indicator,
+                "issued_at": issued_at,
+                "patient_hash": patient_hash,
+            }
             for c in cards
         ]
         if not rows:
             return 0
-        with self.sessions() as session:
-            session.add_all(rows)
-            session.commit()
+        # One executemany in one transaction (Core, not ORM objects): on the hot path of every hook call.
+        with self.engine.begin() as conn:
+            conn.execute(insert(IssuedCard), rows)
         return len(rows)
 
     def record_feedback(self, service_id: str, items: Sequence[FeedbackRecord]) -> list[str]:

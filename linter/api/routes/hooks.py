@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -50,24 +51,29 @@ def check_hook_request(service: CdsService, hook_request: HookRequest) -> None:
         raise ApiError(400, "context.selections is required by the order-select hook", "context.selections")
 
 
-def lint_and_record(
+def lint(
     state: ServiceState,
     service: CdsService,
     body: dict[str, Any],
-    hook_request: HookRequest,
     prefetch: PrefetchResult,
 ) -> dict[str, Any]:
     order_set = order_set_from_hook(
         body, prefetch=prefetch.data, gaps=tuple(prefetch.gaps), mode=state.settings.lint_mode
     )
     findings = run_engine(order_set, service.profile)
-    response = cards_response(findings, order_set, service.profile)
+    return cards_response(findings, order_set, service.profile)
+
+
+def record(state: ServiceState, service: CdsService, hook_request: HookRequest, response: dict[str, Any]) -> None:
+    """Record the cards issued. Runs after the response is sent: the clinician does not wait for the
+    database, and a database failure is logged, never turned into a missing card."""
     records = [CardRecord(c["uuid"], c["source"]["topic"]["code"], c["indicator"]) for c in response["cards"]]
+    if not records:
+        return
     try:
         state.store.record_cards(service.id, hook_request.hookInstance, hook_request.context.patientId, records)
-    except Exception as exc:  # the clinician still gets the cards; the audit gap is logged
+    except Exception as exc:
         log.error("could not record %d cards for %s: %s", len(records), service.id, type(exc).__name__)
-    return response
 
 
 @router.post("/cds-services/{service_id}")
@@ -77,5 +83,7 @@ async def call_service(service_id: str, request: Request, state: StateDep, _clie
     hook_request = validated(HookRequest, body)
     check_hook_request(service, hook_request)
     prefetch = await state.resolver.resolve(hook_request, PREFETCH_TEMPLATES)
-    response = await run_in_threadpool(lint_and_record, state, service, body, hook_request, prefetch)
-    return json_response(response)
+    response = await run_in_threadpool(lint, state, service, body, prefetch)
+    reply = json_response(response)
+    reply.background = BackgroundTask(record, state, service, hook_request, response)
+    return reply
