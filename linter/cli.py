@@ -99,6 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="alert-fatigue statistics from the card and feedback store")
     stats.add_argument("--days", type=int, default=30)
     stats.add_argument("--format", default="text", choices=["text", "json"])
+
+    user = sub.add_parser("workbench-user", help="make an ORDERLINT_WORKBENCH_USERS entry (scrypt hash)")
+    user.add_argument("name")
+    user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     return p
 
 
@@ -128,12 +132,38 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_server(args.host, args.port, args.workers, args.insecure_no_auth)
         if args.command == "stats":
             return _stats(args)
+        if args.command == "workbench-user":
+            return _workbench_user(args)
     except ProfileError as exc:
         _print_error(str(exc))
         return EXIT_ERROR
     except BrokenPipeError:  # `orderlint lint ... | head`
         return EXIT_CLEAN
     return EXIT_ERROR
+
+
+def _workbench_user(args: argparse.Namespace) -> int:
+    import getpass
+
+    from linter.api.workbench_auth import hash_password
+
+    name = args.name.strip()
+    if not name or any(c in name for c in ":,") or name != args.name:
+        _print_error("a workbench user name must be non-empty and contain no ':' ',' or spaces around it")
+        return EXIT_ERROR
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if password != getpass.getpass("again: "):
+            _print_error("the passwords differ")
+            return EXIT_ERROR
+    if len(password) < 12:
+        _print_error("use a password of at least 12 characters")
+        return EXIT_ERROR
+    print(f"{name}:{hash_password(password)}")
+    print("add it to ORDERLINT_WORKBENCH_USERS (comma-separated entries)", file=sys.stderr)
+    return EXIT_CLEAN
 
 
 def _lint(args: argparse.Namespace) -> int:

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     upload_max_files: int = 5000
     upload_jobs: int = 1  # worker processes per lint job
     upload_ttl_s: int = 24 * 3600  # finished jobs and their files are deleted after this
+    # Workbench users for HTTP Basic: "name:scrypt$salt$hash,..." (linter.api.workbench_auth)
+    workbench_users: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
 
     @field_validator("profiles", "allowed_fhir_servers", "allowed_tenants", "cors_origins", mode="before")
     @classmethod
@@ -78,6 +80,19 @@ class Settings(BaseSettings):
             return json.loads(text)
         pairs = (part.split("=", 1) for part in _split_commas(text))
         return {iss.strip(): src.strip() for iss, src in pairs}
+
+    @field_validator("workbench_users", mode="before")
+    @classmethod
+    def _user_map(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        users = {}
+        for part in _split_commas(value):
+            name, sep, stored = part.partition(":")
+            if not sep or not name.strip() or not stored.startswith("scrypt$"):
+                raise ValueError("ORDERLINT_WORKBENCH_USERS entries are name:scrypt$salt$hash")
+            users[name.strip()] = stored.strip()
+        return users
 
     @property
     def auth_enabled(self) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
@@ -24,6 +24,7 @@ from linter.api.prefetch import PrefetchResolver
 from linter.api.problems import install_handlers
 from linter.api.routes import dashboard, discovery, feedback, health, hooks, lint, pages, workbench
 from linter.api.services import services_for
+from linter.api.workbench_auth import require_workbench_user
 from linter.profiles import Profile, available_profiles, load_profile
 from linter.render.html import STATIC_DIR
 from linter.settings import Settings, get_settings
@@ -105,8 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_handlers(app)
     for module in (health, discovery, hooks, feedback, lint):
         app.include_router(module.router)
-    for module in (pages, workbench, dashboard):  # the pharmacist workbench
-        app.include_router(module.router)
+    for module in (pages, workbench, dashboard):  # the pharmacist workbench, behind its own gate
+        app.include_router(module.router, dependencies=[Depends(require_workbench_user)])
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:  # off by default; added last so that it wraps 401 and 413 answers too

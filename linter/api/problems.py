@@ -76,7 +76,8 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 401:  # bare 401: no reason given (CDS Hooks best practices)
-            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            challenge = (exc.headers or {}).get("WWW-Authenticate", "Bearer")  # Basic for the workbench
+            return Response(status_code=401, headers={"WWW-Authenticate": challenge})
         code = _STATUS_CODES.get(exc.status_code, "processing")
         return outcome_response(exc.status_code, str(exc.detail), None, code)
 

@@ -1,0 +1,66 @@
+"""The workbench has its own gate: open in the loopback default, closed when CDS Hooks auth is on and no
+workbench users exist, HTTP Basic against scrypt hashes when users are configured."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from linter.api.workbench_auth import check_password, hash_password
+from linter.settings import Settings
+
+WORKBENCH_PATHS = ["/", "/dashboard", "/workbench/jobs/0123456789abcdef0123456789abcdef"]
+
+
+def _basic(user: str, password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def test_password_hash_round_trip() -> None:
+    stored = hash_password("correct horse")
+    assert stored.startswith("scrypt$")
+    assert check_password("correct horse", stored)
+    assert not check_password("correct hors", stored)
+    assert not check_password("x", "md5$00$00")
+    assert hash_password("same") != hash_password("same")  # salted
+
+
+def test_settings_parse_workbench_users() -> None:
+    stored = hash_password("pw")
+    settings = Settings(workbench_users=f"pharm1:{stored}, pharm2:{stored}")  # type: ignore[arg-type]
+    assert set(settings.workbench_users) == {"pharm1", "pharm2"}
+    with pytest.raises(ValueError, match="name:scrypt"):
+        Settings(workbench_users="pharm1:plaintext")  # type: ignore[arg-type]
+
+
+def test_open_in_the_loopback_default(client: TestClient) -> None:
+    assert client.get("/").status_code == 200
+
+
+def test_closed_when_cds_hooks_auth_is_on_without_workbench_users(
+    make_client: Callable[..., TestClient], tmp_path: Path
+) -> None:
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text('{"keys": []}')
+    client = make_client(trusted_issuers={"https://ehr.example/": str(jwks)})
+    for path in WORKBENCH_PATHS:
+        response = client.get(path)
+        assert response.status_code == 403, path
+    assert "ORDERLINT_WORKBENCH_USERS" in client.get("/").text
+    assert client.get("/static/workbench.css").status_code == 200  # assets are not secrets
+
+
+def test_basic_auth_with_configured_users(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(workbench_users={"pharm1": hash_password("s3cret-pass")})
+    unauthenticated = client.get("/dashboard")
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.headers["www-authenticate"].startswith("Basic")
+    assert client.get("/dashboard", headers=_basic("pharm1", "wrong")).status_code == 401
+    assert client.get("/dashboard", headers=_basic("nobody", "s3cret-pass")).status_code == 401
+    assert client.get("/dashboard", headers=_basic("pharm1", "s3cret-pass")).status_code == 200
+    # the CDS Hooks endpoints keep their own (JWT) rules and do not ask for the workbench password
+    assert client.get("/cds-services").status_code == 200
