@@ -72,6 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument(
         "--quiet", "-q", action="store_true", help="no progress bar and no closing summary table (stderr)"
     )
+    lint.add_argument(
+        "--show-source", action="store_true",
+        help="text format: print each finding's quoted source sentences (FILE:LINE) under its line",
+    )
 
     rules = sub.add_parser("rules", help="list every rule")
     rules.add_argument("--format", default="text", choices=["text", "json", "markdown"])
@@ -175,7 +179,7 @@ def _lint(args: argparse.Namespace) -> int:
         mode=args.mode, context=args.context, select=_codes(args.select), ignore=_codes(args.ignore) or ()
     )
     results = _run_batch(args, profile, options)
-    output = _render(args.format, results, profile)
+    output = _render(args.format, results, profile, show_source=args.show_source)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(output)
@@ -216,12 +220,18 @@ def _run_batch(args: argparse.Namespace, profile: Profile, options: LintOptions)
         return lint_sources(sources, profile, options, jobs=args.jobs, limits=limits, progress=advance)
 
 
-def _render(fmt: str, results: list[FileResult], profile: Profile) -> str:
+def _render(fmt: str, results: list[FileResult], profile: Profile, show_source: bool = False) -> str:
     from linter.render import report
 
     if fmt == "text":
-        lines = [report.text_line(f, r.path) for r in results for s in r.sets for f in s.findings]
-        return "".join(line + "\n" for line in lines)
+        out = []
+        for r in results:
+            for s in r.sets:
+                for f in s.findings:
+                    out.append(report.text_line(f, r.path) + "\n")
+                    if show_source:
+                        out.extend(f"    > {line}\n" for line in report.source_lines(f.code))
+        return "".join(out)
     if fmt == "json":
         return report.report_json(results, profile)
     if fmt == "cards":

@@ -106,9 +106,18 @@ def csv_rows(findings: Iterable[Finding], order_set: OrderSet, file: str) -> lis
 
 
 def text_line(f: Finding, file: str) -> str:
-    """`path: MedicationRequest/mr1: HEP201 warning <summary>` (one line, like a code linter)."""
+    """`path: MedicationRequest/mr1: HEP201 warning <summary> [FILE:LINE]` (one line, like a code linter;
+    the bracket names the rule's first source)."""
     where = f.primary_ref or "(order set)"
-    return f"{file}: {where}: {f.code} {f.indicator.value} {f.summary}"
+    rule = RULES_BY_CODE.get(f.code)
+    source = f" [{rule.META.citations[0].label}]" if rule and rule.META.citations else ""
+    return f"{file}: {where}: {f.code} {f.indicator.value} {f.summary}{source}"
+
+
+def source_lines(code: str) -> list[str]:
+    """The rule's quoted source sentences, one line each: `"<sentence>" (FILE:LINE)`."""
+    rule = RULES_BY_CODE.get(code)
+    return [f'"{c.quote}" ({c.label})' for c in rule.META.citations] if rule else []
 
 
 # --- whole-batch reports: the CLI's --format json|csv and the workbench downloads ---------------------------

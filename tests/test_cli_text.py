@@ -1,0 +1,29 @@
+"""The text format names each finding's first source; --show-source quotes the sentences."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import FIXTURES
+
+
+def _lint(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "linter.cli", "lint", "-q", *args], capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_claudication_only_order_set_shows_pr501_with_its_source_sentence() -> None:
+    path = str(FIXTURES / "orders" / "claudication-only.json")
+    plain = _lint(path)
+    assert plain.returncode == 1
+    line = next(x for x in plain.stdout.splitlines() if " PR501 " in x)
+    assert " PR501 critical " in line and line.endswith("[001_f5986088b79218a7.txt:46]")
+    quoted = _lint("--show-source", path)
+    assert '    > "Do NOT revascularize for claudication' in quoted.stdout
+    assert "(001_f5986088b79218a7.txt:46)" in quoted.stdout
+
+
+def test_clean_order_set_prints_nothing_and_exits_0() -> None:
+    result = _lint(str(FIXTURES / "clean" / "pass-btk-order-set-complete.json"))
+    assert (result.returncode, result.stdout) == (0, "")
