@@ -760,10 +760,16 @@ class _Entry:
     full_url: str | None = None
 
 
+def _status_of(r: Mapping[str, Any]) -> str | None:
+    """The status as a string, or None when absent or of the wrong type (reading it then reports DQ904)."""
+    status = r.get("status")
+    return status if isinstance(status, str) else None
+
+
 def _upload_role(r: Mapping[str, Any]) -> Role:
     """RULES.md "Upload and CLI": which resources are orders under review."""
     rtype = r.get("resourceType")
-    status = r.get("status")
+    status = _status_of(r)
     if rtype in ("MedicationRequest", "ServiceRequest"):
         return "review" if status in REVIEW_MED_STATUS or status is None else "context"
     if rtype == "Procedure":
@@ -1018,7 +1024,7 @@ def order_set_from_hook(
             return "context"
         if r.get("resourceType") not in ORDER_TYPES:
             return "skip"
-        if r.get("status") in HISTORY_STATUS:
+        if _status_of(r) in HISTORY_STATUS:
             return "context"
         if selections is not None:
             ref = _ref_of(r, "")
