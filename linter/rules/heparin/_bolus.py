@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from linter.model import Dosage, MedicationOrder, OrderSet, Quantity
+from linter.model import CouldNotVerify, Dosage, MedicationOrder, OrderSet, Quantity
 from linter.rules._dose import frequency_of, is_single_administration, route_of
 from linter.rules._memo import memo
 from linter.terminology import terminology
@@ -129,6 +129,19 @@ def unplaced(order_set: OrderSet) -> list[Bolus]:
             out.append(Bolus(order, d, route))
             break
     return out
+
+
+def bolus_dose(bolus: Bolus, rule_code: str) -> tuple[Quantity, Quantity] | CouldNotVerify | None:
+    """(low, high) of a bolus dose in heparin units or per kg; CouldNotVerify (DQ901) when it is not
+    machine-readable; None when the dose is in mg or mL without a concentration (HEP205's business)."""
+    quantities = dose_quantities(bolus.dosage)
+    if quantities is None:
+        text = (bolus.dosage.text or "none")[:80]
+        return CouldNotVerify("DQ901", bolus.order.ref, rule_code, "the heparin bolus dose",
+                              f"the dose is not machine-readable (text: '{text}')")
+    if any(is_mass_or_volume_without_concentration(bolus.order, q) for q in quantities):
+        return None
+    return quantities
 
 
 def dose_quantities(d: Dosage) -> tuple[Quantity, Quantity] | None:

@@ -51,9 +51,8 @@ from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import fmt, make_finding
 from linter.rules._dose import unit_problem_to_dq
 from linter.rules.heparin._bolus import (
+    bolus_dose,
     boluses,
-    dose_quantities,
-    is_mass_or_volume_without_concentration,
     is_per_kg,
     route_label,
     unplaced,
@@ -96,15 +95,13 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
                              f"{route_label(maybe.route)} dose is a single procedural bolus")
     for bolus in boluses(order_set):
         order, d = bolus.order, bolus.dosage
-        quantities = dose_quantities(d)
-        if quantities is None:
-            yield CouldNotVerify("DQ901", order.ref, META.code, "the heparin bolus dose",
-                                 f"the dose is not machine-readable (text: '{(d.text or 'none')[:80]}')")
+        quantities = bolus_dose(bolus, META.code)
+        if isinstance(quantities, CouldNotVerify):
+            yield quantities
             continue
-        low_q, high_q = quantities
-        if is_mass_or_volume_without_concentration(order, low_q) or \
-                is_mass_or_volume_without_concentration(order, high_q):
+        if quantities is None:
             continue  # HEP205
+        low_q, high_q = quantities
         per_kg = is_per_kg(high_q)
         if per_kg:
             lo = convert(low_q, "[iU]/kg", heparin=True)

@@ -43,9 +43,8 @@ from linter.rules._common import make_finding
 from linter.rules._dose import unit_problem_to_dq
 from linter.rules.heparin._bolus import (
     absolute_units,
+    bolus_dose,
     boluses,
-    dose_quantities,
-    is_mass_or_volume_without_concentration,
     is_per_kg,
     route_label,
 )
@@ -76,16 +75,14 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
     if patient.weight is not None:
         return
     for bolus in boluses(order_set):
-        order, d = bolus.order, bolus.dosage
-        quantities = dose_quantities(d)
-        if quantities is None:
-            # HEP202 needs the dose to know whether it is absolute: say so (grouped with HEP201's DQ901)
-            yield CouldNotVerify("DQ901", order.ref, META.code, "the heparin bolus dose",
-                                 f"the dose is not machine-readable (text: '{(d.text or 'none')[:80]}')")
+        order = bolus.order
+        quantities = bolus_dose(bolus, META.code)
+        if isinstance(quantities, CouldNotVerify):
+            yield quantities
             continue
-        low_q, high_q = quantities
-        if any(is_mass_or_volume_without_concentration(order, q) for q in (low_q, high_q)):
+        if quantities is None:
             continue  # HEP205
+        low_q, high_q = quantities
         if is_per_kg(low_q) and is_per_kg(high_q):
             continue  # per kg: no weight needed
         low, high = absolute_units(order, low_q), absolute_units(order, high_q)
