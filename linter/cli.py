@@ -242,9 +242,12 @@ def _render(fmt: str, results: list[FileResult], profile: Profile, show_source: 
             return json.dumps(responses[0], indent=2, ensure_ascii=False) + "\n"
         return "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in responses)
     if fmt == "outcome":
-        from linter.render.outcome import operation_outcome, outcomes_bundle
+        from linter.render.outcome import error_outcome, operation_outcome, outcomes_bundle
 
-        outcomes = [operation_outcome(s.findings, s.order_set) for r in results for s in r.sets]
+        outcomes = []
+        for r in results:  # one per input: its order sets' findings, or why it could not be read
+            outcomes.extend(operation_outcome(s.findings, s.order_set) for s in r.sets)
+            outcomes.extend(error_outcome(f"{r.path}: {e.message}", e.path) for e in r.errors)
         doc = outcomes[0] if len(outcomes) == 1 else outcomes_bundle(outcomes)
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":

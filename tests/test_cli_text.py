@@ -27,3 +27,16 @@ def test_claudication_only_order_set_shows_pr501_with_its_source_sentence() -> N
 def test_clean_order_set_prints_nothing_and_exits_0() -> None:
     result = _lint(str(FIXTURES / "clean" / "pass-btk-order-set-complete.json"))
     assert (result.returncode, result.stdout) == (0, "")
+
+
+def test_outcome_format_gives_an_error_outcome_for_an_unreadable_input(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    result = _lint("--format", "outcome", str(bad), str(FIXTURES / "clean" / "pass-btk-order-set-complete.json"))
+    assert result.returncode == 2
+    doc = json.loads(result.stdout)
+    issues = [e["resource"]["issue"][0] for e in doc["entry"]]
+    assert [i["severity"] for i in issues] == ["error", "information"]
+    assert "bad.json: not JSON" in issues[0]["diagnostics"]
