@@ -18,6 +18,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from linter import __version__
 from linter.batch import FileResult, LintOptions
@@ -244,7 +245,7 @@ def _render(fmt: str, results: list[FileResult], profile: Profile, show_source: 
     if fmt == "outcome":
         from linter.render.outcome import error_outcome, operation_outcome, outcomes_bundle
 
-        outcomes = []
+        outcomes: list[dict[str, Any]] = []
         for r in results:  # one per input: its order sets' findings, or why it could not be read
             outcomes.extend(operation_outcome(s.findings, s.order_set) for s in r.sets)
             outcomes.extend(error_outcome(f"{r.path}: {e.message}", e.path) for e in r.errors)
