@@ -32,6 +32,9 @@ def _normalized(text: str) -> str:
 
 
 def targets_in_text(text: str, source_ref: str) -> list[ActTarget]:
+    lowered = text.lower()
+    if "act" not in lowered and "clotting" not in lowered:  # most order text never mentions an ACT
+        return []
     return act_targets_in_text(_normalized(text), source_ref)
 
 
