@@ -1014,6 +1014,13 @@ def order_set_from_hook(
                 "order-select needs context.selections (a list of 'Type/id')", "context.selections"
             )
         selections = {s.strip() for s in sel}
+        drafted = {_ref_of(e.resource, "") for e in entries} | {e.full_url for e in entries if e.full_url}
+        missing = sorted(s for s in selections if s not in drafted)
+        if missing:
+            raise InputError(
+                f"context.selections names {', '.join(missing)[:200]}, not found in context.draftOrders "
+                "(selections must reference draft orders)", "context.selections",
+            )
 
     draft_ids = {id(e.resource) for e in entries}
 

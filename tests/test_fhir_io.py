@@ -222,3 +222,13 @@ def test_spec_examples_dir_is_present_in_ci() -> None:
     if os.environ.get("CI"):
         assert SPEC_EXAMPLES.exists()
 
+
+
+def test_order_select_selection_not_in_draft_orders_is_an_input_error() -> None:
+    request = _hook(
+        "order-select",
+        selections=["MedicationRequest/nope"],
+        draftOrders={"resourceType": "Bundle", "entry": [{"resource": _mr("a")}]},
+    )
+    with pytest.raises(InputError, match="MedicationRequest/nope"):
+        order_set_from_hook(request, now=FIXTURE_NOW)
