@@ -235,6 +235,22 @@ def _duration_days(v: Any, path: str, sfx: str = "") -> float | None:
     return duration_days(value, unit)
 
 
+def _timing_code(concept: Concept) -> tuple[str | None, str | None]:
+    """(code, text) of Timing.code. A FHIR timing abbreviation wins; a local code whose display or whose
+    text is a known abbreviation or phrase ("BID", "twice daily") is read as that abbreviation; else the first
+    code as sent (unknown: the dose rules say they could not read the frequency)."""
+    t = terminology()
+    first: str | None = None
+    for c in concept.codings:
+        if c.code and t.timing_code(c.code) is not None:
+            return c.code.strip().upper(), concept.text
+        first = first or (c.code.strip().upper() if c.code else None)
+    for words in [*(c.display for c in concept.codings), concept.text]:
+        if words and len(words) <= 40 and (key := t.timing_from_text(words)) is not None:
+            return key, concept.text
+    return first, concept.text
+
+
 def _timing(v: Any, path: str, sfx: str = "") -> Timing:
     if sfx:
         path += sfx
@@ -245,11 +261,7 @@ def _timing(v: Any, path: str, sfx: str = "") -> Timing:
     code: str | None = None
     code_text: str | None = None
     if code_concept is not None:
-        for c in code_concept.codings:
-            if c.code:
-                code = c.code.strip().upper()
-                break
-        code_text = code_concept.text
+        code, code_text = _timing_code(code_concept)
     rp = _obj(o.get("repeat"), path, ".repeat")
     if rp is None:
         return Timing(code=code, code_text=code_text)
