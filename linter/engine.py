@@ -9,6 +9,7 @@ A rule that raises becomes a finding that says so; it never takes the other rule
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Collection, Iterable
 from typing import Any
 
@@ -117,7 +118,9 @@ def _run_rules(
         try:
             emitted = list(rule.check(order_set, options))
         except Exception as exc:  # a broken rule is a finding, not a crash
-            log.exception("rule %s raised on %s", rule.META.code, order_set.source)
+            # The type and the stack only: an exception message may quote patient data.
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            log.error("rule %s raised %s on %s\n%s", rule.META.code, type(exc).__name__, order_set.source, frames)
             findings.append(_crash_finding(rule, order_set, exc))
             continue
         for item in emitted:
