@@ -936,7 +936,7 @@ def _bundle_entries(bundle: Mapping[str, Any], path: str) -> list[_Entry]:
     if entries_raw is None:
         return []
     if not isinstance(entries_raw, list):
-        raise InputError("Bundle.entry must be an array", path, ".entry")
+        raise InputError("Bundle.entry must be an array", f"{path}.entry")
     out: list[_Entry] = []
     for i, e in enumerate(entries_raw):
         if not isinstance(e, dict):

@@ -232,3 +232,8 @@ def test_order_select_selection_not_in_draft_orders_is_an_input_error() -> None:
     )
     with pytest.raises(InputError, match="MedicationRequest/nope"):
         order_set_from_hook(request, now=FIXTURE_NOW)
+
+
+def test_bundle_entry_of_the_wrong_type_names_its_path() -> None:
+    err = load_bytes(b'{"resourceType": "Bundle", "type": "collection", "entry": {}}', "x.json").errors[0]
+    assert (err.message, err.path, err.source) == ("Bundle.entry must be an array", "Bundle.entry", "x.json")
