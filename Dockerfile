@@ -6,14 +6,13 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY linter ./linter
+COPY profiles ./profiles
 RUN pip install --no-cache-dir --prefix=/install .
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 orderlint
 COPY --from=build /install /usr/local
-COPY profiles /app/profiles
-ENV ORDERLINT_PROFILES_DIR=/app/profiles \
-    ORDERLINT_DATABASE_URL=sqlite:////home/orderlint/orderlint.db \
+ENV ORDERLINT_DATABASE_URL=sqlite:////home/orderlint/orderlint.db \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 USER orderlint

@@ -9,6 +9,7 @@ key by key; lists and values replace).
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from collections.abc import Mapping
 from datetime import date
@@ -26,10 +27,15 @@ DEFAULT_PROFILE = "btk-angioplasty"
 
 
 def profiles_dir() -> Path:
+    """ORDERLINT_PROFILES_DIR, else the checkout's profiles/ (editable install), else the copy a regular
+    install puts in <prefix>/share/orderlint/profiles."""
     env = os.environ.get(PROFILE_DIR_ENV)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "profiles"
+    checkout = Path(__file__).resolve().parent.parent / "profiles"
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / "orderlint" / "profiles"
 
 
 class _Strict(BaseModel):
