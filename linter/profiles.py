@@ -186,9 +186,9 @@ def _known_drugs() -> frozenset[str]:
     return frozenset(terminology().drugs)
 
 
-# While rule families are being written, unknown or missing rule codes are tolerated; the catalog test and
-# `orderlint profile check` are strict regardless.
-STRICT_CODES = False
+# A profile must name every registered rule (`enabled = false` to switch one off) and no unknown one: a
+# typo in a rule code must not silently leave a rule unconfigured.
+STRICT_CODES = True
 
 
 def _check_against_rules(profile: Profile, path: Path, strict_codes: bool | None = None) -> None:
