@@ -320,10 +320,9 @@ def _dosage(v: Any, path: str, index: int) -> Dosage:
     if rate is None and "rateQuantity" in o:
         rate = _quantity(o.get("rateQuantity"), path, ".rateQuantity")
     extra: list[str] = []
-    for i, c in enumerate(_concepts(o.get("additionalInstruction"), path, ".additionalInstruction")):
-        if c.all_text():
-            extra.append(c.all_text())
-        del i
+    for c in _concepts(o.get("additionalInstruction"), path, ".additionalInstruction"):
+        if text := c.all_text():
+            extra.append(text)
     if pi := _str(o.get("patientInstruction"), path, ".patientInstruction"):
         extra.append(pi)
     as_needed = bool(_bool(o.get("asNeededBoolean"), path, ".asNeededBoolean"))
@@ -455,9 +454,11 @@ def _medication_order(
         from dataclasses import replace
 
         drug = replace(drug, strength=med_strength, dose_form=drug.dose_form or med_form)
+    # MedicationStatement (active medications in context) names its dosages "dosage".
+    dosage_key = "dosage" if r.get("resourceType") == "MedicationStatement" else "dosageInstruction"
     dosages = tuple(
-        _dosage(raw, f"{path}.dosageInstruction[{i}]", i)
-        for i, raw in enumerate(_list(r.get("dosageInstruction"), path, ".dosageInstruction"))
+        _dosage(raw, f"{path}.{dosage_key}[{i}]", i)
+        for i, raw in enumerate(_list(r.get(dosage_key), path, "." + dosage_key))
     )
     disp = _obj(r.get("dispenseRequest"), path, ".dispenseRequest")
     supply = validity_start = validity_end = None
@@ -470,15 +471,7 @@ def _medication_order(
             validity_start = _datetime(vp.get("start"), path, ".dispenseRequest.validityPeriod.start")
             validity_end = _datetime(vp.get("end"), path, ".dispenseRequest.validityPeriod.end")
     status = _str(r.get("status"), path, ".status")
-    if r.get("resourceType") == "MedicationStatement":
-        notes = _annotation_texts(r.get("note"), path, ".note")
-        dosage_key = "dosage"
-        dosages = tuple(
-            _dosage(raw, f"{path}.{dosage_key}[{i}]", i)
-            for i, raw in enumerate(_list(r.get(dosage_key), f"{path}.{dosage_key}"))
-        )
-    else:
-        notes = _annotation_texts(r.get("note"), path, ".note")
+    notes = _annotation_texts(r.get("note"), path, ".note")
     return MedicationOrder(
         ref=ref,
         resource_type=str(r.get("resourceType")),
