@@ -40,3 +40,17 @@ def test_outcome_format_gives_an_error_outcome_for_an_unreadable_input(tmp_path)
     issues = [e["resource"]["issue"][0] for e in doc["entry"]]
     assert [i["severity"] for i in issues] == ["error", "information"]
     assert "bad.json: not JSON" in issues[0]["diagnostics"]
+
+
+def test_outcome_format_is_valid_fhir_with_an_expression_per_finding() -> None:
+    import json
+
+    from fhir.resources.R4B.bundle import Bundle
+
+    result = _lint("--format", "outcome", str(FIXTURES / "scenarios" / "issue2-new-user-btk-order-set.json"),
+                   str(FIXTURES / "hooks" / "order-sign-heparin-overdose.json"))
+    bundle = Bundle.model_validate(json.loads(result.stdout))
+    issues = [i for e in bundle.entry for i in e.resource.issue]
+    assert {i.severity for i in issues} == {"error", "warning", "information"}
+    assert all(i.expression for i in issues)
+    assert any(i.expression == ["context.draftOrders.entry[1].resource"] for i in issues)
