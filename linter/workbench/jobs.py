@@ -36,6 +36,7 @@ log = logging.getLogger("orderlint.workbench")
 
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 State = Literal["uploading", "queued", "running", "done", "failed"]
+STALE_AFTER_S = {"running": 600.0, "queued": 3600.0}  # no status write for this long: the job was lost
 REPORT_KINDS = {"json": "application/json", "csv": "text/csv", "html": "text/html"}
 # Below this many inputs a job lints in its thread: starting worker processes would cost more than it saves.
 PARALLEL_MIN_INPUTS = 200
@@ -210,11 +211,19 @@ class JobStore:
 
     # --- status ---------------------------------------------------------------------------------------
 
-    def status(self, job_id: str) -> dict[str, Any]:
+    def status(self, job_id: str, now: float | None = None) -> dict[str, Any]:
+        path = self.dir(job_id) / "status.json"
         try:
-            data: dict[str, Any] = json.loads((self.dir(job_id) / "status.json").read_text(encoding="utf-8"))
+            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            age = (now or time.time()) - path.stat().st_mtime
         except FileNotFoundError:
             raise JobError(404, "no such job (jobs are deleted after a day)") from None
+        # A running job writes its progress several times a second; a job that stopped writing was lost
+        # with its server process (a restart, a crash): say so instead of showing "running" forever.
+        limit = STALE_AFTER_S.get(data.get("state", ""))
+        if limit is not None and age > limit:
+            return {**data, "state": "failed",
+                    "message": "interrupted: the server stopped while this job was waiting or running; upload again"}
         return data
 
     def set_status(self, job_id: str, state: State, **fields: Any) -> None:

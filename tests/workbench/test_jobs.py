@@ -139,3 +139,20 @@ def test_fixtures_uploaded_as_a_zip_match_the_cli(wb_client: TestClient, tmp_pat
         os.chdir(cwd)
     assert page_csv == cli_csv
     assert page_csv.count("fixtures.zip!") >= 10
+
+
+def test_a_job_lost_with_its_server_is_reported_failed_not_running_forever(tmp_path: Path) -> None:
+    import os
+
+    from linter.workbench.jobs import JobFile, JobStore, UploadLimits
+
+    settings = make_settings(tmp_path)
+    store = JobStore(tmp_path / "jobs", UploadLimits.from_settings(settings))
+    job = store.create("btk-angioplasty", None, [JobFile(name="a.json", size=1)])
+    store.set_status(job.id, "running", done=3, total=10)
+    assert store.status(job.id)["state"] == "running"
+    status_file = store.dir(job.id) / "status.json"
+    old = time.time() - 601
+    os.utime(status_file, (old, old))
+    lost = store.status(job.id)
+    assert lost["state"] == "failed" and "interrupted" in lost["message"]
