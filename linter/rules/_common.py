@@ -14,7 +14,10 @@ from linter.model import (
     MedicationOrder,
     OrderSet,
     RuleMeta,
+    SetDose,
+    SetFrequency,
     Suggestion,
+    UpdateAction,
 )
 from linter.terminology import terminology
 
@@ -95,6 +98,16 @@ def make_finding(
         values=dict(values or {}),
         confidence=confidence,
     )
+
+
+def daily_dose_suggestion(label: str, ref: str, dosage_index: int, mg: float, per_day: float) -> Suggestion:
+    """"Change to <mg> mg <per_day> times daily": one update of the order's dose and frequency."""
+    times = int(per_day)
+    text = {1: "once daily", 2: "twice daily"}.get(times, f"{times} times daily")
+    return Suggestion(label, (UpdateAction(ref, label, (
+        SetDose(dosage_index, mg, "mg", "mg"),
+        SetFrequency(dosage_index, times, 1, "d", text),
+    )),))
 
 
 def orders_of(order_set: OrderSet, drug: str) -> list[MedicationOrder]:

@@ -50,13 +50,9 @@ from linter.model import (
     OrderSet,
     RuleMeta,
     Scope,
-    SetDose,
-    SetFrequency,
-    Suggestion,
-    UpdateAction,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import fmt, make_finding, orders_of, regimen_lines
+from linter.rules._common import daily_dose_suggestion, fmt, make_finding, orders_of, regimen_lines
 from linter.rules.antithrombotic._regimen import EPS, Daily, range_text, read_daily
 
 META = RuleMeta(
@@ -143,10 +139,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             lines.append(f"A single administration is a loading dose only within {fmt(o.loading_min_mg)}-"
                          f"{fmt(o.loading_max_mg)} mg; outside it, it is judged as a daily dose.")
         lines += ["Order judged:\n" + regimen_lines([order]), f"Suggested: {label} (000:31, 001:31)."]
-        suggestion = Suggestion(label, (UpdateAction(order.ref, label, (
-            SetDose(d.dosage_index, o.suggest_mg, "mg", "mg"),
-            SetFrequency(d.dosage_index, 1, 1, "d", "once daily"),
-        )),))
+        suggestion = daily_dose_suggestion(label, order.ref, d.dosage_index, o.suggest_mg, 1)
         yield make_finding(
             META, summary, lines, [order.ref], indicator=indicator, suggestion=suggestion,
             values={"mg_per_day": round(shown, 3), "per_administration_mg": round(d.per_admin_high, 3),

@@ -46,13 +46,9 @@ from linter.model import (
     OrderSet,
     RuleMeta,
     Scope,
-    SetDose,
-    SetFrequency,
-    Suggestion,
-    UpdateAction,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import fmt, make_finding, orders_of, regimen_lines
+from linter.rules._common import daily_dose_suggestion, fmt, make_finding, orders_of, regimen_lines
 from linter.rules.antithrombotic._regimen import EPS, Daily, frequency_phrase, range_text, read_daily
 
 META = RuleMeta(
@@ -122,11 +118,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
                          "(RxNorm 749196) is a loading product.")
         label = f"Change clopidogrel to {target}"
         lines += ["Order judged:\n" + regimen_lines([order]), f"Suggested: {label}."]
-        suggestion = Suggestion(label, (UpdateAction(order.ref, label, (
-            SetDose(d.dosage_index, per_admin, "mg", "mg"),
-            SetFrequency(d.dosage_index, int(o.maintenance_per_day), 1, "d",
-                         frequency_phrase(o.maintenance_per_day, o.maintenance_per_day)),
-        )),))
+        suggestion = daily_dose_suggestion(label, order.ref, d.dosage_index, per_admin, o.maintenance_per_day)
         yield make_finding(
             META, summary, lines, [order.ref],
             indicator=Indicator.CRITICAL if critical(d) else Indicator.WARNING, suggestion=suggestion,

@@ -43,13 +43,9 @@ from linter.model import (
     OrderSet,
     RuleMeta,
     Scope,
-    SetDose,
-    SetFrequency,
-    Suggestion,
-    UpdateAction,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import fmt, make_finding, orders_of, regimen_lines
+from linter.rules._common import daily_dose_suggestion, fmt, make_finding, orders_of, regimen_lines
 from linter.rules.antithrombotic._regimen import EPS, frequency_phrase, is_dpi_phase, range_text, read_daily
 
 META = RuleMeta(
@@ -103,11 +99,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
                 f"Suggested: {label}.",
             ],
             [order.ref],
-            suggestion=Suggestion(label, (UpdateAction(order.ref, label, (
-                SetDose(d.dosage_index, o.dpi_rivaroxaban_mg, "mg", "mg"),
-                SetFrequency(d.dosage_index, int(o.dpi_per_day), 1, "d",
-                             frequency_phrase(o.dpi_per_day, o.dpi_per_day)),
-            )),)),
+            suggestion=daily_dose_suggestion(label, order.ref, d.dosage_index, o.dpi_rivaroxaban_mg, o.dpi_per_day),
             values={"mg_per_day": round(d.per_day_high, 3), "per_administration_mg": round(d.per_admin_high, 3),
                     "administrations_per_day": round(d.admins_high, 3), "single": d.single},
         )

@@ -38,13 +38,9 @@ from linter.model import (
     OrderSet,
     RuleMeta,
     Scope,
-    SetDose,
-    SetFrequency,
-    Suggestion,
-    UpdateAction,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import fmt, make_finding, orders_of, regimen_lines
+from linter.rules._common import daily_dose_suggestion, fmt, make_finding, orders_of, regimen_lines
 from linter.rules.antithrombotic._regimen import EPS, frequency_phrase, range_text, read_daily
 
 META = RuleMeta(
@@ -97,11 +93,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
                 f"Suggested: {label} (50 mg twice daily with strong CYP3A4 or CYP2C19 inhibitors).",
             ],
             [order.ref],
-            suggestion=Suggestion(label, (UpdateAction(order.ref, label, (
-                SetDose(d.dosage_index, o.suggest_dose_mg, "mg", "mg"),
-                SetFrequency(d.dosage_index, o.suggest_per_day, 1, "d",
-                             frequency_phrase(o.suggest_per_day, o.suggest_per_day)),
-            )),)),
+            suggestion=daily_dose_suggestion(label, order.ref, d.dosage_index, o.suggest_dose_mg, o.suggest_per_day),
             values={"mg_per_day": round(d.per_day_high, 3), "per_administration_mg": round(d.per_admin_high, 3),
                     "administrations_per_day": round(d.admins_high, 3)},
         )

@@ -47,13 +47,9 @@ from linter.model import (
     OrderSet,
     RuleMeta,
     Scope,
-    SetDose,
-    SetFrequency,
-    Suggestion,
-    UpdateAction,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import fmt, make_finding, regimen_lines
+from linter.rules._common import daily_dose_suggestion, fmt, make_finding, regimen_lines
 from linter.rules.antithrombotic._regimen import (
     EPS,
     Daily,
@@ -142,10 +138,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         suggestion = None
         if order.resource_type == "MedicationRequest":
             label = f"Change aspirin to {fmt(o.suggest_aspirin_mg)} mg once daily"
-            suggestion = Suggestion(label, (UpdateAction(order.ref, label, (
-                SetDose(excess.dosage_index, o.suggest_aspirin_mg, "mg", "mg"),
-                SetFrequency(excess.dosage_index, 1, 1, "d", "once daily"),
-            )),))
+            suggestion = daily_dose_suggestion(label, order.ref, excess.dosage_index, o.suggest_aspirin_mg, 1)
             lines.append(f"Suggested: {label}.")
         yield make_finding(
             META,

@@ -50,13 +50,10 @@ from linter.model import (
     Quantity,
     RuleMeta,
     Scope,
-    SetDose,
-    SetFrequency,
     Suggestion,
-    UpdateAction,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import drug_display, fmt, make_finding, regimen_in_class
+from linter.rules._common import daily_dose_suggestion, drug_display, fmt, make_finding, regimen_in_class
 from linter.rules._dose import read_phases
 from linter.units import Converted, convert
 
@@ -171,10 +168,7 @@ def _finding(order: MedicationOrder, daily: float | None, how: str, dosage_index
                    f"{fmt(options.rosuvastatin_high_intensity_min_mg)} mg")
     if statin == "atorvastatin" and order.under_review:
         label = f"Change atorvastatin to {fmt(target)} mg once daily"
-        suggestion = Suggestion(label, (UpdateAction(order.ref, label, (
-            SetDose(dosage_index, target, "mg", "mg"),
-            SetFrequency(dosage_index, 1, 1, "d", "once daily"),
-        )),))
+        suggestion = daily_dose_suggestion(label, order.ref, dosage_index, target, 1)
     else:
         label = f"Replace {order.name} with atorvastatin {fmt(target)} mg once daily"
         suggestion = Suggestion(label, (
