@@ -55,7 +55,14 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return (user, password) if sep else None
 
 
+def workbench_user(request: Request) -> str | None:
+    """The workbench user of this request (set by the gate; None when the workbench is open)."""
+    user = getattr(request.state, "workbench_user", None)
+    return user if isinstance(user, str) else None
+
+
 async def require_workbench_user(request: Request, state: StateDep) -> str | None:
+    request.state.workbench_user = None
     users = state.settings.workbench_users
     if not users:
         if state.settings.auth_enabled:
@@ -67,6 +74,7 @@ async def require_workbench_user(request: Request, state: StateDep) -> str | Non
         return None
     creds = _basic_credentials(request)
     if creds is not None and creds[0] in users and check_password(creds[1], users[creds[0]]):
+        request.state.workbench_user = creds[0]
         return creds[0]
     if creds is not None:
         log.info("workbench login refused for a user on %s", request.url.path)  # no user name: may be mistyped password

@@ -100,6 +100,7 @@ class Job:
     context: Literal["btk", "pad"] | None
     files: tuple[JobFile, ...]
     created: float
+    owner: str | None = None  # the workbench user who uploaded it (None when the workbench is open)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Job:
@@ -109,6 +110,7 @@ class Job:
             context=data["context"],
             files=tuple(JobFile(f["name"], f["size"]) for f in data["files"]),
             created=data["created"],
+            owner=data.get("owner"),
         )
 
 
@@ -137,7 +139,13 @@ class JobStore:
 
     # --- declaring and receiving files --------------------------------------------------------------
 
-    def create(self, profile: str, context: Literal["btk", "pad"] | None, files: Sequence[JobFile]) -> Job:
+    def create(
+        self,
+        profile: str,
+        context: Literal["btk", "pad"] | None,
+        files: Sequence[JobFile],
+        owner: str | None = None,
+    ) -> Job:
         self.purge_expired()
         if not files:
             raise JobError(400, "no files: choose at least one file to lint")
@@ -161,6 +169,7 @@ class JobStore:
             context=context,
             files=tuple(JobFile(clean_name(f.name), f.size) for f in files),
             created=time.time(),
+            owner=owner,
         )
         directory = self.root / job.id
         (directory / "files").mkdir(parents=True, mode=0o700)
@@ -177,6 +186,14 @@ class JobStore:
 
     def file_path(self, job_id: str, index: int) -> Path:
         return self.dir(job_id) / "files" / f"{index:05d}"
+
+    def get_for(self, job_id: str, user: str | None) -> Job:
+        """The job, if `user` may see it: a job uploaded by a workbench user is that user's alone (others get
+        the same 404 as for a job that does not exist)."""
+        job = self.get(job_id)
+        if job.owner is not None and job.owner != user:
+            raise JobError(404, "no such job (jobs are deleted after a day)")
+        return job
 
     def get(self, job_id: str) -> Job:
         path = self.dir(job_id) / "job.json"

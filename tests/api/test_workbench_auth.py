@@ -64,3 +64,18 @@ def test_basic_auth_with_configured_users(make_client: Callable[..., TestClient]
     assert client.get("/dashboard", headers=_basic("pharm1", "s3cret-pass")).status_code == 200
     # the CDS Hooks endpoints keep their own (JWT) rules and do not ask for the workbench password
     assert client.get("/cds-services").status_code == 200
+
+
+def test_a_job_is_visible_to_the_user_who_uploaded_it_only(make_client: Callable[..., TestClient]) -> None:
+    users = {"alice": hash_password("alice-password-1"), "bob": hash_password("bob-password-22")}
+    client = make_client(workbench_users=users)
+    alice, bob = _basic("alice", "alice-password-1"), _basic("bob", "bob-password-22")
+    created = client.post("/workbench/jobs", json={"files": [{"name": "a.json", "size": 2}]}, headers=alice)
+    assert created.status_code == 201, created.text
+    job = created.json()["id"]
+    assert client.get(f"/workbench/jobs/{job}", headers=alice).status_code == 200
+    assert client.get(f"/jobs/{job}", headers=alice).status_code == 200
+    for path in (f"/workbench/jobs/{job}", f"/jobs/{job}", f"/workbench/jobs/{job}/report.csv"):
+        assert client.get(path, headers=bob).status_code == 404, path
+    assert client.put(f"/workbench/jobs/{job}/files/0?offset=0", content=b"{}", headers=bob).status_code == 404
+    assert client.post(f"/workbench/jobs/{job}/start", headers=bob).status_code == 404

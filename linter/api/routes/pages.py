@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse
 
 from linter.api.deps import StateDep
 from linter.api.problems import ApiError
+from linter.api.workbench_auth import workbench_user
 from linter.render.html import environment
 from linter.workbench.jobs import JobError, job_store
 
@@ -27,10 +28,10 @@ async def upload_page(state: StateDep) -> HTMLResponse:
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
-async def job_page(job_id: str, state: StateDep) -> HTMLResponse:
+async def job_page(job_id: str, request: Request, state: StateDep) -> HTMLResponse:
     store = job_store(state.settings)
     try:
-        job = store.get(job_id)
+        job = store.get_for(job_id, workbench_user(request))
         status = store.status(job_id)
         body = ""
         if status["state"] == "done":

@@ -24,6 +24,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from linter.api.deps import StateDep
 from linter.api.problems import ApiError, json_response
 from linter.api.routes._body import json_object, validated
+from linter.api.workbench_auth import workbench_user
 from linter.profiles import Profile
 from linter.workbench.jobs import REPORT_KINDS, JobError, JobFile, JobStore, job_store
 
@@ -65,7 +66,8 @@ async def create_job(request: Request, state: StateDep) -> Response:
     profile = choose_profile(state, body.profile)
     try:
         job = await run_in_threadpool(
-            store_for(state).create, profile.id, body.context, [JobFile(f.name, f.size) for f in body.files]
+            store_for(state).create, profile.id, body.context, [JobFile(f.name, f.size) for f in body.files],
+            workbench_user(request),
         )
     except JobError as exc:
         raise _api(exc) from None
@@ -80,7 +82,7 @@ async def upload_chunk(
 ) -> Response:
     store = store_for(state)
     try:
-        job = store.get(job_id)
+        job = store.get_for(job_id, workbench_user(request))
         size = await store.receive_chunk(job, index, offset, request.stream())
     except JobError as exc:
         raise _api(exc) from None
@@ -88,10 +90,10 @@ async def upload_chunk(
 
 
 @router.post("/workbench/jobs/{job_id}/start")
-async def start_job(job_id: str, state: StateDep) -> Response:
+async def start_job(job_id: str, request: Request, state: StateDep) -> Response:
     store = store_for(state)
     try:
-        job = store.get(job_id)
+        job = store.get_for(job_id, workbench_user(request))
         store.start(job, choose_profile(state, job.profile))
         return json_response(store.status(job_id), status=202)
     except JobError as exc:
@@ -99,17 +101,21 @@ async def start_job(job_id: str, state: StateDep) -> Response:
 
 
 @router.get("/workbench/jobs/{job_id}")
-async def job_status(job_id: str, state: StateDep) -> Response:
+async def job_status(job_id: str, request: Request, state: StateDep) -> Response:
+    store = store_for(state)
     try:
-        return json_response(store_for(state).status(job_id))
+        store.get_for(job_id, workbench_user(request))
+        return json_response(store.status(job_id))
     except JobError as exc:
         raise _api(exc) from None
 
 
 @router.get("/workbench/jobs/{job_id}/report.{kind}")
-async def job_report(job_id: str, kind: str, state: StateDep) -> Response:
+async def job_report(job_id: str, kind: str, request: Request, state: StateDep) -> Response:
+    store = store_for(state)
     try:
-        path = store_for(state).report_path(job_id, kind)
+        store.get_for(job_id, workbench_user(request))
+        path = store.report_path(job_id, kind)
     except JobError as exc:
         raise _api(exc) from None
     if kind not in REPORT_KINDS:  # "body" is for the results page only
@@ -130,7 +136,7 @@ async def upload_form(request: Request, state: StateDep) -> Response:
     profile = choose_profile(state, profile_name if isinstance(profile_name, str) and profile_name else None)
     declared = [JobFile(f.filename or "upload", f.size or 0) for f in uploads]
     try:
-        job = await run_in_threadpool(store.create, profile.id, context, declared)
+        job = await run_in_threadpool(store.create, profile.id, context, declared, workbench_user(request))
         for index, upload in enumerate(uploads):
             await run_in_threadpool(store.save_stream, job, index, upload.file)
         store.start(job, profile)
