@@ -19,6 +19,7 @@ from linter.rules._common import drugs_in_class
 from linter.rules.heparin._act import targets_in_text
 from linter.rules.heparin._bolus import LMWH_CLASS, UFH_CLASS
 from tests.conftest import FIXTURE_NOW
+from tests.rules.builders import q
 
 RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SCT = "http://snomed.info/sct"
@@ -32,15 +33,6 @@ HEP = "MedicationRequest/hep"
 # ---------------------------------------------------------------------------------------------------------
 # builders
 # ---------------------------------------------------------------------------------------------------------
-
-
-def q(value: float, code: str | None = None, unit: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"value": value}
-    if unit or code:
-        out["unit"] = unit or code
-    if code:
-        out["system"], out["code"] = UCUM, code
-    return out
 
 
 def heparin(dose: dict[str, Any] | None = None, *, route: str | None = "iv", text: str = "heparin bolus once",

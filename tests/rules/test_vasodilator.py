@@ -17,6 +17,7 @@ from linter.profiles import Profile
 from linter.rules import RULES_BY_CODE
 from linter.rules._common import drugs_in_class
 from tests.conftest import FIXTURE_NOW
+from tests.rules.builders import q
 
 RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SCT = "http://snomed.info/sct"
@@ -26,15 +27,6 @@ ROUTES = {"ia": ("58100008", "Intra-arterial route"), "iv": ("47625008", "Intrav
 NTG_1MG_ML = ("245276", "nitroglycerin 1 MG/ML Injectable Solution")
 NTG_IN = ("4917", "nitroglycerin")
 NTG = "MedicationRequest/ntg"
-
-
-def q(value: float, code: str | None = None, unit: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"value": value}
-    if unit or code:
-        out["unit"] = unit or code
-    if code:
-        out["system"], out["code"] = UCUM, code
-    return out
 
 
 def med(mid: str, product: tuple[str, str] | str, dose: dict[str, Any] | None = None, *, route: str | None = None,

@@ -179,6 +179,13 @@ def full_dose_oac_orders(order_set: OrderSet, rivaroxaban_full_mg_per_day: float
     return RegimenRead(tuple(matching), tuple(unreadable), tuple(how))
 
 
+def condition_list(conditions: Iterable[ConditionRecord]) -> str:
+    """The documenting Conditions for a detail line: "`Condition/x` label (matched by text); ..."."""
+    return "; ".join(
+        f"`{c.ref}` {c.concept.label}" + (" (matched by text)" if c.matched_by == "text" else "") for c in conditions
+    )
+
+
 def condition_label(c: ConditionRecord) -> str:
     """A short name for a Condition in a summary: its first code, else its text (clipped)."""
     code = next((x.code for x in c.concept.codings if x.code), None)

@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from linter.model import Citation, DeleteAction, Indicator, OrderSet, RuleMeta, Scope, Suggestion
 from linter.rules._base import Emitted, NoOptions
 from linter.rules._common import make_finding, orders_of, regimen_lines
-from linter.rules.antithrombotic._regimen import condition_label
+from linter.rules.antithrombotic._regimen import condition_label, condition_list
 
 META = RuleMeta(
     code="AT112",
@@ -55,8 +55,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     hf = order_set.patient.conditions_in("heart_failure")
     if not hf:
         return
-    found = "; ".join(f"`{c.ref}` {c.concept.label}" + (" (matched by text)" if c.matched_by == "text" else "")
-                      for c in hf)
+    found = condition_list(hf)
     for order in orders_of(order_set, "cilostazol"):
         label = f"Delete {order.name}"
         yield make_finding(

@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from linter.model import Citation, DeleteAction, Indicator, OrderSet, RuleMeta, Scope, Suggestion
 from linter.rules._base import Emitted, NoOptions
 from linter.rules._common import make_finding, orders_of, regimen_lines
-from linter.rules.antithrombotic._regimen import condition_label
+from linter.rules.antithrombotic._regimen import condition_label, condition_list
 
 META = RuleMeta(
     code="AT115",
@@ -57,8 +57,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     prior = order_set.patient.conditions_in("stroke_tia", include_history=True)  # a resolved stroke counts
     if not prior:
         return
-    found = "; ".join(f"`{c.ref}` {c.concept.label}" + (" (matched by text)" if c.matched_by == "text" else "")
-                      for c in prior)
+    found = condition_list(prior)
     for order in orders_of(order_set, "prasugrel"):
         label = f"Delete {order.name}"
         yield make_finding(
