@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -33,6 +33,7 @@ from linter.model import (
     ConditionRecord,
     DataGap,
     Dosage,
+    DrugIdentity,
     InvalidResource,
     MedicationOrder,
     OrderSet,
@@ -385,33 +386,59 @@ def _ref_of(resource: Mapping[str, Any], fallback: str) -> str:
 
 
 def _ratio_strength(v: Any, path: str, sfx: str = "") -> Strength | None:
+    """Medication.ingredient.strength (a Ratio): 2.5 mg per 1 tablet, or 1,000 units per 1 mL."""
     if sfx:
         path += sfx
     o = _obj(v, path)
     if o is None:
         return None
     num = _quantity(o.get("numerator"), path, ".numerator")
-    den = _obj(o.get("denominator"), path, ".denominator")
+    den = _quantity(o.get("denominator"), path, ".denominator")
     if num is None:
         return None
-    den_value = _num(den.get("value"), path, ".denominator.value") if den else None
-    den_unit = (
-        _str(den.get("code"), path, ".denominator.code") or _str(den.get("unit"), path, ".denominator.unit")
-        if den
-        else None
-    )
     unit = num.code or num.unit or ""
-    if den_unit and den_unit.strip().lower() in (
-        "1",
-        "{tbl}",
-        "tablet",
-        "{tablet}",
-        "tab",
-        "capsule",
-        "{capsule}",
-    ):
-        den_unit = None
-    return Strength(num.value, unit, den_value or 1.0, den_unit or None)
+    form: str | None = None
+    per_unit: str | None = None
+    if den is not None:
+        count = terminology().count_form(den.system, den.code, den.unit)
+        if count is not None:
+            form = count.display if count.key != "each" else None  # "per 1 tablet": a count of the form
+        else:
+            per_unit = den.code or den.unit or None
+    return Strength(num.value, unit, (den.value if den else None) or 1.0, per_unit, source="medication", form=form)
+
+
+def _product_strength(
+    drug: DrugIdentity,
+    med_strength: Strength | None,
+    med_form: str | None,
+    concepts: Sequence[Concept],
+) -> Strength | None:
+    """The strength per unit of the dose form, in RULES.md's order: the Medication's ingredient.strength, the
+    coded SCD/SBD we know, then the strength written in the product's RxNorm name (last resort)."""
+    if med_strength is not None:
+        return replace(med_strength, form=med_form or med_strength.form or drug.dose_form)
+    if drug.strength is not None:
+        return drug.strength
+    t = terminology()
+    names = [c.display for concept in concepts for c in concept.codings if t.system_key(c.system) == "rxnorm"]
+    names += [c.display for concept in concepts for c in concept.codings if t.system_key(c.system) != "rxnorm"]
+    names += [concept.text for concept in concepts]
+    for name in names:
+        found = t.strength_from_name(name)
+        if found is not None:
+            return found
+    return None
+
+
+def _ingredient_strength(strengths: list[tuple[Concept | None, Strength]]) -> Strength | None:
+    """The strength of a Medication: its one ingredient's, or, for several, the one ingredient that is a drug
+    the rules know (a combination of two known drugs has no single strength: None)."""
+    if len(strengths) == 1:
+        return strengths[0][1]
+    t = terminology()
+    known = [st for concept, st in strengths if concept is not None and t.identify_drug([concept]).drugs]
+    return known[0] if len(known) == 1 else None
 
 
 def _medication_order(
@@ -435,14 +462,17 @@ def _medication_order(
             medication = _concept(med.get("code"), mpath, ".code")
             form = _concept(med.get("form"), mpath, ".form")
             med_form = form.label if form else None
+            strengths: list[tuple[Concept | None, Strength]] = []
             for i, ing in enumerate(_list(med.get("ingredient"), mpath, ".ingredient")):
                 ingo = _obj(ing, f"{mpath}.ingredient[{i}]") or {}
                 ic = _concept(ingo.get("itemCodeableConcept"), f"{mpath}.ingredient[{i}].itemCodeableConcept")
                 if ic is not None:
                     ingredient_concepts.append(ic)
                 st = _ratio_strength(ingo.get("strength"), f"{mpath}.ingredient[{i}].strength")
-                if st is not None and med_strength is None:
-                    med_strength = st
+                if st is not None:
+                    origin = f"{_ref_of(med, med_ref)} ingredient.strength"
+                    strengths.append((ic, replace(st, origin=origin)))
+            med_strength = _ingredient_strength(strengths)
         if medication is None:
             medication = Concept((), display)
     if medication is None:
@@ -450,10 +480,9 @@ def _medication_order(
     concepts.append(medication)
     concepts.extend(ingredient_concepts)
     drug = t.identify_drug(concepts)
-    if drug.strength is None and med_strength is not None:
-        from dataclasses import replace
-
-        drug = replace(drug, strength=med_strength, dose_form=drug.dose_form or med_form)
+    strength = _product_strength(drug, med_strength, med_form, concepts)
+    if strength is not None:
+        drug = replace(drug, strength=strength, dose_form=drug.dose_form or med_form or strength.form)
     # MedicationStatement (active medications in context) names its dosages "dosage".
     dosage_key = "dosage" if r.get("resourceType") == "MedicationStatement" else "dosageInstruction"
     dosages = tuple(

@@ -284,12 +284,21 @@ class Dosage:
 
 @dataclass(frozen=True, slots=True)
 class Strength:
-    """Strength of a coded clinical drug (from terminology), e.g. 81 mg per tablet or 1000 [iU]/mL."""
+    """Strength of a product per unit of its dose form, e.g. 81 mg per tablet or 1000 [iU]/mL.
+
+    `source` says where it was read (RULES.md Terms, "Dose as a count of the dose form", in this order of
+    preference): "medication" (Medication.ingredient.strength), "terminology" (a coded SCD/SBD we know), or
+    "name" (the strength written in the product's RxNorm name, the last resort). `origin` names it for the
+    detail text; `form` is the product's dose form ("tablet", "Injectable Solution") when known.
+    """
 
     value: float
     unit: str  # UCUM: mg, ug, [iU]
     per_value: float = 1.0
     per_unit: str | None = None  # mL for solutions; None for "per tablet"
+    source: Literal["medication", "terminology", "name"] = "terminology"
+    origin: str = ""
+    form: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

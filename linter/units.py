@@ -16,6 +16,7 @@ from functools import cache, lru_cache
 from typing import Any, Literal
 
 from linter.model import Quantity, Strength
+from linter.terminology import CountForm, terminology
 
 UCUM_SYSTEM = "http://unitsofmeasure.org"
 
@@ -69,40 +70,11 @@ _HEPARIN_UNIT_SPELLINGS = {
 }
 HEPARIN_UNIT = "[iU]"
 
-# Dose-form counts: a dose of "1 tablet" needs the product strength to become a mass.
-_COUNT_SPELLINGS = {
-    "{tbl}",
-    "{tablet}",
-    "{tablets}",
-    "tablet",
-    "tablets",
-    "tab",
-    "tabs",
-    "{tab}",
-    "{capsule}",
-    "{capsules}",
-    "capsule",
-    "capsules",
-    "cap",
-    "caps",
-    "{cap}",
-    "{puff}",
-    "{spray}",
-    "spray",
-    "sprays",
-    "{patch}",
-    "patch",
-    "1",
-    "{dose}",
-    "dose",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class UnitProblem:
     """Why a quantity could not be converted. `kind` drives which finding reports it."""
 
-    kind: Literal["unknown_unit", "incompatible", "needs_strength", "missing_unit"]
+    kind: Literal["unknown_unit", "incompatible", "needs_strength", "missing_unit", "form_mismatch"]
     unit: str
     message: str
 
@@ -151,8 +123,9 @@ def canonical_unit(raw: str, *, heparin: bool = False) -> str:
     return text
 
 
-def is_count_unit(raw: str) -> bool:
-    return raw.strip().lower() in _COUNT_SPELLINGS
+def count_form_of(q: Quantity) -> CountForm | None:
+    """The dose-form count a dose is written in ("{pill}", "TAB", "ea", "tablet(s)"), if any."""
+    return terminology().count_form(q.system, q.code, q.unit)
 
 
 def is_heparin_unit(raw: str) -> bool:
@@ -211,14 +184,17 @@ def convert(
 ) -> Converted | UnitProblem:
     """Convert `q` to the UCUM unit `target`.
 
-    A count ("2 tablets") or a volume ("5 mL") is converted through the coded product's `strength` when
-    it has one (81 mg per tablet; 1000 [iU] per mL). Without it, the result is a `needs_strength` problem.
+    A count of the dose form ("1 {pill}", "2 TAB", "1 ea", a bare value of a tablet) is count x the product's
+    strength per unit; a volume ("5 mL") is volume x the product's concentration (1000 [iU] per mL).
+    Without a strength, or when the count or volume does not fit the product (a pill of a solution, a volume
+    of a tablet), the result is a UnitProblem that says what is missing, never a guess.
     """
     raw = unit_of(q)
-    if not raw and strength is not None and strength.value > 0 and not strength.per_unit:
-        raw = "1"  # a unitless dose of a tablet/capsule product is a count of that dose form (e.g. Synthea)
     if not raw:
-        return UnitProblem("missing_unit", "", f"the dose {_fmt(q.value)} has no unit")
+        return _bare_value(q, target, heparin, strength)
+    count = count_form_of(q)
+    if count is not None:
+        return _from_count(q, count, target, heparin, strength)
     code = canonical_unit(raw, heparin=heparin)
     factor = _factor(code, target)
     if factor is not None:
@@ -227,38 +203,104 @@ def convert(
             f"{_fmt(q.value)} {raw}" if code == target else f"{_fmt(q.value)} {raw} = {_fmt(value)} {target}"
         )
         return Converted(value, target, how)
-    # Through the product strength: counts (per tablet) and volumes (per mL).
-    if strength is not None and strength.value > 0:
-        per = strength.per_unit
-        if per is None or per == "":
-            if is_count_unit(raw):
-                f2 = _factor(canonical_unit(strength.unit, heparin=heparin), target)
-                if f2 is not None:
-                    value = q.value * strength.value * f2
-                    how = (
-                        f"{_fmt(q.value)} {raw} x {_fmt(strength.value)} {strength.unit} per unit"
-                        f" = {_fmt(value)} {target}"
-                    )
-                    return Converted(value, target, how)
-        else:
-            to_per = _factor(code, per)
-            f2 = _factor(canonical_unit(strength.unit, heparin=heparin), target)
-            if to_per is not None and f2 is not None:
-                value = q.value * to_per / strength.per_value * strength.value * f2
-                how = (
-                    f"{_fmt(q.value)} {raw} x {_fmt(strength.value)} {strength.unit}/{_fmt(strength.per_value)}"
-                    f" {per} = {_fmt(value)} {target}"
-                )
-                return Converted(value, target, how)
-    if _parse(code) is None and not (heparin and is_heparin_unit(raw)) and not is_count_unit(raw):
+    if _factor(code, "mL") is not None:
+        return _from_volume(q, raw, code, target, heparin, strength)
+    if _parse(code) is None and not (heparin and is_heparin_unit(raw)):
         return UnitProblem("unknown_unit", raw, f"'{raw}' is not a UCUM unit orderlint can read")
-    if is_count_unit(raw) or _factor(code, "mL") is not None:
+    return UnitProblem("incompatible", raw, f"'{raw}' cannot be converted to {target}")
+
+
+def _strength_note(strength: Strength) -> str:
+    if strength.source == "name":
+        return f" (strength read from {strength.origin}: no coded strength, last resort)"
+    if strength.source == "medication":
+        return f" (strength from {strength.origin})" if strength.origin else " (strength from the Medication)"
+    return ""  # a coded product we know: its code is named with the drug
+
+
+def _product_family(strength: Strength) -> str | None:
+    if strength.per_unit == "mL":
+        return "liquid"
+    return terminology().product_family(strength.form)
+
+
+def _bare_value(q: Quantity, target: str, heparin: bool, strength: Strength | None) -> Converted | UnitProblem:
+    """A value with no unit: a count of a solid dose form (Synthea writes `{"value": 1}`), else unknown."""
+    family = _product_family(strength) if strength is not None else None
+    if strength is not None and strength.per_unit is None and family in (None, "solid"):
+        noun = (strength.form or "unit").lower()
+        bare = CountForm("bare", f"{noun} (no unit given)", f"{noun}s (no unit given)", frozenset())
+        return _from_count(q, bare, target, heparin, strength)
+    what = (
+        ""
+        if strength is None
+        else f" and the product ({strength.form or 'dose form unknown'}) is not a tablet or capsule"
+    )
+    return UnitProblem("missing_unit", "", f"the dose {_fmt(q.value)} has no unit{what}, so its amount is unknown")
+
+
+def _from_count(
+    q: Quantity, count: CountForm, target: str, heparin: bool, strength: Strength | None
+) -> Converted | UnitProblem:
+    shown = f"{_fmt(q.value)} {count.label(q.value)}"
+    if strength is None or strength.value <= 0:
+        return UnitProblem(
+            "needs_strength",
+            count.display,
+            f"a dose of {shown} needs the product's strength per {count.display if count.key != 'each' else 'unit'}, "
+            "and none was found (no Medication ingredient.strength, no known RxNorm product code, no strength "
+            "in the product name)",
+        )
+    family = _product_family(strength)
+    fits = count.fits or {"solid"}
+    if strength.per_unit is not None or (family is not None and family not in fits):
+        return UnitProblem(
+            "form_mismatch",
+            count.display,
+            f"a dose of {shown} does not fit the product ({strength.form or strength.per_unit or 'its dose form'}): "
+            + ("it is dosed by volume" if strength.per_unit == "mL" else "the count and the dose form differ"),
+        )
+    f2 = _factor(canonical_unit(strength.unit, heparin=heparin), target)
+    if f2 is None:
+        return UnitProblem(
+            "incompatible", count.display, f"a strength in {strength.unit} cannot be converted to {target}"
+        )
+    value = q.value * strength.value / strength.per_value * f2
+    per = (strength.form or "unit").lower() if count.key in ("each", "bare") else count.display
+    how = (
+        f"{shown} x {_fmt(strength.value)} {strength.unit} per {per} = {_fmt(value)} {target}"
+        f"{_strength_note(strength)}"
+    )
+    return Converted(value, target, how)
+
+
+def _from_volume(
+    q: Quantity, raw: str, code: str, target: str, heparin: bool, strength: Strength | None
+) -> Converted | UnitProblem:
+    """A volume (mL) through the product's concentration per mL."""
+    if strength is None or strength.value <= 0:
         return UnitProblem(
             "needs_strength",
             raw,
-            f"a dose in '{raw}' needs the product strength to convert to {target}, and the order has none",
+            f"a dose in '{raw}' needs the product's concentration to convert to {target}, and none was found",
         )
-    return UnitProblem("incompatible", raw, f"'{raw}' cannot be converted to {target}")
+    if strength.per_unit is None:
+        return UnitProblem(
+            "form_mismatch",
+            raw,
+            f"a volume ({_fmt(q.value)} {raw}) does not fit the product ({strength.form or 'a solid dose form'}),"
+            " which is dosed by count",
+        )
+    to_per = _factor(code, strength.per_unit)
+    f2 = _factor(canonical_unit(strength.unit, heparin=heparin), target)
+    if to_per is None or f2 is None:
+        return UnitProblem("incompatible", raw, f"'{raw}' cannot be converted to {target}")
+    value = q.value * to_per / strength.per_value * strength.value * f2
+    how = (
+        f"{_fmt(q.value)} {raw} x {_fmt(strength.value)} {strength.unit}/{_fmt(strength.per_value)}"
+        f" {strength.per_unit} = {_fmt(value)} {target}{_strength_note(strength)}"
+    )
+    return Converted(value, target, how)
 
 
 def per_day_factor(frequency: float, period: float, period_unit: str) -> float | None:

@@ -49,8 +49,10 @@ def test_tablet_counts_convert_through_the_product_strength() -> None:
 
 
 def test_unknown_and_missing_units_are_reported() -> None:
-    unknown = convert(Quantity(81, unit="pills"), "mg")
+    unknown = convert(Quantity(81, unit="bottles"), "mg")
     assert isinstance(unknown, UnitProblem) and unknown.kind == "unknown_unit"
+    no_strength = convert(Quantity(81, unit="pills"), "mg")
+    assert isinstance(no_strength, UnitProblem) and no_strength.kind == "needs_strength"
     missing = convert(Quantity(81), "mg")
     assert isinstance(missing, UnitProblem) and missing.kind == "missing_unit"
 

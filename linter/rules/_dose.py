@@ -206,8 +206,8 @@ def _phase(
 def unit_problem_to_dq(
     problem: UnitProblem, order: MedicationOrder, rule_code: str, what: str
 ) -> CouldNotVerify:
-    if problem.kind == "missing_unit":
-        return CouldNotVerify("DQ901", order.ref, rule_code, what, problem.message)
+    # RULES.md Terms: a value with no unit is DQ902 too (there is a dose, its unit is unknown); DQ901 is only
+    # for no dose at all or text only.
     return CouldNotVerify("DQ902", order.ref, rule_code, what, problem.message)
 
 

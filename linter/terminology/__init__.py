@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from linter.model import Coding, Concept, DrugIdentity, Strength
 
 HERE = Path(__file__).parent
+UCUM_URI = "http://unitsofmeasure.org"
 Verification = Literal["V", "V2", "PV"]
 
 
@@ -182,6 +183,37 @@ class SystemFile(_Strict):
     systems: dict[str, SystemEntry]
 
 
+class CountUnit(_Strict):
+    display: str
+    plural: str
+    fits: list[str]
+    ucum: list[str] = []
+    text: list[str] = []
+    v3_orderable_drug_form: list[str] = []
+
+
+class DoseFormFile(_Strict):
+    meta: dict[str, object] = {}
+    counts: dict[str, CountUnit]
+    product_families: dict[str, list[str]]
+
+
+V3_ORDERABLE_DRUG_FORM = "http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm"
+
+
+@dataclass(frozen=True, slots=True)
+class CountForm:
+    """A dose unit that counts units of the dose form ("{pill}", "TAB", "ea", "tablet(s)")."""
+
+    key: str
+    display: str
+    plural: str
+    fits: frozenset[str]
+
+    def label(self, value: float) -> str:
+        return self.display if value == 1 else self.plural
+
+
 def _load(name: str) -> dict[str, object]:
     with (HERE / name).open("rb") as fh:
         return tomllib.load(fh)
@@ -197,6 +229,17 @@ def phrase_pattern(phrases: list[str]) -> re.Pattern[str] | None:
         return None
     body = "|".join(re.escape(p) for p in cleaned)
     return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", re.IGNORECASE)
+
+
+# RxNorm normalized names: "<ingredient> <number> <UNIT>[/<UNIT>] <Dose Form>", optionally led by a package
+# quantity ("1 ML heparin ... Injection") and followed by a brand ("[Xarelto]").
+_RXNORM_STRENGTH = re.compile(
+    r"(?<![\w.])(?P<value>\d+(?:\.\d+)?) (?P<unit>MG|MCG|UNT|G)"
+    r"(?:/(?:(?P<per_value>\d+(?:\.\d+)?) )?(?P<per>ML|HR|ACTUAT))?(?= )"
+)
+_PACKAGE_PREFIX = re.compile(r"^\d+(?:\.\d+)? (?:ML|ACTUAT) ")
+_RXNORM_UNIT = {"MG": "mg", "MCG": "ug", "UNT": "[iU]", "G": "g"}
+_RXNORM_PER_UNIT = {"ML": "mL", "ACTUAT": ""}  # "" = per unit of the dose form (one actuation)
 
 
 @dataclass(frozen=True)
@@ -218,6 +261,20 @@ class Terminology:
         self.procedure_file = ProcedureFile.model_validate(_load("procedures.toml"))
         self.route_file = RouteFile.model_validate(_load("routes.toml"))
         self.timing_file = TimingFile.model_validate(_load("timing.toml"))
+        self.dose_form_file = DoseFormFile.model_validate(_load("dose_forms.toml"))
+        self._count_ucum: dict[str, CountForm] = {}
+        self._count_text: dict[str, CountForm] = {}
+        self._count_v3: dict[str, CountForm] = {}
+        for key, cu in self.dose_form_file.counts.items():
+            form = CountForm(key, cu.display, cu.plural, frozenset(cu.fits))
+            self._count_ucum.update({u: form for u in cu.ucum})
+            self._count_text.update({t.lower(): form for t in (*cu.text, *cu.ucum)})
+            self._count_v3.update({c.upper(): form for c in cu.v3_orderable_drug_form})
+        self._family_patterns = [
+            (family, pat)
+            for family, words in self.dose_form_file.product_families.items()
+            if (pat := phrase_pattern(words)) is not None
+        ]
 
         self._system_alias: dict[str, str] = {}
         for key, entry in self.systems.items():
@@ -237,7 +294,15 @@ class Terminology:
                 self.rx_ingredient[ing.code] = key
             for p in drug.products:
                 strength = (
-                    Strength(p.strength, p.unit, 1.0, p.per_unit or None)
+                    Strength(
+                        p.strength,
+                        p.unit,
+                        1.0,
+                        p.per_unit or None,
+                        source="terminology",
+                        origin=f"RxNorm {p.code} ({p.display})",
+                        form=p.form,
+                    )
                     if p.strength > 0 and p.unit
                     else None
                 )
@@ -342,6 +407,63 @@ class Terminology:
             if not inside_longer:
                 found.add(key)
         return found
+
+    # -- dose forms --
+    def count_form(self, system: str | None, code: str | None, unit: str | None) -> CountForm | None:
+        """The dose-form count a Quantity's unit names, or None when it is not a count.
+
+        A UCUM code is matched exactly ({pill}, 1); a v3-orderableDrugForm code by its code (TAB, CAP) or,
+        for other codes of that system, by the form its text names; free text case-insensitively."""
+        sys_uri = (system or "").strip().rstrip("/")
+        if code:
+            if sys_uri == V3_ORDERABLE_DRUG_FORM:
+                found = self._count_v3.get(code.strip().upper())
+                return found or (self._count_text.get(unit.strip().lower()) if unit else None)
+            if sys_uri == UCUM_URI:
+                return self._count_ucum.get(code.strip())  # a UCUM code is read exactly, never as text
+            if not sys_uri:
+                found = self._count_ucum.get(code.strip()) or self._count_text.get(code.strip().lower())
+                if found is not None:
+                    return found
+        return self._count_text.get(unit.strip().lower()) if unit else None
+
+    def product_family(self, form: str | None) -> str | None:
+        """solid / liquid / inhalation / spray / patch for a product dose form ("Oral Tablet")."""
+        if not form:
+            return None
+        for family, pat in self._family_patterns:
+            if pat.search(form):
+                return family
+        return None
+
+    def strength_from_name(self, name: str | None) -> Strength | None:
+        """The strength per unit of the dose form written in an RxNorm normalized name ("rivaroxaban 2.5 MG
+        Oral Tablet", "heparin sodium, porcine 1000 UNT/ML Injectable Solution", "Xarelto 2.5 MG Oral Tablet").
+
+        Only RxNorm's own spelling is read (upper-case MG/MCG/UNT/G, a dose form after it); a name with
+        several strengths (a combination product) or none gives None: never a guess."""
+        if not name:
+            return None
+        text = _PACKAGE_PREFIX.sub("", name.strip())
+        matches = list(_RXNORM_STRENGTH.finditer(text))
+        if len(matches) != 1:
+            return None
+        m = matches[0]
+        form = text[m.end() :].split("[", 1)[0].strip().strip(",")
+        if not form or self.product_family(form) is None:
+            return None
+        per_unit = _RXNORM_PER_UNIT.get(m.group("per") or "")
+        if m.group("per") and per_unit is None:
+            return None  # a rate (MG/HR) or a unit we do not read
+        return Strength(
+            float(m.group("value")),
+            _RXNORM_UNIT[m.group("unit")],
+            float(m.group("per_value") or 1.0),
+            per_unit or None,
+            source="name",
+            origin=f"the product name '{name.strip()[:120]}'",
+            form=form,
+        )
 
     # -- conditions --
     def condition_categories(self, concept: Concept) -> tuple[frozenset[str], Literal["code", "text"] | None]:
