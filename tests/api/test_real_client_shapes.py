@@ -84,7 +84,9 @@ def test_pill_of_a_product_with_no_known_strength_is_could_not_verify(client: Te
     body = json.loads((HOOKS / "sandbox-order-sign-rivaroxaban-pill-once-daily.json").read_text())
     order = body["context"]["draftOrders"]["entry"][0]["resource"]
     order["medicationCodeableConcept"] = {
-        "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1114195", "display": "rivaroxaban"}]
+        "coding": [
+            {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1114195", "display": "rivaroxaban"}
+        ]
     }
     cards = client.post("/cds-services/btk-angioplasty-order-sign", json=body).json()["cards"]
     assert [c["source"]["topic"]["code"] for c in cards] == ["DQ902"]
