@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from linter.api.deps import ClientDep, ServiceState, StateDep
+from linter.api.medication_refs import fetch_referenced_medications
 from linter.api.prefetch import PrefetchResult
 from linter.api.problems import ApiError, json_response
 from linter.api.routes._body import json_object, validated
@@ -83,6 +84,7 @@ async def call_service(service_id: str, request: Request, state: StateDep, _clie
     hook_request = validated(HookRequest, body)
     check_hook_request(service, hook_request)
     prefetch = await state.resolver.resolve(hook_request, PREFETCH_TEMPLATES)
+    await fetch_referenced_medications(state.resolver, hook_request, body, prefetch)
     response = await run_in_threadpool(lint, state, service, body, prefetch)
     reply = json_response(response)
     reply.background = BackgroundTask(record, state, service, hook_request, response)
