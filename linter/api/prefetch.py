@@ -1,7 +1,8 @@
 """Complete the prefetch map: use what the client sent, fetch missing keys from its FHIR server.
 
 Per prefetch key:
-- present with a resource or Bundle: used (a searchset with a `next` link is paged on an allowed server);
+- present with a resource or Bundle: used (a searchset with a `next` link is paged on an allowed server,
+  unless its template asks for the first N results in an order, see `first_page_answers`);
 - present as `null`: "no data", not an error;
 - present as an OperationOutcome: the client could not get it; read as no data, reason kept as a DataGap;
 - absent: fetched from `fhirServer` with the `fhirAuthorization` bearer token, all keys concurrently, each
@@ -80,6 +81,14 @@ def expand_template(template: str, request: HookRequest) -> str:
     return _TOKEN.sub(value_of, template)
 
 
+def first_page_answers(template: str) -> bool:
+    """A search that sorts and counts (`_sort=-date&_count=1`: the latest weight) asks for the first N results
+    in that order: the first page is the whole answer. Its `next` link is not followed, and a client that sends
+    that page alone has sent everything (no "only the first page" gap). `_count` alone is only a page size."""
+    names = {part.partition("=")[0] for part in template.partition("?")[2].split("&")}
+    return "_sort" in names and "_count" in names
+
+
 def is_allowed_server(url: str | None, allowed: list[str]) -> bool:
     return bool(url) and (url or "").rstrip("/") in allowed
 
@@ -145,7 +154,7 @@ class PrefetchResolver:
                 elif not isinstance(value, Mapping) or not isinstance(value.get("resourceType"), str):
                     result.data[key] = None
                     result.gaps.append(DataGap(key, "the prefetched value is not a FHIR resource"))
-                elif value.get("resourceType") == "Bundle" and _next_link(value):
+                elif value.get("resourceType") == "Bundle" and _next_link(value) and not first_page_answers(template):
                     if can_fetch:
                         pending[key] = asyncio.create_task(self._timed(self._page(dict(value), server, token)))
                     else:
@@ -163,7 +172,8 @@ class PrefetchResolver:
             except _Unavailable as exc:
                 result.gaps.append(DataGap(key, exc.reason))
                 continue
-            pending[key] = asyncio.create_task(self._timed(self._fetch(relative, server, token)))
+            follow = not first_page_answers(template)
+            pending[key] = asyncio.create_task(self._timed(self._fetch(relative, server, token, follow)))
 
         for key, outcome in zip(pending, await asyncio.gather(*pending.values()), strict=True):
             if isinstance(outcome, _Unavailable):
@@ -216,9 +226,9 @@ class PrefetchResolver:
             raise _Unavailable("the FHIR server's answer is not a FHIR resource")
         return body
 
-    async def _fetch(self, relative: str, server: str, token: str | None) -> Any:
+    async def _fetch(self, relative: str, server: str, token: str | None, follow: bool) -> Any:
         body = await self._get_json(f"{server}/{relative.lstrip('/')}", token)
-        if body.get("resourceType") == "Bundle":
+        if follow and body.get("resourceType") == "Bundle":
             return await self._page(body, server, token)
         return body
 

@@ -12,7 +12,8 @@ from linter.profiles import Profile
 PREFETCH_TEMPLATES: dict[str, str] = {
     "patient": "Patient/{{context.patientId}}",
     "weight": "Observation?patient={{context.patientId}}&code=http://loinc.org|29463-7&_sort=-date&_count=1",
-    "conditions": "Condition?patient={{context.patientId}}&clinical-status=active",
+    # every Condition, resolved and inactive ones too: AT115 and HEP206 read history (docs/readings.md)
+    "conditions": "Condition?patient={{context.patientId}}&_count=100",
     "medications": "MedicationRequest?patient={{context.patientId}}&status=active",
     "procedures": "Procedure?patient={{context.patientId}}&_sort=-date&_count=50",
     "goals": "Goal?patient={{context.patientId}}&lifecycle-status=active",

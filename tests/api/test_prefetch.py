@@ -197,10 +197,42 @@ def test_paging_never_leaves_the_allowed_server(fhir_server: FakeFhirServer) -> 
 
 
 def test_prefetched_first_page_is_completed_from_the_server(fhir_server: FakeFhirServer) -> None:
-    page2 = searchset(weight_observation(71))
-    fhir_server.routes["/fhir/Observation?page=2"] = FhirRoute(body=page2)
+    condition = {"resourceType": "Condition", "id": "c1", "code": {"text": "claudication"}}
+    fhir_server.routes["/fhir/Condition?page=2"] = FhirRoute(body=searchset(dict(condition, id="c2")))
     prefetch = full_prefetch()
-    prefetch["weight"]["link"] = [{"relation": "next", "url": f"{fhir_server.base_url}/Observation?page=2"}]
+    prefetch["conditions"] = searchset(condition)
+    prefetch["conditions"]["link"] = [{"relation": "next", "url": f"{fhir_server.base_url}/Condition?page=2"}]
     result = resolve(with_server(fhir_server, prefetch), [fhir_server.base_url])
-    assert len(result.data["weight"]["entry"]) == 2
-    assert "link" not in result.data["weight"]
+    assert [e["resource"]["id"] for e in result.data["conditions"]["entry"]] == ["c1", "c2"]
+    assert "link" not in result.data["conditions"]
+    assert result.gaps == []
+
+
+def test_latest_weight_query_is_answered_by_its_first_page(fhir_server: FakeFhirServer) -> None:
+    """`_sort=-date&_count=1` asks for the latest weight: a first page with a `next` link is the whole answer,
+    sent or fetched; `_count` alone (conditions) is only a page size, and its pages are followed."""
+    fhir_routes_for_full_prefetch(fhir_server)
+    first = searchset(weight_observation(80))
+    first["link"] = [{"relation": "next", "url": f"{fhir_server.base_url}/Observation?page=2"}]
+    fhir_server.routes["Observation"] = FhirRoute(body=first)
+    fhir_server.routes["/fhir/Observation?page=2"] = FhirRoute(body=searchset(weight_observation(60)))
+    sent = full_prefetch()
+    sent["weight"] = first
+    result = resolve(hook_request(prefetch=sent), [])  # no server: nothing could be completed anyway
+    assert result.gaps == [] and len(result.data["weight"]["entry"]) == 1
+
+    result = resolve(with_server(fhir_server), [fhir_server.base_url])
+    assert result.gaps == []
+    assert [e["resource"]["valueQuantity"]["value"] for e in result.data["weight"]["entry"]] == [80]
+    assert not any("page=2" in path for path, _ in fhir_server.requests)
+
+    sent = full_prefetch()
+    sent["conditions"] = dict(first, entry=[])
+    assert gap_keys(resolve(hook_request(prefetch=sent), [])) == {"conditions"}
+
+
+def test_condition_template_asks_for_history() -> None:
+    """AT115 and HEP206 read resolved and inactive Conditions: the template must not filter by status."""
+    template = PREFETCH_TEMPLATES["conditions"]
+    assert template.startswith("Condition?patient={{context.patientId}}")
+    assert "clinical-status" not in template and "verification-status" not in template
