@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from linter.api.prefetch import PrefetchResolver, PrefetchResult, _Unavailable
+from linter.api.prefetch import PrefetchResolver, PrefetchResult, Unavailable
 from linter.api.schemas import HookRequest
 from linter.model import DataGap
 
@@ -77,15 +77,13 @@ async def fetch_referenced_medications(
     if not ids:
         return
     token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
-    reason = resolver._why_not_fetchable(server, token)
+    reason = resolver.why_not_fetchable(server, token)
     if reason:
         result.gaps.extend(DataGap(f"Medication/{mid}", reason.replace("not prefetched", "not sent")) for mid in ids)
         return
-    fetched = await asyncio.gather(
-        *(resolver._timed(resolver._fetch(f"Medication/{mid}", server, token)) for mid in ids)
-    )
+    fetched = await asyncio.gather(*(resolver.fetch_resource(f"Medication/{mid}", server, token) for mid in ids))
     for mid, outcome in zip(ids, fetched, strict=True):
-        if isinstance(outcome, _Unavailable):
+        if isinstance(outcome, Unavailable):
             result.gaps.append(DataGap(f"Medication/{mid}", outcome.reason))
         elif isinstance(outcome, Mapping) and outcome.get("resourceType") == "Medication":
             result.data[f"{PREFETCH_KEY_PREFIX}{mid}"] = outcome

@@ -58,6 +58,9 @@ class _Unavailable(Exception):
         self.reason = reason
 
 
+Unavailable = _Unavailable
+
+
 def expand_template(template: str, request: HookRequest) -> str:
     """Fill the 2.0 tokens ({{context.x}} for primitive context fields, {{userPractitionerId}} ...)."""
     context = request.context.model_dump(exclude_none=True)
@@ -190,6 +193,15 @@ class PrefetchResolver:
         for key, value in sent.items():
             result.data.setdefault(key, value)
         return result
+
+    def why_not_fetchable(self, server: str, token: str | None) -> str | None:
+        """Why nothing may be read from `server` for this request (None when it may)."""
+        return self._why_not_fetchable(server, token)
+
+    async def fetch_resource(self, relative: str, server: str, token: str | None) -> Any:
+        """One resource by its path on `server` (`Medication/123`), under the prefetch rules: allowlisted
+        server, the request's token, the FHIR timeout; a failure comes back as an `Unavailable`."""
+        return await self._timed(self._fetch(relative, server, token, follow=False))
 
     def _why_not_fetchable(self, server: str, token: str | None) -> str | None:
         if not server:
