@@ -5,13 +5,15 @@ and migration 0002 over data written by 0001."""
 from __future__ import annotations
 
 import json
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, select, text
 
 from linter.store.migrate import downgrade, upgrade
-from linter.store.models import CardFeedback, IssuedCard
+from linter.store.models import Base, CardFeedback, IssuedCard
 from linter.store.repository import CardRecord, FeedbackRecord, OfferedReason, Store
 from linter.store.stats import period, rule_stats
 
@@ -86,19 +88,8 @@ def test_concurrent_retries_store_one_row(database_url: str) -> None:
     upgrade(database_url)
     stores = [Store.from_url(database_url) for _ in range(6)]
     items = [accepted(f"card-{i}", T0 + timedelta(seconds=i)) for i in range(40)]
-    results: list[int] = []
-    lock = threading.Lock()
-
-    def send(store: Store) -> None:
-        stored = store.record_feedback("svc", items).stored
-        with lock:
-            results.append(stored)
-
-    threads = [threading.Thread(target=send, args=(s,)) for s in stores]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with ThreadPoolExecutor(len(stores)) as pool:  # six clients sending the same batch at once
+        results = list(pool.map(lambda store: store.record_feedback("svc", items).stored, stores))
     assert sum(results) == 40 and len(results) == 6
     with stores[0].sessions() as session:
         assert len(session.scalars(select(CardFeedback)).all()) == 40
@@ -187,4 +178,12 @@ def test_migration_0002_keeps_one_row_per_event_and_drops_the_unknown_fields(dat
     downgrade(database_url, "0001")
     assert "extra" in {c["name"] for c in inspect(engine).get_columns("card_feedback")}
     upgrade(database_url)
+    engine.dispose()
+
+
+def test_the_migrations_build_exactly_the_tables_the_models_declare(database_url: str) -> None:
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     engine.dispose()
