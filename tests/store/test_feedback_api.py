@@ -4,6 +4,7 @@ patient ids appear in no table, and the OpenAPI document says what is kept."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import Engine, MetaData, select
 from linter.settings import Settings
 from linter.store.models import CardFeedback, IssuedCard
 from linter.store.repository import Store, hash_patient_id
-from tests.api.conftest import full_prefetch, hook_request
+from tests.api.conftest import PATIENT_ID, full_prefetch, hook_request
 
 SIGN = "/cds-services/btk-angioplasty-order-sign"
 MARKER = "Patient/zz-marker-8812"
@@ -37,9 +38,11 @@ def store_of(client: TestClient) -> Store:
     return store
 
 
-def issued_cards(client: TestClient, patient_id: str = "pat-7734") -> list[dict[str, Any]]:
+def issued_cards(client: TestClient, patient_id: str = PATIENT_ID) -> list[dict[str, Any]]:
+    """A hook call whose patient id is `patient_id` everywhere: context, order subjects, prefetch, token."""
     body = hook_request(prefetch=full_prefetch())
-    body["context"]["patientId"] = patient_id
+    body["fhirAuthorization"] = {"access_token": "t0k", "token_type": "Bearer", "patient": PATIENT_ID}
+    body = json.loads(json.dumps(body).replace(PATIENT_ID, patient_id))
     response = client.post(SIGN, json=body)
     assert response.status_code == 200, response.text
     cards: list[dict[str, Any]] = response.json()["cards"]
