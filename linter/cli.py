@@ -6,6 +6,7 @@
   orderlint profile check FILE  validate a profile
   orderlint serve               run the CDS Hooks service and the workbench (see linter.api.serve)
   orderlint stats               alert-fatigue figures per rule from the card and feedback store
+  orderlint purge               apply every retention rule now and print what was deleted
 
 Exit codes (like ruff): 0 clean, 1 findings at or above --fail-on, 2 unusable input or usage error.
 """
@@ -105,6 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--days", type=int, default=30)
     stats.add_argument("--format", default="text", choices=["text", "json"])
 
+    sub.add_parser("purge", help="apply every retention rule (comments, cards, upload jobs) and print what it deleted")
+
     user = sub.add_parser("workbench-user", help="make an ORDERLINT_WORKBENCH_USERS entry (scrypt hash)")
     user.add_argument("name")
     user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
@@ -137,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_server(args.host, args.port, args.workers, args.insecure_no_auth)
         if args.command == "stats":
             return _stats(args)
+        if args.command == "purge":
+            return _purge()
         if args.command == "workbench-user":
             return _workbench_user(args)
     except ProfileError as exc:
@@ -362,6 +367,12 @@ def _stats(args: argparse.Namespace) -> int:
     from linter.stats_cli import stats_command
 
     return stats_command(args.days, args.format)
+
+
+def _purge() -> int:
+    from linter.purge import purge_command  # lazy, like stats: the database stack only for this command
+
+    return purge_command()
 
 
 if __name__ == "__main__":  # pragma: no cover

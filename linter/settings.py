@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024
     patient_id_salt: str | None = None
 
+    # Retention (linter.purge: `orderlint purge`, and the service once a day): override comments are cleared,
+    # cards issued and their feedback deleted, after this many days.
+    feedback_comment_days: int = Field(default=365, ge=1)
+    card_audit_days: int = Field(default=3660, ge=1)
+    purge_interval_s: float = 24 * 3600  # how often the service purges; 0 or less: never (use cron)
+
     # Pharmacist workbench uploads (linter.workbench): where they go, and how much one upload may hold.
     upload_dir: str | None = None  # default: <system temp dir>/orderlint-uploads
     upload_max_bytes: int = 256 * 1024 * 1024

@@ -26,6 +26,7 @@ from linter.api.routes import dashboard, discovery, feedback, health, hooks, lin
 from linter.api.services import services_for
 from linter.api.workbench_auth import require_workbench_user
 from linter.profiles import Profile, available_profiles, load_profile
+from linter.purge import start_daily_purge, stop_daily_purge
 from linter.render.html import STATIC_DIR
 from linter.settings import Settings, get_settings
 from linter.store.migrate import upgrade
@@ -96,9 +97,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
             verifier=verifier,
         )
+        purge = start_daily_purge(settings, store.engine)  # retention rules, once a day
         try:
             yield
         finally:
+            await stop_daily_purge(purge)
             await http.aclose()
             store.dispose()
 

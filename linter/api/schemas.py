@@ -1,15 +1,16 @@
 """Pydantic models of the CDS Hooks 2.0 request and feedback bodies.
 
 Requests tolerate unknown fields (clients and Inferno send them); only what we use is typed. Field names
-follow the spec's JSON (camelCase).
+follow the spec's JSON (camelCase). Feedback bodies are stored, so their models keep the spec's fields only:
+unknown fields are accepted and dropped (`extra="ignore"`), never stored.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 HOOKS = ("order-select", "order-sign")
 
@@ -44,15 +45,34 @@ class HookRequest(_Open):
     prefetch: dict[str, Any] | None = None
 
 
-class Coding(_Open):
-    system: str | None = None
-    code: str | None = None
-    display: str | None = None
+# --- feedback (CDS Hooks 2.0 §Feedback) ----------------------------------------------------------------
 
 
-class OverrideReason(_Open):
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold U+0000: refuse it here (a 400) rather than fail in the database (a 500).
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return value
+
+
+StoredText = Annotated[str, AfterValidator(_no_nul)]
+
+
+class _SpecOnly(BaseModel):
+    """Feedback is stored: the spec's fields only, anything else a client adds is dropped here."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Coding(_SpecOnly):
+    system: Annotated[StoredText, Field(max_length=500)] | None = None
+    code: Annotated[StoredText, Field(max_length=200)] | None = None
+    display: StoredText | None = None
+
+
+class OverrideReason(_SpecOnly):
     reason: Coding | None = None
-    userComment: str | None = None
+    userComment: StoredText | None = None
 
     @model_validator(mode="after")
     def _reason_or_comment(self) -> OverrideReason:
@@ -62,16 +82,25 @@ class OverrideReason(_Open):
         return self
 
 
-class AcceptedSuggestion(_Open):
-    id: str = Field(min_length=1)
+class AcceptedSuggestion(_SpecOnly):
+    id: Annotated[StoredText, Field(min_length=1, max_length=200)]
 
 
-class FeedbackItem(_Open):
-    card: str = Field(min_length=1)
+class FeedbackItem(_SpecOnly):
+    card: Annotated[StoredText, Field(min_length=1, max_length=200)]
     outcome: Literal["accepted", "overridden"]
     acceptedSuggestions: list[AcceptedSuggestion] | None = None
     overrideReason: OverrideReason | None = None
     outcomeTimestamp: datetime
+
+    @field_validator("outcomeTimestamp")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        # RFC 3339 UTC per the spec; an offset is converted, a naive time is taken as UTC.
+        try:
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("is out of range once converted to UTC") from None
 
     @model_validator(mode="after")
     def _accepted_names_suggestions(self) -> FeedbackItem:
@@ -81,5 +110,16 @@ class FeedbackItem(_Open):
         return self
 
 
-class FeedbackRequest(_Open):
+class FeedbackRequest(_SpecOnly):
     feedback: list[FeedbackItem] = Field(min_length=1)
+
+
+class FeedbackAck(BaseModel):
+    """Our answer (the spec defines none): every item is stored once, now or by an earlier identical call."""
+
+    stored: int = Field(description="items in this request, all of them now stored (each exactly once)")
+    duplicates: int = Field(
+        description="of those, items stored by an earlier call with the same card, outcome and outcomeTimestamp "
+        "(a retry): acknowledged, not stored again"
+    )
+    unknownCards: list[str] = Field(description="card uuids this service never issued (stored, flagged)")

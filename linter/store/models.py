@@ -1,11 +1,13 @@
-"""Tables. Patient ids are never stored: only an HMAC with a per-installation salt (`patient_hash`)."""
+"""Tables. Patient ids are never stored: only an HMAC with a per-installation salt (`patient_hash`).
+
+Nothing else a client sends is stored beyond the columns below: feedback keeps the CDS Hooks fields only.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -26,12 +28,23 @@ class IssuedCard(Base):
     indicator: Mapped[str] = mapped_column(String(16))
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     patient_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The card's overrideReasons as sent ([{system, code, display}]): feedback that names a reason by code
+    # alone (the CDS Hooks sandbox sends no display) is stored with the display the card offered.
+    override_reasons: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, nullable=True)
 
-    __table_args__ = (Index("ix_issued_card_rule_time", "rule_code", "issued_at"),)
+    __table_args__ = (
+        Index("ix_issued_card_rule_time", "rule_code", "issued_at"),
+        Index("ix_issued_card_issued_at", "issued_at"),
+    )
 
 
 class CardFeedback(Base):
-    """One feedback item (spec body `feedback[]`). `known_card` is False when no issued card has that uuid."""
+    """One feedback event (spec body `feedback[]`). `known_card` is False when no issued card has that uuid.
+
+    Append-only: a card accepted and later overridden has two rows, and stats read the latest. The same event
+    sent again (same card, outcome and outcomeTimestamp: a client retry) hits `uq_card_feedback_event` and is
+    not stored twice. Only retention touches stored rows (`linter.store.retention`).
+    """
 
     __tablename__ = "card_feedback"
 
@@ -47,7 +60,11 @@ class CardFeedback(Base):
     user_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     outcome_timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("card_uuid", "outcome", "outcome_timestamp", name="uq_card_feedback_event"),
+        Index("ix_card_feedback_received_at", "received_at"),
+    )
 
 
 class SeenJwtId(Base):

@@ -2,9 +2,10 @@
 issued, accepted, overridden, the override rate, the top override reasons and the latest comments, and a
 per-day series for the chart. Read-only; shared by `/dashboard` and `orderlint stats`.
 
-A card counts in the period when it was issued in it. A card with several feedback items counts once, with
-its latest outcome (a clinician who overrides and then accepts has accepted). Feedback for cards we never
-issued is left out.
+A card counts in the period when it was issued in it. A card's feedback is an append-only history of events
+(accepted, later overridden: two events); the card counts once, with its latest outcome by outcomeTimestamp
+(a clinician who overrides and then accepts has accepted). A reason given by code alone is shown with the
+display the card offered. Feedback for cards we never issued is left out.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session
 
 from linter.store.models import CardFeedback, IssuedCard
+from linter.store.repository import offered_display
 
 TOP_REASONS = 3
 LATEST_COMMENTS = 5
@@ -118,18 +120,21 @@ def rule_stats(engine: Engine, since: datetime, until: datetime) -> PeriodStats:
                 CardFeedback.outcome,
                 CardFeedback.outcome_timestamp,
                 CardFeedback.id,
+                CardFeedback.override_system,
                 CardFeedback.override_code,
                 CardFeedback.override_display,
                 CardFeedback.user_comment,
+                IssuedCard.override_reasons,
             )
             .join(IssuedCard, IssuedCard.card_uuid == CardFeedback.card_uuid)
             .where(IssuedCard.issued_at >= since, IssuedCard.issued_at <= until)
         ).all()
     latest: dict[str, tuple[datetime, int, str, str | None, str | None, str | None]] = {}
-    for uuid, outcome, ts, row_id, code, display, comment in feedback:
+    for uuid, outcome, ts, row_id, system, code, display, comment, offered in feedback:
         key = (_aware(ts), row_id)
         if uuid not in latest or key > latest[uuid][:2]:
-            latest[uuid] = (key[0], row_id, outcome, code, display, comment)
+            # display: stored, or the card's own (feedback that arrived before the card was recorded)
+            latest[uuid] = (key[0], row_id, outcome, code, display or offered_display(offered, system, code), comment)
 
     first_day = since.date()
     n_days = (until.date() - first_day).days + 1

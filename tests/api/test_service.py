@@ -408,9 +408,13 @@ def test_feedback_spec_examples_are_stored_and_unknown_cards_flagged(client: Tes
         ]
     }
     response = client.post(SIGN + "/feedback", json=accepted)
-    assert response.status_code == 200 and response.json() == {"stored": 1, "unknownCards": []}
+    assert response.status_code == 200 and response.json() == {"stored": 1, "duplicates": 0, "unknownCards": []}
     response = client.post(SIGN + "/feedback", json=overridden)
-    assert response.json() == {"stored": 1, "unknownCards": ["9368d37b-283f-44a0-93ea-547cebab93ed"]}
+    assert response.json() == {
+        "stored": 1,
+        "duplicates": 0,
+        "unknownCards": ["9368d37b-283f-44a0-93ea-547cebab93ed"],
+    }
     store = client.app.state.orderlint.store  # type: ignore[attr-defined]
     with store.sessions() as session:
         rows = {r.card_uuid: r for r in session.scalars(select(CardFeedback))}

@@ -75,7 +75,8 @@ def test_feedback_for_unknown_cards_is_stored_and_flagged(database_url: str) -> 
             ),
         ],
     )
-    assert unknown == ["never-issued"]
+    assert unknown.unknown_cards == ["never-issued"]
+    assert (unknown.stored, unknown.duplicates) == (2, 0)
     with store.sessions() as session:
         rows = {f.card_uuid: f for f in session.scalars(select(CardFeedback))}
     assert rows["known"].known_card is True

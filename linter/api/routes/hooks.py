@@ -68,7 +68,7 @@ def lint(
 def record(state: ServiceState, service: CdsService, hook_request: HookRequest, response: dict[str, Any]) -> None:
     """Record the cards issued. Runs after the response is sent: the clinician does not wait for the
     database, and a database failure is logged, never turned into a missing card."""
-    records = [CardRecord(c["uuid"], c["source"]["topic"]["code"], c["indicator"]) for c in response["cards"]]
+    records = [CardRecord.from_card(c) for c in response["cards"]]
     if not records:
         return
     try:
