@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, Literal
 
+from linter import ucum_table
 from linter.model import Quantity, Strength
 
 UCUM_SYSTEM = "http://unitsofmeasure.org"
@@ -119,9 +120,26 @@ _ARBITRARY = re.compile(r"\[(iU|IU|USP'U)\]")
 
 @cache
 def _registry() -> Any:
+    # Imported here: building the pint registry costs about a second, and the table below makes it
+    # unnecessary for every unit the rules and fixtures use.
     from ucumvert import PintUcumRegistry
 
     return PintUcumRegistry()
+
+
+@dataclass(frozen=True, slots=True)
+class TableUnit:
+    """A UCUM code known from the precomputed table (linter/ucum_table.py): its dimensions, no pint object."""
+
+    code: str
+    dims: tuple[tuple[str, float], ...]
+
+
+def warm_registry() -> None:
+    """Build the pint registry now (the service does it before it reports ready), so that a unit outside
+    the precomputed table costs a dictionary look-up, not a registry build, on a hook call."""
+    _registry()
+    _library_quantity("mg")
 
 
 def unit_of(q: Quantity) -> str:
@@ -160,14 +178,26 @@ def is_heparin_unit(raw: str) -> bool:
 
 
 @lru_cache(maxsize=1024)
-def _parse(code: str) -> Any | None:
-    """Parse a UCUM code into a pint quantity, or None when it is not UCUM."""
+def _library_quantity(code: str) -> Any | None:
+    """Parse a UCUM code into a pint quantity through ucumvert, or None when it is not UCUM."""
     try:
         q = _registry().from_ucum(code)
         _ = q.dimensionality  # annotations alone ({units}) parse to a token without units: not usable
         return q
     except Exception:  # ucumvert raises its own and lark errors; any failure means "not UCUM"
         return None
+
+
+@lru_cache(maxsize=1024)
+def _parse(code: str) -> Any | None:
+    """A UCUM code as a unit (a TableUnit from the precomputed table, else a pint quantity from the
+    library), or None when it is not UCUM."""
+    dims = ucum_table.UNITS.get(code)
+    if dims is not None:
+        return TableUnit(code, dims)
+    if code in ucum_table.NOT_UCUM:
+        return None
+    return _library_quantity(code)
 
 
 def is_known_unit(raw: str, *, heparin: bool = False) -> bool:
@@ -184,8 +214,29 @@ def _factor(code: str, target: str) -> float | None:
         return None
     src_plain = _ARBITRARY.sub("1", code) if src_arb else code
     dst_plain = _ARBITRARY.sub("1", target) if dst_arb else target
-    src = _parse(src_plain)
-    dst = _parse(dst_plain)
+    found, factor = _table_factor(src_plain, dst_plain)
+    return factor if found else _library_factor(src_plain, dst_plain)
+
+
+def _table_factor(src: str, dst: str) -> tuple[bool, float | None]:
+    """(True, the library's own factor) from the precomputed table (linter/ucum_table.py), or (False, None)
+    when a code is not in it. Units of different dimensions never convert; the table holds the factor of
+    every same-dimension pair of its units."""
+    src_dims = ucum_table.UNITS.get(src)
+    dst_dims = ucum_table.UNITS.get(dst)
+    if src_dims is None or dst_dims is None:
+        return (src in ucum_table.NOT_UCUM or dst in ucum_table.NOT_UCUM), None
+    if src_dims != dst_dims:
+        return True, None
+    if (src, dst) in ucum_table.FACTORS:
+        return True, ucum_table.FACTORS[(src, dst)]
+    return False, None
+
+
+def _library_factor(src_plain: str, dst_plain: str) -> float | None:
+    """The conversion factor computed by pint (the fallback for units outside the table)."""
+    src = _library_quantity(src_plain)
+    dst = _library_quantity(dst_plain)
     if src is None or dst is None:
         return None
     if src.dimensionality != dst.dimensionality:
