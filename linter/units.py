@@ -353,3 +353,42 @@ def duration_days(value: float, unit: str) -> float | None:
         return value * _PERIOD_DAYS[u]
     f = _factor(u, "d")
     return value * f if f is not None else None
+
+
+# How people write units, for text clinicians read (card summaries, details, suggestion labels, the rule pages).
+# UCUM codes are for machines: "[iU]" is "units", "ug" is "mcg" (ISMP: never "ug" in clinical text), "d" is "day".
+_DISPLAY_UNITS: dict[str, str] = {
+    "[iU]": "units",
+    "[IU]": "units",
+    "[USP'U]": "USP units",
+    "U": "units",
+    "UNT": "units",
+    "ug": "mcg",
+    "[lb_av]": "lb",
+    "[oz_av]": "oz",
+    "[in_i]": "in",
+    "s": "s",
+    "min": "min",
+    "h": "hour",
+    "d": "day",
+    "wk": "week",
+    "mo": "month",
+    "a": "year",
+    "{tbl}": "tablet",
+    "{tab}": "tablet",
+    "{cap}": "capsule",
+}
+
+
+def display_unit(code: str) -> str:
+    """A UCUM code (or an alias as sent) as people write it: "[iU]" -> "units", "ug" -> "mcg",
+    "[iU]/kg" -> "units/kg", "mg/d" -> "mg/day", "{pill}" -> "pill"; anything else as given ("mg", "mL")."""
+    text = code.strip()
+    if "/" in text and text not in _DISPLAY_UNITS:
+        return "/".join(display_unit(part) if part else part for part in text.split("/"))
+    shown = _DISPLAY_UNITS.get(text)
+    if shown is not None:
+        return shown
+    if len(text) > 2 and text.startswith("{") and text.endswith("}"):
+        return text[1:-1]  # a UCUM annotation is the word itself: {pill} -> pill
+    return text

@@ -15,6 +15,7 @@ from linter.fhir_io import load_bytes
 from linter.fixes import suggestion_actions
 from linter.model import CreateAction, DeleteAction, Finding, OrderSet, SetDose, SetDuration, SetFrequency, UpdateAction
 from linter.profiles import Profile
+from linter.rules._dose import per_period
 from linter.rules.antithrombotic import MODULES, at105_dapt_missing
 from tests.conftest import FIXTURE_NOW, FIXTURES
 
@@ -598,3 +599,9 @@ def test_could_not_verify_card_explains_every_rule_it_lists(profile: Profile) ->
     bullets = [line for line in dq.detail.splitlines() if line.startswith("- ")]
     assert [b.split()[1] for b in bullets] == ["AT106", "AT109", "AT114"]
     assert all(" needs the rivaroxaban " in b for b in bullets)
+
+
+def test_frequency_text_reads_per_day_not_the_ucum_period() -> None:
+    assert per_period(1, "d") == "per day"
+    assert per_period(12, "h") == "per 12 hours"
+    assert per_period(1, "wk") == "per week"
