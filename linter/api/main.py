@@ -22,7 +22,7 @@ from linter.api.deps import ServiceState
 from linter.api.middleware import BodyLimitMiddleware
 from linter.api.prefetch import PrefetchResolver
 from linter.api.problems import install_handlers
-from linter.api.routes import dashboard, discovery, feedback, health, hooks, lint, pages, workbench
+from linter.api.routes import dashboard, discovery, feedback, health, hooks, lint, pages, rules, workbench
 from linter.api.services import services_for
 from linter.api.workbench_auth import require_workbench_user
 from linter.profiles import DEFAULT_PROFILE, Profile, available_profiles, load_profile
@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="orderlint CDS Hooks service", version=__version__, lifespan=lifespan)
     install_handlers(app)
-    for module in (health, discovery, hooks, feedback, lint):
+    for module in (health, discovery, hooks, feedback, lint, rules):  # rules: public rule pages, no patient data
         app.include_router(module.router)
     for module in (pages, workbench, dashboard):  # the pharmacist workbench, behind its own gate
         app.include_router(module.router, dependencies=[Depends(require_workbench_user)])
