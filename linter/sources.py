@@ -45,7 +45,7 @@ def _file_for(name: str) -> str | None:
 
 
 def source_ref(name: str, lines: str | None = None) -> str:
-    """"Q&A: below-knee angioplasty (2025-03-24), line 31" for ("000", "31") or the full file name.
+    """The short reference for ("000", "31") or the full file name: "Q&A: below-knee angioplasty (2025-03-24), line 31".
     Raises KeyError for a document that is not in the sources index (a typo must not reach a card)."""
     file = _file_for(name)
     if file is None:

@@ -24,6 +24,7 @@ from linter.api.prefetch import PrefetchResolver
 from linter.api.problems import install_handlers
 from linter.api.routes import dashboard, discovery, feedback, health, hooks, lint, pages, rules, workbench
 from linter.api.services import services_for
+from linter.api.warmup import warm
 from linter.api.workbench_auth import require_workbench_user
 from linter.profiles import DEFAULT_PROFILE, Profile, available_profiles, load_profile
 from linter.render.html import STATIC_DIR
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = Store.from_url(settings.database_url, settings.patient_id_salt)
         await run_in_threadpool(store.salt)  # load or create the shared salt before the first request
         profiles, served = await run_in_threadpool(load_profiles, settings)
+        if settings.warm_on_start:  # before the server accepts a connection: /readyz means ready to lint
+            await run_in_threadpool(warm, list(profiles.values()))
         http = httpx.AsyncClient(
             timeout=settings.fhir_timeout_s,
             follow_redirects=False,  # a redirect could leave the allowed FHIR servers

@@ -45,10 +45,14 @@ async def rule_page(
         text = rule_markdown(code, chosen)
     except KeyError:
         return _not_found(request, f"there is no rule '{code[:20]}' (the rule codes are listed by `orderlint rules`)")
-    page = environment().get_template("rule.html").render(
-        title=text.splitlines()[0].lstrip("# "),
-        profile=chosen,
-        others=[p for p in state.profiles.values() if p.id != chosen.id],
-        body=markdown(text),
+    page = (
+        environment()
+        .get_template("rule.html")
+        .render(
+            title=text.splitlines()[0].lstrip("# "),
+            profile=chosen,
+            others=[p for p in state.profiles.values() if p.id != chosen.id],
+            body=markdown(text),
+        )
     )
     return HTMLResponse(page)
