@@ -6,6 +6,10 @@ handled apart: a heparin dose in [iU] never converts to or from a mass, and "mg/
 
 Spellings that are not UCUM but are common in EHR data ("mcg", "units", "tab") are mapped by one explicit
 alias table below; anything else must parse as UCUM or it is reported (DQ902), never guessed.
+
+Building the pint registry costs about a second per process, so the units the rules and fixtures use come from
+a precomputed table of the library's own answers (linter/ucum_table.py, scripts/gen_ucum_table.py); the library
+is the fallback for any other unit. How units are shown to people: linter/unit_display.py.
 """
 
 from __future__ import annotations
@@ -354,41 +358,3 @@ def duration_days(value: float, unit: str) -> float | None:
     f = _factor(u, "d")
     return value * f if f is not None else None
 
-
-# How people write units, for text clinicians read (card summaries, details, suggestion labels, the rule pages).
-# UCUM codes are for machines: "[iU]" is "units", "ug" is "mcg" (ISMP: never "ug" in clinical text), "d" is "day".
-_DISPLAY_UNITS: dict[str, str] = {
-    "[iU]": "units",
-    "[IU]": "units",
-    "[USP'U]": "USP units",
-    "U": "units",
-    "UNT": "units",
-    "ug": "mcg",
-    "[lb_av]": "lb",
-    "[oz_av]": "oz",
-    "[in_i]": "in",
-    "s": "s",
-    "min": "min",
-    "h": "hour",
-    "d": "day",
-    "wk": "week",
-    "mo": "month",
-    "a": "year",
-    "{tbl}": "tablet",
-    "{tab}": "tablet",
-    "{cap}": "capsule",
-}
-
-
-def display_unit(code: str) -> str:
-    """A UCUM code (or an alias as sent) as people write it: "[iU]" -> "units", "ug" -> "mcg",
-    "[iU]/kg" -> "units/kg", "mg/d" -> "mg/day", "{pill}" -> "pill"; anything else as given ("mg", "mL")."""
-    text = code.strip()
-    if "/" in text and text not in _DISPLAY_UNITS:
-        return "/".join(display_unit(part) if part else part for part in text.split("/"))
-    shown = _DISPLAY_UNITS.get(text)
-    if shown is not None:
-        return shown
-    if len(text) > 2 and text.startswith("{") and text.endswith("}"):
-        return text[1:-1]  # a UCUM annotation is the word itself: {pill} -> pill
-    return text

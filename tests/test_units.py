@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from linter.model import Quantity, Strength
-from linter.units import Converted, UnitProblem, convert, display_unit, duration_days, per_day_factor
+from linter.unit_display import display_unit
+from linter.units import Converted, UnitProblem, convert, duration_days, per_day_factor
 
 
 def _value(q: Quantity, target: str, **kw: object) -> float:

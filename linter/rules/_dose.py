@@ -15,7 +15,8 @@ from linter.model import CouldNotVerify, Dosage, MedicationOrder, Quantity
 from linter.rules._common import fmt
 from linter.rules._memo import memo
 from linter.terminology import terminology
-from linter.units import Converted, UnitProblem, convert, display_unit, per_day_factor
+from linter.unit_display import display_unit
+from linter.units import Converted, UnitProblem, convert, per_day_factor
 
 PRN_SINGLE_WORDS = ("on call", "once", "single dose", "x1", "one time", "stat")
 

@@ -64,7 +64,8 @@ from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import fmt, make_finding, orders_of
 from linter.rules._dose import unit_problem_to_dq
 from linter.terminology import phrase_pattern, terminology
-from linter.units import UnitProblem, convert, display_unit
+from linter.unit_display import display_unit
+from linter.units import UnitProblem, convert
 
 META = RuleMeta(
     code="VD301",
