@@ -32,8 +32,8 @@ def test_frequencies_are_written_out() -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="linter/units.py convert() writes the dose arithmetic ('15,000 [iU]', '100 mg = 100,000 ug', '1 {tbl}') "
-    "with UCUM codes; convert() is being rewritten for dose-as-count (issue 8 §1), which applies linter.unit_display.display_unit() "
-    "to those strings. Remove this mark then.",
+    "with UCUM codes; convert() is being rewritten for dose-as-count (issue 8 §1), which applies "
+    "linter.unit_display.display_unit() to those strings. Remove this mark then.",
 )
 def test_no_ucum_code_in_card_text() -> None:
     assert not _offending_lines()

@@ -39,9 +39,9 @@ def served_profiles(settings: Settings) -> dict[str, Profile]:
     """The profiles whose CDS services discovery lists and the service answers: those ORDERLINT_PROFILES
     names, else the default profile only. A CDS client enables every service it is shown, and every profile
     answers the same order with the same cards, so listing them all would show each card once per profile."""
-    available = available_profiles()
+    available = available_profiles()  # the default profile first
     if not settings.profiles:
-        default = available.get(DEFAULT_PROFILE) or load_profile(DEFAULT_PROFILE)
+        default = next(iter(available.values()), None) or load_profile(DEFAULT_PROFILE)
         return {default.id: default}
     served: dict[str, Profile] = {}
     for name in settings.profiles:

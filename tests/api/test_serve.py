@@ -73,7 +73,9 @@ def test_orderlint_serve_answers_discovery_and_a_hook_call(tmp_path: Path) -> No
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        # Generous: the service warms up (imports, FHIR models, unit registry) before it accepts connections,
+        # and this machine is shared.
+        deadline = time.monotonic() + 120
         while True:
             try:
                 if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
@@ -81,6 +83,7 @@ def test_orderlint_serve_answers_discovery_and_a_hook_call(tmp_path: Path) -> No
             except httpx.HTTPError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()  # before reading its output: a running server never closes it
                 output = process.stdout.read().decode() if process.stdout else ""
                 pytest.fail(f"orderlint serve did not come up:\n{output}")
             time.sleep(0.2)
