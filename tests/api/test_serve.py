@@ -96,6 +96,10 @@ def test_orderlint_serve_answers_discovery_and_a_hook_call(tmp_path: Path) -> No
         cards: list[dict[str, Any]] = response.json()["cards"]
         heparin = [c for c in cards if c["source"]["topic"]["code"] == "HEP201"]
         assert heparin and heparin[0]["suggestions"][0]["actions"][0]["type"] == "update"
+        # the card's source link is absolute, built from the URL the client called, and opens the rule page
+        assert heparin[0]["source"]["url"] == f"{base}/rules/HEP201?profile=btk-angioplasty"
+        page = httpx.get(heparin[0]["source"]["url"])
+        assert page.status_code == 200 and "HEP201 heparin-bolus-dose" in page.text
         assert (tmp_path / "serve.db").exists()
     finally:
         process.terminate()
