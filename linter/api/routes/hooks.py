@@ -19,6 +19,7 @@ from linter.api.medication_refs import fetch_referenced_medications
 from linter.api.prefetch import PrefetchResult
 from linter.api.problems import ApiError, json_response
 from linter.api.routes._body import json_object, validated
+from linter.api.routes.rules import rule_url
 from linter.api.schemas import HookRequest
 from linter.api.services import PREFETCH_TEMPLATES, CdsService
 from linter.engine import run as run_engine
@@ -57,12 +58,16 @@ def lint(
     service: CdsService,
     body: dict[str, Any],
     prefetch: PrefetchResult,
+    base_url: str,
 ) -> dict[str, Any]:
     order_set = order_set_from_hook(
         body, prefetch=prefetch.data, gaps=tuple(prefetch.gaps), mode=state.settings.lint_mode
     )
     findings = run_engine(order_set, service.profile)
-    return cards_response(findings, order_set, service.profile)
+    profile_id = service.profile.id
+    return cards_response(
+        findings, order_set, service.profile, rule_url=lambda code: rule_url(base_url, code, profile_id)
+    )
 
 
 def record(state: ServiceState, service: CdsService, hook_request: HookRequest, response: dict[str, Any]) -> None:
@@ -85,7 +90,8 @@ async def call_service(service_id: str, request: Request, state: StateDep, _clie
     check_hook_request(service, hook_request)
     prefetch = await state.resolver.resolve(hook_request, PREFETCH_TEMPLATES)
     await fetch_referenced_medications(state.resolver, hook_request, body, prefetch)
-    response = await run_in_threadpool(lint, state, service, body, prefetch)
+    base_url = state.settings.public_base_url or str(request.base_url)
+    response = await run_in_threadpool(lint, state, service, body, prefetch, base_url)
     reply = json_response(response)
     reply.background = BackgroundTask(record, state, service, hook_request, response)
     return reply
