@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from linter import __version__
 from linter.api.auth import JwksCache, JwtVerifier
 from linter.api.deps import ServiceState
-from linter.api.middleware import BodyLimitMiddleware
+from linter.api.middleware import BodyLimitMiddleware, ErrorOutcomeMiddleware
 from linter.api.prefetch import PrefetchResolver
 from linter.api.problems import install_handlers
 from linter.api.routes import dashboard, discovery, feedback, health, hooks, lint, pages, workbench
@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (pages, workbench, dashboard):  # the pharmacist workbench, behind its own gate
         app.include_router(module.router, dependencies=[Depends(require_workbench_user)])
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(ErrorOutcomeMiddleware)  # innermost: its 500 passes through the others (CORS)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:  # off by default; added last so that it wraps 401 and 413 answers too
         app.add_middleware(
