@@ -111,7 +111,7 @@ def _num(v: Any, path: str, sfx: str = "") -> float | None:
 
 
 def _int(v: Any, path: str, sfx: str = "") -> int | None:
-    n = _num(v, path)
+    n = _num(v, path, sfx)
     if n is None:
         return None
     if n != int(n):
@@ -131,7 +131,7 @@ _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?")
 
 
 def _datetime(v: Any, path: str, sfx: str = "") -> datetime | None:
-    s = _str(v, path)
+    s = _str(v, path, sfx)
     if not s:
         return None
     try:
@@ -367,7 +367,8 @@ class _Index:
         if not ref:
             return None
         if ref.startswith("#"):
-            for c in container.get("contained") or []:
+            contained = container.get("contained")
+            for c in contained if isinstance(contained, list) else ():
                 if isinstance(c, dict) and c.get("id") == ref[1:]:
                     return c
             return None
@@ -558,7 +559,8 @@ def _device_concepts(dev: Mapping[str, Any]) -> list[Concept]:
         c = _concept(dev.get("type"), "Device.type")
         if c is not None:
             out.append(c)
-    for dn in dev.get("deviceName") or []:
+    names = dev.get("deviceName")
+    for dn in names if isinstance(names, list) else ():
         if isinstance(dn, dict) and isinstance(dn.get("name"), str):
             out.append(Concept((), dn["name"]))
     if isinstance(dev.get("code"), dict):  # DeviceDefinition-like shapes
@@ -581,7 +583,12 @@ def _mentions_code(r: Mapping[str, Any], codes: frozenset[str]) -> bool:
     codings = code.get("coding") if isinstance(code, dict) else None
     if not isinstance(codings, list):
         return False
-    return any(isinstance(c, dict) and c.get("code") in codes for c in codings)
+    # A code of another JSON type (a list is unhashable) may be the one that matters (a body weight, a
+    # goal's ACT): the full read then reports it as DQ904 naming the path, as strict mode would.
+    return any(
+        isinstance(c, dict) and (c["code"] in codes if isinstance(c.get("code"), str) else "code" in c)
+        for c in codings
+    )
 
 
 def _weight(r: Mapping[str, Any], path: str, ref: str) -> tuple[Weight | None, str | None]:
@@ -600,7 +607,9 @@ def _weight(r: Mapping[str, Any], path: str, ref: str) -> tuple[Weight | None, s
     )
     eff = _datetime(r.get("effectiveDateTime"), path, ".effectiveDateTime")
     if eff is None and (ep := _obj(r.get("effectivePeriod"), path, ".effectivePeriod")):
-        eff = _datetime(ep.get("end") or ep.get("start"), path, ".effectivePeriod")
+        eff = _datetime(ep.get("end"), path, ".effectivePeriod.end") or _datetime(
+            ep.get("start"), path, ".effectivePeriod.start"
+        )
     if eff is None:
         eff = _datetime(r.get("issued"), path, ".issued")
     if q is None:
@@ -909,11 +918,15 @@ def _latest_weight(weights: list[Weight]) -> Weight | None:
 
 def _outcome_text(r: Mapping[str, Any]) -> str:
     texts = []
-    for issue in r.get("issue") or []:
+    issues = r.get("issue")
+    for issue in issues if isinstance(issues, list) else ():
         if isinstance(issue, dict):
-            d = issue.get("diagnostics") or (issue.get("details") or {}).get("text") or issue.get("code")
-            if isinstance(d, str):
-                texts.append(d)
+            details = issue.get("details")
+            for d in (issue.get("diagnostics"), details.get("text") if isinstance(details, dict) else None,
+                      issue.get("code")):
+                if isinstance(d, str) and d:
+                    texts.append(d)
+                    break
     return "the EHR sent an OperationOutcome instead of data" + (
         f": {'; '.join(texts)}"[:200] if texts else ""
     )
