@@ -730,34 +730,65 @@ def _seconds(q: Quantity | None) -> float | None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _strict_error(resource: Mapping[str, Any]) -> tuple[str, str] | None:
-    """Validate one resource with fhir.resources R4B; return (path, reason) of the first error."""
+class InvalidFhir(InputError):
+    """A resource orderlint generated is not valid FHIR. `log_text` is safe to log: the error kind and the
+    path with any key the model does not define replaced (the message itself may quote request text)."""
+
+    def __init__(self, message: str, path: str, kind: str, safe_path: str) -> None:
+        super().__init__(message, path)
+        self.log_text = f"{kind} at {safe_path}"
+
+
+def _loc_path(loc: Iterable[Any], extra_last: bool = False) -> str:
+    items = list(loc)
+    parts: list[str] = []
+    for n, item in enumerate(items):
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            name = "<extra key>" if extra_last and n == len(items) - 1 else str(item)
+            parts.append(("." if parts else "") + name)
+    return "".join(parts)
+
+
+def _first_error(resource: Mapping[str, Any]) -> tuple[str, str, str, str] | None:
+    """Validate one resource with fhir.resources R4B: (path, reason, error kind, log-safe path) of the
+    first error. pydantic reports a location by the model's field names, except for an extra key (the last
+    item of an `extra_forbidden` location), which the log-safe path replaces."""
     from fhir.resources.R4B import get_fhir_model_class
     from pydantic import ValidationError
 
     rtype = resource.get("resourceType")
     if not isinstance(rtype, str):
-        return ("resourceType", "missing resourceType")
+        return ("resourceType", "missing resourceType", "missing", "resourceType")
     try:
         cls = get_fhir_model_class(rtype)
     except (KeyError, ValueError):
-        return ("resourceType", f"'{rtype}' is not a FHIR R4 resource type")
+        return ("resourceType", f"'{rtype}' is not a FHIR R4 resource type", "unknown_type", "resourceType")
     try:
         cls.model_validate(resource)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = ".".join(str(x) if not isinstance(x, int) else f"[{x}]" for x in err.get("loc", ()))
-        return (loc.replace(".[", "["), str(err.get("msg", "invalid"))[:200])
+        kind = str(err.get("type", "invalid"))
+        loc = err.get("loc", ())
+        return (_loc_path(loc), str(err.get("msg", "invalid"))[:200], kind,
+                _loc_path(loc, extra_last=kind == "extra_forbidden"))
     except Exception as exc:  # fhir.resources raises its own errors for some shapes
-        return ("", str(exc)[:200])
+        return ("", str(exc)[:200], type(exc).__name__, "")
     return None
 
 
+def _strict_error(resource: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(path, reason) of the first error (DQ904: the clinician's report names the field as sent)."""
+    err = _first_error(resource)
+    return None if err is None else (err[0], err[1])
+
+
 def validate_resource(resource: Mapping[str, Any]) -> None:
-    """Raise InputError when `resource` is not valid FHIR R4 (used for suggestions we generate)."""
-    err = _strict_error(resource)
+    """Raise InvalidFhir when `resource` is not valid FHIR R4 (used for suggestions we generate)."""
+    err = _first_error(resource)
     if err is not None:
-        raise InputError(f"generated resource is not valid FHIR: {err[1]}", err[0])
+        raise InvalidFhir(f"generated resource is not valid FHIR: {err[1]}", err[0], err[2], err[3] or "$")
 
 
 # ---------------------------------------------------------------------------------------------------------

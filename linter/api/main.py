@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from linter import __version__
 from linter.api.auth import JwksCache, JwtVerifier
 from linter.api.deps import ServiceState
+from linter.api.log_hygiene import RouteScopeMiddleware, install_access_log_filter
 from linter.api.middleware import BodyLimitMiddleware, ErrorOutcomeMiddleware
 from linter.api.prefetch import PrefetchResolver
 from linter.api.problems import install_handlers
@@ -54,6 +55,7 @@ def _quiet_libraries() -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     _quiet_libraries()
+    install_access_log_filter()  # uvicorn's access line: the route template, not the requested path
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -120,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=False,
             max_age=600,
         )
+    app.add_middleware(RouteScopeMiddleware)  # outermost: the access log filter reads the request's route
     return app
 
 
