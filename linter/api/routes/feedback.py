@@ -7,6 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from linter.api.deps import ClientDep, StateDep
+from linter.api.openapi import FEEDBACK_RESPONSE, answers, inline_schema, json_body
 from linter.api.problems import json_response
 from linter.api.routes._body import json_object, validated
 from linter.api.routes.hooks import find_service
@@ -32,7 +33,11 @@ def _record(item: FeedbackItem) -> FeedbackRecord:
     )
 
 
-@router.post("/cds-services/{service_id}/feedback")
+@router.post(
+    "/cds-services/{service_id}/feedback",
+    openapi_extra=json_body(inline_schema(FeedbackRequest), description="CDS Hooks 2.0 feedback."),
+    responses=answers(FEEDBACK_RESPONSE, "What was stored; cards this service never issued.", 400, 401, 404, 413, 500),
+)
 async def feedback(service_id: str, request: Request, state: StateDep, _client: ClientDep) -> Response:
     service = find_service(state, service_id)
     body = validated(FeedbackRequest, json_object(await request.body(), "a CDS Hooks feedback body"))
