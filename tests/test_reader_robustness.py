@@ -128,7 +128,10 @@ def _clopidogrel() -> dict[str, Any]:
         "medicationReference": {"reference": "#med1", "display": "clopidogrel"},
         "subject": {"reference": PATIENT},
         "dosageInstruction": [
-            {"timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}}, "doseQuantity": _q(1, "{tbl}")}
+            {
+                "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+                "doseAndRate": [{"doseQuantity": _q(1, "{tbl}")}],
+            }
         ],
     }
 
