@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 
 from tests.test_reader_robustness import base_request
 
+from .conftest import FhirRoute, hook_request
 from .test_serve import free_port
 
 MARKER = "Zq7MarkerJaneDoe"
@@ -195,3 +196,37 @@ def test_no_request_text_in_uvicorn_output_at_debug(uvicorn_process: tuple[str, 
     assert "suggestion for" in output and "<extra key>" in output
     leaked = [line for line in output.splitlines() if MARKER in line]
     assert not leaked, leaked[:10]
+
+
+def test_no_fhir_server_text_in_any_log_record(
+    make_client: Callable[..., TestClient], fhir_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What the FHIR server answers (values, extra keys, OperationOutcome diagnostics) is request text too."""
+    prefetch = base_request()["prefetch"]
+    client = make_client(allowed_fhir_servers=[fhir_server.base_url])
+    answers = [
+        {key: FhirRoute(body=with_extra_keys(value)) for key, value in prefetch.items()},
+        {key: FhirRoute(body=with_marked_values(value)) for key, value in prefetch.items()},
+        {
+            key: FhirRoute(500, {"resourceType": "OperationOutcome", "issue": [{"diagnostics": MARKER}]})
+            for key in prefetch
+        },
+    ]
+    routes = {
+        "patient": "Patient",
+        "weight": "Observation",
+        "conditions": "Condition",
+        "medications": "MedicationRequest",
+        "procedures": "Procedure",
+        "goals": "Goal",
+    }
+    with caplog.at_level(logging.DEBUG):
+        for answer in answers:
+            fhir_server.routes.clear()
+            fhir_server.routes.update({rtype: answer[key] for key, rtype in routes.items()})
+            body = hook_request(fhirServer=fhir_server.base_url, fhirAuthorization={"access_token": MARKER})
+            response = client.post("/cds-services/btk-angioplasty-order-sign", json=body)
+            assert response.status_code == 200, response.text[:300]
+    assert fhir_server.requests
+    for record in caplog.records:
+        assert MARKER not in record.getMessage(), (record.name, record.getMessage()[:300])
