@@ -103,3 +103,21 @@ def test_good_bad_good_on_one_keepalive_connection(
         assert secret not in record.getMessage()
         assert record.exc_info is None or secret not in str(record.exc_info[1])
     assert not [r for r in caplog.records if "Exception in ASGI application" in r.getMessage()]
+
+
+def test_the_issue_sequence_on_one_connection(live_server: tuple[str, int]) -> None:
+    """The reproduction as reported: good, bad (a prefetched weight whose coding code is a list), good,
+    good gave 200, 500, reset, 200. The bad request is now a 200 with DQ904, and the socket stays up."""
+    host, port = live_server
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    conn.connect()
+    sock = conn.sock
+    good = hook_request(prefetch=full_prefetch())
+    bad = hook_request(prefetch=full_prefetch())
+    bad["prefetch"]["weight"]["entry"][0]["resource"]["code"]["coding"][0]["code"] = ["29463-7"]
+    answers = [_post(conn, body) for body in (good, bad, good, good)]
+    assert [status for status, _, _ in answers] == [200, 200, 200, 200]
+    bad_cards = answers[1][1]["cards"]
+    assert any(card["source"]["topic"]["code"] == "DQ904" for card in bad_cards), bad_cards
+    assert conn.sock is sock
+    conn.close()
