@@ -120,7 +120,7 @@ def _run_rules(
         except Exception as exc:  # a broken rule is a finding, not a crash
             # The type and the stack only: an exception message may quote patient data.
             frames = "".join(traceback.format_tb(exc.__traceback__))
-            log.error("rule %s raised %s on %s\n%s", rule.META.code, type(exc).__name__, order_set.source, frames)
+            log.error("rule %s raised %s\n%s", rule.META.code, type(exc).__name__, frames)  # source: request text
             findings.append(_crash_finding(rule, order_set, exc))
             continue
         for item in emitted:

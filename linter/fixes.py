@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from linter.errors import InputError
-from linter.fhir_io import validate_resource
+from linter.fhir_io import READ_TYPES, InvalidFhir, validate_resource
 from linter.model import (
     CreateAction,
     DeleteAction,
@@ -232,11 +232,16 @@ def suggestion_actions(finding: Finding, order_set: OrderSet, profile: Profile) 
             elif isinstance(action, UpdateAction):
                 original = order_set.raw_resources.get(action.ref)
                 if original is None:
-                    raise FixError(f"{action.ref} is not in the request")
+                    raise FixError("the order to update is not in the request")
                 resource = apply_update(original, action)
                 validate_resource(resource)
                 out.append((2, {"type": "update", "description": action.description, "resource": resource}))
     except (FixError, InputError) as exc:
-        log.warning("suggestion for %s on %s dropped: %s", finding.code, finding.primary_ref, exc)
+        # Logged: the rule, the resource type, the error kind and a path of field names. Not the reference
+        # (its id is request text) nor the message (a validation message quotes request-controlled keys).
+        raw_type = order_set.raw_resources.get(finding.primary_ref, {}).get("resourceType")
+        rtype = raw_type if raw_type in READ_TYPES else "resource"
+        why = exc.log_text if isinstance(exc, InvalidFhir) else str(exc) if isinstance(exc, FixError) else "invalid"
+        log.warning("suggestion for %s on a %s dropped: %s", finding.code, rtype, why)
         return []
     return [a for _, a in sorted(out, key=lambda x: x[0])]

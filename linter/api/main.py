@@ -19,7 +19,8 @@ from starlette.staticfiles import StaticFiles
 from linter import __version__
 from linter.api.auth import JwksCache, JwtVerifier
 from linter.api.deps import ServiceState
-from linter.api.middleware import BodyLimitMiddleware
+from linter.api.log_hygiene import RouteScopeMiddleware, install_access_log_filter
+from linter.api.middleware import BodyLimitMiddleware, ErrorOutcomeMiddleware
 from linter.api.prefetch import PrefetchResolver
 from linter.api.problems import install_handlers
 from linter.api.routes import dashboard, discovery, feedback, health, hooks, lint, pages, rules, workbench
@@ -70,6 +71,7 @@ def _quiet_libraries() -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     _quiet_libraries()
+    install_access_log_filter()  # uvicorn's access line: the route template, not the requested path
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -129,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (pages, workbench, dashboard):  # the pharmacist workbench, behind its own gate
         app.include_router(module.router, dependencies=[Depends(require_workbench_user)])
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(ErrorOutcomeMiddleware)  # innermost: its 500 passes through the others (CORS)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:  # off by default; added last so that it wraps 401 and 413 answers too
         app.add_middleware(
@@ -139,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=False,
             max_age=600,
         )
+    app.add_middleware(RouteScopeMiddleware)  # outermost: the access log filter reads the request's route
     return app
 
 

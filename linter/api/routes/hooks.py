@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from linter.api.deps import ClientDep, ServiceState, StateDep
 from linter.api.medication_refs import fetch_referenced_medications
+from linter.api.openapi import CARDS_RESPONSE, answers, inline_schema, json_body
 from linter.api.prefetch import PrefetchResult
 from linter.api.problems import ApiError, json_response
 from linter.api.routes._body import json_object, validated
@@ -82,7 +83,12 @@ def record(state: ServiceState, service: CdsService, hook_request: HookRequest, 
         log.error("could not record %d cards for %s: %s", len(records), service.id, type(exc).__name__)
 
 
-@router.post("/cds-services/{service_id}")
+@router.post(
+    "/cds-services/{service_id}",
+    summary="Call a CDS service (order-select or order-sign)",
+    openapi_extra=json_body(inline_schema(HookRequest), description="A CDS Hooks 2.0 request."),
+    responses=answers(CARDS_RESPONSE, "CDS Hooks cards.", 400, 401, 404, 413, 500),
+)
 async def call_service(service_id: str, request: Request, state: StateDep, _client: ClientDep) -> Response:
     service = find_service(state, service_id)
     body = json_object(await request.body(), "a CDS Hooks request")
