@@ -62,8 +62,8 @@ class RuleStatus(enum.Enum):
 class Citation:
     """Where a rule's fact comes from.
 
-    `source` is a file in shared/sources (cited with `lines`) or an external reference id recorded in
-    shared/reference (e.g. "FDA label: Pletal (cilostazol) boxed warning"). `quote` is the sentence itself.
+    `source` is a file in knowledge/sources (cited with `lines`) or an external reference id recorded in
+    knowledge/reference (e.g. "FDA label: Pletal (cilostazol) boxed warning"). `quote` is the sentence itself.
     """
 
     source: str
