@@ -11,8 +11,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-HOOKS = ("order-select", "order-sign")
-
 
 class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
