@@ -18,11 +18,14 @@ _.log_message  # http.server.BaseHTTPRequestHandler: silenced
 _.daemon_threads  # socketserver.ThreadingMixIn
 _.background  # starlette Response.background: the task runs after the response is sent
 _.should_exit  # uvicorn.Server: stops a server started in a test thread
+exc_type  # __exit__(self, exc_type, exc, tb): the context-manager protocol's parameters
+tb  # idem
 
 # Data fields: read by a validator, a serializer, the database or a TOML schema, never by attribute access.
 token_type  # CDS Hooks fhirAuthorization (api/schemas.py): part of the request body we accept
 expires_in  # idem
 encounterId  # CDS Hooks context (api/schemas.py)
+unknownCards  # feedback answer (api/schemas.py): built by keyword, read as JSON by the client
 received_at  # store/models.py: a column, set on insert and filtered on by retention
 package_volume_ml  # terminology TOML schema (extra="forbid": a key the data files carry must be declared)
 valid_from  # idem, billing codes
