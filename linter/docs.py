@@ -281,8 +281,8 @@ def rules_markdown(profile: Profile) -> str:
         f"published by {profile.publisher}.",
         "",
         "Indicators follow CDS Hooks: `info` < `warning` < `critical`. Thresholds come from the profile, each with "
-        "its citation; sources are the documents in `shared/sources` (FILE:LINE) or the external references "
-        "recorded in `shared/reference`.",
+        "its citation; sources are the documents in `knowledge/sources` (FILE:LINE) or the external references "
+        "recorded in `knowledge/reference`.",
         "",
         "| code | name | scope | indicator | status | source |",
         "| --- | --- | --- | --- | --- | --- |",

@@ -41,12 +41,6 @@ def in_scope(rule: RuleModule, order_set: OrderSet) -> bool:
     return True
 
 
-def active_rules(
-    profile: Profile, select: Collection[str] | None = None, ignore: Collection[str] = ()
-) -> list[RuleModule]:
-    return [rule for rule, _ in _plan(profile, select, ignore)]
-
-
 # (profile, select, ignore) -> the enabled rules with their validated options, computed once: the service
 # lints every request with the same profile, and this is on its hot path.
 _PLANS: dict[tuple[int, tuple[str, ...] | None, tuple[str, ...]], tuple[Profile, list[tuple[RuleModule, Any]]]] = {}

@@ -1256,10 +1256,6 @@ def order_sets_from_bytes(
     return result.order_sets
 
 
-def subject_reference(order_set: OrderSet) -> dict[str, str] | None:
-    return {"reference": order_set.subject_ref} if order_set.subject_ref else None
-
-
 __all__ = [
     "LoadResult",
     "act_targets_in_text",

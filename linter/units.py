@@ -178,11 +178,6 @@ def _parse(code: str) -> Any | None:
     return _library_quantity(code)
 
 
-def is_known_unit(raw: str, *, heparin: bool = False) -> bool:
-    code = canonical_unit(raw, heparin=heparin)
-    return _parse(code) is not None
-
-
 @lru_cache(maxsize=1024)
 def _factor(code: str, target: str) -> float | None:
     """Multiply a value in `code` by this to get `target`; None when they are not commensurable."""

@@ -40,7 +40,6 @@ _ERRORS: dict[int, str] = {
     413: "The body is larger than ORDERLINT_MAX_BODY_BYTES.",
     500: "An internal error: the request was not processed.",
 }
-FHIR_MEDIA_TYPES = ("application/fhir+json", "application/json")
 
 
 def inline_schema(model: type[BaseModel]) -> dict[str, Any]:

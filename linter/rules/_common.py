@@ -123,11 +123,6 @@ def orders_of(order_set: OrderSet, drug: str) -> list[MedicationOrder]:
     return [m for m in order_set.medications if m.is_(drug)]
 
 
-def orders_in_class(order_set: OrderSet, cls: str) -> list[MedicationOrder]:
-    members = terminology().drugs_in_class(cls)
-    return [m for m in order_set.medications if m.drug.drugs & members]
-
-
 def regimen_in_class(order_set: OrderSet, cls: str) -> list[MedicationOrder]:
     members = terminology().drugs_in_class(cls)
     return [m for m in order_set.regimen if m.drug.drugs & members]

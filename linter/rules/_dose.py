@@ -271,7 +271,3 @@ def stated_duration_days(order: MedicationOrder) -> float | None:
     if order.validity_start is not None and order.validity_end is not None:
         candidates.append((order.validity_end - order.validity_start).total_seconds() / 86400)
     return min(candidates) if candidates else None
-
-
-def has_stop_date(order: MedicationOrder) -> bool:
-    return stated_duration_days(order) is not None or any(d.timing.bounds_end for d in order.dosages)

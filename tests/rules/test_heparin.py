@@ -135,7 +135,6 @@ def one(findings: list[Finding], code: str) -> Finding:
     return found
 
 
-ONCE = None
 Q8H = {"repeat": {"frequency": 1, "period": 8, "periodUnit": "h"}}
 W70 = weight(70, "kg")
 
