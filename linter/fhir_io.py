@@ -969,6 +969,11 @@ def order_set_from_document(
         raise InputError(
             "not a FHIR resource: no resourceType (and not a CDS Hooks request)", "$.resourceType"
         )
+    if rtype in ("PlanDefinition", "RequestGroup", "Bundle"):
+        from linter import orderset_definition as osd  # imported here: it builds on this module
+
+        if osd.is_definition(doc):
+            return osd.order_set_from_definition(doc, source, mode=mode, context=context, now=now)
     if rtype == "Bundle":
         entries = _bundle_entries(doc, "Bundle")
         done: list[str] = []
