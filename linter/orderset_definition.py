@@ -127,6 +127,7 @@ class _Reader:
     review: list[_Entry] = field(default_factory=list)
     originals: dict[str, tuple[ActionOrigin, Mapping[str, Any], str]] = field(default_factory=dict)
     invalid: list[InvalidResource] = field(default_factory=list)
+    unchecked: list[ActionOrigin] = field(default_factory=list)  # actions with a DQ904 instead of an order
     validated: dict[int, tuple[str, str] | None] = field(default_factory=dict)
 
     def strict_error(self, loc: _Located) -> tuple[str, str] | None:
@@ -169,6 +170,7 @@ class _Reader:
             self.invalid.append(InvalidResource(
                 ref, where, f"'{target}' names nothing in the input (contained or bundled), so this action was "
                 "not checked; lint the definition together with what it references"))
+            self.unchecked.append(ActionOrigin(ref, fpath, title or target, target))
             return replace(node, title=title or target, note=f"could not be resolved: {target}")
         r = loc.resource
         rtype = str(r.get("resourceType"))
@@ -186,6 +188,7 @@ class _Reader:
         err = self.strict_error(loc)
         if err is not None:
             self.invalid.append(InvalidResource(ref, f"{loc.path}.{err[0]}".rstrip("."), err[1]))
+            self.unchecked.append(ActionOrigin(ref, fpath, title, def_ref))
             return replace(node, note="not valid FHIR: not checked")
         origin = ActionOrigin(ref, fpath, title, def_ref)
         synthetic = f"{request['resourceType']}/{request['id']}"
@@ -354,6 +357,7 @@ def _renamed(oset: OrderSet, reader: _Reader, goals: Sequence[tuple[_Entry, str]
     paths = {k: v for k, v in oset.resource_paths.items() if k not in names}
     for synthetic, (origin, original, _loc_path) in reader.originals.items():
         raw[origin.ref] = original
+        raw.setdefault(origin.definition, original)  # the suggestion's diff finds its original by Type/id
         paths[origin.ref] = origin.fhirpath
     invalid = [*reader.invalid]
     for bad in oset.invalid:
@@ -364,7 +368,7 @@ def _renamed(oset: OrderSet, reader: _Reader, goals: Sequence[tuple[_Entry, str]
         invalid.append(replace(bad, ref=names.get(bad.ref, bad.ref), path=path))
     patient = replace(oset.patient, act_targets=tuple(
         replace(t, source_ref=names.get(t.source_ref, t.source_ref)) for t in oset.patient.act_targets))
-    origins = tuple(v[0] for v in reader.originals.values())
+    origins = (*(v[0] for v in reader.originals.values()), *reader.unchecked)
     root = roots[0].resource
     definition = OrderSetDefinition(
         ref=_ref(root, roots[0].path),

@@ -11,6 +11,7 @@ selectable action added to them); the renderers name the action's title.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +64,25 @@ class OrderSetDefinition:
             if o.ref == ref:
                 return o
         return None
+
+
+def _node_json(node: ActionNode) -> dict[str, Any]:
+    out: dict[str, Any] = {"path": node.path, "title": node.title, "default": node.default}
+    for key in ("ref", "definition", "note", "selection", "required", "precheck"):
+        if (value := getattr(node, key)) is not None:
+            out[key] = value
+    if node.assumed:
+        out["assumed"] = True
+    if node.children:
+        out["actions"] = [_node_json(c) for c in node.children]
+    return out
+
+
+def definition_json(definition: OrderSetDefinition) -> dict[str, Any]:
+    """The action tree for reports and the workbench (findings are matched to actions by `ref`)."""
+    return {
+        "ref": definition.ref,
+        "title": definition.title,
+        "actions": [_node_json(n) for n in definition.actions],
+        "configurations": len(definition.configurations),
+    }
