@@ -355,7 +355,7 @@ def _renamed(oset: OrderSet, reader: _Reader, goals: Sequence[tuple[_Entry, str]
                   for p in oset.procedures)
     raw = {k: v for k, v in oset.raw_resources.items() if k not in names}
     paths = {k: v for k, v in oset.resource_paths.items() if k not in names}
-    for synthetic, (origin, original, _loc_path) in reader.originals.items():
+    for origin, original, _loc_path in reader.originals.values():
         raw[origin.ref] = original
         raw.setdefault(origin.definition, original)  # the suggestion's diff finds its original by Type/id
         paths[origin.ref] = origin.fhirpath
@@ -383,7 +383,7 @@ def _renamed(oset: OrderSet, reader: _Reader, goals: Sequence[tuple[_Entry, str]
 
 
 def _renamed_evidence(ev: ContextEvidence | None, names: Mapping[str, str]) -> ContextEvidence | None:
-    if ev is None or ev.ref not in names:
+    if ev is None or ev.ref is None or ev.ref not in names:
         return ev
     new = names[ev.ref]
     return replace(ev, ref=new, how=ev.how.replace(ev.ref, new))
