@@ -96,7 +96,8 @@ class _Library:
             self.by_key.setdefault(url, loc)
             if isinstance(version, str):
                 self.by_key.setdefault(f"{url}|{version}", loc)
-        for i, c in enumerate(r.get("contained") or []):
+        contained = r.get("contained")
+        for i, c in enumerate(contained if isinstance(contained, list) else []):
             if isinstance(c, dict):
                 self.add(_Located(c, f"{loc.path}.contained[{i}]", r))
 
@@ -269,7 +270,8 @@ def _goals(pd: _Located, pd_ref: str) -> list[tuple[_Entry, str]]:
     for i, g in enumerate(_get(pd.resource, "goal", list, pd.path) or []):
         if not isinstance(g, dict):
             continue
-        targets = [{k: v for k, v in t.items() if k != "due"} for t in g.get("target") or [] if isinstance(t, dict)]
+        raw_targets = _get(g, "target", list, f"{pd.path}.goal[{i}]") or []
+        targets = [{k: v for k, v in t.items() if k != "due"} for t in raw_targets if isinstance(t, dict)]
         goal = {"resourceType": "Goal", "id": f"orderset-goal-{i}", "lifecycleStatus": "proposed",
                 "description": g.get("description") or {"text": "order-set goal"}, "subject": TEMPLATE_SUBJECT,
                 "target": targets}

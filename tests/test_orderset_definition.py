@@ -247,3 +247,38 @@ def test_spec_examples_lint_without_error_and_without_btk_findings() -> None:
     btk = {c for c, r in RULES_BY_CODE.items() if r.META.scope is not Scope.ANY}
     found = {f["code"] for file in doc["files"] for s in file["order_sets"] for f in s["findings"]}
     assert not found & btk and found <= {"DQ903", "DQ904"}
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [path] if path else []
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+    for key, child in children:
+        out.extend(_paths(child, (*path, key)))
+    return out
+
+
+def test_wrong_json_types_anywhere_in_a_definition_never_crash() -> None:
+    """Every field of the PlanDefinition's antiplatelet branch and of one ActivityDefinition, replaced by a value
+    of the wrong type: the result is findings (DQ904) or a clear InputError, never an exception."""
+    pd = json.loads((PLANDEF / "btk-os-seeded.json").read_text())
+    rg = json.loads((PLANDEF / "btk-os-seeded-requestgroup.json").read_text())
+    targets = [(pd, 0, ("resource", "action", 2)), (pd, 0, ("resource", "goal")), (pd, 5, ("resource",)),
+               (rg, 0, ("resource", "action", 2)), (rg, 4, ("resource",))]
+    tried = 0
+    for seeded, entry, prefix in targets:
+        base: Any = seeded["entry"][entry]
+        for key in prefix:
+            base = base[key]
+        for sub in _paths(base):
+            for bad in (7, "x", [], {"a": 1}):
+                doc = copy.deepcopy(seeded)
+                node: Any = doc["entry"][entry]
+                for key in (*prefix, *sub[:-1]):
+                    node = node[key]
+                node[sub[-1]] = bad
+                for mode in ("strict", "fast"):
+                    result = load_bytes(json.dumps(doc).encode(), "fuzz.json", mode=mode, now=FIXTURE_NOW)  # type: ignore[arg-type]
+                    for order_set in result.order_sets:
+                        run(order_set, PROFILE)
+                tried += 1
+    assert tried > 200
