@@ -1148,7 +1148,9 @@ def load_bytes(
             errors.append(exc)
         return LoadResult(sets, errors)
     groups: dict[str, list[_Entry]] = {}
-    for label, doc in docs:
+    from linter import orderset_definition as osd  # imported here: it builds on this module
+
+    for label, doc in osd.gather_definition_lines(docs):
         if isinstance(doc, dict) and (
             doc.get("resourceType") == "Bundle" or ("hook" in doc and "context" in doc)
         ):

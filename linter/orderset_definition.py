@@ -54,6 +54,19 @@ def is_definition(doc: Mapping[str, Any]) -> bool:
     )
 
 
+def gather_definition_lines(docs: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """NDJSON: when some lines are a PlanDefinition or RequestGroup, the lines that are single resources are
+    read together as one definition (a Bundle of them), so that its ActivityDefinitions and requests resolve."""
+    plain = [(label, d) for label, d in docs if isinstance(d, dict) and isinstance(d.get("resourceType"), str)
+             and d["resourceType"] != "Bundle" and not ("hook" in d and "context" in d)]
+    if not any(d["resourceType"] in DEFINITION_TYPES for _, d in plain):
+        return docs
+    taken = {id(d) for _, d in plain}
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": d} for _, d in plain]}
+    label = f"{plain[0][0]}-{plain[-1][0].removeprefix('line ')}" if len(plain) > 1 else plain[0][0]
+    return [(lb, d) for lb, d in docs if id(d) not in taken] + [(label, bundle)]
+
+
 class _Bad(Exception):
     def __init__(self, path: str, reason: str) -> None:
         super().__init__(reason)
@@ -391,4 +404,4 @@ def _renamed_evidence(ev: ContextEvidence | None, names: Mapping[str, str]) -> C
     return replace(ev, ref=new, how=ev.how.replace(ev.ref, new))
 
 
-__all__ = ["is_definition", "order_set_from_definition"]
+__all__ = ["gather_definition_lines", "is_definition", "order_set_from_definition"]

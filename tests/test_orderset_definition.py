@@ -282,3 +282,15 @@ def test_wrong_json_types_anywhere_in_a_definition_never_crash() -> None:
                         run(order_set, PROFILE)
                 tried += 1
     assert tried > 200
+
+
+def test_ndjson_lines_of_a_definition_are_read_together() -> None:
+    seeded = json.loads((PLANDEF / "btk-os-seeded.json").read_text())
+    ndjson = b"\n".join(json.dumps(e["resource"]).encode() for e in seeded["entry"])
+    result = load_bytes(ndjson, "os.ndjson", now=FIXTURE_NOW)
+    assert not result.errors
+    (order_set,) = result.order_sets
+    assert order_set.source == "os.ndjson:line 1-9"
+    got = sorted((f.code, f.primary_ref) for f in run(order_set, PROFILE))
+    _, want = lint_doc(seeded)
+    assert got == codes(want) and len(got) == 5
