@@ -294,3 +294,15 @@ def test_ndjson_lines_of_a_definition_are_read_together() -> None:
     got = sorted((f.code, f.primary_ref) for f in run(order_set, PROFILE))
     _, want = lint_doc(seeded)
     assert got == codes(want) and len(got) == 5
+
+
+def test_spec_cardiology_order_set_reads_metoprolol_tablets_of_the_contained_medication() -> None:
+    data = (FIXTURES / "spec-examples" / "PlanDefinition-example-cardiology-os.json").read_bytes()
+    (order_set,) = load_bytes(data, "cardiology-os.json", now=FIXTURE_NOW).order_sets
+    os_ref = "PlanDefinition/example-cardiology-os"
+    meto = next(m for m in order_set.medications if m.ref == f"{os_ref} action[0].action[1].action[1].action[0]")
+    assert meto.drug.strength is not None and (meto.drug.strength.value, meto.drug.strength.unit) == (25, "mg")
+    assert meto.dosages[0].dose is not None and meto.dosages[0].dose.unit == "{tbl}"
+    assert order_set.btk_context is None and order_set.pad_context is None
+    assert order_set.definition is not None and len(order_set.definition.configurations) == 5  # nothing default
+    assert order_set.definition.configurations[0].refs == frozenset()
