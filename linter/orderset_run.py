@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
 from linter.model import Finding, OrderSet
-from linter.orderset_model import ActionNode, Configuration
+from linter.orderset_model import ActionNode, Configuration, OrderSetDefinition
 
 CHOICE = frozenset({"any", "exactly-one", "at-most-one", "one-or-more", "all-or-none"})
 EXCLUSIVE = frozenset({"exactly-one", "at-most-one"})
@@ -102,7 +102,7 @@ def _with_configuration(f: Finding, config: Configuration) -> Finding:
     note = f"Judged with **{config.chosen_title or config.chosen}** selected"
     note += (f" in place of {', '.join(config.replaces)}" if config.replaces else "") + \
         " and the order set's other default selections."
-    return replace(f, detail=f"{f.detail}\n\n{note}")
+    return replace(f, detail=f"{note}\n\n{f.detail}")
 
 
 def run_definition(order_set: OrderSet, run_one: Callable[[OrderSet], list[Finding]]) -> list[Finding]:
@@ -118,7 +118,17 @@ def run_definition(order_set: OrderSet, run_one: Callable[[OrderSet], list[Findi
             if key in best and not best[key].indicator < f.indicator:
                 continue
             best[key] = f if config.chosen is None else _with_configuration(f, config)
-    return sorted(best.values(), key=lambda f: (-f.indicator.rank, f.code, f.primary_ref))
+    return sorted((_at_action(f, definition) for f in best.values()),
+                  key=lambda f: (-f.indicator.rank, f.code, f.primary_ref))
+
+
+def _at_action(f: Finding, definition: OrderSetDefinition) -> Finding:
+    """Name the action and the definition behind it in the finding's detail (every report shows it)."""
+    origin = definition.origin(f.primary_ref)
+    if origin is None:
+        return f
+    return replace(f, detail=f"Order-set action: `{origin.ref}` \"{origin.title}\", defined by "
+                             f"`{origin.definition}`.\n\n{f.detail}")
 
 
 __all__ = ["configurations", "mark_defaults", "run_definition"]

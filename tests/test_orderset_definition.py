@@ -228,6 +228,8 @@ def test_cli_json_csv_html_and_outcome_name_the_action_title() -> None:
     hep = next(f for f in order_set["findings"] if f["code"] == "HEP202")
     assert hep["order"] == "Heparin 15,000 units IV bolus"
     assert hep["action"]["definition"] == "ActivityDefinition/heparin-bolus"
+    assert hep["detail"].startswith('Order-set action: `PlanDefinition/btk-os-seeded action[1].action[0]` "Heparin '
+                                    '15,000 units IV bolus", defined by `ActivityDefinition/heparin-bolus`.')
     assert order_set["definition"]["actions"][1]["actions"][0]["title"] == "Heparin 15,000 units IV bolus"
     rows = list(csv.DictReader(io.StringIO(orderlint("lint", "-q", "--format", "csv", path).stdout)))
     assert {r["drug"] for r in rows} >= {"Heparin 15,000 units IV bolus", "Aspirin 325 mg twice daily"}
