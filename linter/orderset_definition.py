@@ -137,7 +137,6 @@ def _ref(r: Mapping[str, Any], fallback: str) -> str:
 class _Reader:
     mode: Mode
     library: _Library
-    doc_path: str  # where the definition's resource is ("PlanDefinition", "Bundle.entry[0].resource")
     review: list[_Entry] = field(default_factory=list)
     originals: dict[str, tuple[ActionOrigin, Mapping[str, Any], str]] = field(default_factory=dict)
     invalid: list[InvalidResource] = field(default_factory=list)
@@ -192,7 +191,8 @@ class _Reader:
         title = title or _get(r, "title", str, loc.path) or _get(r, "name", str, loc.path) or def_ref
         node = replace(node, title=title, definition=def_ref)
         if rtype == "PlanDefinition" and depth < MAX_NESTING:
-            nested = self.actions(owner, owner_ref, fhir_base, _get(r, "action", list, loc.path),
+            # its '#id' references are to its own contained resources; refs stay the top definition's
+            nested = self.actions(loc, owner_ref, fhir_base, _get(r, "action", list, loc.path),
                                   f"{path}.definition.", depth + 1)
             return replace(node, children=node.children + nested)
         request = self.request_for(loc, a, fpath)
@@ -313,7 +313,7 @@ def order_set_from_definition(
         library.add(loc)
         roots.append(loc)
     roots = _top_level(roots, library)
-    reader = _Reader(mode, library, roots[0].path)
+    reader = _Reader(mode, library)
     nodes: list[ActionNode] = []
     goals: list[tuple[_Entry, str]] = []
     for root in roots:

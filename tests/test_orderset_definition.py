@@ -308,3 +308,18 @@ def test_spec_cardiology_order_set_reads_metoprolol_tablets_of_the_contained_med
     assert order_set.btk_context is None and order_set.pad_context is None
     assert order_set.definition is not None and len(order_set.definition.configurations) == 5  # nothing default
     assert order_set.definition.configurations[0].refs == frozenset()
+
+
+def test_a_nested_plandefinition_adds_its_actions_under_the_action() -> None:
+    doc = copy.deepcopy(CLEAN)
+    statin = action(doc, 4)
+    nested = {"resourceType": "PlanDefinition", "id": "lipids", "url": "http://example.org/fhir/PlanDefinition/lipids",
+              "status": "draft", "contained": [copy.deepcopy(resource(doc, "atorvastatin-80"))],
+              "action": [{"title": "Atorvastatin 80 mg daily (nested)", "definitionCanonical": "#atorvastatin-80"}]}
+    nested["contained"][0]["dosage"][0]["doseAndRate"][0]["doseQuantity"]["value"] = 20  # not high-intensity
+    doc["entry"].append({"fullUrl": nested["url"], "resource": nested})
+    statin["action"] = [{"title": "Lipid order set", "definitionCanonical": nested["url"]}]
+    order_set, findings = lint_doc(doc)
+    ref = f"{OS} action[4].action[0].definition.action[0]"
+    assert ref in {m.ref for m in order_set.medications}
+    assert codes(findings) == [("DQ905", ref), ("LL402", ref)]  # DQ905: the 80 mg tablet product, dosed 20 mg
