@@ -18,11 +18,14 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.activitydefinition import ActivityDefinition
 
+from linter.batch import LintOptions, lint_paths
 from linter.engine import run
 from linter.fhir_io import load_bytes
 from linter.fixes import suggestion_actions
 from linter.model import Finding, OrderSet, Scope
 from linter.profiles import load_profile
+from linter.render.html import render_report_body
+from linter.render.report import report_doc
 from linter.rules import RULES_BY_CODE
 from tests.conftest import FIXTURE_NOW, FIXTURES, ROOT
 
@@ -323,3 +326,13 @@ def test_a_nested_plandefinition_adds_its_actions_under_the_action() -> None:
     ref = f"{OS} action[4].action[0].definition.action[0]"
     assert ref in {m.ref for m in order_set.medications}
     assert codes(findings) == [("DQ905", ref), ("LL402", ref)]  # DQ905: the 80 mg tablet product, dosed 20 mg
+
+
+def test_results_page_body_shows_the_tree_with_each_finding_linked_to_its_row() -> None:
+    results = lint_paths([str(PLANDEF / "btk-os-seeded.json")], PROFILE, LintOptions(now=FIXTURE_NOW))
+    body = render_report_body(report_doc(results, PROFILE))
+    tree = body[body.index('<section class="definition-tree"'):body.index('<section class="findings"')]
+    assert tree.count('data-finding-row="') == 5  # every finding on its action
+    for row in ("f1", "f2", "f3", "f4", "f5"):
+        assert f'href="#{row}-detail"' in tree and f'id="{row}-detail"' in body
+    assert "Heparin 15,000 units IV bolus" in tree and "pre-checked" in tree and "choose: any" in tree
