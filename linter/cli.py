@@ -234,7 +234,7 @@ def _render(fmt: str, results: list[FileResult], profile: Profile, show_source: 
         for r in results:
             for s in r.sets:
                 for f in s.findings:
-                    out.append(report.text_line(f, r.path) + "\n")
+                    out.append(report.text_line(f, r.path, report.action_title(s.order_set, f.primary_ref)) + "\n")
                     if show_source:
                         out.extend(f"    > {line}\n" for line in report.source_lines(f.code))
         return "".join(out)

@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from linter.model import CouldNotVerify, Finding, Indicator, OrderSet, Scope
+from linter.orderset_run import run_definition
 from linter.profiles import Profile
 from linter.rules import RULES
 from linter.rules._base import RuleModule
@@ -87,6 +88,8 @@ def run(
     select: Collection[str] | None = None,
     ignore: Collection[str] = (),
 ) -> list[Finding]:
+    if order_set.definition is not None:  # an order-set definition: each orderable configuration, merged
+        return run_definition(order_set, lambda one: run(one, profile, select=select, ignore=ignore))
     plan = _plan(profile, select, ignore)
     with run_scope():
         findings, unverified, needed_drugs, reads_procedures = _run_rules(plan, order_set)

@@ -1042,6 +1042,11 @@ def order_set_from_document(
         raise InputError(
             "not a FHIR resource: no resourceType (and not a CDS Hooks request)", "$.resourceType"
         )
+    if rtype in ("PlanDefinition", "RequestGroup", "Bundle"):
+        from linter import orderset_definition as osd  # imported here: it builds on this module
+
+        if osd.is_definition(doc):
+            return osd.order_set_from_definition(doc, source, mode=mode, context=context, now=now)
     if rtype == "Bundle":
         entries = _bundle_entries(doc, "Bundle")
         done: list[str] = []
@@ -1216,7 +1221,9 @@ def load_bytes(
             errors.append(exc)
         return LoadResult(sets, errors)
     groups: dict[str, list[_Entry]] = {}
-    for label, doc in docs:
+    from linter import orderset_definition as osd  # imported here: it builds on this module
+
+    for label, doc in osd.gather_definition_lines(docs):
         if isinstance(doc, dict) and (
             doc.get("resourceType") == "Bundle" or ("hook" in doc and "context" in doc)
         ):

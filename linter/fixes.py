@@ -46,10 +46,16 @@ class FixError(Exception):
     pass
 
 
+def _dosage_key(resource: Mapping[str, Any]) -> str:
+    """An order-set definition's ActivityDefinition names its dosages `dosage` (a request: dosageInstruction)."""
+    return "dosage" if resource.get("resourceType") == "ActivityDefinition" else "dosageInstruction"
+
+
 def _dosage(resource: dict[str, Any], index: int) -> dict[str, Any]:
-    dosages = resource.get("dosageInstruction")
+    key = _dosage_key(resource)
+    dosages = resource.get(key)
     if not isinstance(dosages, list) or index >= len(dosages) or not isinstance(dosages[index], dict):
-        raise FixError(f"no dosageInstruction[{index}] to change")
+        raise FixError(f"no {key}[{index}] to change")
     d: dict[str, Any] = dosages[index]
     return d
 
@@ -87,12 +93,13 @@ def _set_frequency(resource: dict[str, Any], change: SetFrequency) -> None:
 
 def _set_duration(resource: dict[str, Any], change: SetDuration) -> None:
     duration = {"value": change.days, "unit": "days", "system": UCUM_SYSTEM, "code": "d"}
-    dispense = resource.get("dispenseRequest") if isinstance(resource.get("dispenseRequest"), dict) else {}
-    assert isinstance(dispense, dict)  # noqa: S101
-    dispense = dict(dispense)
-    dispense["expectedSupplyDuration"] = duration
-    resource["dispenseRequest"] = dispense
-    for d in resource.get("dosageInstruction") or []:
+    if resource.get("resourceType") != "ActivityDefinition":  # a definition has no dispenseRequest
+        dispense = resource.get("dispenseRequest") if isinstance(resource.get("dispenseRequest"), dict) else {}
+        assert isinstance(dispense, dict)  # noqa: S101
+        dispense = dict(dispense)
+        dispense["expectedSupplyDuration"] = duration
+        resource["dispenseRequest"] = dispense
+    for d in resource.get(_dosage_key(resource)) or []:
         if not isinstance(d, dict):
             continue
         timing = d.get("timing") if isinstance(d.get("timing"), dict) else {}

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from linter.orderset_model import ActionOrigin, OrderSetDefinition
+
 # ---------------------------------------------------------------------------------------------------------
 # Rule metadata and findings
 # ---------------------------------------------------------------------------------------------------------
@@ -328,6 +330,7 @@ class MedicationOrder:
     authored_on: datetime | None = None
     ingredient_concepts: tuple[Concept, ...] = ()
     under_review: bool = True
+    origin: ActionOrigin | None = None  # the order-set definition action it templates (linter.orderset_model)
 
     def is_(self, drug: str) -> bool:
         return drug in self.drug.drugs
@@ -373,6 +376,7 @@ class ProcedureOrder:
     occurrence: datetime | None = None
     notes: tuple[str, ...] = ()
     under_review: bool = True
+    origin: ActionOrigin | None = None  # the order-set definition action it templates
 
     @property
     def name(self) -> str:
@@ -466,6 +470,7 @@ class OrderSet:
     resource_paths: Mapping[str, str] = field(default_factory=dict)  # ref -> where it is in the input
     subject_ref: str | None = None
     hook: str | None = None
+    definition: OrderSetDefinition | None = None  # an order-set definition (PlanDefinition / RequestGroup)
 
     @property
     def regimen(self) -> tuple[MedicationOrder, ...]:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from linter.render.definition_tree import definition_trees
+
 if TYPE_CHECKING:
     from linter.batch import FileResult
     from linter.profiles import Profile
@@ -110,6 +112,7 @@ def report_context(doc: Mapping[str, Any]) -> dict[str, Any]:
         "summary": doc["summary"],
         "rows": rows,
         "codes": sorted({r["code"] for r in rows}),
+        "trees": definition_trees(doc, rows),
     }
 
 
@@ -122,8 +125,8 @@ def render_report_doc(doc: Mapping[str, Any], title: str = "orderlint report") -
     template = environment().get_template("report.html")
     return template.render(
         title=title,
-        css=Markup(static_text("workbench.css")),  # noqa: S704 - our own stylesheet
-        js=Markup(static_text("report.js")),  # noqa: S704 - our own script
+        css=Markup(static_text("workbench.css") + static_text("definition_tree.css")),  # noqa: S704 - our own
+        js=Markup(static_text("report.js") + static_text("definition_tree.js")),  # noqa: S704 - our own script
         **report_context(doc),
     )
 
