@@ -13,7 +13,7 @@ from linter.profiles import load_profile_file, profiles_dir
 from linter.rules import RULE_MODULES, RULES, RULES_BY_CODE
 from linter.rules._base import REQUIRED_SECTIONS
 from tests.conftest import FIXTURES, ROOT
-from tests.fixture_cases import CODE_RE
+from tests.fixture_cases import CODE_RE, STUB_MARK
 
 RULES_DIR = ROOT / "linter" / "rules"
 DOCS_MD = ROOT / "docs" / "rules.md"
@@ -84,3 +84,10 @@ def test_every_profile_has_an_entry_for_every_rule(path: Path) -> None:
     profile = load_profile_file(path, strict_codes=False)
     missing = [code for code in RULES_BY_CODE if code not in profile.rules]
     assert not missing, f"{path.name}: no [rules.CODE] entry for {missing} (write `enabled = false` to switch off)"
+
+
+def test_no_new_rule_stub_left() -> None:
+    """scripts/new-rule marks what must be filled by hand; a marked rule module or profile fails here."""
+    files = [RULES_DIR / (name.replace(".", "/") + ".py") for name in RULE_MODULES] + PROFILES
+    left = [str(p.relative_to(ROOT)) for p in files if STUB_MARK in p.read_text(encoding="utf-8")]
+    assert not left, f"still the scripts/new-rule stub (search for {STUB_MARK}): {left}"
