@@ -53,7 +53,7 @@ def expected(case: Case) -> Expected:
 def test_fixture_findings(case: Case) -> None:
     exp = expected(case)
     found = lint(case, exp.settings)
-    assert rows(found) == exp.rows()
+    assert rows(found) == exp.rows(), f"{case.id}: findings changed: {HINT}"
     details = {(f.code, f.primary_ref): f.detail for f in found}
     for (code, ref), texts in exp.detail_contains().items():
         for text in texts:

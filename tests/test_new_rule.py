@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.fixture_cases import STUB_MARK
+from tests.fixture_cases import STUB_MARK, UPDATE_ENV
 
 CODE, NAME, FAMILY = "AT199", "scaffold-check", "antithrombotic"
 COPIED = ("linter", "profiles", "fixtures", "docs", "tests", "scripts", "pyproject.toml")
@@ -136,3 +136,18 @@ def test_stubs_fail_until_filled_and_an_unregistered_module_is_caught(scaffolded
     unexpected = {f for f in failed if CODE not in f} - must_fail
     assert not unexpected, (sorted(unexpected), out.stdout[-3000:])
     assert "stub" in out.stdout
+
+
+def test_writing_rules_names_the_tools_that_exist() -> None:
+    text = (ROOT / "docs" / "writing-rules.md").read_text(encoding="utf-8")
+    script = ROOT / "scripts" / "new-rule"
+    assert script.exists() and os.access(script, os.X_OK)
+    for needle in (
+        "scripts/new-rule CODE NAME FAMILY",
+        UPDATE_ENV + "=1",
+        "RULE_MODULES",
+        STUB_MARK,
+        "orderlint rules --format markdown > docs/rules.md",
+        "scripts/check",
+    ):
+        assert needle in text, needle

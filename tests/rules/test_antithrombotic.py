@@ -581,7 +581,9 @@ def test_at115_stroke_codes(profile: Profile, code: str) -> None:
 
 def test_modules_sorted_and_summaries_short(profile: Profile) -> None:
     codes = [r.META.code for r in RULES if r.META.family == "antithrombotic"]
-    assert codes == sorted(codes) == [f"AT1{n:02d}" for n in range(1, 16)]
+    # AT101-AT115 are all there; a rule added later (scripts/new-rule) does not edit this test.
+    assert codes == sorted(codes) and {f"AT1{n:02d}" for n in range(1, 16)} <= set(codes)
+    assert all(c.startswith("AT") for c in codes)
 
 
 @pytest.mark.parametrize("mode", ["strict", "fast"])
