@@ -233,8 +233,9 @@ def update_artifact(case: Case) -> None:
     """Write the case's artifact from what the linter produces now. Keeps the settings and the reviewed
     `detail_contains` (from a legacy .expected.json when there is one, else from the current artifact);
     refuses (AssertionError) when a reviewed string no longer holds, so nothing reviewed is dropped silently.
-    Legacy files are migrated, except `detail_contains` of findings the case's judge no longer produces
-    (another rule's findings under whole-profile judging): those are dropped with a warning."""
+    A legacy .expected.json is migrated only when its findings of the judged rules are exactly what the
+    linter gives now; `detail_contains` of findings the case no longer judges (another rule's, under the
+    old whole-profile judging) are dropped with a warning."""
     assert not is_stub_fixture(case), f"{case.id}: the fixture is still the new-rule stub: write its orders first"
     legacy = read_legacy(case)
     current = read_expected(case)
@@ -246,6 +247,13 @@ def update_artifact(case: Case) -> None:
         settings["with"] = producers(case, settings)
         _say(f"{case.id}: froze the producer rules {settings['with']} in 'with'")
         found = lint(case, settings)
+    if legacy is not None:
+        _, keep = judged_codes(case, settings)
+        kept = [r for r in legacy.rows() if keep is None or r[0] in keep]
+        assert rows(found) == kept, (
+            f"{case.id}: the linter now gives {rows(found)}, but {case.legacy.name} expects {kept} (its findings "
+            "of the rules this case judges): fix the code or that file before migrating it"
+        )
     details = {(f.code, f.primary_ref): f.detail for f in found}
     findings: list[dict[str, Any]] = []
     for f in sorted(found, key=lambda f: (f.code, f.primary_ref, f.indicator.value)):
