@@ -15,8 +15,9 @@ from linter.fhir_io import load_bytes
 from linter.fixes import suggestion_actions
 from linter.model import CreateAction, DeleteAction, Finding, OrderSet, SetDose, SetDuration, SetFrequency, UpdateAction
 from linter.profiles import Profile
+from linter.rules import RULES
 from linter.rules._dose import per_period
-from linter.rules.antithrombotic import MODULES, at105_dapt_missing
+from linter.rules.antithrombotic import at105_dapt_missing
 from tests.conftest import FIXTURE_NOW, FIXTURES
 
 RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -580,8 +581,10 @@ def test_at115_stroke_codes(profile: Profile, code: str) -> None:
 
 
 def test_modules_sorted_and_summaries_short(profile: Profile) -> None:
-    codes = [m.META.code for m in MODULES]
-    assert codes == sorted(codes) == [f"AT1{n:02d}" for n in range(1, 16)]
+    codes = [r.META.code for r in RULES if r.META.family == "antithrombotic"]
+    # AT101-AT115 are all there; a rule added later (scripts/new-rule) does not edit this test.
+    assert codes == sorted(codes) and {f"AT1{n:02d}" for n in range(1, 16)} <= set(codes)
+    assert all(c.startswith("AT") for c in codes)
 
 
 @pytest.mark.parametrize("mode", ["strict", "fast"])

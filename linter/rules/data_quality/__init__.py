@@ -2,12 +2,12 @@
 
 DQ901/DQ902 are assembled here from the CouldNotVerify records the other rules emit (one finding per DQ
 code per order, listing every rule that could not run); DQ903 from what the applicable rules read.
+The rules of this family are registered in linter/rules/__init__.py (RULE_MODULES), the one registry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from types import ModuleType
 
 from linter.model import CouldNotVerify, Finding, OrderSet
 from linter.rules._common import OVERRIDE_DATA_WRONG, make_finding
@@ -15,18 +15,6 @@ from linter.rules.data_quality import (
     dq901_dose_not_machine_readable,
     dq902_dose_unit_not_convertible,
     dq903_identified_by_text,
-    dq904_invalid_fhir_resource,
-    dq905_code_contradicts_dose,
-    dq906_context_data_unavailable,
-)
-
-MODULES: tuple[ModuleType, ...] = (
-    dq901_dose_not_machine_readable,
-    dq902_dose_unit_not_convertible,
-    dq903_identified_by_text,
-    dq904_invalid_fhir_resource,
-    dq905_code_contradicts_dose,
-    dq906_context_data_unavailable,
 )
 
 _META = {
@@ -84,4 +72,4 @@ def _explanations(group: Iterable[CouldNotVerify]) -> dict[str, list[tuple[str, 
 
 text_identified = dq903_identified_by_text.text_identified
 
-__all__ = ["MODULES", "could_not_verify_findings", "text_identified"]
+__all__ = ["could_not_verify_findings", "text_identified"]
