@@ -19,7 +19,7 @@ def test_entry_round_trips_through_settings_and_check() -> None:
     assert result.returncode == 0, result.stderr
     line = result.stdout.strip()
     settings = Settings(workbench_users=line)  # type: ignore[arg-type]
-    assert check_password("correct horse battery", settings.workbench_users["pharm1"])
+    assert check_password("correct horse battery", settings.workbench_users["pharm1"].password_hash)
     assert "correct horse" not in result.stdout + result.stderr
 
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from linter.api.workbench_auth import check_password, hash_password
 from linter.settings import Settings
+from tests.workbench.web import with_csrf
 
 WORKBENCH_PATHS = ["/", "/dashboard", "/workbench/jobs/0123456789abcdef0123456789abcdef"]
 
@@ -33,6 +34,11 @@ def test_settings_parse_workbench_users() -> None:
     stored = hash_password("pw")
     settings = Settings(workbench_users=f"pharm1:{stored}, pharm2:{stored}")  # type: ignore[arg-type]
     assert set(settings.workbench_users) == {"pharm1", "pharm2"}
+    assert settings.workbench_users["pharm1"].role == "pharmacist"
+    lead = Settings(workbench_users=f"boss:lead:{stored}")  # type: ignore[arg-type]
+    assert lead.workbench_users["boss"].role == "lead"
+    with pytest.raises(ValueError, match="name:ROLE:scrypt"):
+        Settings(workbench_users=f"boss:admin:{stored}")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="name:scrypt"):
         Settings(workbench_users="pharm1:plaintext")  # type: ignore[arg-type]
 
@@ -70,6 +76,7 @@ def test_a_job_is_visible_to_the_user_who_uploaded_it_only(make_client: Callable
     users = {"alice": hash_password("alice-password-1"), "bob": hash_password("bob-password-22")}
     client = make_client(workbench_users=users)
     alice, bob = _basic("alice", "alice-password-1"), _basic("bob", "bob-password-22")
+    alice, bob = with_csrf(client, alice), with_csrf(client, bob)
     created = client.post("/workbench/jobs", json={"files": [{"name": "a.json", "size": 2}]}, headers=alice)
     assert created.status_code == 201, created.text
     job = created.json()["id"]
