@@ -22,14 +22,14 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from upload_1000 import _free_port, bundle, cli
+from upload_1000 import _free_port, bundle, cli, workbench_client
 
 TARGET_RATIO = 2.0
 
 
 def upload_zip(base: str, archive: Path) -> float:
     start = time.perf_counter()
-    with httpx.Client(base_url=base, timeout=120) as client:
+    with workbench_client(base, timeout=120) as client:
         size = archive.stat().st_size
         job = client.post("/workbench/jobs", json={"files": [{"name": archive.name, "size": size}]}).json()
         data = archive.read_bytes()
