@@ -5,7 +5,7 @@ endpoints and keys), a client id and secret, and the claim that carries the user
     GET  /login?next=/jobs/...   to the provider's authorization endpoint (state, nonce, code_challenge)
     GET  /auth/callback          code -> tokens; the ID token is verified (signature, issuer, audience, nonce);
                                  a user in a pharmacist or lead group gets a fresh session, others 403
-    POST /logout                 ends the session (CSRF token required)
+    POST /logout                 ends the session (CSRF token required), then GET /logged-out
 
 The session (signed cookie, linter.api.websecurity) holds the user's name and role, the CSRF token, and
 during the login Authlib's state, nonce and PKCE verifier. Login failures are answered with a reason and
@@ -22,11 +22,12 @@ import httpx
 from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from linter.api.problems import ApiError
 from linter.api.websecurity import CSRF_FIELD, CSRF_HEADER, csrf_ok
 from linter.api.workbench_auth import SESSION_USER, WorkbenchIdentity, audit, role_from_groups, split_groups
+from linter.render.html import environment
 from linter.settings import Settings
 
 log = logging.getLogger("orderlint.api.oidc")
@@ -72,8 +73,9 @@ def router_for(settings: Settings) -> APIRouter:
             response: Response = await client.authorize_redirect(request, _callback_url(request, settings))
         except (httpx.HTTPError, OAuthError, ValueError) as exc:
             log.warning("OIDC discovery failed: %s", type(exc).__name__)
-            raise ApiError(503, "the hospital login (OpenID Connect provider) cannot be reached", None,
-                           "transient") from None
+            raise ApiError(
+                503, "the hospital login (OpenID Connect provider) cannot be reached", None, "transient"
+            ) from None
         return response
 
     @router.get("/auth/callback")
@@ -86,12 +88,14 @@ def router_for(settings: Settings) -> APIRouter:
                 claims.update(await client.userinfo(token=token))
         except OAuthError as exc:
             log.info("OIDC login refused: %s", exc.error)  # the error code only, never a token or a claim
-            raise ApiError(403, "the login did not succeed; go back to the workbench and log in again", None,
-                           "login") from None
+            raise ApiError(
+                403, "the login did not succeed; go back to the workbench and log in again", None, "login"
+            ) from None
         except httpx.HTTPError as exc:
             log.warning("OIDC token exchange failed: %s", type(exc).__name__)
-            raise ApiError(503, "the hospital login (OpenID Connect provider) cannot be reached", None,
-                           "transient") from None
+            raise ApiError(
+                503, "the hospital login (OpenID Connect provider) cannot be reached", None, "transient"
+            ) from None
         name = next(
             (v for k in ("preferred_username", "email", "sub") if isinstance(v := claims.get(k), str) and v), None
         )
@@ -113,9 +117,14 @@ def router_for(settings: Settings) -> APIRouter:
         field = form.get(CSRF_FIELD)
         sent = request.headers.get(CSRF_HEADER) or (field if isinstance(field, str) else None)
         if not csrf_ok(request, sent):
-            raise ApiError(403, "the form's security token is missing or out of date; reload the page", None,
-                           "forbidden")
+            raise ApiError(
+                403, "the form's security token is missing or out of date; reload the page", None, "forbidden"
+            )
         request.session.clear()
         return RedirectResponse("/logged-out", status_code=303)
+
+    @router.get("/logged-out", response_class=HTMLResponse)
+    async def logged_out() -> HTMLResponse:
+        return HTMLResponse(environment().get_template("logged_out.html").render(identity=None, csrf_token=None))
 
     return router

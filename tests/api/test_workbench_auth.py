@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -86,3 +87,29 @@ def test_a_job_is_visible_to_the_user_who_uploaded_it_only(make_client: Callable
         assert client.get(path, headers=bob).status_code == 404, path
     assert client.put(f"/workbench/jobs/{job}/files/0?offset=0", content=b"{}", headers=bob).status_code == 404
     assert client.post(f"/workbench/jobs/{job}/start", headers=bob).status_code == 404
+
+
+def _request(peer: str, headers: dict[str, str]) -> Any:
+    from starlette.requests import Request
+
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    return Request({"type": "http", "method": "GET", "path": "/", "headers": raw, "client": (peer, 50000)})
+
+
+def test_proxy_header_names_are_configurable_and_addresses_are_cidrs() -> None:
+    from linter.api.workbench_auth import _proxy_identity
+
+    settings = Settings(
+        workbench_trusted_proxies="10.20.0.0/16, ::1",  # type: ignore[arg-type]
+        workbench_proxy_user_header="X-Remote-User",
+        workbench_proxy_groups_header="X-Remote-Roles",
+        workbench_lead_groups="pharmacy-leads",  # type: ignore[arg-type]
+    )
+    headers = {"X-Remote-User": "lea", "X-Remote-Roles": "staff pharmacy-leads"}
+    identity = _proxy_identity(_request("10.20.3.4", headers), settings)
+    assert identity is not None and (identity.name, identity.role, identity.method) == ("lea", "lead", "proxy")
+    assert _proxy_identity(_request("::1", headers), settings) is not None
+    assert _proxy_identity(_request("10.21.0.1", headers), settings) is None  # outside the CIDR
+    assert _proxy_identity(_request("10.20.3.4", {"X-Forwarded-User": "lea"}), settings) is None  # other name
+    with pytest.raises(ValueError):
+        Settings(workbench_trusted_proxies="not-an-address")  # type: ignore[arg-type]

@@ -76,8 +76,9 @@ def csrf(client: TestClient) -> dict[str, str]:
 def upload(client: TestClient) -> str:
     blob = (DATA / "heparin-overdose.json").read_bytes()
     headers = csrf(client)
-    job: str = client.post("/workbench/jobs", json={"files": [{"name": "h.json", "size": len(blob)}]},
-                           headers=headers).json()["id"]
+    job: str = client.post(
+        "/workbench/jobs", json={"files": [{"name": "h.json", "size": len(blob)}]}, headers=headers
+    ).json()["id"]
     assert client.put(f"/workbench/jobs/{job}/files/0?offset=0", content=blob, headers=headers).status_code == 200
     assert client.post(f"/workbench/jobs/{job}/start", headers=headers).status_code == 202
     while client.get(f"/workbench/jobs/{job}").json()["state"] != "done":
@@ -91,8 +92,9 @@ def as_user(client: TestClient, sub: str) -> None:
 
 
 def test_pages_send_the_browser_to_the_login_api_calls_get_401(app_client: TestClient) -> None:
-    page = app_client.get("/jobs/0123456789abcdef0123456789abcdef", headers={"Accept": "text/html"},
-                          follow_redirects=False)
+    page = app_client.get(
+        "/jobs/0123456789abcdef0123456789abcdef", headers={"Accept": "text/html"}, follow_redirects=False
+    )
     assert page.status_code == 303
     assert page.headers["location"] == "/login?next=/jobs/0123456789abcdef0123456789abcdef"
     assert app_client.get("/workbench/jobs/0123456789abcdef0123456789abcdef").status_code == 401

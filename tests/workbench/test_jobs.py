@@ -11,8 +11,8 @@ from linter.batch import LintOptions, lint_paths
 from linter.profiles import load_profile
 from linter.render.report import report_csv
 from linter.workbench.jobs import clean_name
-from tests.workbench.web import use_csrf
 from tests.workbench.conftest import DATA, make_settings
+from tests.workbench.web import use_csrf
 
 FILES = ["heparin-overdose.json", "not-fhir.json", "clean-order-set.json"]
 

@@ -27,7 +27,11 @@ def _basic(user: str, password: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
-ALICE, BOB, LEAD = _basic("alice", "alice-password-1"), _basic("bob", "bob-password-22"), _basic("lea", "lead-password-3")
+ALICE, BOB, LEAD = (
+    _basic("alice", "alice-password-1"),
+    _basic("bob", "bob-password-22"),
+    _basic("lea", "lead-password-3"),
+)
 
 
 @pytest.fixture
@@ -87,7 +91,10 @@ def test_state_changing_requests_need_the_csrf_token(users_client: TestClient) -
     assert refused.status_code == 403 and "CSRF" in refused.text
     wrong = users_client.post("/workbench/jobs", json=declaration, headers={**ALICE, "X-CSRF-Token": "forged"})
     assert wrong.status_code == 403
-    assert users_client.post("/workbench/jobs", json=declaration, headers=with_csrf(users_client, ALICE)).status_code == 201
+    assert (
+        users_client.post("/workbench/jobs", json=declaration, headers=with_csrf(users_client, ALICE)).status_code
+        == 201
+    )
     # the no-JavaScript form sends it as a form field
     files = [("files", ("a.json", (DATA / "heparin-overdose.json").read_bytes(), "application/json"))]
     no_field = users_client.post("/workbench/upload", files=files, headers=ALICE, follow_redirects=False)
@@ -106,8 +113,9 @@ def test_state_changing_requests_need_the_csrf_token(users_client: TestClient) -
 def _job(client: TestClient, auth: dict[str, str]) -> str:
     blob = (DATA / "heparin-overdose.json").read_bytes()
     headers = with_csrf(client, auth)
-    job: str = client.post("/workbench/jobs", json={"files": [{"name": "h.json", "size": len(blob)}]},
-                           headers=headers).json()["id"]
+    job: str = client.post(
+        "/workbench/jobs", json={"files": [{"name": "h.json", "size": len(blob)}]}, headers=headers
+    ).json()["id"]
     assert client.put(f"/workbench/jobs/{job}/files/0?offset=0", content=blob, headers=headers).status_code == 200
     assert client.post(f"/workbench/jobs/{job}/start", headers=headers).status_code == 202
     while client.get(f"/workbench/jobs/{job}", headers=auth).json()["state"] != "done":
@@ -144,8 +152,11 @@ def test_the_audit_trail_records_logins_views_downloads_for_leads(users_client: 
     assert users_client.get("/audit", headers=BOB).status_code == 403
     page = users_client.get("/audit", headers=LEAD)
     assert page.status_code == 200
-    rows = re.findall(r"<tr><td>[^<]+</td><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td>"
-                      r"<td>(?:<code>([0-9a-f]*)</code>)?</td><td>([^<]*)</td></tr>", page.text)
+    rows = re.findall(
+        r"<tr><td>[^<]+</td><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td>"
+        r"<td>(?:<code>([0-9a-f]*)</code>)?</td><td>([^<]*)</td></tr>",
+        page.text,
+    )
     events = {(user, action, job_id, detail) for user, _role, _method, action, job_id, detail in rows}
     assert ("alice", "login", "", "") in events
     assert ("alice", "job-view", job, "") in events

@@ -9,7 +9,7 @@ import os
 import time
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,7 +24,7 @@ MEMBERS = 60
 
 
 class CountingZipFile(zipfile.ZipFile):
-    opened: list[str] = []
+    opened: ClassVar[list[str]] = []
 
     def __init__(self, file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> None:
         if mode == "r":  # opened for reading (the tests write their archives with the same class)
@@ -72,7 +72,9 @@ def test_worker_processes_open_an_archive_once_each(tmp_path: Path) -> None:
     options = LintOptions(now=None)
     one = lint_paths([str(archive)], profile, options)
     two = lint_paths([str(archive)], profile, options, jobs=2)
-    assert [(r.path, [f.code for f in r.findings]) for r in one] == [(r.path, [f.code for f in r.findings]) for r in two]
+    assert [(r.path, [f.code for f in r.findings]) for r in one] == [
+        (r.path, [f.code for f in r.findings]) for r in two
+    ]
 
 
 def test_never_started_jobs_are_deleted_after_the_idle_time(tmp_path: Path) -> None:
