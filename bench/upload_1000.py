@@ -159,10 +159,10 @@ def upload_once(base: str, files: list[Path]) -> float:
     return time.perf_counter() - start
 
 
-def cli(directory: Path, jobs: int) -> tuple[float, bytes]:
+def cli(directory: Path, jobs: int, fmt: str = "csv") -> tuple[float, bytes]:
     start = time.perf_counter()
     run = subprocess.run(
-        [sys.executable, "-m", "linter.cli", "lint", "--format", "csv", "-q", "--jobs", str(jobs), str(directory)],
+        [sys.executable, "-m", "linter.cli", "lint", "--format", fmt, "-q", "--jobs", str(jobs), str(directory)],
         capture_output=True,
         check=False,
     )

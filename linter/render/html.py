@@ -5,7 +5,7 @@ show the same rows. Templates live in `linter/api/templates`, shared with the pa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,15 @@ INDICATORS = ("critical", "warning", "info")
 def markdown(text: str) -> Markup:
     """Finding details are markdown written by rules; raw HTML in them is escaped, never passed through."""
 
-    return Markup(_md().render(text))  # noqa: S704 - markdown-it with html disabled escapes its input
+    return Markup(_rendered(text))  # noqa: S704 - markdown-it with html disabled escapes its input
+
+
+@lru_cache(maxsize=4096)
+def _rendered(text: str) -> str:
+    # Rendering markdown dominated a large report, and many findings share their text (same rule, same
+    # values), and the workbench renders each report twice (results page and download): remember the latest.
+    rendered: str = _md().render(text)
+    return rendered
 
 
 @cache
