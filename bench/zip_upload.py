@@ -71,7 +71,7 @@ def main() -> int:
         }
         log = (root / "server.log").open("wb")
         server = subprocess.Popen(
-            [sys.executable, "-m", "linter.cli", "serve", "--port", str(port)],
+            [sys.executable, "-X", "faulthandler", "-m", "linter.cli", "serve", "--port", str(port)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

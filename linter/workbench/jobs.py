@@ -324,8 +324,9 @@ class JobStore:
         doc = report_doc(results, profile)
         (directory / "report.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", "utf-8")
         (directory / "report.csv").write_text(report_csv(results), "utf-8")
-        (directory / "report.html").write_text(render_report_doc(doc), "utf-8")
-        (directory / "body.html").write_text(render_report_body(doc), "utf-8")
+        body = render_report_body(doc)  # the results page's table, rendered once for the page and the download
+        (directory / "report.html").write_text(render_report_doc(doc, body=body), "utf-8")
+        (directory / "body.html").write_text(body, "utf-8")
         shutil.rmtree(directory / "files", ignore_errors=True)  # patient data: keep only the reports
         self.set_status(job.id, "done", done=total, total=total)
 
