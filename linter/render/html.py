@@ -30,8 +30,8 @@ def markdown(text: str) -> Markup:
 
 @lru_cache(maxsize=4096)
 def _rendered(text: str) -> str:
-    # Rendering markdown dominated a large report, and many findings share their text (same rule, same
-    # values), and the workbench renders each report twice (results page and download): remember the latest.
+    # Rendering markdown dominated the time to render a large report, and many findings share their text
+    # (same rule, same values): remember the latest texts.
     rendered: str = _md().render(text)
     return rendered
 
