@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+import warnings
 from typing import Any
 
 import httpx
-from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -29,6 +29,15 @@ from linter.api.websecurity import CSRF_FIELD, CSRF_HEADER, csrf_ok
 from linter.api.workbench_auth import SESSION_USER, WorkbenchIdentity, audit, role_from_groups, split_groups
 from linter.render.html import environment
 from linter.settings import Settings
+
+with warnings.catch_warnings():
+    # Authlib 1.9 announces at import that its httpx client will move to the httpx2 package; nothing to act
+    # on here, and it would print on every server start. (authlib.deprecate installs an "always" filter when
+    # imported, so it is imported first and our filter goes in front of it.)
+    import authlib.deprecate  # noqa: F401
+
+    warnings.filterwarnings("ignore", message="The httpx module is deprecated", category=DeprecationWarning)
+    from authlib.integrations.starlette_client import OAuth, OAuthError
 
 log = logging.getLogger("orderlint.api.oidc")
 
