@@ -41,7 +41,7 @@ def upload_zip(base: str, archive: Path) -> float:
             client.put(f"/workbench/jobs/{job['id']}/files/0?offset={offset}", content=piece).raise_for_status()
         client.post(f"/workbench/jobs/{job['id']}/start").raise_for_status()
         while (status := client.get(f"/workbench/jobs/{job['id']}").json())["state"] not in ("done", "failed"):
-            time.sleep(0.1)
+            time.sleep(0.5)  # the results page polls about as often
         assert status["state"] == "done", status
         assert status["total"] == len(zipfile.ZipFile(archive).namelist()), status
         client.get(f"/workbench/jobs/{job['id']}/report.csv").raise_for_status()
