@@ -125,15 +125,22 @@ def static_text(name: str) -> str:
     return (STATIC_DIR / name).read_text(encoding="utf-8")
 
 
+def report_inline_assets() -> tuple[str, str]:
+    """The stylesheet and the script the standalone report carries inline (the workbench's download allows
+    exactly these by hash in its Content-Security-Policy: keep the two in step through this function)."""
+    return static_text("workbench.css"), static_text("report.js")
+
+
 def render_report_doc(doc: Mapping[str, Any], title: str = "orderlint report", body: str | None = None) -> str:
     """The standalone report file (no timestamps, so the same input renders byte for byte the same). `body`:
     the output of `render_report_body(doc)` when the caller has it already (the workbench writes both)."""
     template = environment().get_template("report.html")
+    css, js = report_inline_assets()
     return template.render(
         title=title,
         body=None if body is None else Markup(body),  # noqa: S704 - rendered by our own template
-        css=Markup(static_text("workbench.css")),  # noqa: S704 - our own stylesheet
-        js=Markup(static_text("report.js")),  # noqa: S704 - our own script
+        css=Markup(css),  # noqa: S704 - our own stylesheet
+        js=Markup(js),  # noqa: S704 - our own script
         **report_context(doc),
     )
 

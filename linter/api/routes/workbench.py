@@ -27,7 +27,7 @@ from linter.api.routes._body import json_object, validated
 from linter.api.websecurity import inline_csp
 from linter.api.workbench_auth import audit, current_identity, workbench_user
 from linter.profiles import Profile
-from linter.render.html import static_text
+from linter.render.html import report_inline_assets
 from linter.workbench.jobs import REPORT_KINDS, Job, JobError, JobFile, JobStore, job_store
 
 router = APIRouter(tags=["workbench"])
@@ -71,8 +71,8 @@ def visible_job(store: JobStore, job_id: str, request: Request) -> Job:
 def report_csp() -> str:
     """The downloadable HTML report is self-contained (its stylesheet and script inline, as rendered by
     linter.render.html.render_report_doc): a strict CSP that allows exactly those two bodies by hash."""
-    script, style = "\n" + static_text("report.js") + "\n", "\n" + static_text("workbench.css") + "\n"
-    return inline_csp(scripts=(script,), styles=(style,))
+    css, js = report_inline_assets()  # report.html puts each between newlines
+    return inline_csp(scripts=(f"\n{js}\n",), styles=(f"\n{css}\n",))
 
 
 @router.post("/workbench/jobs")
