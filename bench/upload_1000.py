@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import json
 import os
 import random
+import re
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -119,9 +122,21 @@ def _free_port() -> int:
         return port
 
 
+@contextlib.contextmanager
+def workbench_client(base: str, timeout: float = 60) -> Iterator[httpx.Client]:
+    """A client that sends the session's CSRF token, read from the upload page, like the page's script."""
+    with httpx.Client(base_url=base, timeout=timeout) as client:
+        page = client.get("/")
+        page.raise_for_status()
+        found = re.search(r'<meta name="csrf-token" content="([^"]+)">', page.text)
+        assert found, "the upload page carries no CSRF token"
+        client.headers["X-CSRF-Token"] = found.group(1)
+        yield client
+
+
 def upload_once(base: str, files: list[Path]) -> float:
     start = time.perf_counter()
-    with httpx.Client(base_url=base, timeout=60) as client:
+    with workbench_client(base) as client:
         declared = [{"name": f.name, "size": f.stat().st_size} for f in files]
         job = client.post("/workbench/jobs", json={"files": declared}).json()
         chunk = job["chunkBytes"]
@@ -144,10 +159,10 @@ def upload_once(base: str, files: list[Path]) -> float:
     return time.perf_counter() - start
 
 
-def cli(directory: Path, jobs: int) -> tuple[float, bytes]:
+def cli(directory: Path, jobs: int, fmt: str = "csv") -> tuple[float, bytes]:
     start = time.perf_counter()
     run = subprocess.run(
-        [sys.executable, "-m", "linter.cli", "lint", "--format", "csv", "-q", "--jobs", str(jobs), str(directory)],
+        [sys.executable, "-m", "linter.cli", "lint", "--format", fmt, "-q", "--jobs", str(jobs), str(directory)],
         capture_output=True,
         check=False,
     )

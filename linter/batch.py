@@ -5,8 +5,10 @@ Inputs are collected first (`collect_inputs`: names only, nothing read) so that 
 linted in order, in this process or in N worker processes (`lint_sources(..., jobs=N)`); either way the
 results come back in input order and are identical.
 
-Zip archives are read member by member in memory, never extracted to disk, and refused (as error rows) when
-they look hostile: too many members, too many bytes once inflated, an inflation ratio no real FHIR file has,
+Zip archives are read member by member in memory, never extracted to disk, each archive opened once per
+process (`ArchiveReader`: opening parses the whole central directory, so reopening it per member made an
+N-member archive cost O(N^2)), and refused (as error rows) when they look hostile: too many members, too
+many bytes once inflated, an inflation ratio no real FHIR file has,
 sizes that lie, or member names that try to escape (absolute, `..`, drive letters, backslashes, symlinks).
 """
 
@@ -15,13 +17,14 @@ from __future__ import annotations
 import stat
 import sys
 import zipfile
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from multiprocessing.context import BaseContext
 from pathlib import Path, PurePosixPath
+from types import TracebackType
 
 from linter.engine import run
 from linter.errors import InputError
@@ -83,7 +86,9 @@ class InputSource:
     error_path: str | None = None
     member_size: int = 0  # declared inflated size of a member
 
-    def read(self, limits: ZipLimits) -> bytes:
+    def read(self, limits: ZipLimits, archives: ArchiveReader | None = None) -> bytes:
+        """The input's bytes; archive members through `archives` (open archives kept for the batch), or by
+        opening the archive for this one member when none is given."""
         if self.error is not None:
             raise InputError(self.error, self.error_path, self.name)
         if self.data is not None:
@@ -92,7 +97,47 @@ class InputSource:
             raise InputError("nothing to read", None, self.name)
         if self.member is None:
             return _read_file(Path(self.path), self.name)
-        return _read_member(Path(self.path), self.member, self.member_size, self.name, limits)
+        if archives is not None:
+            return _read_member(archives, self.path, self.member, self.member_size, self.name, limits)
+        with ArchiveReader() as once:
+            return _read_member(once, self.path, self.member, self.member_size, self.name, limits)
+
+
+class ArchiveReader:
+    """Zip archives opened once and kept open while a batch lists and reads their members.
+
+    At most `keep` archives stay open (least recently used closed first), so an upload of many archives does
+    not run out of file descriptors; inputs come archive by archive, so each is still opened once. Not shared
+    between threads: one reader per batch (and one per worker process)."""
+
+    def __init__(self, keep: int = 8) -> None:
+        self.keep = keep
+        self._open: OrderedDict[str, zipfile.ZipFile] = OrderedDict()
+
+    def get(self, path: str | Path) -> zipfile.ZipFile:
+        """The open archive at `path` (BadZipFile or OSError when it cannot be opened)."""
+        key = str(path)
+        zf = self._open.get(key)
+        if zf is not None:
+            self._open.move_to_end(key)
+            return zf
+        zf = zipfile.ZipFile(key)
+        self._open[key] = zf
+        while len(self._open) > self.keep:
+            self._open.popitem(last=False)[1].close()
+        return zf
+
+    def close(self) -> None:
+        while self._open:
+            self._open.popitem()[1].close()
+
+    def __enter__(self) -> ArchiveReader:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, name of the input just finished)
@@ -101,10 +146,15 @@ ProgressCallback = Callable[[int, int, str], None]  # (done, total, name of the 
 # --- collecting inputs -----------------------------------------------------------------------------------
 
 
-def collect_inputs(paths: Sequence[str], limits: ZipLimits | None = None) -> list[InputSource]:
+def collect_inputs(
+    paths: Sequence[str], limits: ZipLimits | None = None, archives: ArchiveReader | None = None
+) -> list[InputSource]:
     """Every input named on the command line, in order: directories walked recursively (sorted), zip
     archives listed member by member, `-` read from stdin."""
     limits = limits or ZipLimits()
+    if archives is None:
+        with ArchiveReader() as own:
+            return collect_inputs(paths, limits, own)
     out: list[InputSource] = []
     for raw in paths:
         if raw == "-":
@@ -114,17 +164,22 @@ def collect_inputs(paths: Sequence[str], limits: ZipLimits | None = None) -> lis
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
                 if _wanted(child.name) or child.suffix.lower() in ARCHIVE_SUFFIXES:
-                    out.extend(_expand(child, str(child), limits))
+                    out.extend(_expand(child, str(child), limits, archives))
         elif not path.exists():
             out.append(InputSource(str(path), error="no such file"))
         else:
-            out.extend(_expand(path, str(path), limits))
+            out.extend(_expand(path, str(path), limits, archives))
     return out
 
 
-def source_for_file(path: Path, name: str, limits: ZipLimits | None = None) -> list[InputSource]:
+def source_for_file(
+    path: Path, name: str, limits: ZipLimits | None = None, archives: ArchiveReader | None = None
+) -> list[InputSource]:
     """The inputs one uploaded file holds (itself, or an archive's members), under the name it was sent as."""
-    return _expand(path, name, limits or ZipLimits())
+    if archives is None:
+        with ArchiveReader() as own:
+            return _expand(path, name, limits or ZipLimits(), own)
+    return _expand(path, name, limits or ZipLimits(), archives)
 
 
 def _wanted(name: str) -> bool:
@@ -132,9 +187,9 @@ def _wanted(name: str) -> bool:
     return lower.endswith(INPUT_SUFFIXES) and not lower.endswith(".expected.json")
 
 
-def _expand(path: Path, name: str, limits: ZipLimits) -> list[InputSource]:
+def _expand(path: Path, name: str, limits: ZipLimits, archives: ArchiveReader) -> list[InputSource]:
     if path.suffix.lower() in ARCHIVE_SUFFIXES or _looks_like_zip(path):
-        return zip_members(path, name, limits)
+        return zip_members(path, name, limits, archives)
     return [InputSource(name, path=str(path))]
 
 
@@ -161,11 +216,16 @@ def unsafe_member_name(name: str) -> str | None:
     return None
 
 
-def zip_members(path: Path, name: str, limits: ZipLimits) -> list[InputSource]:
-    """The members of an archive as inputs (not read yet), or error rows for what is refused."""
+def zip_members(
+    path: Path, name: str, limits: ZipLimits, archives: ArchiveReader | None = None
+) -> list[InputSource]:
+    """The members of an archive as inputs (not read yet), or error rows for what is refused. The archive
+    stays open in `archives` for reading the members."""
+    if archives is None:
+        with ArchiveReader() as own:
+            return zip_members(path, name, limits, own)
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
+        infos = archives.get(path).infolist()
     except zipfile.BadZipFile:
         return [InputSource(name, error="not a readable zip archive")]
     except OSError as exc:
@@ -230,11 +290,13 @@ def _read_file(path: Path, name: str) -> bytes:
         raise InputError(f"cannot read: {exc.strerror or exc}", None, name) from None
 
 
-def _read_member(path: Path, member: str, declared: int, name: str, limits: ZipLimits) -> bytes:
+def _read_member(
+    archives: ArchiveReader, path: str, member: str, declared: int, name: str, limits: ZipLimits
+) -> bytes:
     """Inflate one member, never more than it declared (headers can lie) nor more than the member limit."""
     cap = min(declared, limits.max_member_bytes)
     try:
-        with zipfile.ZipFile(path) as zf, zf.open(member) as fh:
+        with archives.get(path).open(member) as fh:
             data = fh.read(cap + 1)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
         raise InputError(f"archive member unreadable: {exc}", None, name) from None
@@ -259,9 +321,11 @@ def lint_bytes(name: str, data: bytes, profile: Profile, options: LintOptions) -
     return result
 
 
-def lint_source(src: InputSource, profile: Profile, options: LintOptions, limits: ZipLimits) -> FileResult:
+def lint_source(
+    src: InputSource, profile: Profile, options: LintOptions, limits: ZipLimits, archives: ArchiveReader | None = None
+) -> FileResult:
     try:
-        data = src.read(limits)
+        data = src.read(limits, archives)
     except InputError as exc:
         return FileResult(src.name, errors=[exc])
     return lint_bytes(src.name, data, profile, options)
@@ -276,19 +340,23 @@ def lint_sources(
     limits: ZipLimits | None = None,
     progress: ProgressCallback | None = None,
     mp_context: BaseContext | None = None,
+    archives: ArchiveReader | None = None,
 ) -> list[FileResult]:
     """Lint every source in order. With jobs > 1 the work runs in that many worker processes; results come
-    back in input order and equal those of jobs=1 (the evaluation time is fixed once for the whole batch)."""
+    back in input order and equal those of jobs=1 (the evaluation time is fixed once for the whole batch).
+    Archives are opened once: through `archives` (the reader that listed them) in this process, once per
+    worker process otherwise."""
     limits = limits or ZipLimits()
     if options.now is None:
         options = replace(options, now=datetime.now(UTC))
     total = len(sources)
     out: list[FileResult] = []
     if jobs <= 1 or total <= 1:
-        for src in sources:
-            out.append(lint_source(src, profile, options, limits))
-            if progress:
-                progress(len(out), total, src.name)
+        with ArchiveReader() as own:
+            for src in sources:
+                out.append(lint_source(src, profile, options, limits, archives or own))
+                if progress:
+                    progress(len(out), total, src.name)
         return out
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=mp_context, initializer=_init_worker, initargs=(profile, options, limits)
@@ -320,7 +388,11 @@ def lint_paths(
     progress: ProgressCallback | None = None,
 ) -> list[FileResult]:
     limits = ZipLimits()
-    return lint_sources(collect_inputs(paths, limits), profile, options, jobs=jobs, limits=limits, progress=progress)
+    with ArchiveReader() as archives:
+        sources = collect_inputs(paths, limits, archives)
+        return lint_sources(
+            sources, profile, options, jobs=jobs, limits=limits, progress=progress, archives=archives
+        )
 
 
 # --- worker processes ------------------------------------------------------------------------------------
@@ -331,7 +403,8 @@ _WORKER: dict[str, object] = {}
 
 
 def _init_worker(profile: Profile, options: LintOptions, limits: ZipLimits) -> None:
-    _WORKER.update(profile=profile, options=options, limits=limits)
+    # The worker's archives stay open for its life (it ends with the batch's pool).
+    _WORKER.update(profile=profile, options=options, limits=limits, archives=ArchiveReader())
 
 
 def _work(src: InputSource) -> _Packed:
@@ -341,7 +414,9 @@ def _work(src: InputSource) -> _Packed:
     assert isinstance(profile, Profile)  # noqa: S101 - set by _init_worker
     assert isinstance(options, LintOptions)  # noqa: S101
     assert isinstance(limits, ZipLimits)  # noqa: S101
-    result = lint_source(src, profile, options, limits)
+    archives = _WORKER["archives"]
+    assert isinstance(archives, ArchiveReader)  # noqa: S101
+    result = lint_source(src, profile, options, limits, archives)
     errors = [(e.message, e.path, e.source) for e in result.errors]
     return FileResult(result.path, result.sets, []), errors
 

@@ -110,6 +110,12 @@ def _parser() -> argparse.ArgumentParser:
 
     user = sub.add_parser("workbench-user", help="make an ORDERLINT_WORKBENCH_USERS entry (scrypt hash)")
     user.add_argument("name")
+    user.add_argument(
+        "--role",
+        choices=["pharmacist", "lead"],
+        default="pharmacist",
+        help="pharmacist: own jobs, dashboard without comments; lead: all jobs, comments, audit (default: %(default)s)",
+    )
     user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     return p
 
@@ -171,7 +177,8 @@ def _workbench_user(args: argparse.Namespace) -> int:
     if len(password) < 12:
         _print_error("use a password of at least 12 characters")
         return EXIT_ERROR
-    print(f"{name}:{hash_password(password)}")
+    role = "" if args.role == "pharmacist" else f"{args.role}:"  # pharmacist is the default: entries stay short
+    print(f"{name}:{role}{hash_password(password)}")
     print("add it to ORDERLINT_WORKBENCH_USERS (comma-separated entries)", file=sys.stderr)
     return EXIT_CLEAN
 

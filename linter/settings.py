@@ -5,14 +5,40 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./orderlint.db"
+WorkbenchRole = Literal["pharmacist", "lead"]
+WORKBENCH_ROLES: tuple[WorkbenchRole, ...] = ("pharmacist", "lead")
+
+
+class WorkbenchAccount(BaseModel):
+    """One HTTP Basic workbench user: the scrypt hash of the password and the role."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    password_hash: str
+    role: WorkbenchRole = "pharmacist"
+
+
+def _account(name: str, value: Any) -> Any:
+    """"[role:]scrypt$salt$hash" (a user-list entry after the name) as an account; other values as given."""
+    if not isinstance(value, str):
+        return value
+    role, sep, stored = value.partition(":")
+    if not sep:
+        role, stored = "pharmacist", value
+    if role not in WORKBENCH_ROLES or not stored.startswith("scrypt$"):
+        raise ValueError(
+            f"workbench user {name!r}: entries are name:scrypt$salt$hash or name:ROLE:scrypt$salt$hash "
+            f"with ROLE one of {', '.join(WORKBENCH_ROLES)} (make them with `orderlint workbench-user`)"
+        )
+    return {"password_hash": stored.strip(), "role": role}
 
 
 def _split_commas(value: Any) -> Any:
@@ -64,10 +90,43 @@ class Settings(BaseSettings):
     upload_max_files: int = 5000
     upload_jobs: int = 1  # worker processes per lint job
     upload_ttl_s: int = 24 * 3600  # finished jobs and their files are deleted after this
-    # Workbench users for HTTP Basic: "name:scrypt$salt$hash,..." (linter.api.workbench_auth)
-    workbench_users: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    upload_idle_s: int = 3600  # jobs declared but never started: deleted this long after their last upload
+    # Workbench login (linter.api.workbench_auth; README "Workbench login"). HTTP Basic users:
+    # "name:[role:]scrypt$salt$hash,..." (role pharmacist, the default, or lead; `orderlint workbench-user`).
+    workbench_users: Annotated[dict[str, WorkbenchAccount], NoDecode] = Field(default_factory=dict)
+    # OpenID Connect (authorization code + PKCE): issuer URL (its discovery document is read), client, and
+    # the claim holding the user's groups/roles; a user needs one of the pharmacist or lead groups.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_scope: str = "openid email profile"
+    oidc_groups_claim: str = "groups"
+    workbench_pharmacist_groups: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["orderlint-pharmacist"]
+    )
+    workbench_lead_groups: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["orderlint-lead"])
+    # A reverse proxy that authenticates users (oauth2-proxy convention): its addresses (CIDRs) and headers.
+    # The headers are ignored from any other address.
+    workbench_trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    workbench_proxy_user_header: str = "X-Forwarded-User"
+    workbench_proxy_email_header: str = "X-Forwarded-Email"
+    workbench_proxy_groups_header: str = "X-Forwarded-Groups"
+    # The session cookie: signing key (default: derived from the database's shared salt), lifetime, and
+    # Secure (None: when the request came over TLS, directly or per the trusted proxy's X-Forwarded-Proto).
+    workbench_session_secret: str | None = None
+    workbench_session_max_age_s: int = 8 * 3600
+    workbench_cookie_secure: bool | None = None
 
-    @field_validator("profiles", "allowed_fhir_servers", "allowed_tenants", "cors_origins", mode="before")
+    @field_validator(
+        "profiles",
+        "allowed_fhir_servers",
+        "allowed_tenants",
+        "cors_origins",
+        "workbench_pharmacist_groups",
+        "workbench_lead_groups",
+        "workbench_trusted_proxies",
+        mode="before",
+    )
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         return _split_commas(value)
@@ -93,15 +152,26 @@ class Settings(BaseSettings):
     @field_validator("workbench_users", mode="before")
     @classmethod
     def _user_map(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {name: _account(name, v) for name, v in value.items()}
         if not isinstance(value, str):
             return value
         users = {}
         for part in _split_commas(value):
             name, sep, stored = part.partition(":")
-            if not sep or not name.strip() or not stored.startswith("scrypt$"):
-                raise ValueError("ORDERLINT_WORKBENCH_USERS entries are name:scrypt$salt$hash")
-            users[name.strip()] = stored.strip()
+            if not sep or not name.strip():
+                raise ValueError("ORDERLINT_WORKBENCH_USERS entries are name:[role:]scrypt$salt$hash")
+            users[name.strip()] = _account(name.strip(), stored.strip())
         return users
+
+    @field_validator("workbench_trusted_proxies", mode="after")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        return [str(ipaddress.ip_network(v, strict=False)) for v in value]
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @property
     def auth_enabled(self) -> bool:

@@ -17,6 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
 from linter import __version__
+from linter.api import oidc
 from linter.api.auth import JwksCache, JwtVerifier
 from linter.api.deps import ServiceState
 from linter.api.log_hygiene import RouteScopeMiddleware, install_access_log_filter
@@ -26,6 +27,7 @@ from linter.api.problems import install_handlers
 from linter.api.routes import dashboard, discovery, feedback, health, hooks, lint, pages, rules, workbench
 from linter.api.services import services_for
 from linter.api.warmup import warm
+from linter.api.websecurity import SecurityHeadersMiddleware, WorkbenchSessionMiddleware
 from linter.api.workbench_auth import require_workbench_user
 from linter.profiles import DEFAULT_PROFILE, Profile, available_profiles, load_profile
 from linter.purge import start_daily_purge, stop_daily_purge
@@ -130,9 +132,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     for module in (pages, workbench, dashboard):  # the pharmacist workbench, behind its own gate
         app.include_router(module.router, dependencies=[Depends(require_workbench_user)])
+    if settings.oidc_enabled:  # /login, /auth/callback, /logout
+        app.include_router(oidc.router_for(settings))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(ErrorOutcomeMiddleware)  # innermost: its 500 passes through the others (CORS)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(WorkbenchSessionMiddleware, settings=settings)  # signed cookie: login, CSRF token
+    app.add_middleware(SecurityHeadersMiddleware)  # CSP, nosniff, Referrer-Policy on every answer
     if settings.cors_origins:  # off by default; added last so that it wraps 401 and 413 answers too
         app.add_middleware(
             CORSMiddleware,

@@ -75,5 +75,7 @@ def install_handlers(app: FastAPI) -> None:
             challenge = (exc.headers or {}).get("WWW-Authenticate", "Bearer")  # Basic for the workbench
             return Response(status_code=401, headers={"WWW-Authenticate": challenge})
         code = _STATUS_CODES.get(exc.status_code, "processing")
-        return outcome_response(exc.status_code, str(exc.detail), None, code)
+        response = outcome_response(exc.status_code, str(exc.detail), None, code)
+        response.headers.update(exc.headers or {})  # Allow on 405, Location on the workbench's login redirect
+        return response
     # Any other exception: linter.api.middleware.ErrorOutcomeMiddleware (a 500 that keeps the connection).

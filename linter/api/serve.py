@@ -51,11 +51,16 @@ def run_server(host: str, port: int, workers: int, insecure_no_auth: bool, reloa
         return 2
     # The workers are new processes: they read the environment, and need not migrate again.
     os.environ["ORDERLINT_MIGRATE_ON_START"] = "false"
+    proxy: dict[str, Any] = {}
+    if settings.workbench_trusted_proxies:
+        # X-Forwarded-For/-Proto are believed from the workbench's trusted proxies only (uvicorn's default
+        # trusts any local process, which could then pose as the proxy and send identity headers).
+        proxy["forwarded_allow_ips"] = ",".join(settings.workbench_trusted_proxies)
     if reload:
         uvicorn.run("linter.api.main:app_factory", factory=True, host=host, port=port, reload=True,
-                    log_level="info", server_header=False)
+                    log_level="info", server_header=False, **proxy)
         return 0
-    serve_app("linter.api.main:app_factory", host=host, port=port, workers=workers, log_level="info")
+    serve_app("linter.api.main:app_factory", host=host, port=port, workers=workers, log_level="info", **proxy)
     return 0
 
 

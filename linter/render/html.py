@@ -5,7 +5,7 @@ show the same rows. Templates live in `linter/api/templates`, shared with the pa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,15 @@ INDICATORS = ("critical", "warning", "info")
 def markdown(text: str) -> Markup:
     """Finding details are markdown written by rules; raw HTML in them is escaped, never passed through."""
 
-    return Markup(_md().render(text))  # noqa: S704 - markdown-it with html disabled escapes its input
+    return Markup(_rendered(text))  # noqa: S704 - markdown-it with html disabled escapes its input
+
+
+@lru_cache(maxsize=4096)
+def _rendered(text: str) -> str:
+    # Rendering markdown dominated the time to render a large report, and many findings share their text
+    # (same rule, same values): remember the latest texts.
+    rendered: str = _md().render(text)
+    return rendered
 
 
 @cache
@@ -120,13 +128,24 @@ def static_text(name: str) -> str:
     return (STATIC_DIR / name).read_text(encoding="utf-8")
 
 
-def render_report_doc(doc: Mapping[str, Any], title: str = "orderlint report") -> str:
-    """The standalone report file (no timestamps, so the same input renders byte for byte the same)."""
+def report_inline_assets() -> tuple[str, str]:
+    """The stylesheet and the script the standalone report carries inline (the workbench's download allows
+    exactly these by hash in its Content-Security-Policy: keep the two in step through this function)."""
+    css = static_text("workbench.css") + static_text("definition_tree.css")
+    js = static_text("report.js") + static_text("definition_tree.js")
+    return css, js
+
+
+def render_report_doc(doc: Mapping[str, Any], title: str = "orderlint report", body: str | None = None) -> str:
+    """The standalone report file (no timestamps, so the same input renders byte for byte the same). `body`:
+    the output of `render_report_body(doc)` when the caller has it already (the workbench writes both)."""
     template = environment().get_template("report.html")
+    css, js = report_inline_assets()
     return template.render(
         title=title,
-        css=Markup(static_text("workbench.css") + static_text("definition_tree.css")),  # noqa: S704 - our own
-        js=Markup(static_text("report.js") + static_text("definition_tree.js")),  # noqa: S704 - our own script
+        body=None if body is None else Markup(body),  # noqa: S704 - rendered by our own template
+        css=Markup(css),  # noqa: S704 - our own stylesheet
+        js=Markup(js),  # noqa: S704 - our own script
         **report_context(doc),
     )
 

@@ -48,7 +48,7 @@ def rule_chart(stats: RuleStats) -> Markup:
     unit = "week" if weekly else "day"
     parts = [
         f'<svg class="chart" role="img" aria-labelledby="{cid}-t {cid}-d" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="100%" style="max-width:{WIDTH}px" xmlns="http://www.w3.org/2000/svg">',
+        f'width="100%" xmlns="http://www.w3.org/2000/svg">',  # max-width in workbench.css (CSP: no inline style)
         f'<title id="{cid}-t">{escape(stats.code)}: cards issued per {unit}, overridden part hatched</title>',
         f'<desc id="{cid}-d">{stats.issued} cards issued, {stats.accepted} accepted, {stats.overridden} '
         f"overridden ({rate}) from {bars[0].day.isoformat() if bars else ''} to "

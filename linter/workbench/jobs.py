@@ -7,6 +7,9 @@ can answer for any job.
                           files/00000    the uploaded bytes, by index (client names are never paths)
                           status.json    state uploading | queued | running | done | failed, done/total
                           report.json|csv|html, body.html   when done (the uploaded files are then deleted)
+
+A job is deleted with its files `ttl_s` after it was declared, or sooner, `idle_s` after its last upload
+activity when it was never started (an abandoned upload must not keep patient data on disk for a day).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-from linter.batch import InputSource, LintOptions, ZipLimits, lint_sources, source_for_file
+from linter.batch import ArchiveReader, InputSource, LintOptions, ZipLimits, lint_sources, source_for_file
 from linter.profiles import Profile
 from linter.settings import Settings
 
@@ -41,6 +44,7 @@ STALE_AFTER_S = {"running": 600.0, "queued": 3600.0}  # no status write for this
 REPORT_KINDS = {"json": "application/json", "csv": "text/csv", "html": "text/html"}
 # Below this many inputs a job lints in its thread: starting worker processes would cost more than it saves.
 PARALLEL_MIN_INPUTS = 200
+PURGE_EVERY_S = 60.0  # how often requests sweep expired and idle jobs
 
 
 class JobError(Exception):
@@ -130,11 +134,20 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 class JobStore:
-    def __init__(self, root: Path, limits: UploadLimits, ttl_s: int = 24 * 3600, parallel_jobs: int = 1) -> None:
+    def __init__(
+        self,
+        root: Path,
+        limits: UploadLimits,
+        ttl_s: int = 24 * 3600,
+        parallel_jobs: int = 1,
+        idle_s: int = 3600,
+    ) -> None:
         self.root = root
         self.limits = limits
         self.ttl_s = ttl_s
+        self.idle_s = idle_s
         self.parallel_jobs = parallel_jobs
+        self._last_purge = 0.0
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="orderlint-job")
 
@@ -188,11 +201,11 @@ class JobStore:
     def file_path(self, job_id: str, index: int) -> Path:
         return self.dir(job_id) / "files" / f"{index:05d}"
 
-    def get_for(self, job_id: str, user: str | None) -> Job:
+    def get_for(self, job_id: str, user: str | None, see_all: bool = False) -> Job:
         """The job, if `user` may see it: a job uploaded by a workbench user is that user's alone (others get
-        the same 404 as for a job that does not exist)."""
+        the same 404 as for a job that does not exist), except for a lead (`see_all`)."""
         job = self.get(job_id)
-        if job.owner is not None and job.owner != user:
+        if job.owner is not None and job.owner != user and not see_all:
             raise JobError(404, "no such job (jobs are deleted after a day)")
         return job
 
@@ -220,7 +233,9 @@ class JobStore:
                     fh.truncate(offset)
                     raise JobError(413, f"{job.files[index].name}: more bytes than the declared {declared}")
                 fh.write(piece)
-            return fh.tell()
+            size = fh.tell()
+        os.utime(self.dir(job.id) / "status.json")  # upload activity: the job is not idle
+        return size
 
     def save_stream(self, job: Job, index: int, source: BinaryIO) -> None:
         """Copy an already-spooled upload (the no-JavaScript form) into the job, within its declared size."""
@@ -269,19 +284,24 @@ class JobStore:
             log.error("job %s failed: %s\n%s", job.id, type(exc).__name__, frames)
             self.set_status(job.id, "failed", message=f"internal error ({type(exc).__name__}); see the server log")
 
-    def sources(self, job: Job) -> list[InputSource]:
+    def sources(self, job: Job, archives: ArchiveReader | None = None) -> list[InputSource]:
         """The job's inputs, ordered by name like a directory on the command line (archives expanded)."""
         order = sorted(range(len(job.files)), key=lambda i: (job.files[i].name, i))
         out: list[InputSource] = []
         for index in order:
-            out.extend(source_for_file(self.file_path(job.id, index), job.files[index].name, self.limits.zip))
+            path = self.file_path(job.id, index)
+            out.extend(source_for_file(path, job.files[index].name, self.limits.zip, archives))
         return out
 
     def run(self, job: Job, profile: Profile) -> None:
+        with ArchiveReader() as archives:  # each uploaded archive opened once, for listing and reading
+            self._lint_and_report(job, profile, archives)
+
+    def _lint_and_report(self, job: Job, profile: Profile, archives: ArchiveReader) -> None:
         from linter.render.html import render_report_body, render_report_doc
         from linter.render.report import report_csv, report_doc
 
-        sources = self.sources(job)
+        sources = self.sources(job, archives)
         total = len(sources)
         self.set_status(job.id, "running", done=0, total=total)
         last = [0.0]
@@ -301,13 +321,15 @@ class JobStore:
             limits=self.limits.zip,
             progress=progress,
             mp_context=get_context("forkserver") if jobs > 1 else None,
+            archives=archives,
         )
         directory = self.dir(job.id)
         doc = report_doc(results, profile)
         (directory / "report.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", "utf-8")
         (directory / "report.csv").write_text(report_csv(results), "utf-8")
-        (directory / "report.html").write_text(render_report_doc(doc), "utf-8")
-        (directory / "body.html").write_text(render_report_body(doc), "utf-8")
+        body = render_report_body(doc)  # the results page's table, rendered once for the page and the download
+        (directory / "report.html").write_text(render_report_doc(doc, body=body), "utf-8")
+        (directory / "body.html").write_text(body, "utf-8")
         shutil.rmtree(directory / "files", ignore_errors=True)  # patient data: keep only the reports
         self.set_status(job.id, "done", done=total, total=total)
 
@@ -320,21 +342,37 @@ class JobStore:
         return self.dir(job_id) / ("body.html" if kind == "body" else f"report.{kind}")
 
     def purge_expired(self, now: float | None = None) -> int:
-        cutoff = (now or time.time()) - self.ttl_s
+        """Delete jobs older than `ttl_s`, and jobs never started with no upload activity for `idle_s`
+        (their files with them); the number deleted."""
+        now = now or time.time()
+        self._last_purge = time.monotonic()
         removed = 0
         for child in self.root.iterdir():
-            if JOB_ID.match(child.name) and child.is_dir():
-                try:
-                    expired = (child / "job.json").stat().st_mtime < cutoff
-                except FileNotFoundError:
-                    expired = True
-                if expired:
-                    shutil.rmtree(child, ignore_errors=True)
-                    removed += 1
+            if JOB_ID.match(child.name) and child.is_dir() and self._expired(child, now):
+                shutil.rmtree(child, ignore_errors=True)
+                removed += 1
         return removed
 
+    def maybe_purge(self) -> None:
+        """purge_expired, at most once a minute (requests call it, so idle jobs go without a scheduler)."""
+        if time.monotonic() - self._last_purge >= PURGE_EVERY_S:
+            self.purge_expired()
 
-_STORES: dict[tuple[str, UploadLimits, int, int], JobStore] = {}
+    def _expired(self, directory: Path, now: float) -> bool:
+        try:
+            if (directory / "job.json").stat().st_mtime < now - self.ttl_s:
+                return True
+            status = directory / "status.json"
+            if now - status.stat().st_mtime <= self.idle_s:
+                return False
+            return bool(json.loads(status.read_text(encoding="utf-8")).get("state") == "uploading")
+        except FileNotFoundError:
+            return True
+        except (OSError, ValueError):
+            return False
+
+
+_STORES: dict[tuple[str, UploadLimits, int, int, int], JobStore] = {}
 _STORES_LOCK = threading.Lock()
 
 
@@ -345,10 +383,12 @@ def upload_root(settings: Settings) -> Path:
 def job_store(settings: Settings) -> JobStore:
     """One store per upload directory and limits, shared by the requests of this process."""
     limits = UploadLimits.from_settings(settings)
-    key = (str(upload_root(settings)), limits, settings.upload_ttl_s, settings.upload_jobs)
+    key = (str(upload_root(settings)), limits, settings.upload_ttl_s, settings.upload_jobs, settings.upload_idle_s)
     with _STORES_LOCK:
         store = _STORES.get(key)
         if store is None:
-            store = JobStore(upload_root(settings), limits, settings.upload_ttl_s, settings.upload_jobs)
+            store = JobStore(
+                upload_root(settings), limits, settings.upload_ttl_s, settings.upload_jobs, settings.upload_idle_s
+            )
             _STORES[key] = store
         return store

@@ -54,10 +54,9 @@ class Server:
     log: Path
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def start_server(tmp: Path, **extra_env: str) -> Iterator[Server]:
+    """`orderlint serve` on a free loopback port with a temporary database (and `extra_env`), until closed."""
     _need_chromium()
-    tmp = tmp_path_factory.mktemp("serve")
     port = _free_port()
     db = f"sqlite:///{tmp / 'orderlint.db'}"
     env = {
@@ -65,6 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "ORDERLINT_DATABASE_URL": db,
         "ORDERLINT_UPLOAD_DIR": str(tmp / "uploads"),
         "ORDERLINT_TRUSTED_ISSUERS": "",
+        **extra_env,
     }
     log = tmp / "server.log"
     with log.open("wb") as out:
@@ -92,6 +92,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from start_server(tmp_path_factory.mktemp("serve"))
 
 
 @pytest.fixture(scope="module")

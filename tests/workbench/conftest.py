@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from linter.settings import Settings
+from tests.workbench.web import use_csrf
 
 DATA = Path(__file__).parent / "data"
 
@@ -28,4 +29,4 @@ def wb_client(tmp_path: Path) -> Iterator[TestClient]:
     from linter.api.main import create_app
 
     with TestClient(create_app(make_settings(tmp_path))) as client:
-        yield client
+        yield use_csrf(client)

@@ -12,6 +12,7 @@ from linter.profiles import load_profile
 from linter.render.report import report_csv
 from linter.workbench.jobs import clean_name
 from tests.workbench.conftest import DATA, make_settings
+from tests.workbench.web import use_csrf
 
 FILES = ["heparin-overdose.json", "not-fhir.json", "clean-order-set.json"]
 
@@ -69,6 +70,7 @@ def test_limits_are_clear(tmp_path: Path) -> None:
 
     settings = make_settings(tmp_path, upload_max_files=2, upload_max_bytes=1000)
     with TestClient(create_app(settings)) as client:
+        use_csrf(client)
         r = client.post("/workbench/jobs", json={"files": [{"name": f"{i}.json", "size": 1} for i in range(3)]})
         assert r.status_code == 413
         assert "3 files: the limit is 2 files per upload" in r.text

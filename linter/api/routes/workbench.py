@@ -24,9 +24,11 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from linter.api.deps import StateDep
 from linter.api.problems import ApiError, json_response
 from linter.api.routes._body import json_object, validated
-from linter.api.workbench_auth import workbench_user
+from linter.api.websecurity import inline_csp
+from linter.api.workbench_auth import audit, current_identity, workbench_user
 from linter.profiles import Profile
-from linter.workbench.jobs import REPORT_KINDS, JobError, JobFile, JobStore, job_store
+from linter.render.html import report_inline_assets
+from linter.workbench.jobs import REPORT_KINDS, Job, JobError, JobFile, JobStore, job_store
 
 router = APIRouter(tags=["workbench"])
 
@@ -60,10 +62,24 @@ def _api(exc: JobError) -> ApiError:
     return ApiError(exc.status, exc.message, None, "too-long" if exc.status == 413 else "invalid")
 
 
+def visible_job(store: JobStore, job_id: str, request: Request) -> Job:
+    """The job if this request's user may see it (its owner, or a lead); JobError 404 otherwise."""
+    identity = current_identity(request)
+    return store.get_for(job_id, identity.name, see_all=identity.is_lead)
+
+
+def report_csp() -> str:
+    """The downloadable HTML report is self-contained (its stylesheet and script inline, as rendered by
+    linter.render.html.render_report_doc): a strict CSP that allows exactly those two bodies by hash."""
+    css, js = report_inline_assets()  # report.html puts each between newlines
+    return inline_csp(scripts=(f"\n{js}\n",), styles=(f"\n{css}\n",))
+
+
 @router.post("/workbench/jobs")
 async def create_job(request: Request, state: StateDep) -> Response:
     body = validated(NewJob, json_object(await request.body(), "a job declaration"))
     profile = choose_profile(state, body.profile)
+    await run_in_threadpool(store_for(state).maybe_purge)
     try:
         job = await run_in_threadpool(
             store_for(state).create, profile.id, body.context, [JobFile(f.name, f.size) for f in body.files],
@@ -82,7 +98,7 @@ async def upload_chunk(
 ) -> Response:
     store = store_for(state)
     try:
-        job = store.get_for(job_id, workbench_user(request))
+        job = visible_job(store, job_id, request)
         size = await store.receive_chunk(job, index, offset, request.stream())
     except JobError as exc:
         raise _api(exc) from None
@@ -93,7 +109,7 @@ async def upload_chunk(
 async def start_job(job_id: str, request: Request, state: StateDep) -> Response:
     store = store_for(state)
     try:
-        job = store.get_for(job_id, workbench_user(request))
+        job = visible_job(store, job_id, request)
         store.start(job, choose_profile(state, job.profile))
         return json_response(store.status(job_id), status=202)
     except JobError as exc:
@@ -104,7 +120,7 @@ async def start_job(job_id: str, request: Request, state: StateDep) -> Response:
 async def job_status(job_id: str, request: Request, state: StateDep) -> Response:
     store = store_for(state)
     try:
-        store.get_for(job_id, workbench_user(request))
+        visible_job(store, job_id, request)
         return json_response(store.status(job_id))
     except JobError as exc:
         raise _api(exc) from None
@@ -114,14 +130,18 @@ async def job_status(job_id: str, request: Request, state: StateDep) -> Response
 async def job_report(job_id: str, kind: str, request: Request, state: StateDep) -> Response:
     store = store_for(state)
     try:
-        store.get_for(job_id, workbench_user(request))
+        visible_job(store, job_id, request)
         path = store.report_path(job_id, kind)
     except JobError as exc:
         raise _api(exc) from None
     if kind not in REPORT_KINDS:  # "body" is for the results page only
         raise ApiError(404, f"no report format {kind[:20]!r}")
     media = REPORT_KINDS[kind] + ("; charset=utf-8" if kind != "json" else "")
-    return FileResponse(path, media_type=media, filename=f"orderlint-report-{job_id[:8]}.{kind}")
+    await run_in_threadpool(audit, request, "report-download", job_id, kind)
+    response = FileResponse(path, media_type=media, filename=f"orderlint-report-{job_id[:8]}.{kind}")
+    if kind == "html":
+        response.headers["content-security-policy"] = report_csp()
+    return response
 
 
 @router.post("/workbench/upload")

@@ -5,6 +5,11 @@
   var PARALLEL = 4;
 
   function $(id) { return document.getElementById(id); }
+  // The session's CSRF token, rendered by the server into <meta name="csrf-token">; every POST/PUT sends it.
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
   function showError(message) {
     var box = $("upload-error");
     if (!box) { alert(message); return; }
@@ -99,7 +104,7 @@
     try {
       var created = await fetch("/workbench/jobs", {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrfToken() },
         body: JSON.stringify({
           profile: $("profile").value,
           context: $("context").value || null,
@@ -114,7 +119,7 @@
         var file = files[index], offset = 0, url = "/workbench/jobs/" + job.id + "/files/" + index;
         do {
           var chunk = file.slice(offset, offset + chunkBytes);
-          var r = await fetch(url + "?offset=" + offset, { method: "PUT", body: chunk, headers: { "Content-Type": "application/octet-stream" } });
+          var r = await fetch(url + "?offset=" + offset, { method: "PUT", body: chunk, headers: { "Content-Type": "application/octet-stream", "X-CSRF-Token": csrfToken() } });
           if (!r.ok) { throw new Error(file.name + ": " + (await problem(r))); }
           offset += chunk.size;
           sent += chunk.size;
@@ -127,7 +132,7 @@
       var workers = [];
       for (var w = 0; w < Math.min(PARALLEL, files.length); w++) { workers.push(worker()); }
       await Promise.all(workers);
-      var started = await fetch("/workbench/jobs/" + job.id + "/start", { method: "POST", headers: { Accept: "application/json" } });
+      var started = await fetch("/workbench/jobs/" + job.id + "/start", { method: "POST", headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() } });
       if (!started.ok) { showError(await problem(started)); return; }
       await poll(job.id, function () { window.location.href = "/jobs/" + job.id; });
     } catch (e) {
