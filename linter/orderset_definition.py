@@ -40,16 +40,22 @@ TEMPLATE_SUBJECT = {"display": "order-set definition (no patient)"}
 MAX_NESTING = 8  # PlanDefinitions nested through definitionCanonical
 
 
+def resource_type(doc: Any) -> str | None:
+    """`resourceType` when it is a string (a wrong JSON type there is the reader's DQ904/error, not a crash)."""
+    rtype = doc.get("resourceType") if isinstance(doc, Mapping) else None
+    return rtype if isinstance(rtype, str) else None
+
+
 def is_definition(doc: Mapping[str, Any]) -> bool:
     """A PlanDefinition or RequestGroup, or a Bundle holding one."""
-    rtype = doc.get("resourceType")
+    rtype = resource_type(doc)
     if rtype in DEFINITION_TYPES:
         return True
     if rtype != "Bundle" or not isinstance(doc.get("entry"), list):
         return False
     return any(
         isinstance(e, dict) and isinstance(e.get("resource"), dict)
-        and e["resource"].get("resourceType") in DEFINITION_TYPES
+        and resource_type(e["resource"]) in DEFINITION_TYPES
         for e in doc["entry"]
     )
 
@@ -223,7 +229,7 @@ class _Reader:
 
     def request_for(self, loc: _Located, a: Mapping[str, Any], fpath: str) -> dict[str, Any] | None:
         r = loc.resource
-        rtype = r.get("resourceType")
+        rtype = resource_type(r)
         n = len(self.originals)
         meds = _contained_medications(loc)
         if rtype in REQUEST_TYPES:  # a RequestGroup's request: read as it is
@@ -304,7 +310,7 @@ def order_set_from_definition(
         for e in _bundle_entries(doc, "Bundle"):
             loc = _Located(e.resource, e.path)
             library.add(loc, e.full_url)
-            if e.resource.get("resourceType") in DEFINITION_TYPES:
+            if resource_type(e.resource) in DEFINITION_TYPES:
                 roots.append(loc)
             elif e.resource.get("resourceType") != "ActivityDefinition":
                 others.append(e)

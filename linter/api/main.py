@@ -65,9 +65,10 @@ def load_profiles(settings: Settings) -> tuple[dict[str, Profile], dict[str, Pro
 
 
 def _quiet_libraries() -> None:
-    # httpx logs every request URL at INFO, and our FHIR URLs carry patient ids.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # httpx (and its successor httpx2, which Starlette's test client and Authlib may use) logs every request
+    # URL at INFO, and our FHIR URLs carry patient ids.
+    for name in ("httpx", "httpcore", "httpx2", "httpcore2"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
