@@ -105,8 +105,12 @@ def files_table(results: Sequence[FileResult], width: int = 80) -> Table:
                 sc = ordering.set_counts(linted)
                 rows.append(([f"  {ordering.set_label(r, i)}", ordering.status(sc)], _counts(sc, keys), "dim"))
     total = report_summary(results)
-    counts = {"order_sets": total["order_sets"], "orders_checked": total["orders_checked"],
-              **total["by_indicator"], "errors": total["errors"]}
+    counts = {
+        "order_sets": total["order_sets"],
+        "orders_checked": total["orders_checked"],
+        **total["by_indicator"],
+        "errors": total["errors"],
+    }
     rows.append(([f"all {total['files']}", ""], _counts(counts, keys), "bold"))
     return _table("Files", [("file", 12), ("status", 8)], rows, width)
 

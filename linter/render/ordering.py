@@ -138,4 +138,3 @@ def set_label(result: FileResult, index: int) -> str:
 def worst(counts: dict[str, Any]) -> str:
     """The most urgent indicator with a finding ("" when none): the colour of a status badge."""
     return next((ind for ind in INDICATORS if counts.get(ind)), "")
-
