@@ -240,13 +240,12 @@ def _run_batch(args: argparse.Namespace, profile: Profile, options: LintOptions)
 
 
 def _render(fmt: str, results: list[FileResult], profile: Profile, show_source: bool = False) -> str:
-    from linter.render import report
+    from linter.render import ordering, report
 
+    by_name = ordering.ordered_results(results)  # inputs by name in every format, as in the reports
     if fmt == "text":
-        from linter.render.ordering import report_rows
-
         out = []
-        for row in report_rows(results):  # the report order, as in the CSV, JSON and HTML reports
+        for row in ordering.report_rows(results):  # the report order, as in the CSV, JSON and HTML reports
             if row.finding is not None:
                 out.append(report.text_line(row.finding, row.result.path) + "\n")
                 if show_source:
@@ -257,7 +256,7 @@ def _render(fmt: str, results: list[FileResult], profile: Profile, show_source: 
     if fmt == "cards":
         from linter.render.cards import cards_response
 
-        responses = [cards_response(s.findings, s.order_set, profile) for r in results for s in r.sets]
+        responses = [cards_response(s.findings, s.order_set, profile) for r in by_name for s in r.sets]
         if len(responses) == 1:
             return json.dumps(responses[0], indent=2, ensure_ascii=False) + "\n"
         return "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in responses)
@@ -265,7 +264,7 @@ def _render(fmt: str, results: list[FileResult], profile: Profile, show_source: 
         from linter.render.outcome import error_outcome, operation_outcome, outcomes_bundle
 
         outcomes: list[dict[str, Any]] = []
-        for r in results:  # one per input: its order sets' findings, or why it could not be read
+        for r in by_name:  # one per input: its order sets' findings, or why it could not be read
             outcomes.extend(operation_outcome(s.findings, s.order_set) for s in r.sets)
             outcomes.extend(error_outcome(f"{r.path}: {e.message}", e.path) for e in r.errors)
         doc = outcomes[0] if len(outcomes) == 1 else outcomes_bundle(outcomes)
