@@ -4,9 +4,10 @@
 # Bound to 0.0.0.0 the service refuses to start without JWT authentication configured (see README).
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY linter ./linter
 COPY profiles ./profiles
+COPY knowledge/sources ./knowledge/sources
 RUN pip install --no-cache-dir --prefix=/install .
 
 FROM python:3.11-slim

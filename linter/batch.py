@@ -247,16 +247,6 @@ def _read_member(path: Path, member: str, declared: int, name: str, limits: ZipL
     return data
 
 
-def iter_inputs(paths: Sequence[str]) -> Iterator[tuple[str, bytes | InputError]]:
-    """(name, bytes) per input, or (name, error) when it cannot be read."""
-    limits = ZipLimits()
-    for src in collect_inputs(paths, limits):
-        try:
-            yield src.name, src.read(limits)
-        except InputError as exc:
-            yield src.name, exc
-
-
 # --- linting ---------------------------------------------------------------------------------------------
 
 

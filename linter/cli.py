@@ -246,8 +246,9 @@ def _render(fmt: str, results: list[FileResult], profile: Profile, show_source: 
     if fmt == "text":
         out = []
         for row in ordering.report_rows(results):  # the report order, as in the CSV, JSON and HTML reports
-            if row.finding is not None:
-                out.append(report.text_line(row.finding, row.result.path) + "\n")
+            if row.finding is not None and row.order_set is not None:
+                title = report.action_title(row.order_set, row.finding.primary_ref)
+                out.append(report.text_line(row.finding, row.result.path, title) + "\n")
                 if show_source:
                     out.extend(f"    > {line}\n" for line in report.source_lines(row.finding.code))
         return "".join(out)

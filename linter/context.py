@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Literal
 
@@ -50,10 +50,6 @@ class _ProcedureIndex:
 @cache
 def _index() -> _ProcedureIndex:
     return _ProcedureIndex(terminology())
-
-
-def _iso(d: str) -> date | None:
-    return date.fromisoformat(d) if d else None
 
 
 def identify_procedure(

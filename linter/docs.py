@@ -27,6 +27,7 @@ from linter.model import Citation
 from linter.profiles import DEFAULT_PROFILE, Profile, load_profile
 from linter.rules import RULES, RULES_BY_CODE
 from linter.rules._base import REQUIRED_SECTIONS, RuleModule
+from linter.sources import citation_text
 
 NOT_CHECKED_STATUS = "documented, not checked"
 
@@ -227,8 +228,22 @@ def _cell(text: str) -> str:
 def _quote_block(citations: tuple[Citation, ...]) -> list[str]:
     out = []
     for c in citations:
-        out += [f"> {c.quote}", ">", f"> — `{c.label}`", ""]
+        shown = citation_text(c)
+        where = f" (`{c.label}`)" if c.source.endswith(".txt") else ""  # the file, for whoever opens it
+        out += [f"> {c.quote}", ">", f"> — {shown}{where}", ""]
     return out
+
+
+def rule_markdown(code: str, profile: Profile) -> str:
+    """One rule's documentation as markdown, with `profile`'s thresholds and their citations: what
+    `orderlint explain CODE` prints, for the rule page the cards link to (`GET /rules/{code}`).
+    Raises KeyError for an unknown code."""
+    rule = RULES_BY_CODE.get(code.strip().upper())
+    if rule is None:
+        raise KeyError(f"no rule {code[:20]}")
+    lines = _rule_markdown(rule, profile)
+    lines[0] = lines[0].replace("## ", "# ", 1)
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def _rule_markdown(rule: RuleModule, profile: Profile) -> list[str]:
@@ -279,8 +294,8 @@ def rules_markdown(profile: Profile) -> str:
         f"published by {profile.publisher}.",
         "",
         "Indicators follow CDS Hooks: `info` < `warning` < `critical`. Thresholds come from the profile, each with "
-        "its citation; sources are the documents in `shared/sources` (FILE:LINE) or the external references "
-        "recorded in `shared/reference`.",
+        "its citation; sources are the documents in `knowledge/sources` (FILE:LINE) or the external references "
+        "recorded in `knowledge/reference`.",
         "",
         "| code | name | scope | indicator | status | source |",
         "| --- | --- | --- | --- | --- | --- |",

@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from linter.model import CouldNotVerify, Finding, Indicator, OrderSet, Scope
+from linter.orderset_run import run_definition
 from linter.profiles import Profile
 from linter.rules import RULES
 from linter.rules._base import RuleModule
@@ -39,12 +40,6 @@ def in_scope(rule: RuleModule, order_set: OrderSet) -> bool:
     if scope is Scope.PAD:
         return order_set.pad_context is not None
     return True
-
-
-def active_rules(
-    profile: Profile, select: Collection[str] | None = None, ignore: Collection[str] = ()
-) -> list[RuleModule]:
-    return [rule for rule, _ in _plan(profile, select, ignore)]
 
 
 # (profile, select, ignore) -> the enabled rules with their validated options, computed once: the service
@@ -93,6 +88,8 @@ def run(
     select: Collection[str] | None = None,
     ignore: Collection[str] = (),
 ) -> list[Finding]:
+    if order_set.definition is not None:  # an order-set definition: each orderable configuration, merged
+        return run_definition(order_set, lambda one: run(one, profile, select=select, ignore=ignore))
     plan = _plan(profile, select, ignore)
     with run_scope():
         findings, unverified, needed_drugs, reads_procedures = _run_rules(plan, order_set)
@@ -120,7 +117,7 @@ def _run_rules(
         except Exception as exc:  # a broken rule is a finding, not a crash
             # The type and the stack only: an exception message may quote patient data.
             frames = "".join(traceback.format_tb(exc.__traceback__))
-            log.error("rule %s raised %s on %s\n%s", rule.META.code, type(exc).__name__, order_set.source, frames)
+            log.error("rule %s raised %s\n%s", rule.META.code, type(exc).__name__, frames)  # source: request text
             findings.append(_crash_finding(rule, order_set, exc))
             continue
         for item in emitted:

@@ -112,7 +112,7 @@ def _num(v: Any, path: str, sfx: str = "") -> float | None:
 
 
 def _int(v: Any, path: str, sfx: str = "") -> int | None:
-    n = _num(v, path)
+    n = _num(v, path, sfx)
     if n is None:
         return None
     if n != int(n):
@@ -132,7 +132,7 @@ _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?")
 
 
 def _datetime(v: Any, path: str, sfx: str = "") -> datetime | None:
-    s = _str(v, path)
+    s = _str(v, path, sfx)
     if not s:
         return None
     try:
@@ -368,7 +368,8 @@ class _Index:
         if not ref:
             return None
         if ref.startswith("#"):
-            for c in container.get("contained") or []:
+            contained = container.get("contained")
+            for c in contained if isinstance(contained, list) else ():
                 if isinstance(c, dict) and c.get("id") == ref[1:]:
                     return c
             return None
@@ -587,7 +588,8 @@ def _device_concepts(dev: Mapping[str, Any]) -> list[Concept]:
         c = _concept(dev.get("type"), "Device.type")
         if c is not None:
             out.append(c)
-    for dn in dev.get("deviceName") or []:
+    names = dev.get("deviceName")
+    for dn in names if isinstance(names, list) else ():
         if isinstance(dn, dict) and isinstance(dn.get("name"), str):
             out.append(Concept((), dn["name"]))
     if isinstance(dev.get("code"), dict):  # DeviceDefinition-like shapes
@@ -610,7 +612,12 @@ def _mentions_code(r: Mapping[str, Any], codes: frozenset[str]) -> bool:
     codings = code.get("coding") if isinstance(code, dict) else None
     if not isinstance(codings, list):
         return False
-    return any(isinstance(c, dict) and c.get("code") in codes for c in codings)
+    # A code of another JSON type (a list is unhashable) may be the one that matters (a body weight, a
+    # goal's ACT): the full read then reports it as DQ904 naming the path, as strict mode would.
+    return any(
+        isinstance(c, dict) and (c["code"] in codes if isinstance(c.get("code"), str) else "code" in c)
+        for c in codings
+    )
 
 
 def _weight(r: Mapping[str, Any], path: str, ref: str) -> tuple[Weight | None, str | None]:
@@ -629,7 +636,9 @@ def _weight(r: Mapping[str, Any], path: str, ref: str) -> tuple[Weight | None, s
     )
     eff = _datetime(r.get("effectiveDateTime"), path, ".effectiveDateTime")
     if eff is None and (ep := _obj(r.get("effectivePeriod"), path, ".effectivePeriod")):
-        eff = _datetime(ep.get("end") or ep.get("start"), path, ".effectivePeriod")
+        eff = _datetime(ep.get("end"), path, ".effectivePeriod.end") or _datetime(
+            ep.get("start"), path, ".effectivePeriod.start"
+        )
     if eff is None:
         eff = _datetime(r.get("issued"), path, ".issued")
     if q is None:
@@ -750,34 +759,65 @@ def _seconds(q: Quantity | None) -> float | None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _strict_error(resource: Mapping[str, Any]) -> tuple[str, str] | None:
-    """Validate one resource with fhir.resources R4B; return (path, reason) of the first error."""
+class InvalidFhir(InputError):
+    """A resource orderlint generated is not valid FHIR. `log_text` is safe to log: the error kind and the
+    path with any key the model does not define replaced (the message itself may quote request text)."""
+
+    def __init__(self, message: str, path: str, kind: str, safe_path: str) -> None:
+        super().__init__(message, path)
+        self.log_text = f"{kind} at {safe_path}"
+
+
+def _loc_path(loc: Iterable[Any], extra_last: bool = False) -> str:
+    items = list(loc)
+    parts: list[str] = []
+    for n, item in enumerate(items):
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            name = "<extra key>" if extra_last and n == len(items) - 1 else str(item)
+            parts.append(("." if parts else "") + name)
+    return "".join(parts)
+
+
+def _first_error(resource: Mapping[str, Any]) -> tuple[str, str, str, str] | None:
+    """Validate one resource with fhir.resources R4B: (path, reason, error kind, log-safe path) of the
+    first error. pydantic reports a location by the model's field names, except for an extra key (the last
+    item of an `extra_forbidden` location), which the log-safe path replaces."""
     from fhir.resources.R4B import get_fhir_model_class
     from pydantic import ValidationError
 
     rtype = resource.get("resourceType")
     if not isinstance(rtype, str):
-        return ("resourceType", "missing resourceType")
+        return ("resourceType", "missing resourceType", "missing", "resourceType")
     try:
         cls = get_fhir_model_class(rtype)
     except (KeyError, ValueError):
-        return ("resourceType", f"'{rtype}' is not a FHIR R4 resource type")
+        return ("resourceType", f"'{rtype}' is not a FHIR R4 resource type", "unknown_type", "resourceType")
     try:
         cls.model_validate(resource)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = ".".join(str(x) if not isinstance(x, int) else f"[{x}]" for x in err.get("loc", ()))
-        return (loc.replace(".[", "["), str(err.get("msg", "invalid"))[:200])
+        kind = str(err.get("type", "invalid"))
+        loc = err.get("loc", ())
+        return (_loc_path(loc), str(err.get("msg", "invalid"))[:200], kind,
+                _loc_path(loc, extra_last=kind == "extra_forbidden"))
     except Exception as exc:  # fhir.resources raises its own errors for some shapes
-        return ("", str(exc)[:200])
+        return ("", str(exc)[:200], type(exc).__name__, "")
     return None
 
 
+def _strict_error(resource: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(path, reason) of the first error (DQ904: the clinician's report names the field as sent)."""
+    err = _first_error(resource)
+    return None if err is None else (err[0], err[1])
+
+
 def validate_resource(resource: Mapping[str, Any]) -> None:
-    """Raise InputError when `resource` is not valid FHIR R4 (used for suggestions we generate)."""
-    err = _strict_error(resource)
+    """Raise InvalidFhir when `resource` is not valid FHIR R4 (used for suggestions we generate)."""
+    err = _first_error(resource)
     if err is not None:
-        raise InputError(f"generated resource is not valid FHIR: {err[1]}", err[0])
+        raise InvalidFhir(f"generated resource is not valid FHIR: {err[1]}", err[0], err[2], err[3] or "$")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -938,11 +978,15 @@ def _latest_weight(weights: list[Weight]) -> Weight | None:
 
 def _outcome_text(r: Mapping[str, Any]) -> str:
     texts = []
-    for issue in r.get("issue") or []:
+    issues = r.get("issue")
+    for issue in issues if isinstance(issues, list) else ():
         if isinstance(issue, dict):
-            d = issue.get("diagnostics") or (issue.get("details") or {}).get("text") or issue.get("code")
-            if isinstance(d, str):
-                texts.append(d)
+            details = issue.get("details")
+            for d in (issue.get("diagnostics"), details.get("text") if isinstance(details, dict) else None,
+                      issue.get("code")):
+                if isinstance(d, str) and d:
+                    texts.append(d)
+                    break
     return "the EHR sent an OperationOutcome instead of data" + (
         f": {'; '.join(texts)}"[:200] if texts else ""
     )
@@ -998,6 +1042,11 @@ def order_set_from_document(
         raise InputError(
             "not a FHIR resource: no resourceType (and not a CDS Hooks request)", "$.resourceType"
         )
+    if rtype in ("PlanDefinition", "RequestGroup", "Bundle"):
+        from linter import orderset_definition as osd  # imported here: it builds on this module
+
+        if osd.is_definition(doc):
+            return osd.order_set_from_definition(doc, source, mode=mode, context=context, now=now)
     if rtype == "Bundle":
         entries = _bundle_entries(doc, "Bundle")
         done: list[str] = []
@@ -1197,7 +1246,9 @@ def load_bytes(
             errors.append(exc)
         return LoadResult(sets, errors)
     groups: dict[str, list[_Entry]] = {}
-    for label, doc in docs:
+    from linter import orderset_definition as osd  # imported here: it builds on this module
+
+    for label, doc in osd.gather_definition_lines(docs):
         if isinstance(doc, dict) and (
             doc.get("resourceType") == "Bundle" or ("hook" in doc and "context" in doc)
         ):
@@ -1235,10 +1286,6 @@ def order_sets_from_bytes(
     if result.errors:
         raise result.errors[0]
     return result.order_sets
-
-
-def subject_reference(order_set: OrderSet) -> dict[str, str] | None:
-    return {"reference": order_set.subject_ref} if order_set.subject_ref else None
 
 
 __all__ = [

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from linter.errors import InputError
-from linter.fhir_io import validate_resource
+from linter.fhir_io import READ_TYPES, InvalidFhir, validate_resource
 from linter.model import (
     CreateAction,
     DeleteAction,
@@ -46,10 +46,16 @@ class FixError(Exception):
     pass
 
 
+def _dosage_key(resource: Mapping[str, Any]) -> str:
+    """An order-set definition's ActivityDefinition names its dosages `dosage` (a request: dosageInstruction)."""
+    return "dosage" if resource.get("resourceType") == "ActivityDefinition" else "dosageInstruction"
+
+
 def _dosage(resource: dict[str, Any], index: int) -> dict[str, Any]:
-    dosages = resource.get("dosageInstruction")
+    key = _dosage_key(resource)
+    dosages = resource.get(key)
     if not isinstance(dosages, list) or index >= len(dosages) or not isinstance(dosages[index], dict):
-        raise FixError(f"no dosageInstruction[{index}] to change")
+        raise FixError(f"no {key}[{index}] to change")
     d: dict[str, Any] = dosages[index]
     return d
 
@@ -87,12 +93,13 @@ def _set_frequency(resource: dict[str, Any], change: SetFrequency) -> None:
 
 def _set_duration(resource: dict[str, Any], change: SetDuration) -> None:
     duration = {"value": change.days, "unit": "days", "system": UCUM_SYSTEM, "code": "d"}
-    dispense = resource.get("dispenseRequest") if isinstance(resource.get("dispenseRequest"), dict) else {}
-    assert isinstance(dispense, dict)  # noqa: S101
-    dispense = dict(dispense)
-    dispense["expectedSupplyDuration"] = duration
-    resource["dispenseRequest"] = dispense
-    for d in resource.get("dosageInstruction") or []:
+    if resource.get("resourceType") != "ActivityDefinition":  # a definition has no dispenseRequest
+        dispense = resource.get("dispenseRequest") if isinstance(resource.get("dispenseRequest"), dict) else {}
+        assert isinstance(dispense, dict)  # noqa: S101
+        dispense = dict(dispense)
+        dispense["expectedSupplyDuration"] = duration
+        resource["dispenseRequest"] = dispense
+    for d in resource.get(_dosage_key(resource)) or []:
         if not isinstance(d, dict):
             continue
         timing = d.get("timing") if isinstance(d.get("timing"), dict) else {}
@@ -232,11 +239,16 @@ def suggestion_actions(finding: Finding, order_set: OrderSet, profile: Profile) 
             elif isinstance(action, UpdateAction):
                 original = order_set.raw_resources.get(action.ref)
                 if original is None:
-                    raise FixError(f"{action.ref} is not in the request")
+                    raise FixError("the order to update is not in the request")
                 resource = apply_update(original, action)
                 validate_resource(resource)
                 out.append((2, {"type": "update", "description": action.description, "resource": resource}))
     except (FixError, InputError) as exc:
-        log.warning("suggestion for %s on %s dropped: %s", finding.code, finding.primary_ref, exc)
+        # Logged: the rule, the resource type, the error kind and a path of field names. Not the reference
+        # (its id is request text) nor the message (a validation message quotes request-controlled keys).
+        raw_type = order_set.raw_resources.get(finding.primary_ref, {}).get("resourceType")
+        rtype = raw_type if raw_type in READ_TYPES else "resource"
+        why = exc.log_text if isinstance(exc, InvalidFhir) else str(exc) if isinstance(exc, FixError) else "invalid"
+        log.warning("suggestion for %s on a %s dropped: %s", finding.code, rtype, why)
         return []
     return [a for _, a in sorted(out, key=lambda x: x[0])]

@@ -10,8 +10,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
+
+from linter.orderset_model import ActionOrigin, OrderSetDefinition
 
 # ---------------------------------------------------------------------------------------------------------
 # Rule metadata and findings
@@ -62,8 +64,8 @@ class RuleStatus(enum.Enum):
 class Citation:
     """Where a rule's fact comes from.
 
-    `source` is a file in shared/sources (cited with `lines`) or an external reference id recorded in
-    shared/reference (e.g. "FDA label: Pletal (cilostazol) boxed warning"). `quote` is the sentence itself.
+    `source` is a file in knowledge/sources (cited with `lines`) or an external reference id recorded in
+    knowledge/reference (e.g. "FDA label: Pletal (cilostazol) boxed warning"). `quote` is the sentence itself.
     """
 
     source: str
@@ -105,10 +107,6 @@ class Quantity:
     unit: str | None = None  # human unit text as sent
     system: str | None = None
     code: str | None = None  # UCUM code when system is UCUM
-
-    @property
-    def unit_label(self) -> str:
-        return self.code or self.unit or ""
 
 
 # --- suggestions: data, applied to the original FHIR resource by linter.fixes -----------------------------
@@ -235,9 +233,6 @@ class Concept:
                 return c.code
         return ""
 
-    def has(self, system: str, code: str) -> bool:
-        return any(c.system == system and c.code == code for c in self.codings)
-
     def all_text(self) -> str:
         parts = [self.text or ""] + [c.display or "" for c in self.codings]
         return " ".join(p for p in parts if p)
@@ -335,6 +330,7 @@ class MedicationOrder:
     authored_on: datetime | None = None
     ingredient_concepts: tuple[Concept, ...] = ()
     under_review: bool = True
+    origin: ActionOrigin | None = None  # the order-set definition action it templates (linter.orderset_model)
 
     def is_(self, drug: str) -> bool:
         return drug in self.drug.drugs
@@ -353,15 +349,12 @@ class MedicationOrder:
         return "\n".join(p for p in parts if p)
 
 
-ProcedureKind = Literal["angioplasty", "stent", "atherectomy", "lithotripsy", "bypass", "dcb", "des", "bms"]
-
-
 @dataclass(frozen=True, slots=True)
 class ProcedureIdentity:
     """What the procedure order is, resolved through terminology (linter.context)."""
 
     btk: bool = False
-    kinds: frozenset[str] = frozenset()  # subset of ProcedureKind values, plus "abi", "tbi", "exercise"
+    kinds: frozenset[str] = frozenset()  # the `kinds` of terminology/procedures.toml, plus "abi", "tbi", "exercise"
     matched_by: Literal["code", "text"] | None = None
     matched: str | None = None  # the code or the words that matched
     code_system: str | None = None
@@ -383,6 +376,7 @@ class ProcedureOrder:
     occurrence: datetime | None = None
     notes: tuple[str, ...] = ()
     under_review: bool = True
+    origin: ActionOrigin | None = None  # the order-set definition action it templates
 
     @property
     def name(self) -> str:
@@ -453,9 +447,6 @@ class PatientContext:
     act_targets: tuple[ActTarget, ...] = ()  # from Goals
     gaps: tuple[DataGap, ...] = ()
 
-    def has_condition(self, category: str, *, include_history: bool = False) -> bool:
-        return bool(self.conditions_in(category, include_history=include_history))
-
     def conditions_in(self, category: str, *, include_history: bool = False) -> tuple[ConditionRecord, ...]:
         """Active Conditions of a category; with include_history also resolved ones (a past stroke or HIT is
         still a contraindication)."""
@@ -479,6 +470,7 @@ class OrderSet:
     resource_paths: Mapping[str, str] = field(default_factory=dict)  # ref -> where it is in the input
     subject_ref: str | None = None
     hook: str | None = None
+    definition: OrderSetDefinition | None = None  # an order-set definition (PlanDefinition / RequestGroup)
 
     @property
     def regimen(self) -> tuple[MedicationOrder, ...]:
@@ -487,7 +479,3 @@ class OrderSet:
 
     def regimen_has(self, drug: str) -> bool:
         return any(m.is_(drug) for m in self.regimen)
-
-    @property
-    def evaluated_on(self) -> date:
-        return self.evaluated_at.date()

@@ -247,8 +247,3 @@ def available_profiles() -> dict[str, Profile]:
         profile = _load_named(path.stem)
         out[profile.id] = profile
     return out
-
-
-def options_for(profile: Profile, code: str) -> Mapping[str, Any]:
-    cfg = profile.rule(code)
-    return cfg.options if cfg else {}

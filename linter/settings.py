@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # Profile ids to serve; empty means every available profile.
     profiles: Annotated[list[str], NoDecode] = Field(default_factory=list)
     lint_mode: Literal["fast", "strict"] = "fast"
+    # Lint a synthetic request at start-up (linter.api.warmup), so the first hook call is as fast as the next
+    # ones; off only to measure what it saves (bench/first_call.py).
+    warm_on_start: bool = True
 
     # FHIR fallback for missing prefetch keys
     allowed_fhir_servers: Annotated[list[str], NoDecode] = Field(default_factory=list)

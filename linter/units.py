@@ -6,6 +6,10 @@ handled apart: a heparin dose in [iU] never converts to or from a mass, and "mg/
 
 Spellings that are not UCUM but are common in EHR data ("mcg", "units", "tab") are mapped by one explicit
 alias table below; anything else must parse as UCUM or it is reported (DQ902), never guessed.
+
+Building the pint registry costs about a second per process, so the units the rules and fixtures use come from
+a precomputed table of the library's own answers (linter/ucum_table.py, scripts/gen_ucum_table.py); the library
+is the fallback for any other unit. How units are shown to people: linter/unit_display.py.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, Literal
 
+from linter import ucum_table
 from linter.model import Quantity, Strength
 from linter.terminology import CountForm, terminology
+from linter.unit_display import display_unit as shown_unit
 
 UCUM_SYSTEM = "http://unitsofmeasure.org"
 
@@ -91,9 +97,26 @@ _ARBITRARY = re.compile(r"\[(iU|IU|USP'U)\]")
 
 @cache
 def _registry() -> Any:
+    # Imported here: building the pint registry costs about a second, and the table below makes it
+    # unnecessary for every unit the rules and fixtures use.
     from ucumvert import PintUcumRegistry
 
     return PintUcumRegistry()
+
+
+@dataclass(frozen=True, slots=True)
+class TableUnit:
+    """A UCUM code known from the precomputed table (linter/ucum_table.py): its dimensions, no pint object."""
+
+    code: str
+    dims: tuple[tuple[str, float], ...]
+
+
+def warm_registry() -> None:
+    """Build the pint registry now (the service does it before it reports ready), so that a unit outside
+    the precomputed table costs a dictionary look-up, not a registry build, on a hook call."""
+    _registry()
+    _library_quantity("mg")
 
 
 def unit_of(q: Quantity) -> str:
@@ -133,8 +156,8 @@ def is_heparin_unit(raw: str) -> bool:
 
 
 @lru_cache(maxsize=1024)
-def _parse(code: str) -> Any | None:
-    """Parse a UCUM code into a pint quantity, or None when it is not UCUM."""
+def _library_quantity(code: str) -> Any | None:
+    """Parse a UCUM code into a pint quantity through ucumvert, or None when it is not UCUM."""
     try:
         q = _registry().from_ucum(code)
         _ = q.dimensionality  # annotations alone ({units}) parse to a token without units: not usable
@@ -143,9 +166,16 @@ def _parse(code: str) -> Any | None:
         return None
 
 
-def is_known_unit(raw: str, *, heparin: bool = False) -> bool:
-    code = canonical_unit(raw, heparin=heparin)
-    return _parse(code) is not None
+@lru_cache(maxsize=1024)
+def _parse(code: str) -> Any | None:
+    """A UCUM code as a unit (a TableUnit from the precomputed table, else a pint quantity from the
+    library), or None when it is not UCUM."""
+    dims = ucum_table.UNITS.get(code)
+    if dims is not None:
+        return TableUnit(code, dims)
+    if code in ucum_table.NOT_UCUM:
+        return None
+    return _library_quantity(code)
 
 
 @lru_cache(maxsize=1024)
@@ -157,8 +187,29 @@ def _factor(code: str, target: str) -> float | None:
         return None
     src_plain = _ARBITRARY.sub("1", code) if src_arb else code
     dst_plain = _ARBITRARY.sub("1", target) if dst_arb else target
-    src = _parse(src_plain)
-    dst = _parse(dst_plain)
+    found, factor = _table_factor(src_plain, dst_plain)
+    return factor if found else _library_factor(src_plain, dst_plain)
+
+
+def _table_factor(src: str, dst: str) -> tuple[bool, float | None]:
+    """(True, the library's own factor) from the precomputed table (linter/ucum_table.py), or (False, None)
+    when a code is not in it. Units of different dimensions never convert; the table holds the factor of
+    every same-dimension pair of its units."""
+    src_dims = ucum_table.UNITS.get(src)
+    dst_dims = ucum_table.UNITS.get(dst)
+    if src_dims is None or dst_dims is None:
+        return (src in ucum_table.NOT_UCUM or dst in ucum_table.NOT_UCUM), None
+    if src_dims != dst_dims:
+        return True, None
+    if (src, dst) in ucum_table.FACTORS:
+        return True, ucum_table.FACTORS[(src, dst)]
+    return False, None
+
+
+def _library_factor(src_plain: str, dst_plain: str) -> float | None:
+    """The conversion factor computed by pint (the fallback for units outside the table)."""
+    src = _library_quantity(src_plain)
+    dst = _library_quantity(dst_plain)
     if src is None or dst is None:
         return None
     if src.dimensionality != dst.dimensionality:
@@ -200,14 +251,16 @@ def convert(
     if factor is not None:
         value = q.value * factor
         how = (
-            f"{_fmt(q.value)} {raw}" if code == target else f"{_fmt(q.value)} {raw} = {_fmt(value)} {target}"
+            f"{_fmt(q.value)} {shown_unit(raw)}"
+            if code == target
+            else f"{_fmt(q.value)} {shown_unit(raw)} = {_fmt(value)} {shown_unit(target)}"
         )
         return Converted(value, target, how)
     if _factor(code, "mL") is not None:
         return _from_volume(q, raw, code, target, heparin, strength)
     if _parse(code) is None and not (heparin and is_heparin_unit(raw)):
         return UnitProblem("unknown_unit", raw, f"'{raw}' is not a UCUM unit orderlint can read")
-    return UnitProblem("incompatible", raw, f"'{raw}' cannot be converted to {target}")
+    return UnitProblem("incompatible", raw, f"'{shown_unit(raw)}' cannot be converted to {shown_unit(target)}")
 
 
 def _strength_note(strength: Strength) -> str:
@@ -263,12 +316,14 @@ def _from_count(
     f2 = _factor(canonical_unit(strength.unit, heparin=heparin), target)
     if f2 is None:
         return UnitProblem(
-            "incompatible", count.display, f"a strength in {strength.unit} cannot be converted to {target}"
+            "incompatible",
+            count.display,
+            f"a strength in {shown_unit(strength.unit)} cannot be converted to {shown_unit(target)}",
         )
     value = q.value * strength.value / strength.per_value * f2
     per = (strength.form or "unit").lower() if count.key in ("each", "bare") else count.display
     how = (
-        f"{shown} x {_fmt(strength.value)} {strength.unit} per {per} = {_fmt(value)} {target}"
+        f"{shown} x {_fmt(strength.value)} {shown_unit(strength.unit)} per {per} = {_fmt(value)} {shown_unit(target)}"
         f"{_strength_note(strength)}"
     )
     return Converted(value, target, how)
@@ -282,23 +337,25 @@ def _from_volume(
         return UnitProblem(
             "needs_strength",
             raw,
-            f"a dose in '{raw}' needs the product's concentration to convert to {target}, and none was found",
+            f"a dose in '{shown_unit(raw)}' needs the product's concentration to convert to {shown_unit(target)},"
+            " and none was found",
         )
     if strength.per_unit is None:
         return UnitProblem(
             "form_mismatch",
             raw,
-            f"a volume ({_fmt(q.value)} {raw}) does not fit the product ({strength.form or 'a solid dose form'}),"
-            " which is dosed by count",
+            f"a volume ({_fmt(q.value)} {shown_unit(raw)}) does not fit the product"
+            f" ({strength.form or 'a solid dose form'}), which is dosed by count",
         )
     to_per = _factor(code, strength.per_unit)
+    per = strength.per_unit if strength.per_value == 1 else f"{_fmt(strength.per_value)} {strength.per_unit}"
     f2 = _factor(canonical_unit(strength.unit, heparin=heparin), target)
     if to_per is None or f2 is None:
-        return UnitProblem("incompatible", raw, f"'{raw}' cannot be converted to {target}")
+        return UnitProblem("incompatible", raw, f"'{shown_unit(raw)}' cannot be converted to {shown_unit(target)}")
     value = q.value * to_per / strength.per_value * strength.value * f2
     how = (
-        f"{_fmt(q.value)} {raw} x {_fmt(strength.value)} {strength.unit}/{_fmt(strength.per_value)}"
-        f" {strength.per_unit} = {_fmt(value)} {target}{_strength_note(strength)}"
+        f"{_fmt(q.value)} {shown_unit(raw)} x {_fmt(strength.value)} {shown_unit(strength.unit)}/{per}"
+        f" = {_fmt(value)} {shown_unit(target)}{_strength_note(strength)}"
     )
     return Converted(value, target, how)
 
@@ -344,3 +401,4 @@ def duration_days(value: float, unit: str) -> float | None:
         return value * _PERIOD_DAYS[u]
     f = _factor(u, "d")
     return value * f if f is not None else None
+

@@ -12,8 +12,9 @@ import pytest
 
 from linter import engine
 from linter.fhir_io import load_bytes
-from linter.model import Finding, Indicator, OrderSet
+from linter.model import CouldNotVerify, Finding, Indicator, OrderSet
 from linter.profiles import Profile, RuleConfig
+from linter.rules.data_quality import could_not_verify_findings
 from tests.conftest import FIXTURE_NOW, FIXTURES
 
 OVERDOSE = FIXTURES / "hooks" / "order-sign-heparin-overdose.json"
@@ -73,3 +74,22 @@ def test_a_rule_that_raises_becomes_a_finding_and_its_message_is_not_logged(
     assert crash and "internal error (ValueError)" in crash[0].summary
     assert any(f.code == "HEP201" for f in findings)  # the other rules still ran
     assert "ValueError" in caplog.text and "John Smith" not in caplog.text
+
+
+def test_could_not_verify_lists_each_rule_once_with_its_own_reason() -> None:
+    clean = FIXTURES / "clean" / "pass-btk-order-set-complete.json"
+    order_set = load_bytes(clean.read_bytes(), clean.name, now=FIXTURE_NOW).order_sets[0]
+    items = [
+        CouldNotVerify("DQ902", "MedicationRequest/x", "HEP202", "the heparin bolus dose", "'vial' is not UCUM"),
+        CouldNotVerify("DQ902", "MedicationRequest/x", "HEP201", "the heparin bolus dose", "'vial' is not UCUM"),
+        CouldNotVerify("DQ902", "MedicationRequest/x", "HEP201", "the heparin bolus dose", "'vial' is not UCUM"),
+        CouldNotVerify("DQ902", "MedicationRequest/x", "HEP205", "the heparin dose in units", "no concentration"),
+    ]
+    (f,) = could_not_verify_findings(items, order_set)
+    bullets = [line for line in f.detail.splitlines() if line.startswith("- ")]
+    assert bullets == [
+        "- HEP201 needs the heparin bolus dose",
+        "- HEP202 needs the heparin bolus dose",
+        "- HEP205 needs the heparin dose in units, which could not be read because no concentration",
+    ]
+    assert f.values["rules"] == ["HEP201", "HEP202", "HEP205"]

@@ -15,7 +15,7 @@ from tests.conftest import FIXTURE_NOW, ROOT
 
 RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
 UCUM = "http://unitsofmeasure.org"
-SPEC_EXAMPLES = ROOT.parent / "shared" / "reference" / "cds-hooks-examples"
+SPEC_EXAMPLES = ROOT / "knowledge" / "reference" / "cds-hooks-examples"
 
 
 def _mr(rid: str, **extra: Any) -> dict[str, Any]:

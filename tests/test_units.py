@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from linter.model import Quantity, Strength
+from linter.unit_display import display_unit
 from linter.units import Converted, UnitProblem, convert, duration_days, per_day_factor
 
 
@@ -70,3 +71,12 @@ def test_frequency_and_duration_helpers() -> None:
     assert duration_days(3, "mo") == 90
     assert duration_days(90, "days") == 90
     assert duration_days(6, "wk") == 42
+
+
+@pytest.mark.parametrize(("code", "shown"), [
+    ("[iU]", "units"), ("[IU]", "units"), ("[USP'U]", "USP units"), ("ug", "mcg"), ("[iU]/kg", "units/kg"),
+    ("mg/d", "mg/day"), ("ug/kg/min", "mcg/kg/min"), ("[iU]/h", "units/hour"), ("mL", "mL"), ("mg", "mg"),
+    ("{pill}", "pill"), ("{tbl}", "tablet"), ("[lb_av]", "lb"), ("mcg", "mcg"), ("units", "units"),
+])
+def test_units_are_shown_as_people_write_them(code: str, shown: str) -> None:
+    assert display_unit(code) == shown

@@ -10,6 +10,7 @@ import httpx
 from fastapi import Depends, HTTPException, Request
 
 from linter.api.auth import AuthError, ClientIdentity, JwtVerifier
+from linter.api.log_hygiene import route_of
 from linter.api.prefetch import PrefetchResolver
 from linter.api.services import CdsService
 from linter.profiles import Profile
@@ -58,14 +59,13 @@ async def require_client(request: Request, state: StateDep) -> ClientIdentity | 
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        log.info("401 on %s: no bearer token", request.url.path)
+        log.info("401 on %s: no bearer token", route_of(request.scope))
         raise HTTPException(status_code=401)
     try:
         identity = await state.verifier.verify(token.strip(), expected_audience(request, state.settings))
     except AuthError as exc:
-        log.info("401 on %s: %s", request.url.path, exc)
+        log.info("401 on %s: %s", route_of(request.scope), exc)  # AuthError texts quote no token content
         raise HTTPException(status_code=401) from None
-    log.debug("client %s jti %s tenant %s", identity.issuer, identity.jti, identity.tenant)
     return identity
 
 

@@ -19,13 +19,15 @@ from starlette.staticfiles import StaticFiles
 from linter import __version__
 from linter.api.auth import JwksCache, JwtVerifier
 from linter.api.deps import ServiceState
-from linter.api.middleware import BodyLimitMiddleware
+from linter.api.log_hygiene import RouteScopeMiddleware, install_access_log_filter
+from linter.api.middleware import BodyLimitMiddleware, ErrorOutcomeMiddleware
 from linter.api.prefetch import PrefetchResolver
 from linter.api.problems import install_handlers
-from linter.api.routes import dashboard, discovery, feedback, health, hooks, lint, pages, workbench
+from linter.api.routes import dashboard, discovery, feedback, health, hooks, lint, pages, rules, workbench
 from linter.api.services import services_for
+from linter.api.warmup import warm
 from linter.api.workbench_auth import require_workbench_user
-from linter.profiles import Profile, available_profiles, load_profile
+from linter.profiles import DEFAULT_PROFILE, Profile, available_profiles, load_profile
 from linter.purge import start_daily_purge, stop_daily_purge
 from linter.render.html import STATIC_DIR
 from linter.settings import Settings, get_settings
@@ -35,15 +37,29 @@ from linter.store.repository import Store
 log = logging.getLogger("orderlint.api")
 
 
-def load_profiles(settings: Settings) -> dict[str, Profile]:
-    available = available_profiles()
+def served_profiles(settings: Settings) -> dict[str, Profile]:
+    """The profiles whose CDS services discovery lists and the service answers: those ORDERLINT_PROFILES
+    names, else the default profile only. A CDS client enables every service it is shown, and every profile
+    answers the same order with the same cards, so listing them all would show each card once per profile."""
+    available = available_profiles()  # the default profile first
     if not settings.profiles:
-        return dict(available)
-    loaded: dict[str, Profile] = {}
+        default = next(iter(available.values()), None) or load_profile(DEFAULT_PROFILE)
+        return {default.id: default}
+    served: dict[str, Profile] = {}
     for name in settings.profiles:
         profile = available.get(name) or load_profile(name)
-        loaded[profile.id] = profile
-    return loaded
+        served[profile.id] = profile
+    return served
+
+
+def load_profiles(settings: Settings) -> tuple[dict[str, Profile], dict[str, Profile]]:
+    """(every profile, the served first: what the workbench, /lint and the rule pages may choose from;
+    the served profiles, whose CDS services are listed)."""
+    served = served_profiles(settings)
+    everything = dict(served)
+    for profile_id, profile in available_profiles().items():
+        everything.setdefault(profile_id, profile)
+    return everything, served
 
 
 def _quiet_libraries() -> None:
@@ -55,6 +71,7 @@ def _quiet_libraries() -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     _quiet_libraries()
+    install_access_log_filter()  # uvicorn's access line: the route template, not the requested path
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,7 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(upgrade, settings.database_url)
         store = Store.from_url(settings.database_url, settings.patient_id_salt)
         await run_in_threadpool(store.salt)  # load or create the shared salt before the first request
-        profiles = await run_in_threadpool(load_profiles, settings)
+        profiles, served = await run_in_threadpool(load_profiles, settings)
+        if settings.warm_on_start:  # before the server accepts a connection: /readyz means ready to lint
+            await run_in_threadpool(warm, list(profiles.values()))
         http = httpx.AsyncClient(
             timeout=settings.fhir_timeout_s,
             follow_redirects=False,  # a redirect could leave the allowed FHIR servers
@@ -87,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings=settings,
             store=store,
             profiles=profiles,
-            services=services_for(list(profiles.values())),
+            services=services_for(list(served.values())),
             http=http,
             resolver=PrefetchResolver(
                 http,
@@ -107,11 +126,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="orderlint CDS Hooks service", version=__version__, lifespan=lifespan)
     install_handlers(app)
-    for module in (health, discovery, hooks, feedback, lint):
+    for module in (health, discovery, hooks, feedback, lint, rules):  # rules: public rule pages, no patient data
         app.include_router(module.router)
     for module in (pages, workbench, dashboard):  # the pharmacist workbench, behind its own gate
         app.include_router(module.router, dependencies=[Depends(require_workbench_user)])
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(ErrorOutcomeMiddleware)  # innermost: its 500 passes through the others (CORS)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:  # off by default; added last so that it wraps 401 and 413 answers too
         app.add_middleware(
@@ -122,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=False,
             max_age=600,
         )
+    app.add_middleware(RouteScopeMiddleware)  # outermost: the access log filter reads the request's route
     return app
 
 

@@ -246,7 +246,10 @@ class PrefetchResolver:
 
     async def _page(self, bundle: dict[str, Any], server: str, token: str | None) -> _Paged:
         """Follow `next` links on the same server, up to max_pages pages in all."""
-        entries = list(bundle.get("entry") or [])
+        first = bundle.get("entry")
+        if first is not None and not isinstance(first, list):
+            return _Paged(bundle, complete=True)  # the reader reports the Bundle as unreadable (a gap)
+        entries = list(first or [])
         pages = 1
         next_url = _next_link(bundle)
         while next_url and pages < self.max_pages:
@@ -255,7 +258,10 @@ class PrefetchResolver:
             page = await self._get_json(next_url, token)
             if page.get("resourceType") != "Bundle":
                 break
-            entries.extend(page.get("entry") or [])
+            more = page.get("entry")
+            if more is not None and not isinstance(more, list):
+                break  # a page we cannot read: the pages before it, marked incomplete
+            entries.extend(more or [])
             pages += 1
             next_url = _next_link(page)
         merged = {k: v for k, v in bundle.items() if k != "link"}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import traceback
 from typing import Any
 
 import orjson
@@ -15,8 +13,6 @@ from starlette.responses import Response
 
 from linter.errors import InputError
 from linter.render.outcome import error_outcome
-
-log = logging.getLogger("orderlint.api")
 
 FHIR_JSON = "application/fhir+json"
 
@@ -80,10 +76,4 @@ def install_handlers(app: FastAPI) -> None:
             return Response(status_code=401, headers={"WWW-Authenticate": challenge})
         code = _STATUS_CODES.get(exc.status_code, "processing")
         return outcome_response(exc.status_code, str(exc.detail), None, code)
-
-    @app.exception_handler(Exception)
-    async def _bug(request: Request, exc: Exception) -> Response:
-        # Only the exception type and the stack: messages and locals may hold patient data or tokens.
-        frames = "".join(traceback.format_tb(exc.__traceback__))
-        log.error("internal error %s on %s %s\n%s", type(exc).__name__, request.method, request.url.path, frames)
-        return outcome_response(500, "internal error; the request was not processed", None, "exception")
+    # Any other exception: linter.api.middleware.ErrorOutcomeMiddleware (a 500 that keeps the connection).

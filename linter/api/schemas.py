@@ -12,8 +12,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-HOOKS = ("order-select", "order-sign")
-
 
 class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")

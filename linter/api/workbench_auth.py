@@ -21,6 +21,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from linter.api.deps import StateDep
+from linter.api.log_hygiene import route_of
 
 log = logging.getLogger("orderlint.api.workbench_auth")
 
@@ -77,7 +78,8 @@ async def require_workbench_user(request: Request, state: StateDep) -> str | Non
         request.state.workbench_user = creds[0]
         return creds[0]
     if creds is not None:
-        log.info("workbench login refused for a user on %s", request.url.path)  # no user name: may be mistyped password
+        # no user name (it may be a mistyped password), no requested path (request text): the route template
+        log.info("workbench login refused for a user on %s", route_of(request.scope))
     raise HTTPException(status_code=401, headers={"WWW-Authenticate": 'Basic realm="orderlint workbench"'})
 
 

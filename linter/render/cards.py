@@ -4,7 +4,8 @@ Card rules (CDS Hooks 2.0.1 §Card; issue 3 §5): one card per finding, critical
 under 140 characters; `detail` markdown; `source.label` "orderlint - <profile title>" and `source.topic` the
 rule code (system RULE_CODE_SYSTEM, display the rule name); suggestions with `uuid`s and validated actions
 plus `selectionBehavior: at-most-one`; `overrideReasons` Codings with displays; the orders a card concerns
-under the ORDERS_EXTENSION key. Optional fields are omitted, never null or empty. No HTTP here.
+under the ORDERS_EXTENSION key; `source.url` the rule's page when the caller knows the service's URL. Optional
+fields are omitted, never null or empty. No HTTP here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ ORDERS_EXTENSION = "https://orderlint.dev/cds-hooks/extension/orders"
 SUMMARY_LIMIT = 139  # the spec says "<140 characters"; Inferno flags length >= 140
 
 SuggestionActions = Callable[[Finding, OrderSet, Profile], list[dict[str, Any]]]
+RuleUrl = Callable[[str], str]  # rule code -> the absolute URL of its page (the service's GET /rules/{code})
 
 
 def _rule_name(code: str) -> str:
@@ -49,6 +51,7 @@ def card_for(
     order_set: OrderSet,
     profile: Profile,
     actions_for: SuggestionActions | None = None,
+    rule_url: RuleUrl | None = None,
 ) -> dict[str, Any]:
     card: dict[str, Any] = {
         "uuid": str(uuid.uuid4()),
@@ -61,6 +64,8 @@ def card_for(
         "label": f"orderlint - {profile.title}",
         "topic": {"system": RULE_CODE_SYSTEM, "code": finding.code, "display": _rule_name(finding.code)},
     }
+    if rule_url is not None:
+        card["source"]["url"] = rule_url(finding.code)
     if finding.suggestion is not None:
         actions = (actions_for or _default_actions())(finding, order_set, profile)
         if actions:
@@ -84,7 +89,9 @@ def cards_response(
     profile: Profile,
     *,
     actions_for: SuggestionActions | None = None,
+    rule_url: RuleUrl | None = None,
 ) -> dict[str, Any]:
-    """`{"cards": [...]}` sorted critical first (stable within an indicator); `{"cards": []}` for none."""
+    """`{"cards": [...]}` sorted critical first (stable within an indicator); `{"cards": []}` for none.
+    With `rule_url`, every card's source links to its rule's page (the service passes it; the CLI has none)."""
     ordered = sorted(findings, key=lambda f: -f.indicator.rank)
-    return {"cards": [card_for(f, order_set, profile, actions_for) for f in ordered]}
+    return {"cards": [card_for(f, order_set, profile, actions_for, rule_url) for f in ordered]}

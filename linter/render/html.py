@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from linter.render import ordering
+from linter.render.definition_tree import definition_trees
 
 if TYPE_CHECKING:
     from linter.batch import FileResult
@@ -113,6 +114,7 @@ def report_context(doc: Mapping[str, Any]) -> dict[str, Any]:
         "summary": doc["summary"],
         "rows": rows,
         "codes": sorted({r["code"] for r in rows}),
+        "trees": definition_trees(doc, rows),
     }
 
 
@@ -125,8 +127,8 @@ def render_report_doc(doc: Mapping[str, Any], title: str = "orderlint report") -
     template = environment().get_template("report.html")
     return template.render(
         title=title,
-        css=Markup(static_text("workbench.css")),  # noqa: S704 - our own stylesheet
-        js=Markup(static_text("report.js")),  # noqa: S704 - our own script
+        css=Markup(static_text("workbench.css") + static_text("definition_tree.css")),  # noqa: S704 - our own
+        js=Markup(static_text("report.js") + static_text("definition_tree.js")),  # noqa: S704 - our own script
         **report_context(doc),
     )
 

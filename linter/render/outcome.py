@@ -27,7 +27,7 @@ _DQ_CODE = {
 
 def _expression(order_set: OrderSet, ref: str) -> list[str]:
     path = order_set.resource_paths.get(ref)
-    if path and (path.startswith(("Bundle.", "context.", "prefetch."))):
+    if path and (path.startswith(("Bundle.", "context.", "prefetch.", "PlanDefinition.", "RequestGroup."))):
         return [path]
     if ref:
         return [ref.split("/")[0]]
@@ -35,14 +35,15 @@ def _expression(order_set: OrderSet, ref: str) -> list[str]:
 
 
 def _issue(f: Finding, order_set: OrderSet) -> dict[str, Any]:
-    from linter.render.report import rule_name
+    from linter.render.report import action_title, rule_name
 
+    title = action_title(order_set, f.primary_ref)
     issue: dict[str, Any] = {
         "severity": _SEVERITY[f.indicator],
         "code": _DQ_CODE.get(f.code, "business-rule"),
         "details": {
             "coding": [{"system": RULE_CODE_SYSTEM, "code": f.code, "display": rule_name(f.code)}],
-            "text": f.summary,
+            "text": f"{title}: {f.summary}" if title else f.summary,
         },
         "diagnostics": f.detail,
     }

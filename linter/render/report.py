@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from linter.model import Finding, OrderSet
+from linter.orderset_model import definition_json
 from linter.render import ordering
 from linter.rules import RULES_BY_CODE
 
@@ -35,6 +36,9 @@ def citation(code: str) -> str:
 
 
 def order_name(order_set: OrderSet, ref: str) -> str:
+    """The order's drug or procedure name; for an order-set definition's action, the action's title."""
+    if (title := action_title(order_set, ref)) is not None:
+        return title
     for m in (*order_set.medications, *order_set.patient.active_medications):
         if m.ref == ref:
             return m.name
@@ -42,6 +46,16 @@ def order_name(order_set: OrderSet, ref: str) -> str:
         if p.ref == ref:
             return p.name
     return ""
+
+
+def action_title(order_set: OrderSet, ref: str) -> str | None:
+    """The title of the order-set definition action `ref` (None when the order set is not a definition)."""
+    if order_set.definition is None:
+        return None
+    if ref == order_set.definition.ref:
+        return order_set.definition.title
+    origin = order_set.definition.origin(ref)
+    return origin.title if origin else None
 
 
 def finding_json(f: Finding, order_set: OrderSet) -> dict[str, Any]:
@@ -56,6 +70,10 @@ def finding_json(f: Finding, order_set: OrderSet) -> dict[str, Any]:
         "confidence": f.confidence,
         "citation": citation(f.code),
     }
+    origin = order_set.definition.origin(f.primary_ref) if order_set.definition else None
+    if origin is not None:
+        out["action"] = {"ref": origin.ref, "title": origin.title, "definition": origin.definition,
+                         "expression": origin.fhirpath}
     if f.values:
         out["values"] = dict(f.values)
     if f.suggestion is not None:
@@ -90,6 +108,7 @@ def order_set_json(
         },
         "orders_checked": len(order_set.medications) + len(order_set.procedures),
         "findings": items,
+        **({"definition": definition_json(order_set.definition)} if order_set.definition else {}),
     }
 
 
@@ -113,10 +132,13 @@ def csv_rows(findings: Iterable[Finding], order_set: OrderSet, file: str, label:
     return rows
 
 
-def text_line(f: Finding, file: str) -> str:
+def text_line(f: Finding, file: str, title: str | None = None) -> str:
     """`path: MedicationRequest/mr1: HEP201 warning <summary> [FILE:LINE]` (one line, like a code linter;
-    the bracket names the rule's first source)."""
+    the bracket names the rule's first source). An order-set definition's action is named with its title:
+    `path: PlanDefinition/os action[1].action[0] "Heparin bolus": ...`."""
     where = f.primary_ref or "(order set)"
+    if title:
+        where += f' "{title}"'
     rule = RULES_BY_CODE.get(f.code)
     source = f" [{rule.META.citations[0].label}]" if rule and rule.META.citations else ""
     return f"{file}: {where}: {f.code} {f.indicator.value} {f.summary}{source}"

@@ -19,6 +19,7 @@ from linter.model import (
     Suggestion,
     UpdateAction,
 )
+from linter.sources import citation_text, source_ref
 from linter.terminology import terminology
 
 SUMMARY_MAX = 139  # CDS Hooks: summary "<140 characters"
@@ -61,11 +62,18 @@ def fmt(value: float, digits: int = 3) -> str:
 
 @cache
 def source_block(meta: RuleMeta) -> str:
-    """The quoted source sentences with FILE:LINE, as markdown (built once per rule)."""
+    """The quoted source sentences with the document's short title and line, as markdown (built once per
+    rule)."""
     lines = ["**Source**"]
     for c in meta.citations:
-        lines.append(f"> {c.quote}\n>\n> — `{c.label}`")
+        lines.append(f"> {c.quote}\n>\n> — {citation_text(c)}")
     return "\n\n".join(lines)
+
+
+def refs(*cited: tuple[str, str]) -> str:
+    """Inline source references for message text: refs(("000", "31"), ("001", "31")) ->
+    "Q&A: below-knee angioplasty (2025-03-24), line 31; Q&A: PVD with distal calcification (2025-12-12), line 31"."""
+    return "; ".join(source_ref(doc, lines) for doc, lines in cited)
 
 
 def clip(summary: str) -> str:
@@ -113,11 +121,6 @@ def daily_dose_suggestion(label: str, ref: str, dosage_index: int, mg: float, pe
 def orders_of(order_set: OrderSet, drug: str) -> list[MedicationOrder]:
     """Orders under review for `drug` (a terminology drug key)."""
     return [m for m in order_set.medications if m.is_(drug)]
-
-
-def orders_in_class(order_set: OrderSet, cls: str) -> list[MedicationOrder]:
-    members = terminology().drugs_in_class(cls)
-    return [m for m in order_set.medications if m.drug.drugs & members]
 
 
 def regimen_in_class(order_set: OrderSet, cls: str) -> list[MedicationOrder]:

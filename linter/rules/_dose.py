@@ -15,6 +15,7 @@ from linter.model import CouldNotVerify, Dosage, MedicationOrder, Quantity
 from linter.rules._common import fmt
 from linter.rules._memo import memo
 from linter.terminology import terminology
+from linter.unit_display import display_unit
 from linter.units import Converted, UnitProblem, convert, per_day_factor
 
 PRN_SINGLE_WORDS = ("on call", "once", "single dose", "x1", "one time", "stat")
@@ -69,7 +70,7 @@ def frequency_of(d: Dosage) -> Frequency | None:
         low = per_day_factor(freq, t.period_max or t.period, t.period_unit)
         if high is None or low is None:
             return None
-        text = f"{freq}{'-' + str(fmax) if fmax != freq else ''} per {fmt(t.period)} {t.period_unit}"
+        text = f"{freq}{'-' + str(fmax) if fmax != freq else ''} {per_period(t.period, t.period_unit)}"
         if t.code:
             text += f" ({t.code})"
         return Frequency(low, high, text)
@@ -78,9 +79,20 @@ def frequency_of(d: Dosage) -> Frequency | None:
         per = per_day_factor(code.frequency, code.period, code.period_unit)
         if per is not None:
             return Frequency(
-                per, per, f"{t.code} ({code.frequency} per {fmt(code.period)} {code.period_unit})"
+                per, per, f"{t.code} ({code.frequency} {per_period(code.period, code.period_unit)})"
             )
     return None
+
+
+_PLURAL_WORDS = frozenset({"day", "hour", "week", "month", "year"})
+
+
+def per_period(period: float, unit: str) -> str:
+    """A FHIR Timing period as people say it: (1, "d") -> "per day"; (12, "h") -> "per 12 hours"."""
+    word = display_unit(unit)
+    if period == 1:
+        return f"per {word}"
+    return f"per {fmt(period)} {word}{'s' if word in _PLURAL_WORDS else ''}"
 
 
 def _convert(q: Quantity, target: str, order: MedicationOrder, heparin: bool) -> Converted | UnitProblem:
@@ -188,7 +200,7 @@ def _phase(
         lines.append(
             f"- dose: {dose_text} x {f.text} = {fmt(lo.value * f.low_per_day)}"
             f"{'' if lo is hi and f.low_per_day == f.high_per_day else '-' + fmt(hi.value * f.high_per_day)}"
-            f" {target}/day"
+            f" {display_unit(target)}/day"
         )
     return Phase(
         dosages=tuple(dosages),
@@ -259,7 +271,3 @@ def stated_duration_days(order: MedicationOrder) -> float | None:
     if order.validity_start is not None and order.validity_end is not None:
         candidates.append((order.validity_end - order.validity_start).total_seconds() / 86400)
     return min(candidates) if candidates else None
-
-
-def has_stop_date(order: MedicationOrder) -> bool:
-    return stated_duration_days(order) is not None or any(d.timing.bounds_end for d in order.dosages)

@@ -128,7 +128,6 @@ class Store:
     def __init__(self, engine: Engine, salt: str | None = None) -> None:
         self.engine = engine
         self.sessions: sessionmaker[Session] = make_session_factory(engine)
-        self._configured_salt = salt
         self._salt: str | None = salt
         self._jti_inserts = 0
 
@@ -298,7 +297,3 @@ class Store:
         with self.sessions() as session:
             session.execute(delete(SeenJwtId).where(SeenJwtId.expires_at < (now or utcnow())))
             session.commit()
-
-
-def make_store(url: str, salt: str | None = None) -> Store:
-    return Store.from_url(url, salt)

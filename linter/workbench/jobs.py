@@ -20,6 +20,7 @@ import shutil
 import tempfile
 import threading
 import time
+import traceback
 import unicodedata
 from collections.abc import AsyncIterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -263,7 +264,9 @@ class JobStore:
         try:
             self.run(job, profile)
         except Exception as exc:  # the job fails, the server does not
-            log.exception("job %s failed", job.id)
+            # type and stack only: the message (and so log.exception) may quote the uploaded data
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            log.error("job %s failed: %s\n%s", job.id, type(exc).__name__, frames)
             self.set_status(job.id, "failed", message=f"internal error ({type(exc).__name__}); see the server log")
 
     def sources(self, job: Job) -> list[InputSource]:

@@ -3,7 +3,6 @@ the heparin-overdose order-sign request used throughout."""
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
 import time
@@ -321,7 +320,3 @@ def signer(tmp_path: Path, client_keys: tuple[ec.EllipticCurvePrivateKey, rsa.RS
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def deep(value: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy(value)

@@ -73,7 +73,9 @@ def test_orderlint_serve_answers_discovery_and_a_hook_call(tmp_path: Path) -> No
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90  # a loaded CI machine starts slowly; readiness, not speed, is tested here
+        # Generous: the service warms up (imports, FHIR models, unit registry) before it accepts connections,
+        # and this machine is shared.
+        deadline = time.monotonic() + 120
         while True:
             try:
                 if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
@@ -81,6 +83,7 @@ def test_orderlint_serve_answers_discovery_and_a_hook_call(tmp_path: Path) -> No
             except httpx.HTTPError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()  # before reading its output: a running server never closes it
                 output = process.stdout.read().decode() if process.stdout else ""
                 pytest.fail(f"orderlint serve did not come up:\n{output}")
             time.sleep(0.2)
@@ -93,6 +96,10 @@ def test_orderlint_serve_answers_discovery_and_a_hook_call(tmp_path: Path) -> No
         cards: list[dict[str, Any]] = response.json()["cards"]
         heparin = [c for c in cards if c["source"]["topic"]["code"] == "HEP201"]
         assert heparin and heparin[0]["suggestions"][0]["actions"][0]["type"] == "update"
+        # the card's source link is absolute, built from the URL the client called, and opens the rule page
+        assert heparin[0]["source"]["url"] == f"{base}/rules/HEP201?profile=btk-angioplasty"
+        page = httpx.get(heparin[0]["source"]["url"])
+        assert page.status_code == 200 and "HEP201 heparin-bolus-dose" in page.text
         assert (tmp_path / "serve.db").exists()
     finally:
         process.terminate()

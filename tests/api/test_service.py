@@ -82,9 +82,8 @@ def test_discovery_lists_both_services_with_the_prefetch_templates(client: TestC
     services = response.json()["services"]
     spec_fields = {"hook", "title", "description", "id", "prefetch", "usageRequirements", "extension"}
     by_id = {s["id"]: s for s in services}
-    assert {"btk-angioplasty-order-select", "btk-angioplasty-order-sign"} <= set(by_id)
-    profiles = client.app.state.orderlint.profiles  # type: ignore[attr-defined]
-    assert set(by_id) == {f"{p}-{hook}" for p in profiles for hook in ("order-select", "order-sign")}
+    # by default the default profile only: a client that enables every listed service shows each card once
+    assert set(by_id) == {"btk-angioplasty-order-select", "btk-angioplasty-order-sign"}
     for service in services:
         assert set(service) <= spec_fields
         assert {"hook", "description", "id"} <= set(service)
@@ -99,6 +98,26 @@ def test_discovery_lists_both_services_with_the_prefetch_templates(client: TestC
     example = spec_example("cds-hooks__docs__current.md-block02-Discovery-Example.json")
     for service in example["services"]:
         assert set(service) <= spec_fields
+
+
+def test_other_profiles_are_listed_and_served_only_when_named(make_client: Callable[..., TestClient]) -> None:
+    jp_sign = "btk-angioplasty-jp-order-sign"
+    default = make_client()
+    assert default.post(f"/cds-services/{jp_sign}", json=hook_request()).status_code == 404
+    assert "btk-angioplasty-jp" in default.app.state.orderlint.profiles  # type: ignore[attr-defined] # workbench
+    both = make_client(profiles=["btk-angioplasty", "btk-angioplasty-jp"])
+    ids = [s["id"] for s in both.get("/cds-services").json()["services"]]
+    assert ids == [
+        "btk-angioplasty-order-select", "btk-angioplasty-order-sign",
+        "btk-angioplasty-jp-order-select", jp_sign,
+    ]
+    cards = cards_of(both, hook_request(prefetch=full_prefetch()), path=f"/cds-services/{jp_sign}")
+    jp_title = both.app.state.orderlint.profiles["btk-angioplasty-jp"].title  # type: ignore[attr-defined]
+    assert card_for(cards, "HEP201")["source"]["label"] == f"orderlint - {jp_title}"
+    only_jp = make_client(profiles="btk-angioplasty-jp")
+    assert [s["id"] for s in only_jp.get("/cds-services").json()["services"]] == [
+        "btk-angioplasty-jp-order-select", jp_sign,
+    ]
 
 
 # --- hook calls ----------------------------------------------------------------------------------------

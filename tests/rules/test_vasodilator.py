@@ -141,7 +141,7 @@ def test_vd301_mg_mcg_confusion_is_critical_and_says_so(profile: Profile) -> Non
     f = one(lint(profile, ia(q(100, "mg"))), "VD301")
     assert f.summary == ("Nitroglycerin 100 mg IA = 100,000 mcg per dose; source range 100-200 mcg "
                          "(likely mg/mcg mix-up)")
-    assert "100 mg = 100,000 ug" in f.detail and "000_db9ef64a206b36dc.txt:32" in f.detail
+    assert "100 mg = 100,000 mcg" in f.detail and "Q&A: below-knee angioplasty (2025-03-24), line 32" in f.detail
     assert f.values["dose_ug"] == 100_000
 
 

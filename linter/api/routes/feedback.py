@@ -6,13 +6,12 @@ stored twice; a new outcome for a card is a new event of its history. Only the s
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from linter.api.deps import ClientDep, StateDep
+from linter.api.openapi import FEEDBACK_RESPONSE, answers, inline_schema, json_body
 from linter.api.problems import json_response
 from linter.api.routes._body import json_object, validated
 from linter.api.routes.hooks import find_service
@@ -38,51 +37,15 @@ Items for cards this service never issued are stored and listed in `unknownCards
 """
 
 
-def _outcome_schema() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "description": "FHIR OperationOutcome",
-        "properties": {"resourceType": {"const": "OperationOutcome"}, "issue": {"type": "array"}},
-        "required": ["resourceType", "issue"],
-    }
-
-
-def _inline(schema: Any, defs: dict[str, Any]) -> Any:
-    """The model's JSON schema with its `$defs` references inlined (the request body lives in openapi_extra,
-    which cannot add components; the feedback models are not recursive)."""
-    if isinstance(schema, dict):
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
-        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
-    if isinstance(schema, list):
-        return [_inline(v, defs) for v in schema]
-    return schema
-
-
-def _request_schema() -> dict[str, Any]:
-    schema = FeedbackRequest.model_json_schema()
-    inlined: dict[str, Any] = _inline(schema, schema.get("$defs", {}))
-    return inlined
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/fhir+json": {"schema": _outcome_schema()}}}
-
-
-OPENAPI_EXTRA = {
-    # The body is read and validated by the route (a 400 OperationOutcome for anything else), so it is
-    # described here rather than declared as a parameter.
-    "requestBody": {"required": True, "content": {"application/json": {"schema": _request_schema()}}},
-}
-
-RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "every item stored once (now, or by an earlier identical call)"},
-    400: _error("not JSON, not a feedback body, or an item that breaks the spec (cds-fb-1..3)"),
-    401: {"description": "authentication is on and the Bearer JWT is missing or invalid (no body)"},
-    404: _error("no such CDS service"),
-    413: _error("the body is larger than ORDERLINT_MAX_BODY_BYTES"),
-}
+RESPONSES = answers(
+    FEEDBACK_RESPONSE,
+    "every item stored once (now, or by an earlier identical call); cards this service never issued",
+    400,
+    401,
+    404,
+    413,
+    500,
+)
 
 
 def _record(item: FeedbackItem) -> FeedbackRecord:
@@ -104,9 +67,8 @@ def _record(item: FeedbackItem) -> FeedbackRecord:
     "/cds-services/{service_id}/feedback",
     summary="Record feedback on issued cards",
     description=DESCRIPTION,
-    response_model=FeedbackAck,
     responses=RESPONSES,
-    openapi_extra=OPENAPI_EXTRA,
+    openapi_extra=json_body(inline_schema(FeedbackRequest), description="CDS Hooks 2.0 feedback."),
 )
 async def feedback(service_id: str, request: Request, state: StateDep, _client: ClientDep) -> Response:
     service = find_service(state, service_id)

@@ -16,9 +16,11 @@ from starlette.responses import Response
 
 from linter.api.deps import ClientDep, ServiceState, StateDep
 from linter.api.medication_refs import fetch_referenced_medications
+from linter.api.openapi import CARDS_RESPONSE, answers, inline_schema, json_body
 from linter.api.prefetch import PrefetchResult
 from linter.api.problems import ApiError, json_response
 from linter.api.routes._body import json_object, validated
+from linter.api.routes.rules import rule_url
 from linter.api.schemas import HookRequest
 from linter.api.services import PREFETCH_TEMPLATES, CdsService
 from linter.engine import run as run_engine
@@ -57,12 +59,16 @@ def lint(
     service: CdsService,
     body: dict[str, Any],
     prefetch: PrefetchResult,
+    base_url: str,
 ) -> dict[str, Any]:
     order_set = order_set_from_hook(
         body, prefetch=prefetch.data, gaps=tuple(prefetch.gaps), mode=state.settings.lint_mode
     )
     findings = run_engine(order_set, service.profile)
-    return cards_response(findings, order_set, service.profile)
+    profile_id = service.profile.id
+    return cards_response(
+        findings, order_set, service.profile, rule_url=lambda code: rule_url(base_url, code, profile_id)
+    )
 
 
 def record(state: ServiceState, service: CdsService, hook_request: HookRequest, response: dict[str, Any]) -> None:
@@ -77,7 +83,12 @@ def record(state: ServiceState, service: CdsService, hook_request: HookRequest, 
         log.error("could not record %d cards for %s: %s", len(records), service.id, type(exc).__name__)
 
 
-@router.post("/cds-services/{service_id}")
+@router.post(
+    "/cds-services/{service_id}",
+    summary="Call a CDS service (order-select or order-sign)",
+    openapi_extra=json_body(inline_schema(HookRequest), description="A CDS Hooks 2.0 request."),
+    responses=answers(CARDS_RESPONSE, "CDS Hooks cards.", 400, 401, 404, 413, 500),
+)
 async def call_service(service_id: str, request: Request, state: StateDep, _client: ClientDep) -> Response:
     service = find_service(state, service_id)
     body = json_object(await request.body(), "a CDS Hooks request")
@@ -85,7 +96,8 @@ async def call_service(service_id: str, request: Request, state: StateDep, _clie
     check_hook_request(service, hook_request)
     prefetch = await state.resolver.resolve(hook_request, PREFETCH_TEMPLATES)
     await fetch_referenced_medications(state.resolver, hook_request, body, prefetch)
-    response = await run_in_threadpool(lint, state, service, body, prefetch)
+    base_url = state.settings.public_base_url or str(request.base_url)
+    response = await run_in_threadpool(lint, state, service, body, prefetch, base_url)
     reply = json_response(response)
     reply.background = BackgroundTask(record, state, service, hook_request, response)
     return reply

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from linter.api.deps import ClientDep, StateDep
+from linter.api.openapi import LINT_BODY, LINT_RESPONSE, answers, json_body
 from linter.api.problems import FHIR_JSON, ApiError, json_response
 from linter.engine import run as run_engine
 from linter.fhir_io import order_sets_from_bytes
@@ -49,7 +50,12 @@ def _lint(
     return body, "application/json"
 
 
-@router.post("/lint")
+@router.post(
+    "/lint",
+    summary="Lint an upload: Bundle, resource, CDS Hooks request or NDJSON",
+    openapi_extra=json_body(LINT_BODY, "application/json", "application/fhir+json"),
+    responses=answers(LINT_RESPONSE, "Findings per order set.", 400, 401, 413, 500),
+)
 async def lint(
     request: Request,
     state: StateDep,

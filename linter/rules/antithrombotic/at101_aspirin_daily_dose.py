@@ -52,7 +52,7 @@ from linter.model import (
     Scope,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import daily_dose_suggestion, fmt, make_finding, orders_of, regimen_lines
+from linter.rules._common import daily_dose_suggestion, fmt, make_finding, orders_of, refs, regimen_lines
 from linter.rules.antithrombotic._regimen import EPS, Daily, range_text, read_daily
 
 META = RuleMeta(
@@ -138,7 +138,8 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         if d.single:
             lines.append(f"A single administration is a loading dose only within {fmt(o.loading_min_mg)}-"
                          f"{fmt(o.loading_max_mg)} mg; outside it, it is judged as a daily dose.")
-        lines += ["Order judged:\n" + regimen_lines([order]), f"Suggested: {label} (000:31, 001:31)."]
+        cited = refs(("000", "31"), ("001", "31"))
+        lines += ["Order judged:\n" + regimen_lines([order]), f"Suggested: {label} ({cited})."]
         suggestion = daily_dose_suggestion(label, order.ref, d.dosage_index, o.suggest_mg, 1)
         yield make_finding(
             META, summary, lines, [order.ref], indicator=indicator, suggestion=suggestion,

@@ -42,7 +42,7 @@ from collections.abc import Iterable
 
 from linter.model import Citation, CreateAction, Indicator, OrderSet, RuleMeta, Scope, Suggestion
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import fmt, make_finding, regimen_lines
+from linter.rules._common import fmt, make_finding, refs, regimen_lines
 from linter.rules.antithrombotic._regimen import (
     antiplatelet_drugs,
     dpi_orders,
@@ -108,13 +108,14 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     suggestion = None
     if cilostazol_only:
         lines.append("Cilostazol alone is not dual antiplatelet therapy: the source regimen is aspirin 81 mg daily "
-                     "with clopidogrel 75 mg daily (000:31).")
+                     f"with clopidogrel 75 mg daily ({refs(('000', '31'))}).")
     elif agent not in p2y12_drugs():
         label = f"Order {o.suggest_template.replace('_', ' ')} (profile regimen)"
         suggestion = Suggestion(label, (CreateAction(o.suggest_template, label),))
         lines.append(f"Suggested: {label}.")
     else:
-        lines.append("Consider adding low-dose aspirin (aspirin 81 mg daily with clopidogrel 75 mg daily, 000:31).")
+        lines.append("Consider adding low-dose aspirin (aspirin 81 mg daily with clopidogrel 75 mg daily, "
+                     f"{refs(('000', '31'))}).")
     yield make_finding(
         META,
         f"Only one antiplatelet ({agent}) after BTK revascularization: no DAPT and no {dpi_text}",

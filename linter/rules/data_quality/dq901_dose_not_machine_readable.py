@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from linter.model import Citation, CouldNotVerify, Finding, Indicator, OrderSet, RuleMeta, Scope
+from linter.model import Citation, Finding, Indicator, OrderSet, RuleMeta, Scope
 from linter.rules._base import NoOptions
 
 META = RuleMeta(
@@ -52,7 +52,3 @@ Options = NoOptions
 def check(order_set: OrderSet, options: NoOptions) -> Iterable[Finding]:
     """DQ901 findings are assembled by the engine from the rules' CouldNotVerify records."""
     return ()
-
-
-def unverified(items: list[CouldNotVerify]) -> list[CouldNotVerify]:
-    return [i for i in items if i.dq_code == "DQ901"]

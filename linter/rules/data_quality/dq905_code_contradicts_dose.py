@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from linter.model import Citation, Finding, Indicator, MedicationOrder, OrderSet, Quantity, RuleMeta, Scope
 from linter.rules._base import RuleOptions
 from linter.rules._common import OVERRIDE_DATA_WRONG, fmt, make_finding
+from linter.unit_display import display_unit
 from linter.units import Converted, canonical_unit, convert
 
 META = RuleMeta(
@@ -92,10 +93,11 @@ def _problem(m: MedicationOrder, options: Options) -> tuple[str, str] | None:
                 and abs(steps - round(steps)) < 1e-6
             )
             if not ok:
+                shown = display_unit(unit)
                 return (
-                    f"dose {fmt(value)} {unit} is {fmt(ratio)} x the coded {fmt(st.value)} {unit} tablet",
-                    f"The dose {fmt(value)} {unit} is {fmt(ratio)} times the strength of the coded product "
-                    f"(RxNorm {m.drug.product_code}, {m.drug.product_display}: {fmt(st.value)} {unit}); accepted "
+                    f"dose {fmt(value)} {shown} is {fmt(ratio)} x the coded {fmt(st.value)} {shown} tablet",
+                    f"The dose {fmt(value)} {shown} is {fmt(ratio)} times the strength of the coded product "
+                    f"(RxNorm {m.drug.product_code}, {m.drug.product_display}: {fmt(st.value)} {shown}); accepted "
                     f"multiples are {fmt(options.min_multiple)} to {fmt(options.max_multiple)} in steps of "
                     f"{fmt(options.step)}.",
                 )
@@ -105,10 +107,11 @@ def _problem(m: MedicationOrder, options: Options) -> tuple[str, str] | None:
             if canonical_unit(u) != unit:
                 continue
             if abs(float(num) - st.value) > 1e-9 and not _is_dose_mention(text, num, m):
+                shown = display_unit(unit)
                 return (
-                    f"text says {num} {u} but code is {fmt(st.value)} {unit} tablet",
+                    f"text says {num} {u} but code is {fmt(st.value)} {shown} tablet",
                     f'The text "{text[:120]}" names {num} {u}, but the coded product is RxNorm '
-                    f"{m.drug.product_code} ({m.drug.product_display}, {fmt(st.value)} {unit}).",
+                    f"{m.drug.product_code} ({m.drug.product_display}, {fmt(st.value)} {shown}).",
                 )
     return None
 

@@ -172,10 +172,6 @@ def is_mass_or_volume_without_concentration(order: MedicationOrder, q: Quantity)
     return mass_or_volume(order, q) is not None
 
 
-def dosage_in_mass_or_volume(order: MedicationOrder, d: Dosage) -> bool:
-    return any(q is not None and mass_or_volume(order, q) for q in (d.dose, d.dose_low, d.dose_high))
-
-
 def is_per_kg(q: Quantity) -> bool:
     return not isinstance(convert(q, "[iU]/kg", heparin=True), UnitProblem)
 

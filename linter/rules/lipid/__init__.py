@@ -1,9 +1,4 @@
-"""Rule family: lipid. MODULES lists the family's rule modules, sorted by code."""
+"""Rule family: lipid.
 
-from __future__ import annotations
-
-from types import ModuleType
-
-from linter.rules.lipid import ll401_statin_missing, ll402_statin_not_high_intensity
-
-MODULES: tuple[ModuleType, ...] = (ll401_statin_missing, ll402_statin_not_high_intensity)
+The rules of this family are registered in linter/rules/__init__.py (RULE_MODULES), the one registry.
+"""

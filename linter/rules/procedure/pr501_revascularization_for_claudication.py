@@ -38,7 +38,7 @@ from collections.abc import Iterable
 
 from linter.model import Citation, Indicator, OrderSet, RuleMeta, Scope
 from linter.rules._base import Emitted, NoOptions
-from linter.rules._common import make_finding
+from linter.rules._common import make_finding, refs
 from linter.rules.procedure._indication import documented, evidence_lines, revasc_orders
 
 META = RuleMeta(
@@ -75,9 +75,9 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
             "No chronic limb-threatening ischemia is documented (no rest pain I70.22-, ischemic ulcer I70.23-/"
             "I70.24-/I70.25 or gangrene I70.26-, nor their SNOMED CT codes or words, in the reasons, notes or "
             "active Conditions).",
-            "Exhaust supervised exercise therapy and cilostazol first (001_f5986088b79218a7.txt:49). The same "
+            f"Exhaust supervised exercise therapy and cilostazol first ({refs(('001', '49'))}). The same "
             "source grades endovascular treatment of isolated infrapopliteal claudication Class IIb "
-            "(001_f5986088b79218a7.txt:50): if "
+            f"({refs(('001', '50'))}): if "
             "CLTI is present, document it (rest pain, ulcer, gangrene) and this card goes away.",
         ]
         yield make_finding(

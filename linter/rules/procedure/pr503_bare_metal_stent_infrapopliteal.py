@@ -33,7 +33,7 @@ from collections.abc import Iterable
 
 from linter.model import Citation, Indicator, OrderSet, RuleMeta, Scope
 from linter.rules._base import Emitted, NoOptions
-from linter.rules._common import make_finding
+from linter.rules._common import make_finding, refs
 from linter.rules.procedure._indication import order_words, revasc_orders, text_kinds
 
 META = RuleMeta(
@@ -70,8 +70,8 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
             f"{p.name}: bare-metal stent in a tibial/peroneal artery; use a drug-eluting stent if one is needed",
             [f"**{p.name}** (`{p.ref}`) places a **bare-metal stent** below the knee, read from {how}.",
              "If a stent is needed (flow-limiting dissection or residual stenosis > 30% after balloon angioplasty, "
-             "000_db9ef64a206b36dc.txt:27), choose a drug-eluting stent.",
-             "Sources differ on nitinol: 000_db9ef64a206b36dc.txt:27 prefers dedicated below-knee nitinol stents, "
+             f"{refs(('000', '27'))}), choose a drug-eluting stent.",
+             f"Sources differ on nitinol: {refs(('000', '27'))} prefers dedicated below-knee nitinol stents, "
              "which is why this is a warning and not critical."],
             [p.ref],
             values={"matched_by": "code" if by_code else "text"},

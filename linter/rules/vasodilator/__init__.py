@@ -1,9 +1,4 @@
-"""Rule family: vasodilator (VD). MODULES lists the family's rule modules, sorted by code."""
+"""Rule family: vasodilator (VD).
 
-from __future__ import annotations
-
-from types import ModuleType
-
-from linter.rules.vasodilator import vd301_nitroglycerin_ia_dose, vd302_nitrate_with_pde5_inhibitor
-
-MODULES: tuple[ModuleType, ...] = (vd301_nitroglycerin_ia_dose, vd302_nitrate_with_pde5_inhibitor)
+The rules of this family are registered in linter/rules/__init__.py (RULE_MODULES), the one registry.
+"""

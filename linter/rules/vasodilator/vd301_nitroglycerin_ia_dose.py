@@ -64,6 +64,7 @@ from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import fmt, make_finding, orders_of
 from linter.rules._dose import unit_problem_to_dq
 from linter.terminology import phrase_pattern, terminology
+from linter.unit_display import display_unit
 from linter.units import UnitProblem, convert
 
 META = RuleMeta(
@@ -166,7 +167,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
 
 def _as_sent(q: Quantity) -> str:
     unit = q.unit or q.code or ""
-    return f"{fmt(q.value)} {unit}".strip()
+    return f"{fmt(q.value)} {display_unit(unit)}".strip()
 
 
 def _badness(low: float, high: float, options: Options) -> float:
