@@ -1166,9 +1166,9 @@ def parse_documents(data: bytes, source: str) -> tuple[list[tuple[str, Any]], li
     """JSON, or NDJSON (one JSON value per line). Returns (label, document) pairs and per-line errors.
 
     Errors name their place: `not JSON at line 5, column 58: trailing comma is not allowed` for a JSON file,
-    `line 7` (the path) with `not JSON at column 45: ...` for a bad NDJSON line. A file is read as NDJSON when
-    its name says so (.ndjson, .jsonl) or when a line holds a whole JSON object on its own; otherwise the
-    error of the whole document is the one reported."""
+    `line 7` (the path) with `not JSON at column 45: ...` for a bad NDJSON line. A file that is not one JSON
+    document is read as NDJSON when its name says so (.ndjson, .jsonl) or when its first line, or most of its
+    lines, each hold a whole JSON object; otherwise the error of the whole document is the one reported."""
     if not data.strip():
         raise InputError("the file is empty", None, source)
     try:
