@@ -72,7 +72,13 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("--jobs", type=int, default=1, help="parallel worker processes (default: 1)")
     lint.add_argument("--output", "-o", help="write the report to this file instead of stdout")
     lint.add_argument(
-        "--quiet", "-q", action="store_true", help="no progress bar and no closing summary table (stderr)"
+        "--quiet", "-q", action="store_true",
+        help="print the report (findings) and error lines only: no progress bar, no summary, no closing line",
+    )
+    lint.add_argument(
+        "--summary", action=argparse.BooleanOptionalAction, default=None,
+        help="the summary tables on stderr (files with status and counts, findings by rule); default: on a "
+        "terminal when several inputs are linted",
     )
     lint.add_argument(
         "--show-source", action="store_true",
@@ -199,26 +205,33 @@ def _lint(args: argparse.Namespace) -> int:
     elif output:
         sys.stdout.write(output)
         sys.stdout.flush()
-    for r in results:
-        for err in r.errors:
-            where = f" at {err.path}" if err.path else ""
-            print(f"{r.path}: error{where}: {err.message}", file=sys.stderr)
+    _report_errors_and_summary(args, results)
     fail_on = Indicator(args.fail_on)
-    findings = [f for r in results for f in r.findings]
-    if not args.quiet:
-        _print_summary(results)
-    if args.format == "text" and findings:
-        counts = {i: sum(1 for f in findings if f.indicator is i) for i in Indicator}
-        print(
-            f"Found {len(findings)} finding(s): {counts[Indicator.CRITICAL]} critical, "
-            f"{counts[Indicator.WARNING]} warning, {counts[Indicator.INFO]} info.",
-            file=sys.stderr,
-        )
-    if any(r.errors for r in results):
+    if any(r.errors for r in results):  # an input not read was not checked: that outranks any finding
         return EXIT_ERROR
-    if any(fail_on <= f.indicator for f in findings):
+    if any(fail_on <= f.indicator for r in results for f in r.findings):
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _report_errors_and_summary(args: argparse.Namespace, results: list[FileResult]) -> None:
+    """stderr: one line per unreadable input (always), the summary tables (on a terminal with several inputs,
+    or with --summary; never with -q unless --summary), and one closing line (unless -q)."""
+    from linter import cli_summary  # rich, only when a lint needs it
+    from linter.render.ordering import report_rows
+
+    for row in report_rows(results):
+        if row.error is not None:
+            where = f" at {row.error.path}" if row.error.path else ""
+            print(f"{row.result.path}: error{where}: {row.error.message}", file=sys.stderr)
+    tables = args.summary
+    if tables is None:
+        tables = not args.quiet and len(results) > 1 and sys.stderr.isatty()
+    if tables:
+        sys.stderr.flush()
+        cli_summary.print_summary(results)
+    if not args.quiet:
+        print(cli_summary.closing_line(results), file=sys.stderr)
 
 
 def _run_batch(args: argparse.Namespace, profile: Profile, options: LintOptions) -> list[FileResult]:
@@ -234,23 +247,24 @@ def _run_batch(args: argparse.Namespace, profile: Profile, options: LintOptions)
 
 
 def _render(fmt: str, results: list[FileResult], profile: Profile, show_source: bool = False) -> str:
-    from linter.render import report
+    from linter.render import ordering, report
 
+    by_name = ordering.ordered_results(results)  # inputs by name in every format, as in the reports
     if fmt == "text":
         out = []
-        for r in results:
-            for s in r.sets:
-                for f in s.findings:
-                    out.append(report.text_line(f, r.path, report.action_title(s.order_set, f.primary_ref)) + "\n")
-                    if show_source:
-                        out.extend(f"    > {line}\n" for line in report.source_lines(f.code))
+        for row in ordering.report_rows(results):  # the report order, as in the CSV, JSON and HTML reports
+            if row.finding is not None and row.order_set is not None:
+                title = report.action_title(row.order_set, row.finding.primary_ref)
+                out.append(report.text_line(row.finding, row.result.path, title) + "\n")
+                if show_source:
+                    out.extend(f"    > {line}\n" for line in report.source_lines(row.finding.code))
         return "".join(out)
     if fmt == "json":
         return report.report_json(results, profile)
     if fmt == "cards":
         from linter.render.cards import cards_response
 
-        responses = [cards_response(s.findings, s.order_set, profile) for r in results for s in r.sets]
+        responses = [cards_response(s.findings, s.order_set, profile) for r in by_name for s in r.sets]
         if len(responses) == 1:
             return json.dumps(responses[0], indent=2, ensure_ascii=False) + "\n"
         return "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in responses)
@@ -258,7 +272,7 @@ def _render(fmt: str, results: list[FileResult], profile: Profile, show_source: 
         from linter.render.outcome import error_outcome, operation_outcome, outcomes_bundle
 
         outcomes: list[dict[str, Any]] = []
-        for r in results:  # one per input: its order sets' findings, or why it could not be read
+        for r in by_name:  # one per input: its order sets' findings, or why it could not be read
             outcomes.extend(operation_outcome(s.findings, s.order_set) for s in r.sets)
             outcomes.extend(error_outcome(f"{r.path}: {e.message}", e.path) for e in r.errors)
         doc = outcomes[0] if len(outcomes) == 1 else outcomes_bundle(outcomes)
@@ -296,37 +310,6 @@ def _progress_bar(total: int) -> Iterator[Callable[[int, int, str], None]]:
         yield advance
 
 
-def _print_summary(results: list[FileResult]) -> None:
-    """The closing table on stderr: findings by rule code and indicator, then files and errors."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from linter.render.report import report_summary, rule_name
-
-    summary = report_summary(results)
-    table = Table(title="orderlint summary", title_justify="left")
-    table.add_column("rule")
-    table.add_column("name")
-    for ind in ("critical", "warning", "info"):
-        table.add_column(ind, justify="right")
-    table.add_column("total", justify="right")
-    for code, counts in summary["by_code"].items():
-        table.add_row(
-            code, rule_name(code), *(str(counts[i]) for i in ("critical", "warning", "info")), str(sum(counts.values()))
-        )
-    by_ind = summary["by_indicator"]
-    table.add_section()
-    table.add_row(
-        "all", "", *(str(by_ind[i]) for i in ("critical", "warning", "info")), str(summary["findings"]), style="bold"
-    )
-    console = Console(stderr=True, highlight=False)
-    console.print(table)
-    console.print(
-        f"{summary['files']} file(s), {summary['order_sets']} order set(s), {summary['orders_checked']} order(s) "
-        f"checked; {summary['files_with_errors']} file(s) with errors."
-    )
-
-
 def _rules(args: argparse.Namespace) -> int:
     profile = _load_profile(args.profile)
     from linter import docs
@@ -338,11 +321,13 @@ def _rules(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(table, indent=2) + "\n")
         return EXIT_CLEAN
-    for row in table:
-        print(
-            f"{row['code']:<7} {row['indicator']:<9} {row['scope']:<4} {row['status']:<10} "
-            f"{row['name']:<40} {row['citation']}"
-        )
+    columns = ("code", "indicator", "scope", "status", "name", "citation")
+    header = {"code": "CODE", "indicator": "INDICATOR", "scope": "SCOPE", "status": "STATUS", "name": "NAME",
+              "citation": "SOURCE"}
+    widths = {c: max(len(header[c]), *(len(row[c]) for row in table)) for c in columns[:-1]}
+    for row in (header, *table):
+        cells = [f"{row[c]:<{widths[c]}}" for c in columns[:-1]]
+        print("  ".join((*cells, row["citation"])))
     return EXIT_CLEAN
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from linter.model import Citation
-from linter.profiles import Profile
+from linter.profiles import DEFAULT_PROFILE, Profile, load_profile
 from linter.rules import RULES, RULES_BY_CODE
 from linter.rules._base import REQUIRED_SECTIONS, RuleModule
 from linter.sources import citation_text
@@ -192,15 +192,28 @@ def explain_text(code: str, profile: Profile) -> str:
         out += ["", _indent(_plain(sections["Source"]))]
     out += ["", f"THRESHOLDS (profile {profile.id} {profile.version})"]
     rows = thresholds(code, profile)
+    defaults = _default_thresholds(code, profile)
     if rows:
         for key, value, cite in rows:
             out.append(f"  {key} = {value}")
             out.append(f"      cited: {cite}")
+            if key in defaults and defaults[key] != value:
+                out.append(f"      default profile: {defaults[key]}")
+        if any(key in defaults and defaults[key] != value for key, value, _cite in rows):
+            out.append(f"  The text above quotes the default profile ({DEFAULT_PROFILE}); where it differs,")
+            out.append("  the values listed here are the ones this profile applies.")
     else:
         out.append("  (none: this rule has no tunable thresholds)")
     for name in ("Limitations", "Example"):
         out += ["", name.upper(), _indent(_plain(sections.get(name, "(not documented)")))]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _default_thresholds(code: str, profile: Profile) -> dict[str, str]:
+    """The default profile's values for `code` (empty when `profile` is the default): rule texts quote them."""
+    if profile.id == DEFAULT_PROFILE:
+        return {}
+    return {key: value for key, value, _cite in thresholds(code, load_profile(DEFAULT_PROFILE))}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -344,8 +357,6 @@ def rules_table(profile: Profile) -> list[dict[str, str]]:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m linter.docs [PROFILE]`: print docs/rules.md for PROFILE (default profile if omitted)."""
-    from linter.profiles import DEFAULT_PROFILE, load_profile
-
     args = sys.argv[1:] if argv is None else argv
     sys.stdout.write(rules_markdown(load_profile(args[0] if args else DEFAULT_PROFILE)))
     return 0

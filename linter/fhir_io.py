@@ -1163,16 +1163,21 @@ class LoadResult:
 
 
 def parse_documents(data: bytes, source: str) -> tuple[list[tuple[str, Any]], list[InputError]]:
-    """JSON, or NDJSON (one JSON value per line). Returns (label, document) pairs and per-line errors."""
-    stripped = data.strip()
-    if not stripped:
+    """JSON, or NDJSON (one JSON value per line). Returns (label, document) pairs and per-line errors.
+
+    Errors name their place: `not JSON at line 5, column 58: trailing comma is not allowed` for a JSON file,
+    `line 7` (the path) with `not JSON at column 45: ...` for a bad NDJSON line. A file that is not one JSON
+    document is read as NDJSON when its name says so (.ndjson, .jsonl) or when its first line, or most of its
+    lines, each hold a whole JSON object; otherwise the error of the whole document is the one reported."""
+    if not data.strip():
         raise InputError("the file is empty", None, source)
     try:
-        return [("", orjson.loads(stripped))], []
-    except orjson.JSONDecodeError as exc:
-        lines = stripped.splitlines()
-        if len(lines) < 2:
-            raise InputError(f"not JSON: {exc}", None, source) from exc
+        return [("", orjson.loads(data))], []
+    except orjson.JSONDecodeError as whole:
+        lines = data.splitlines()
+        if not _looks_like_ndjson(lines, source):
+            where = f"line {whole.lineno}, column {whole.colno}"
+            raise InputError(f"not JSON at {where}: {whole.msg}", None, source) from None
     docs: list[tuple[str, Any]] = []
     errors: list[InputError] = []
     for n, line in enumerate(lines, start=1):
@@ -1181,10 +1186,30 @@ def parse_documents(data: bytes, source: str) -> tuple[list[tuple[str, Any]], li
         try:
             docs.append((f"line {n}", orjson.loads(line)))
         except orjson.JSONDecodeError as exc:
-            errors.append(InputError(f"not JSON: {exc}", f"line {n}", source))
+            errors.append(InputError(f"not JSON at column {exc.colno}: {exc.msg}", f"line {n}", source))
     if not docs:
-        raise InputError("neither JSON nor NDJSON", None, source)
+        first = errors[0]
+        raise InputError(f"no line of this NDJSON file is JSON; {first.message}", first.path, source)
     return docs, errors
+
+
+def _looks_like_ndjson(lines: Sequence[bytes], source: str) -> bool:
+    """By name, or by content: the first line, or most lines, each hold a whole JSON object (a pretty-printed
+    JSON document has at most a few such lines, never its first)."""
+    if source.lower().endswith((".ndjson", ".jsonl")):
+        return True
+    filled = [line.strip() for line in lines if line.strip()]
+    whole = [_is_object_line(line) for line in filled[:1000]]
+    return bool(whole) and (whole[0] or sum(whole) * 2 > len(whole))
+
+
+def _is_object_line(line: bytes) -> bool:
+    if not (line.startswith(b"{") and line.endswith(b"}")):
+        return False
+    try:
+        return isinstance(orjson.loads(line), dict)
+    except orjson.JSONDecodeError:
+        return False
 
 
 def _subject_of(r: Mapping[str, Any]) -> str:

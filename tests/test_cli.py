@@ -64,10 +64,15 @@ def test_bad_file_is_an_error_line_and_the_others_still_lint() -> None:
 def test_csv_has_error_rows_and_the_report_columns() -> None:
     result = orderlint("lint", "--format", "csv", "-q", *GOOD, "not-fhir.json")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(rows[0]) == ["file", "order", "drug", "code", "name", "indicator", "summary", "citation"]
-    assert {"file": "not-fhir.json", "code": "ERROR", "indicator": "error"}.items() <= rows[-1].items()
+    assert list(rows[0]) == [
+        "record", "file", "order_set", "status", "order_sets", "orders_checked", "findings", "critical", "warning",
+        "info", "errors", "order", "drug", "code", "name", "indicator", "summary", "citation",
+    ]  # fmt: skip
+    error = {"record": "error", "file": "not-fhir.json", "code": "ERROR", "indicator": "error"}
+    assert error.items() <= rows[-1].items()
     assert any(r["code"] == "HEP201" and r["indicator"] == "critical" for r in rows)
     assert result.stderr.count("not-fhir.json") == 1  # the error line, and no summary table with -q
+    assert "Found" not in result.stderr and "finding" not in result.stderr
 
 
 def test_jobs_2_gives_the_same_reports_as_jobs_1(tmp_path: Path) -> None:
@@ -97,12 +102,18 @@ def test_zip_input_names_members_and_refuses_tricks(tmp_path: Path) -> None:
     assert "README" not in result.stdout + result.stderr
 
 
-def test_no_progress_bar_when_piped_but_a_summary_table() -> None:
+def test_no_progress_bar_and_no_table_when_piped_only_the_closing_line() -> None:
     result = orderlint("lint", *GOOD)
     assert "linting" not in result.stderr and "\x1b[" not in result.stderr  # no bar, no terminal codes
-    assert "orderlint summary" in result.stderr
-    assert "HEP201" in result.stderr and "critical" in result.stderr
+    assert "Files" not in result.stderr and "Findings by rule" not in result.stderr  # no table: not a terminal
+    assert result.stderr.splitlines() == [
+        "3 files: 1 clean, 2 with findings, 0 with errors; 3 order sets, 10 orders checked; "
+        "10 findings (3 critical, 5 warning, 2 info)."
+    ]
     assert result.stdout.count("\n") == len(result.stdout.splitlines())  # stdout holds only the report
+    asked = orderlint("lint", "--summary", *GOOD)
+    assert "Files" in asked.stderr and "Findings by rule" in asked.stderr and "HEP201" in asked.stderr
+    assert asked.stdout == result.stdout
 
 
 def test_json_and_html_reports() -> None:

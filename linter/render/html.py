@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from linter.render import ordering
 from linter.render.definition_tree import definition_trees
 
 if TYPE_CHECKING:
@@ -78,39 +79,40 @@ def environment() -> Environment:
 
 
 def table_rows(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One row per finding and per error, in report order, each with a stable id for its detail panel."""
-    rows: list[dict[str, Any]] = []
+    """One row per finding and per error, in report order (linter.render.ordering: critical first, as in the
+    CLI's text and CSV), each with a stable id for its detail panel."""
+    keyed: list[tuple[tuple[int, str, int, str, str], int, dict[str, Any]]] = []
     for file in doc["files"]:
-        for order_set in file["order_sets"]:
+        for set_index, order_set in enumerate(file["order_sets"]):
             for f in order_set["findings"]:
-                rows.append(
-                    {
-                        "id": f"f{len(rows) + 1}",
-                        "file": file["path"],
-                        "order": f["refs"][0] if f["refs"] else "",
-                        "drug": f.get("order", ""),
-                        "code": f["code"],
-                        "indicator": f["indicator"],
-                        "summary": f["summary"],
-                        "finding": f,
-                        "order_set": order_set,
-                    }
-                )
-        for err in file["errors"]:
-            rows.append(
-                {
-                    "id": f"f{len(rows) + 1}",
+                order = f["refs"][0] if f["refs"] else ""
+                row = {
                     "file": file["path"],
-                    "order": err.get("path") or "",
-                    "drug": "",
-                    "code": "ERROR",
-                    "indicator": "error",
-                    "summary": err["message"],
-                    "finding": None,
-                    "order_set": None,
+                    "order": order,
+                    "drug": f.get("order", ""),
+                    "code": f["code"],
+                    "indicator": f["indicator"],
+                    "summary": f["summary"],
+                    "finding": f,
+                    "order_set": order_set,
                 }
-            )
-    return rows
+                key = ordering.row_key(f["indicator"], file["path"], set_index, order, f["code"])
+                keyed.append((key, len(keyed), row))
+        for err in file["errors"]:
+            row = {
+                "file": file["path"],
+                "order": err.get("path") or "",
+                "drug": "",
+                "code": "ERROR",
+                "indicator": "error",
+                "summary": err["message"],
+                "finding": None,
+                "order_set": None,
+            }
+            key = ordering.row_key("error", file["path"], ordering.ERROR_SET_INDEX, row["order"], "")
+            keyed.append((key, len(keyed), row))
+    keyed.sort(key=lambda item: item[:2])
+    return [{"id": f"f{n}", **row} for n, (_key, _i, row) in enumerate(keyed, start=1)]
 
 
 def report_context(doc: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,12 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 from linter.model import Finding, OrderSet
 from linter.orderset_model import definition_json
+from linter.render import ordering
 from linter.rules import RULES_BY_CODE
 
 if TYPE_CHECKING:
     from linter.batch import FileResult
 
-CSV_COLUMNS = ("file", "order", "drug", "code", "name", "indicator", "summary", "citation")
+# One CSV for the whole batch, a `record` per row: `file` (one per input: status and counts), `order_set` (one
+# per order set: status and counts), then `finding` and `error` rows in report order (linter.render.ordering).
+CSV_COLUMNS = (
+    "record", "file", "order_set", "status", "order_sets", "orders_checked", "findings", "critical", "warning",
+    "info", "errors", "order", "drug", "code", "name", "indicator", "summary", "citation",
+)
 
 
 def rule_name(code: str) -> str:
@@ -106,12 +112,14 @@ def order_set_json(
     }
 
 
-def csv_rows(findings: Iterable[Finding], order_set: OrderSet, file: str) -> list[dict[str, str]]:
+def csv_rows(findings: Iterable[Finding], order_set: OrderSet, file: str, label: str = "") -> list[dict[str, str]]:
     rows = []
     for f in findings:
         rows.append(
             {
+                "record": "finding",
                 "file": file,
+                "order_set": label,
                 "order": f.primary_ref,
                 "drug": order_name(order_set, f.primary_ref),
                 "code": f.code,
@@ -183,40 +191,53 @@ def _report_order_set(findings: Sequence[Finding], order_set: OrderSet, profile:
 
 
 def report_summary(results: Sequence[FileResult]) -> dict[str, Any]:
-    from linter.model import Indicator
-
+    """Totals of the batch: each is the sum of the per-file counts of report_doc's `files`."""
     findings = [f for r in results for f in r.findings]
     by_code: dict[str, dict[str, int]] = {}
     for f in findings:
-        row = by_code.setdefault(f.code, {i.value: 0 for i in Indicator})
+        row = by_code.setdefault(f.code, dict.fromkeys(ordering.INDICATORS, 0))
         row[f.indicator.value] += 1
+    file_statuses = [ordering.status(ordering.file_counts(r)) for r in results]
+    set_statuses = [ordering.status(ordering.set_counts(s)) for r in results for s in r.sets]
     return {
         "files": len(results),
         "files_with_errors": sum(1 for r in results if r.errors),
+        "files_by_status": {st: file_statuses.count(st) for st in ordering.STATUSES},
         "errors": sum(len(r.errors) for r in results),
         "order_sets": sum(len(r.sets) for r in results),
-        "orders_checked": sum(
-            len(s.order_set.medications) + len(s.order_set.procedures) for r in results for s in r.sets
-        ),
+        "order_sets_by_status": {st: set_statuses.count(st) for st in ordering.STATUSES[:2]},
+        "orders_checked": sum(ordering.orders_checked(s.order_set) for r in results for s in r.sets),
         "findings": len(findings),
-        "by_indicator": {i.value: sum(1 for f in findings if f.indicator is i) for i in Indicator},
+        "by_indicator": {i: sum(1 for f in findings if f.indicator.value == i) for i in ordering.INDICATORS},
         "by_code": {code: by_code[code] for code in sorted(by_code)},
     }
 
 
+def _report_file(r: FileResult, profile: Any) -> dict[str, Any]:
+    counts = ordering.file_counts(r)
+    sets = []
+    for i, s in enumerate(r.sets):
+        set_counts = ordering.set_counts(s)
+        doc = _report_order_set(ordering.ordered_findings(s.findings), s.order_set, profile)
+        sets.append(
+            {"label": ordering.set_label(r, i), "status": ordering.status(set_counts), "counts": set_counts, **doc}
+        )
+    return {
+        "path": r.path,
+        "status": ordering.status(counts),
+        "counts": counts,
+        "order_sets": sets,
+        "errors": [{"message": e.message, "path": e.path} for e in r.errors],
+    }
+
+
 def report_doc(results: Sequence[FileResult], profile: Any) -> dict[str, Any]:
-    """The JSON report: one entry per file with its order sets (findings, suggestions, diffs) and errors."""
+    """The JSON report: one entry per input, by name, with its status and counts, its order sets (each with
+    status, counts and findings in report order, with suggestions and diffs) and its errors."""
     return {
         "profile": {"id": profile.id, "version": profile.version},
         "summary": report_summary(results),
-        "files": [
-            {
-                "path": r.path,
-                "order_sets": [_report_order_set(s.findings, s.order_set, profile) for s in r.sets],
-                "errors": [{"message": e.message, "path": e.path} for e in r.errors],
-            }
-            for r in results
-        ],
+        "files": [_report_file(r, profile) for r in ordering.ordered_results(results)],
     }
 
 
@@ -227,19 +248,41 @@ def report_json(results: Sequence[FileResult], profile: Any) -> str:
 
 
 def error_row(file: str, message: str, path: str | None) -> dict[str, str]:
-    return {"file": file, "order": path or "", "code": "ERROR", "indicator": "error", "summary": message}
+    return {
+        "record": "error", "file": file, "order": path or "", "code": "ERROR", "indicator": "error", "summary": message
+    }
+
+
+def _count_cells(counts: dict[str, int]) -> dict[str, str]:
+    return {k: str(v) for k, v in counts.items()}
 
 
 def report_csv(results: Sequence[FileResult]) -> str:
+    """Every input and order set with its status and counts, then every finding and error in report order."""
     import csv
     import io
 
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for r in results:
-        for s in r.sets:
-            writer.writerows(csv_rows(s.findings, s.order_set, r.path))
-        for err in r.errors:
-            writer.writerow(error_row(r.path, err.message, err.path))
+    for r in ordering.ordered_results(results):
+        counts = ordering.file_counts(r)
+        writer.writerow({"record": "file", "file": r.path, "status": ordering.status(counts), **_count_cells(counts)})
+        for i, s in enumerate(r.sets):
+            counts = ordering.set_counts(s)
+            writer.writerow(
+                {
+                    "record": "order_set",
+                    "file": r.path,
+                    "order_set": ordering.set_label(r, i),
+                    "status": ordering.status(counts),
+                    **_count_cells(counts),
+                }
+            )
+    for row in ordering.report_rows(results):
+        if row.finding is not None and row.linted is not None:
+            label = ordering.set_label(row.result, row.set_index)
+            writer.writerows(csv_rows([row.finding], row.linted.order_set, row.result.path, label))
+        elif row.error is not None:
+            writer.writerow(error_row(row.result.path, row.error.message, row.error.path))
     return buf.getvalue()

@@ -29,8 +29,8 @@ Silent: `fixtures/AT103/pass-30-days.json`, `fixtures/AT103/pass-loading-dose-on
 Judges only clopidogrel orders under review. Reading taken: a single administration (a loading dose, or any
 order with no repeating timing) has no treatment duration and is not judged by AT103 (AT102 judges its
 dose); in a sequenced order only the maintenance dosages' bounds count, so a one-day loading phase does not
-make the order "1 day long". expectedSupplyDuration is read as a stated duration (one dispense), as the
-shared helper does.
+make the order "1 day long". expectedSupplyDuration is read as a stated duration (one dispense), like
+the timing bounds and the validity period; the shortest stated duration counts, as in AT114.
 """
 
 from __future__ import annotations

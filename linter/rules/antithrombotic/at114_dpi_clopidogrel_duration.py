@@ -28,7 +28,8 @@ External: VOYAGER PAD design; 2024 ACC/AHA PAD guideline, DAPT 1-6 months (refer
 
 ## Limitations
 A clopidogrel single administration (loading dose) is not judged: it has no duration. expectedSupplyDuration
-is read as a stated duration (one dispense; refills are not counted), as the shared helper does.
+is read as a stated duration (one dispense; refills are not counted), like the timing bounds and the
+validity period; the shortest stated duration counts, as in AT103.
 """
 
 from __future__ import annotations

@@ -26,10 +26,10 @@ Silent: `fixtures/HEP201/pass-80-units-per-kg.json` (80 [iU]/kg, no weight neede
 ## Limitations
 Needs a body weight for absolute doses (HEP202 reports when there is none). Heparin in mg or mL without a
 coded concentration is HEP205. Subcutaneous prophylaxis and rate-based infusions are not judged.
-Readings taken (see `_bolus.py`): only the first bolus dosage of an order is judged (a later single dose is
-a top-up); a timing code ONCE / STAT counts as one administration; an IV/IA dose whose timing code is
-unknown is reported as DQ901 (could not tell whether it is the bolus) instead of passing; a `doseRange`
-with one bound per kg and the other absolute is DQ902.
+Readings taken (shared by the heparin bolus rules HEP201-HEP206): only the first bolus dosage of an order
+is judged (a later single dose is a top-up); a timing code ONCE / STAT counts as one administration; an IV/IA
+dose whose timing code is unknown is reported as DQ901 (could not tell whether it is the bolus) instead of
+passing; a `doseRange` with one bound per kg and the other absolute is DQ902.
 """
 
 from __future__ import annotations

@@ -25,12 +25,12 @@ None.
 compute").
 
 ## Limitations
-Readings taken: a weight observation that exists but cannot be used (no value, a unit that is not a mass,
-a value <= 0: `order_set.patient.weight_issue`) counts as no weight, and the detail says why it was not
-used; context data that the request could not obtain (a prefetch or FHIR-server gap) is named too (DQ906
-reports it on its own). The age of the weight is not judged (RULES.md is silent). A heparin dose in mg or
-mL without a coded concentration is HEP205's (that finding comes first; HEP202 follows once the unit is
-fixed). A free-text dose is a DQ901 "could not verify" instead.
+Readings taken: a weight observation that exists but cannot be used (no value, a unit that is not a mass, or a
+value <= 0) counts as no weight, and the detail says why it was not used; context data that the request could
+not obtain (a prefetch or FHIR-server gap) is named too (DQ906 reports it on its own). The age of the weight
+is not judged (RULES.md is silent). A heparin dose in mg or mL without a coded concentration is HEP205's (that
+finding comes first; HEP202 follows once the unit is fixed). A free-text dose is a DQ901 "could not verify"
+instead.
 """
 
 from __future__ import annotations
