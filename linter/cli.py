@@ -236,7 +236,7 @@ def _render(fmt: str, results: list[FileResult], profile: Profile, show_source: 
                 for f in s.findings:
                     out.append(report.text_line(f, r.path, report.action_title(s.order_set, f.primary_ref)) + "\n")
                     if show_source:
-                        out.extend(f"    > {line}\n" for line in report.source_lines(f.code))
+                        out.extend(f"    > {line}\n" for line in report.source_lines(f))
         return "".join(out)
     if fmt == "json":
         return report.report_json(results, profile)
@@ -248,13 +248,13 @@ def _render(fmt: str, results: list[FileResult], profile: Profile, show_source: 
             return json.dumps(responses[0], indent=2, ensure_ascii=False) + "\n"
         return "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in responses)
     if fmt == "outcome":
-        from linter.render.outcome import error_outcome, operation_outcome, outcomes_bundle
+        from linter.render.outcome import error_outcome, operation_outcome, outcome_document
 
         outcomes: list[dict[str, Any]] = []
         for r in results:  # one per input: its order sets' findings, or why it could not be read
             outcomes.extend(operation_outcome(s.findings, s.order_set) for s in r.sets)
             outcomes.extend(error_outcome(f"{r.path}: {e.message}", e.path) for e in r.errors)
-        doc = outcomes[0] if len(outcomes) == 1 else outcomes_bundle(outcomes)
+        doc = outcome_document(outcomes)
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
         return report.report_csv(results)
@@ -294,9 +294,10 @@ def _print_summary(results: list[FileResult]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from linter.render.report import report_summary, rule_name
+    from linter.render.report import report_summary
 
     summary = report_summary(results)
+    names = {f.code: f.name for r in results for f in r.findings}  # each finding names its rule
     table = Table(title="orderlint summary", title_justify="left")
     table.add_column("rule")
     table.add_column("name")
@@ -305,7 +306,10 @@ def _print_summary(results: list[FileResult]) -> None:
     table.add_column("total", justify="right")
     for code, counts in summary["by_code"].items():
         table.add_row(
-            code, rule_name(code), *(str(counts[i]) for i in ("critical", "warning", "info")), str(sum(counts.values()))
+            code,
+            names.get(code, code),
+            *(str(counts[i]) for i in ("critical", "warning", "info")),
+            str(sum(counts.values())),
         )
     by_ind = summary["by_indicator"]
     table.add_section()
