@@ -84,6 +84,8 @@ class RuleMeta:
     family: str
     scope: Scope
     default_indicator: Indicator
+    # One line; a template over the rule's Options fields ("outside {min_mg_per_day}-{max_mg_per_day} mg/day"),
+    # filled from the profile (linter.rules._base.rule_summary) so it says the thresholds the profile sets.
     summary: str
     citations: tuple[Citation, ...]
     since: str = "0.1.0"
