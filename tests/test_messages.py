@@ -22,7 +22,7 @@ from linter.rules import RULES, RULES_BY_CODE
 from linter.rules._base import rule_summary
 from tests.conftest import FIXTURE_NOW, FIXTURES, ROOT
 
-# A site that narrows three ranges (each option cited, as every profile must).
+# A site that narrows five thresholds (each option cited, as every profile must).
 CHANGED_PROFILE = """
 extends = "btk-angioplasty"
 id = "test-changed-thresholds"
@@ -44,6 +44,14 @@ cite = { min_act_seconds = "test", max_act_seconds = "test" }
 [rules.VD301]
 options = { min_ug = 150, max_ug = 250 }
 cite = { min_ug = "test", max_ug = "test" }
+
+[rules.HEP201]
+options = { critical_above_units_per_kg = 150 }
+cite = { critical_above_units_per_kg = "test" }
+
+[rules.AT114]
+options = { max_duration_days = 90 }
+cite = { max_duration_days = "test" }
 """
 
 
@@ -80,6 +88,19 @@ def test_a_changed_range_changes_summary_and_detail(
     assert old in before.summary and old in own_before  # the shipped profile's range, as before
     assert new in after.summary and new in own_after
     assert old not in after.summary and old not in own_after
+
+
+def test_words_derived_from_thresholds_follow_them(profile: Profile, changed: Profile) -> None:
+    """HEP201's critical band is named relative to the upper bound, AT114's limit in months as well as days."""
+    [hep_before] = _findings("HEP201/fail-15000-units-70kg.json", profile, "HEP201")
+    [hep_after] = _findings("HEP201/fail-15000-units-70kg.json", changed, "HEP201")
+    assert "more than 200 units/kg (twice the upper bound" in hep_before.detail  # 214 units/kg
+    assert "twice" not in hep_after.detail
+    assert "more than 150 units/kg (1.5 times the upper bound" in hep_after.detail
+    [at_before] = _findings("AT114/fail-dpi-clopidogrel-184-days.json", profile, "AT114")
+    [at_after] = _findings("AT114/fail-dpi-clopidogrel-184-days.json", changed, "AT114")
+    assert at_before.summary.endswith("limit to 183 days (6 months)")
+    assert at_after.summary.endswith("limit to 90 days (3 months)")
 
 
 def test_a_changed_range_changes_the_rule_summary(profile: Profile, changed: Profile) -> None:
