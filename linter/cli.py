@@ -257,7 +257,7 @@ def _render(fmt: str, results: list[FileResult], profile: Profile, show_source: 
                 title = report.action_title(row.order_set, row.finding.primary_ref)
                 out.append(report.text_line(row.finding, row.result.path, title) + "\n")
                 if show_source:
-                    out.extend(f"    > {line}\n" for line in report.source_lines(row.finding.code))
+                    out.extend(f"    > {line}\n" for line in report.source_lines(row.finding))
         return "".join(out)
     if fmt == "json":
         return report.report_json(results, profile)
@@ -269,13 +269,13 @@ def _render(fmt: str, results: list[FileResult], profile: Profile, show_source: 
             return json.dumps(responses[0], indent=2, ensure_ascii=False) + "\n"
         return "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in responses)
     if fmt == "outcome":
-        from linter.render.outcome import error_outcome, operation_outcome, outcomes_bundle
+        from linter.render.outcome import error_outcome, operation_outcome, outcome_document
 
         outcomes: list[dict[str, Any]] = []
         for r in by_name:  # one per input: its order sets' findings, or why it could not be read
             outcomes.extend(operation_outcome(s.findings, s.order_set) for s in r.sets)
             outcomes.extend(error_outcome(f"{r.path}: {e.message}", e.path) for e in r.errors)
-        doc = outcomes[0] if len(outcomes) == 1 else outcomes_bundle(outcomes)
+        doc = outcome_document(outcomes)
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
         return report.report_csv(results)

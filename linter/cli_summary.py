@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from linter.render import ordering
-from linter.render.report import report_summary, rule_name
+from linter.render.report import report_summary
 
 if TYPE_CHECKING:
     from linter.batch import FileResult
@@ -115,10 +115,10 @@ def files_table(results: Sequence[FileResult], width: int = 80) -> Table:
     return _table("Files", [("file", 12), ("status", 8)], rows, width)
 
 
-def rules_table(summary: dict[str, Any], width: int = 80) -> Table:
+def rules_table(summary: dict[str, Any], names: dict[str, str], width: int = 80) -> Table:
     keys = (*INDICATORS, "total")
     rows: list[_Row] = [
-        ([code, rule_name(code)], _counts({**counts, "total": sum(counts.values())}, keys), "")
+        ([code, names.get(code, code)], _counts({**counts, "total": sum(counts.values())}, keys), "")
         for code, counts in summary["by_code"].items()
     ]
     rows.append((["all", ""], _counts({**summary["by_indicator"], "total": summary["findings"]}, keys), "bold"))
@@ -131,4 +131,5 @@ def print_summary(results: Sequence[FileResult], console: Console | None = None)
     console.print(files_table(results, console.width))
     summary = report_summary(results)
     if summary["findings"]:
-        console.print(rules_table(summary, console.width))
+        names = {f.code: f.name for r in results for f in r.findings}  # each finding names its rule
+        console.print(rules_table(summary, names, console.width))

@@ -26,7 +26,7 @@ from typing import Any
 from linter.model import Citation
 from linter.profiles import DEFAULT_PROFILE, Profile, load_profile
 from linter.rules import RULES, RULES_BY_CODE
-from linter.rules._base import REQUIRED_SECTIONS, RuleModule
+from linter.rules._base import REQUIRED_SECTIONS, RuleModule, rule_summary
 from linter.sources import citation_text
 
 NOT_CHECKED_STATUS = "documented, not checked"
@@ -103,7 +103,7 @@ def missing_sections(rule: RuleModule) -> list[str]:
 
 def _one_line(rule: RuleModule) -> str:
     first, _ = rule_sections(rule)
-    return first.split(": ", 1)[1] if ": " in first else rule.META.summary
+    return first.split(": ", 1)[1] if ": " in first else rule_summary(rule, None)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -338,7 +338,7 @@ def rules_table(profile: Profile) -> list[dict[str, str]]:
             "indicator": m.default_indicator.value,
             "citation": "; ".join(c.label for c in m.citations),
             "status": _status(m.code, profile),
-            "summary": m.summary,
+            "summary": rule_summary(rule, profile.options(m.code) if profile.rule(m.code) else None),
         })
     for item in NOT_CHECKED:
         rows.append({

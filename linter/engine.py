@@ -78,6 +78,8 @@ def _crash_finding(rule: RuleModule, order_set: OrderSet, exc: Exception) -> Fin
         ),
         refs=tuple(m.ref for m in order_set.medications) or tuple(p.ref for p in order_set.procedures),
         confidence="inferred",
+        rule_name=rule.META.name,
+        citations=rule.META.citations,
     )
 
 

@@ -84,6 +84,8 @@ class RuleMeta:
     family: str
     scope: Scope
     default_indicator: Indicator
+    # One line; a template over the rule's Options fields ("outside {min_mg_per_day}-{max_mg_per_day} mg/day"),
+    # filled from the profile (linter.rules._base.rule_summary) so it says the thresholds the profile sets.
     summary: str
     citations: tuple[Citation, ...]
     since: str = "0.1.0"
@@ -194,10 +196,23 @@ class Finding:
     override_reasons: tuple[Coding, ...] = ()
     values: Mapping[str, Any] = field(default_factory=dict)  # computed numbers, for reports and tests
     confidence: Literal["definite", "inferred"] = "definite"
+    # The rule's own description, carried so that renderers and the store never look up the rule registry:
+    # its readable name (the slug; the code when empty) and its sources (label FILE:LINE, quote).
+    rule_name: str = ""
+    citations: tuple[Citation, ...] = ()
 
     @property
     def primary_ref(self) -> str:
         return self.refs[0] if self.refs else ""
+
+    @property
+    def name(self) -> str:
+        """The rule's readable name, or its code when the finding does not say."""
+        return self.rule_name or self.code
+
+    @property
+    def citation_labels(self) -> tuple[str, ...]:
+        return tuple(c.label for c in self.citations)
 
 
 @dataclass(frozen=True, slots=True)

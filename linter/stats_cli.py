@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 
+from linter.rules import RULE_NAMES
 from linter.settings import get_settings
 from linter.store.db import make_engine
 from linter.store.stats import PeriodStats, has_tables, period, rule_stats
@@ -43,7 +44,7 @@ def stats_command(days: int, fmt: str) -> int:
             )
             return 2
         since, until = period(days)
-        stats = rule_stats(engine, since, until)
+        stats = rule_stats(engine, since, until, RULE_NAMES)
     finally:
         engine.dispose()
     if fmt == "json":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -89,6 +90,10 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _upload(base: str, root: Path, names: list[str]) -> str:
     with httpx.Client(base_url=base, timeout=60) as client:
+        # the session's CSRF token, read from the upload page as the page's own script does
+        found = re.search(r'<meta name="csrf-token" content="([^"]+)">', client.get("/").text)
+        assert found, "the upload page carries no CSRF token"
+        client.headers["X-CSRF-Token"] = found.group(1)
         blobs = [(root / n).read_bytes() for n in names]
         r = client.post(
             "/workbench/jobs", json={"files": [{"name": n, "size": len(b)} for n, b in zip(names, blobs, strict=True)]}

@@ -14,30 +14,16 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from linter.messages import SUMMARY_LIMIT as SUMMARY_LIMIT  # the clip's limit, for callers and tests
+from linter.messages import clip_summary
 from linter.model import Finding, OrderSet
 from linter.profiles import Profile
 
 RULE_CODE_SYSTEM = "https://orderlint.dev/fhir/CodeSystem/rule"
 ORDERS_EXTENSION = "https://orderlint.dev/cds-hooks/extension/orders"
-SUMMARY_LIMIT = 139  # the spec says "<140 characters"; Inferno flags length >= 140
 
 SuggestionActions = Callable[[Finding, OrderSet, Profile], list[dict[str, Any]]]
 RuleUrl = Callable[[str], str]  # rule code -> the absolute URL of its page (the service's GET /rules/{code})
-
-
-def _rule_name(code: str) -> str:
-    """The rule's readable name (its slug) from the rule registry, or the code when unknown."""
-    from linter.rules import RULES_BY_CODE
-
-    rule = RULES_BY_CODE.get(code)
-    return str(rule.META.name) if rule is not None else code
-
-
-def short_summary(text: str) -> str:
-    text = " ".join(text.split())
-    if len(text) <= SUMMARY_LIMIT:
-        return text
-    return text[: SUMMARY_LIMIT - 1].rstrip() + "…"
 
 
 def _default_actions() -> SuggestionActions:
@@ -55,14 +41,14 @@ def card_for(
 ) -> dict[str, Any]:
     card: dict[str, Any] = {
         "uuid": str(uuid.uuid4()),
-        "summary": short_summary(finding.summary),
+        "summary": clip_summary(finding.summary),
         "indicator": finding.indicator.value,
     }
     if finding.detail.strip():
         card["detail"] = finding.detail
     card["source"] = {
         "label": f"orderlint - {profile.title}",
-        "topic": {"system": RULE_CODE_SYSTEM, "code": finding.code, "display": _rule_name(finding.code)},
+        "topic": {"system": RULE_CODE_SYSTEM, "code": finding.code, "display": finding.name},
     }
     if rule_url is not None:
         card["source"]["url"] = rule_url(finding.code)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from linter.model import Finding, Indicator, OrderSet
+from linter.render.report import action_title
 
 RULE_CODE_SYSTEM = "https://orderlint.dev/fhir/CodeSystem/rule"
 
@@ -35,14 +36,13 @@ def _expression(order_set: OrderSet, ref: str) -> list[str]:
 
 
 def _issue(f: Finding, order_set: OrderSet) -> dict[str, Any]:
-    from linter.render.report import action_title, rule_name
 
     title = action_title(order_set, f.primary_ref)
     issue: dict[str, Any] = {
         "severity": _SEVERITY[f.indicator],
         "code": _DQ_CODE.get(f.code, "business-rule"),
         "details": {
-            "coding": [{"system": RULE_CODE_SYSTEM, "code": f.code, "display": rule_name(f.code)}],
+            "coding": [{"system": RULE_CODE_SYSTEM, "code": f.code, "display": f.name}],
             "text": f"{title}: {f.summary}" if title else f.summary,
         },
         "diagnostics": f.detail,
@@ -77,3 +77,9 @@ def error_outcome(message: str, path: str | None = None, code: str = "invalid") 
 
 def outcomes_bundle(outcomes: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": o} for o in outcomes]}
+
+
+def outcome_document(outcomes: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """What the CLI and `POST /lint` answer: the OperationOutcome itself when there is one, else a
+    collection Bundle of them."""
+    return outcomes[0] if len(outcomes) == 1 else outcomes_bundle(outcomes)

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from linter.model import Finding, OrderSet
 from linter.orderset_model import definition_json
 from linter.render import ordering
-from linter.rules import RULES_BY_CODE
 
 if TYPE_CHECKING:
     from linter.batch import FileResult
@@ -25,14 +24,9 @@ CSV_COLUMNS = (
 )
 
 
-def rule_name(code: str) -> str:
-    rule = RULES_BY_CODE.get(code)
-    return rule.META.name if rule else code
-
-
-def citation(code: str) -> str:
-    rule = RULES_BY_CODE.get(code)
-    return "; ".join(c.label for c in rule.META.citations) if rule else ""
+def citation(f: Finding) -> str:
+    """The rule's sources, `FILE:LINE; FILE:LINE` (the finding carries them)."""
+    return "; ".join(f.citation_labels)
 
 
 def order_name(order_set: OrderSet, ref: str) -> str:
@@ -61,14 +55,14 @@ def action_title(order_set: OrderSet, ref: str) -> str | None:
 def finding_json(f: Finding, order_set: OrderSet) -> dict[str, Any]:
     out: dict[str, Any] = {
         "code": f.code,
-        "name": rule_name(f.code),
+        "name": f.name,
         "indicator": f.indicator.value,
         "summary": f.summary,
         "detail": f.detail,
         "refs": list(f.refs),
         "order": order_name(order_set, f.primary_ref),
         "confidence": f.confidence,
-        "citation": citation(f.code),
+        "citation": citation(f),
     }
     origin = order_set.definition.origin(f.primary_ref) if order_set.definition else None
     if origin is not None:
@@ -123,10 +117,10 @@ def csv_rows(findings: Iterable[Finding], order_set: OrderSet, file: str, label:
                 "order": f.primary_ref,
                 "drug": order_name(order_set, f.primary_ref),
                 "code": f.code,
-                "name": rule_name(f.code),
+                "name": f.name,
                 "indicator": f.indicator.value,
                 "summary": f.summary,
-                "citation": citation(f.code),
+                "citation": citation(f),
             }
         )
     return rows
@@ -139,24 +133,21 @@ def text_line(f: Finding, file: str, title: str | None = None) -> str:
     where = f.primary_ref or "(order set)"
     if title:
         where += f' "{title}"'
-    rule = RULES_BY_CODE.get(f.code)
-    source = f" [{rule.META.citations[0].label}]" if rule and rule.META.citations else ""
+    source = f" [{f.citations[0].label}]" if f.citations else ""
     return f"{file}: {where}: {f.code} {f.indicator.value} {f.summary}{source}"
 
 
-def source_lines(code: str) -> list[str]:
+def source_lines(f: Finding) -> list[str]:
     """The rule's quoted source sentences, one line each: `"<sentence>" (FILE:LINE)`."""
-    rule = RULES_BY_CODE.get(code)
-    return [f'"{c.quote}" ({c.label})' for c in rule.META.citations] if rule else []
+    return [f'"{c.quote}" ({c.label})' for c in f.citations]
 
 
 # --- whole-batch reports: the CLI's --format json|csv and the workbench downloads ---------------------------
 
 
-def sources_json(code: str) -> list[dict[str, str]]:
+def sources_json(f: Finding) -> list[dict[str, str]]:
     """The rule's source sentences with FILE:LINE (or the external reference), for the expandable detail."""
-    rule = RULES_BY_CODE.get(code)
-    return [{"label": c.label, "quote": c.quote} for c in rule.META.citations] if rule else []
+    return [{"label": c.label, "quote": c.quote} for c in f.citations]
 
 
 def suggestion_diff(action: dict[str, Any], original: Any) -> str:
@@ -176,8 +167,8 @@ def suggestion_diff(action: dict[str, Any], original: Any) -> str:
 
 def _report_order_set(findings: Sequence[Finding], order_set: OrderSet, profile: Any) -> dict[str, Any]:
     doc = order_set_json(findings, order_set, with_suggestions=True, profile=profile)
-    for item in doc["findings"]:
-        item["sources"] = sources_json(item["code"])
+    for item, f in zip(doc["findings"], findings, strict=True):
+        item["sources"] = sources_json(f)
         suggestion = item.get("suggestion")
         if suggestion:
             diffs = []

@@ -56,10 +56,11 @@ RULE_MODULES: tuple[str, ...] = (
 
 RULES: tuple[RuleModule, ...] = tuple(as_rule(import_module(f"{__name__}.{name}")) for name in RULE_MODULES)
 RULES_BY_CODE: dict[str, RuleModule] = {r.META.code: r for r in RULES}
+RULE_NAMES: dict[str, str] = {r.META.code: r.META.name for r in RULES}  # for callers of the store's stats
 
 if len(RULES_BY_CODE) != len(RULES):  # pragma: no cover - guarded by tests/test_registry.py
     raise RuntimeError("duplicate rule code in the registry")
 if [r.META.code for r in RULES] != sorted(RULES_BY_CODE):  # pragma: no cover - guarded by tests/test_registry.py
     raise RuntimeError("the rule registry is not sorted by code")
 
-__all__ = ["RULES", "RULES_BY_CODE", "RULE_MODULES"]
+__all__ = ["RULES", "RULES_BY_CODE", "RULE_MODULES", "RULE_NAMES"]

@@ -1,7 +1,8 @@
 """What every rule module provides, and the shared vocabulary of rule options.
 
 A rule module defines:
-- `META: RuleMeta` (code, name, family, scope, default indicator, citations, since, status);
+- `META: RuleMeta` (code, name, family, scope, default indicator, citations, since, status), whose
+  `summary` is a template over the `Options` fields (`{max_mg_per_day}`, see linter.messages);
 - `Options`, a pydantic model (subclass of RuleOptions, extra keys rejected) filled from the profile;
 - `check(order_set, options) -> Iterable[Finding | CouldNotVerify]`: pure, no I/O, no clock (the
   evaluation time is `order_set.evaluated_at`).
@@ -16,6 +17,7 @@ from typing import Protocol, cast
 
 from pydantic import BaseModel, ConfigDict
 
+from linter.messages import fill, unfilled
 from linter.model import CouldNotVerify, Finding, OrderSet, RuleMeta
 
 REQUIRED_SECTIONS = ("What it checks", "Why it matters", "Example", "Options", "Source", "Limitations")
@@ -40,6 +42,14 @@ class RuleModule(Protocol):
     __doc__: str | None
 
     def check(self, order_set: OrderSet, options: RuleOptions, /) -> Iterable[Emitted]: ...
+
+
+def rule_summary(rule: RuleModule, options: RuleOptions | None) -> str:
+    """The rule's one-line summary with the thresholds of `options` (the profile's); without options (a
+    profile that does not configure the rule) each threshold is shown by its option name, `<max_mg_per_day>`."""
+    if options is None:
+        return unfilled(rule.META.summary)
+    return fill(rule.META.summary, options.model_dump())
 
 
 def as_rule(module: ModuleType) -> RuleModule:

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any, Literal
 
+from linter.messages import clip_summary
+from linter.messages import fmt as fmt  # rules format numbers with the fmt that fills message templates
 from linter.model import (
     Coding,
     Finding,
@@ -21,8 +23,6 @@ from linter.model import (
 )
 from linter.sources import citation_text, source_ref
 from linter.terminology import terminology
-
-SUMMARY_MAX = 139  # CDS Hooks: summary "<140 characters"
 
 OVERRIDE_SYSTEM = "http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes"
 LOCAL_OVERRIDE_SYSTEM = "https://orderlint.dev/fhir/CodeSystem/override-reason"
@@ -51,15 +51,6 @@ DEFAULT_OVERRIDES: tuple[Coding, ...] = (
 )
 
 
-def fmt(value: float, digits: int = 3) -> str:
-    """1234.0 -> '1,234'; 2.5 -> '2.5'; 214.2857 -> '214'."""
-    if value == int(value):
-        return f"{int(value):,}"
-    if abs(value) >= 100:
-        return f"{round(value):,}"
-    return f"{value:.{digits}g}"
-
-
 @cache
 def source_block(meta: RuleMeta) -> str:
     """The quoted source sentences with the document's short title and line, as markdown (built once per
@@ -74,11 +65,6 @@ def refs(*cited: tuple[str, str]) -> str:
     """Inline source references for message text: refs(("000", "31"), ("001", "31")) ->
     "Q&A: below-knee angioplasty (2025-03-24), line 31; Q&A: PVD with distal calcification (2025-12-12), line 31"."""
     return "; ".join(source_ref(doc, lines) for doc, lines in cited)
-
-
-def clip(summary: str) -> str:
-    summary = " ".join(summary.split())
-    return summary if len(summary) <= SUMMARY_MAX else summary[: SUMMARY_MAX - 1].rstrip() + "…"
 
 
 def make_finding(
@@ -98,13 +84,15 @@ def make_finding(
     return Finding(
         code=meta.code,
         indicator=indicator or meta.default_indicator,
-        summary=clip(summary),
+        summary=clip_summary(summary),
         detail=detail,
         refs=tuple(dict.fromkeys(refs)),
         suggestion=suggestion,
         override_reasons=override_reasons,
         values=dict(values or {}),
         confidence=confidence,
+        rule_name=meta.name,
+        citations=meta.citations,
     )
 
 

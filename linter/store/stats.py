@@ -11,6 +11,7 @@ display the card offered. Feedback for cards we never issued is left out.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -89,13 +90,6 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _rule_name(code: str) -> str:
-    from linter.rules import RULES_BY_CODE
-
-    rule = RULES_BY_CODE.get(code)
-    return rule.META.name if rule else ""
-
-
 def has_tables(engine: Engine) -> bool:
     names = set(inspect(engine).get_table_names())
     return {IssuedCard.__tablename__, CardFeedback.__tablename__} <= names
@@ -106,7 +100,9 @@ def period(days: int, until: datetime | None = None) -> tuple[datetime, datetime
     return end - timedelta(days=days), end
 
 
-def rule_stats(engine: Engine, since: datetime, until: datetime) -> PeriodStats:
+def rule_stats(engine: Engine, since: datetime, until: datetime, names: Mapping[str, str]) -> PeriodStats:
+    """Per-rule figures for cards issued in [since, until]. `names` maps rule codes to their readable names
+    (the caller's registry: the store records codes only); a code not in it gets an empty name."""
     since, until = _aware(since), _aware(until)
     with Session(engine) as session:
         cards = session.execute(
@@ -144,7 +140,7 @@ def rule_stats(engine: Engine, since: datetime, until: datetime) -> PeriodStats:
     for uuid, rule_code, issued_at in cards:
         stats = by_rule.get(rule_code)
         if stats is None:
-            stats = by_rule[rule_code] = RuleStats(rule_code, _rule_name(rule_code))
+            stats = by_rule[rule_code] = RuleStats(rule_code, names.get(rule_code, ""))
             stats.days = [DayCount(first_day + timedelta(days=i)) for i in range(n_days)]
         day = stats.days[min(max((_aware(issued_at).date() - first_day).days, 0), n_days - 1)]
         stats.issued += 1

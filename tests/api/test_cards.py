@@ -11,6 +11,7 @@ import pytest
 from linter.model import Coding, Finding, Indicator, OrderSet, PatientContext, Suggestion, UpdateAction
 from linter.profiles import Profile, available_profiles
 from linter.render.cards import ORDERS_EXTENSION, RULE_CODE_SYSTEM, SUMMARY_LIMIT, cards_response
+from linter.rules import RULES_BY_CODE
 
 from .conftest import spec_example
 
@@ -48,6 +49,7 @@ def finding(code: str, indicator: Indicator, **extra: Any) -> Finding:
         "summary": f"{code}: heparin bolus 15000 units is 214 units/kg",
         "detail": "**214 units/kg** for 70 kg",
         "refs": ("MedicationRequest/hep-1",),
+        "rule_name": RULES_BY_CODE[code].META.name if code in RULES_BY_CODE else "",  # as make_finding fills it
     }
     values.update(extra)
     return Finding(code=code, indicator=indicator, **values)

@@ -12,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, select, text
 
+from linter.rules import RULE_NAMES
 from linter.store.migrate import downgrade, upgrade
 from linter.store.models import Base, CardFeedback, IssuedCard
 from linter.store.repository import CardRecord, FeedbackRecord, OfferedReason, Store
@@ -58,7 +59,7 @@ def test_accepted_then_overridden_keeps_both_events_and_stats_count_the_latest(d
     assert history[1].user_comment == "renal function changed"
     assert all(e.received_at.tzinfo is not None for e in history)
 
-    stats = rule_stats(store.engine, *period(3650, until=datetime.now(UTC) + timedelta(days=1)))
+    stats = rule_stats(store.engine, *period(3650, until=datetime.now(UTC) + timedelta(days=1)), RULE_NAMES)
     (hep,) = stats.rules
     assert (hep.issued, hep.accepted, hep.overridden) == (2, 1, 1)  # card-a counts once, as overridden
     assert hep.top_reasons == [("Patient-specific dosing", 1)]
@@ -128,7 +129,7 @@ def test_stats_show_the_offered_display_for_feedback_that_arrived_before_its_car
     store.record_feedback("svc", [overridden("card-a", T0)])
     issue(store, "card-a")
     assert store.card_history("card-a")[0].override_display is None
-    (hep,) = rule_stats(store.engine, *period(1)).rules
+    (hep,) = rule_stats(store.engine, *period(1), RULE_NAMES).rules
     assert hep.top_reasons == [("Patient-specific dosing", 1)]
     store.dispose()
 

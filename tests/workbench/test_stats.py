@@ -43,8 +43,10 @@ def _store(tmp_path: Path) -> tuple[str, Store]:
 
 def test_rule_stats(tmp_path: Path) -> None:
     _url, store = _store(tmp_path)
-    stats = rule_stats(store.engine, *period(7))
+    stats = rule_stats(store.engine, *period(7), {"HEP201": "heparin-bolus-dose"})
     hep = next(r for r in stats.rules if r.code == "HEP201")
+    at104 = next(r for r in stats.rules if r.code == "AT104")
+    assert (hep.name, at104.name) == ("heparin-bolus-dose", "")  # names from the caller; the store keeps codes
     assert (hep.issued, hep.accepted, hep.overridden, hep.no_feedback) == (4, 1, 2, 1)
     assert hep.override_rate is not None and abs(hep.override_rate - 2 / 3) < 1e-9
     assert hep.top_reasons == [("Patient-specific dosing", 2)]
@@ -52,7 +54,7 @@ def test_rule_stats(tmp_path: Path) -> None:
     assert stats.rules[0].code == "HEP201"  # most overridden first
     svg = str(rule_chart(hep))
     assert svg.startswith("<svg") and "4 cards issued" in svg and "overridden" in svg
-    old = rule_stats(store.engine, datetime.now(UTC) - timedelta(days=30), datetime.now(UTC) - timedelta(days=8))
+    old = rule_stats(store.engine, datetime.now(UTC) - timedelta(days=30), datetime.now(UTC) - timedelta(days=8), {})
     assert old.rules == []
     store.dispose()
 

@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse
 from linter.api.deps import StateDep
 from linter.api.routes.pages import render_page
 from linter.api.workbench_auth import current_identity
+from linter.rules import RULE_NAMES
 from linter.store.stats import period, rule_stats
 from linter.workbench.charts import rule_chart
 
@@ -20,7 +21,7 @@ router = APIRouter(tags=["workbench"], include_in_schema=False)
 @router.get("/dashboard", response_class=HTMLResponse)
 async def dashboard(request: Request, state: StateDep, days: int = Query(default=30, ge=1, le=3660)) -> HTMLResponse:
     since, until = period(days)
-    stats = await run_in_threadpool(rule_stats, state.store.engine, since, until)
+    stats = await run_in_threadpool(rule_stats, state.store.engine, since, until, RULE_NAMES)
     charts = {r.code: rule_chart(r) for r in stats.rules}
     show_comments = current_identity(request).is_lead
     return render_page(

@@ -15,7 +15,7 @@ from linter.api.problems import FHIR_JSON, ApiError, json_response
 from linter.engine import run as run_engine
 from linter.fhir_io import order_sets_from_bytes
 from linter.profiles import Profile
-from linter.render.outcome import operation_outcome
+from linter.render.outcome import operation_outcome, outcome_document
 from linter.render.report import findings_json
 
 router = APIRouter(tags=["lint"])
@@ -32,14 +32,7 @@ def _lint(
     results = [(order_set, run_engine(order_set, profile)) for order_set in order_sets]
     if fhir:
         outcomes = [operation_outcome(findings, order_set) for order_set, findings in results]
-        if len(outcomes) == 1:
-            return outcomes[0], FHIR_JSON
-        bundle = {
-            "resourceType": "Bundle",
-            "type": "collection",
-            "entry": [{"resource": o} for o in outcomes],
-        }
-        return bundle, FHIR_JSON
+        return outcome_document(outcomes), FHIR_JSON
     body = {
         "profile": profile.id,
         "orderSets": [

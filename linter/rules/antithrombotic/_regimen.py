@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from linter.messages import times_daily
 from linter.model import ConditionRecord, CouldNotVerify, MedicationOrder, OrderSet
 from linter.rules._common import drugs_in_class, fmt
 from linter.rules._dose import Phase, read_phases
@@ -84,16 +85,9 @@ def range_text(low: float, high: float) -> str:
     return fmt(low) if abs(low - high) < EPS else f"{fmt(low)}-{fmt(high)}"
 
 
-_TIMES = {1: "once daily", 2: "twice daily", 3: "three times daily", 4: "four times daily"}
-
-
 def frequency_phrase(low: float, high: float) -> str:
     if abs(low - high) < EPS:
-        if abs(low - round(low)) < EPS and round(low) in _TIMES:
-            return _TIMES[round(low)]
-        if abs(low - 0.5) < EPS:
-            return "every other day"
-        return f"{fmt(low)} times a day"
+        return times_daily(low)
     return f"{fmt(low)}-{fmt(high)} times a day"
 
 

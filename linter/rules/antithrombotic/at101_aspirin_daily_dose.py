@@ -61,7 +61,7 @@ META = RuleMeta(
     family="antithrombotic",
     scope=Scope.PAD,
     default_indicator=Indicator.WARNING,
-    summary="Aspirin maintenance daily dose outside 75-325 mg/day",
+    summary="Aspirin maintenance daily dose outside {min_mg_per_day}-{max_mg_per_day} mg/day",
     citations=(
         Citation("001_f5986088b79218a7.txt", "If dual therapy is contraindicated, use single antiplatelet therapy "
                  "(aspirin 75-325 mg daily or clopidogrel 75 mg daily).", "32"),

@@ -57,7 +57,7 @@ META = RuleMeta(
     family="antithrombotic",
     scope=Scope.ANY,
     default_indicator=Indicator.WARNING,
-    summary="Clopidogrel maintenance not 75 mg once daily",
+    summary="Clopidogrel maintenance not {maintenance_mg_per_day} mg/day given {maintenance_per_day:daily}",
     citations=(
         Citation("000_db9ef64a206b36dc.txt", "Post-procedure, dual antiplatelet therapy with aspirin 81mg daily "
                  "indefinitely and clopidogrel 75mg daily for at least 1-3 months is recommended.", "31"),

@@ -50,7 +50,7 @@ META = RuleMeta(
     family="antithrombotic",
     scope=Scope.BTK,
     default_indicator=Indicator.WARNING,
-    summary="Maintenance clopidogrel after BTK revascularization with a stated duration under 30 days",
+    summary="Maintenance clopidogrel after BTK revascularization with a stated duration under {min_duration_days} days",
     citations=(
         Citation("000_db9ef64a206b36dc.txt", "Post-procedure, dual antiplatelet therapy with aspirin 81mg daily "
                  "indefinitely and clopidogrel 75mg daily for at least 1-3 months is recommended.", "31"),

@@ -57,7 +57,8 @@ META = RuleMeta(
     family="antithrombotic",
     scope=Scope.BTK,
     default_indicator=Indicator.WARNING,
-    summary="BTK revascularization with exactly one antiplatelet and no rivaroxaban 2.5 mg twice daily",
+    summary=("BTK revascularization with exactly one antiplatelet and no rivaroxaban {dpi_rivaroxaban_mg} mg "
+             "{dpi_per_day:daily}"),
     citations=(
         Citation("000_db9ef64a206b36dc.txt", "Post-procedure, dual antiplatelet therapy with aspirin 81mg daily "
                  "indefinitely and clopidogrel 75mg daily for at least 1-3 months is recommended.", "31"),

@@ -54,7 +54,8 @@ META = RuleMeta(
     family="antithrombotic",
     scope=Scope.PAD,
     default_indicator=Indicator.WARNING,
-    summary="Rivaroxaban below 10 mg/day in PAD not given as 2.5 mg twice daily",
+    summary=("Rivaroxaban below {full_dose_mg_per_day} mg/day in PAD not given as {dpi_rivaroxaban_mg} mg "
+             "{dpi_per_day:daily}"),
     citations=(
         Citation("001_f5986088b79218a7.txt", "use dual pathway inhibition: rivaroxaban 2.5 mg twice daily plus "
                  "aspirin 81 mg daily", "31"),

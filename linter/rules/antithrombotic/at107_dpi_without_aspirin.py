@@ -43,7 +43,7 @@ META = RuleMeta(
     family="antithrombotic",
     scope=Scope.PAD,
     default_indicator=Indicator.WARNING,
-    summary="Rivaroxaban 2.5 mg twice daily without aspirin in the regimen",
+    summary="Rivaroxaban {dpi_rivaroxaban_mg} mg {dpi_per_day:daily} without aspirin in the regimen",
     citations=(
         Citation("001_f5986088b79218a7.txt", "use dual pathway inhibition: rivaroxaban 2.5 mg twice daily plus "
                  "aspirin 81 mg daily", "31"),

@@ -49,7 +49,7 @@ META = RuleMeta(
     family="antithrombotic",
     scope=Scope.ANY,
     default_indicator=Indicator.WARNING,
-    summary="Cilostazol daily dose above 200 mg/day",
+    summary="Cilostazol daily dose above {max_mg_per_day} mg/day",
     citations=(
         Citation("002_6cec19d6dc2f6528.txt", "The antiplatelet drug administered was aspirin (100 mg/day) with "
                  "clopidogrel (75 mg/day) and/or cilostazol (100 or 200 mg/day)", "62"),

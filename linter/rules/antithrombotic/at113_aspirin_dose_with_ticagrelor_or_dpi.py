@@ -67,7 +67,8 @@ META = RuleMeta(
     family="antithrombotic",
     scope=Scope.ANY,
     default_indicator=Indicator.WARNING,
-    summary="Aspirin above 100 mg/day with ticagrelor or with rivaroxaban 2.5 mg twice daily",
+    summary=("Aspirin above {max_aspirin_mg_per_day} mg/day with ticagrelor or with rivaroxaban "
+             "{dpi_rivaroxaban_mg} mg {dpi_per_day:daily}"),
     citations=(
         Citation("FDA label: Brilinta (ticagrelor) boxed warning (reference/clinical-kb.md §2.3)",
                  "Maintenance doses of aspirin above 100 mg reduce the effectiveness of BRILINTA and should be "

@@ -49,7 +49,8 @@ META = RuleMeta(
     family="antithrombotic",
     scope=Scope.PAD,
     default_indicator=Indicator.WARNING,
-    summary="Rivaroxaban 2.5 mg twice daily plus clopidogrel with no stop date or more than 6 months",
+    summary=("Rivaroxaban {dpi_rivaroxaban_mg} mg {dpi_per_day:daily} plus clopidogrel with no stop date or more than "
+             "{max_duration_days} days"),
     citations=(
         Citation("reference/clinical-kb.md §2.3 (VOYAGER PAD design)", "VOYAGER allowed clopidogrel up to 6 "
                  "months on top of DPI at investigator discretion"),
@@ -82,6 +83,9 @@ def _duration(order: MedicationOrder, order_set: OrderSet) -> float | None:
     return None
 
 
+DAYS_PER_MONTH = 365.25 / 12
+
+
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
     clopidogrel = [m for m in regimen_with(order_set, {"clopidogrel"})
@@ -95,6 +99,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             yield from dpi.unreadable
         return
     dpi_text = f"rivaroxaban {fmt(o.dpi_rivaroxaban_mg)} mg {frequency_phrase(o.dpi_per_day, o.dpi_per_day)}"
+    months = f"{fmt(round(o.max_duration_days / DAYS_PER_MONTH))} months"  # 183 days -> "6 months"
     for order in clopidogrel:
         if not any_under_review([order, *dpi.matching]):
             continue
@@ -103,12 +108,12 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             continue
         if days is None:
             summary = (f"Clopidogrel with {dpi_text} and no stop date; limit to {fmt(o.max_duration_days)} days "
-                       "(6 months)")
+                       f"({months})")
             problem = ("No boundsDuration, boundsPeriod, expectedSupplyDuration or validityPeriod on the "
                        "clopidogrel maintenance dosage: **no stop date**.")
         else:
             summary = (f"Clopidogrel for {fmt(days)} days with {dpi_text}; limit to {fmt(o.max_duration_days)} "
-                       "days (6 months)")
+                       f"days ({months})")
             problem = f"Stated clopidogrel duration **{fmt(days)} days**, more than {fmt(o.max_duration_days)} days."
         yield make_finding(
             META, summary,

@@ -65,7 +65,7 @@ META = RuleMeta(
     family="heparin",
     scope=Scope.ANY,
     default_indicator=Indicator.WARNING,
-    summary="Procedural heparin bolus outside 70-100 units/kg",
+    summary="Procedural heparin bolus outside {min_units_per_kg}-{max_units_per_kg} units/kg",
     citations=(
         Citation("000_db9ef64a206b36dc.txt", "The procedure typically begins with administration of "
                  "anticoagulation (unfractionated heparin 70-100 units/kg) to achieve an activated clotting time "
@@ -83,6 +83,11 @@ class Options(RuleOptions):
     critical_above_units_per_kg: float
     suggest_units_per_kg: float
     round_to_units: float
+
+
+def _times(ratio: float) -> str:
+    """How the critical bound relates to the upper bound, in words: 2 -> 'twice', 3 -> '3 times'."""
+    return "twice" if abs(ratio - 2) < 1e-9 else f"{fmt(ratio)} times"
 
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
@@ -158,7 +163,8 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             fix_label = (f"Change heparin bolus to {fmt(new_value)} units "
                          f"({fmt(options.suggest_units_per_kg)} units/kg x {fmt(weight.kg)} kg)")
         verdict = "above" if too_high else "below"
-        band = (f"more than {fmt(options.critical_above_units_per_kg)} units/kg (twice the upper bound: a likely "
+        band = (f"more than {fmt(options.critical_above_units_per_kg)} units/kg ("
+                f"{_times(options.critical_above_units_per_kg / options.max_units_per_kg)} the upper bound: a likely "
                 "10-fold or unit error)") if critical else f"{verdict} the source range {rng}"
         lines = [
             f"**{order.name}** (`{order.ref}`): procedural bolus, {route}, one administration.",

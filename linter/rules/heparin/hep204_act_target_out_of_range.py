@@ -50,7 +50,8 @@ META = RuleMeta(
     family="heparin",
     scope=Scope.BTK,
     default_indicator=Indicator.WARNING,
-    summary="Stated ACT target not within 250-300 s (lower bound below 250 s or upper bound above 300 s)",
+    summary=("Stated ACT target not within {min_act_seconds}-{max_act_seconds} s (lower bound below "
+             "{min_act_seconds} s or upper bound above {max_act_seconds} s)"),
     citations=(
         Citation("000_db9ef64a206b36dc.txt", "The procedure typically begins with administration of "
                  "anticoagulation (unfractionated heparin 70-100 units/kg) to achieve an activated clotting time "

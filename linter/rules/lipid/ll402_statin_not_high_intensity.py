@@ -67,7 +67,8 @@ META = RuleMeta(
     family="lipid",
     scope=Scope.PAD,
     default_indicator=Indicator.INFO,
-    summary="Statin in the regimen is not high intensity (atorvastatin < 40 mg, rosuvastatin < 20 mg, other statins)",
+    summary=("Statin in the regimen is not high intensity (atorvastatin < {atorvastatin_high_intensity_min_mg} mg, "
+             "rosuvastatin < {rosuvastatin_high_intensity_min_mg} mg, other statins)"),
     citations=(
         Citation("001_f5986088b79218a7.txt", "Reduce LDL-C by ≥50% from baseline to <55 mg/dL (<1.4 mmol/L) using "
                  "high-intensity statin therapy (atorvastatin 80 mg daily or equivalent).", "26"),

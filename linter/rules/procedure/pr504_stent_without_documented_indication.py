@@ -42,7 +42,8 @@ META = RuleMeta(
     family="procedure",
     scope=Scope.BTK,
     default_indicator=Indicator.INFO,
-    summary="Infrapopliteal stent without documented flow-limiting dissection or residual stenosis > 30%",
+    summary=("Infrapopliteal stent without documented flow-limiting dissection or residual stenosis > "
+             "{residual_stenosis_above_percent}%"),
     citations=(
         Citation("000_db9ef64a206b36dc.txt", "Stenting should be reserved for flow-limiting dissections or residual "
                  "stenosis >30% after balloon angioplasty, with dedicated below-knee nitinol stents preferred.", "27"),

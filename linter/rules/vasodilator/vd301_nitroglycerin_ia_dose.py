@@ -73,7 +73,7 @@ META = RuleMeta(
     family="vasodilator",
     scope=Scope.ANY,
     default_indicator=Indicator.WARNING,
-    summary="Intra-arterial nitroglycerin dose per administration outside 100-200 mcg",
+    summary="Intra-arterial nitroglycerin dose per administration outside {min_ug}-{max_ug} mcg",
     citations=(
         Citation("000_db9ef64a206b36dc.txt", "Technical success is optimized by using intraprocedural imaging like "
                  "digital subtraction angiography with multiple views and adjunctive measures such as vasodilators "
