@@ -80,9 +80,12 @@ def patient_resources(n: int, rng: random.Random) -> list[dict[str, Any]]:
             "system": "http://www.ama-assn.org/go/cpt", "code": "37228",
             "display": "Revascularization, tibial/peroneal artery, transluminal angioplasty"}]}))  # fmt: skip
         heparin = rng.choice([5000, 6000, 7000, 8000, 15000, 70 * kg])
+        bolus = _dose(heparin, 1, IV, "units")
+        del bolus["timing"]
+        bolus["text"] = "Bolus at the start of the procedure" + (", target ACT 250-300 s" if rng.random() < 0.7 else "")
         hep = {"coding": [{"system": RXNORM, "code": "5224", "display": "heparin"}]}
         out.append(order("MedicationRequest", f"hep-{n}", medicationCodeableConcept=hep,
-                         dosageInstruction=[_dose(heparin, 1, IV, "units")]))  # fmt: skip
+                         dosageInstruction=[bolus]))  # fmt: skip
         drugs = rng.sample(ANTIPLATELETS, rng.randint(0, 3))
     elif kind == "pad":
         out.append({"resourceType": "Condition", "id": f"cond-{n}", "subject": subject,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import uuid
 from dataclasses import dataclass
@@ -63,6 +64,8 @@ def session(master: str, conf: list[tuple[str, str]], app: str = "orderlint") ->
     # are linted, Spark logs the file).
     builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
     builder = builder.config("spark.files.ignoreCorruptFiles", "true")
+    if master.startswith("local"):  # the workers run this interpreter (its venv has orderlint), as the driver
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for k, v in conf:
         builder = builder.config(k, v)
     return builder.getOrCreate()
@@ -139,27 +142,32 @@ def lint_records(
 
 
 def mue_counts(records: DataFrame) -> MueCounts:
-    """The report's counts by group-bys; only these small tables reach the driver."""
+    """The report's counts by three group-bys; only these small tables reach the driver."""
+    drug = F.coalesce(F.col("drug"), F.lit("")).alias("drug")
+    grouped = records.groupBy("kind", "code", "month", "indicator", drug).count().collect()
     orders = records.where(F.col("kind") == "order")
-    findings = records.where(F.col("kind") == "finding")
-    c = MueCounts()
-    totals = records.groupBy("kind").count().collect()
-    by_kind = {r["kind"]: r["count"] for r in totals}
-    c.orders = by_kind.get("order", 0)
-    c.undated = by_kind.get("undated", 0)
-    c.errors = by_kind.get("error", 0)
-    c.order_sets = orders.select("patient_hmac").distinct().count()
-    months = orders.groupBy("month").agg(F.countDistinct("patient_hmac").alias("sets"), F.count("*").alias("n"))
-    c.months = {r["month"]: (r["sets"], r["n"]) for r in months.collect()}
-    c.findings = {
-        (r["code"], r["month"], r["indicator"]): r["count"]
-        for r in findings.groupBy("code", "month", "indicator").count().collect()
-    }
-    drug = F.coalesce(F.col("drug"), F.lit(""))
-    c.rule_drugs = {
-        (r["code"], r["d"]): r["count"] for r in findings.groupBy("code", drug.alias("d")).count().collect()
-    }
-    c.order_drugs = {r["d"]: r["count"] for r in orders.groupBy(drug.alias("d")).count().collect()}
+    months = orders.groupBy("month").agg(F.countDistinct("patient_hmac").alias("sets")).collect()
+    c = MueCounts(order_sets=orders.select("patient_hmac").distinct().count())
+    per_month: dict[str, int] = {}
+    findings: dict[tuple[str, str, str], int] = {}
+    rule_drugs: dict[tuple[str, str], int] = {}
+    order_drugs: dict[str, int] = {}
+    for r in grouped:
+        kind, n = r["kind"], r["count"]
+        if kind == "order":
+            per_month[r["month"]] = per_month.get(r["month"], 0) + n
+            order_drugs[r["drug"]] = order_drugs.get(r["drug"], 0) + n
+        elif kind == "finding":
+            key = (r["code"], r["month"], r["indicator"])
+            findings[key] = findings.get(key, 0) + n
+            rule_drugs[(r["code"], r["drug"])] = rule_drugs.get((r["code"], r["drug"]), 0) + n
+        elif kind == "undated":
+            c.undated += n
+        elif kind == "error":
+            c.errors += n
+    c.orders = sum(per_month.values())
+    c.months = {r["month"]: (r["sets"], per_month.get(r["month"], 0)) for r in months}
+    c.findings, c.rule_drugs, c.order_drugs = findings, rule_drugs, order_drugs
     return c
 
 
@@ -177,6 +185,8 @@ def run_job(
     files, missing = list_files(spark, inputs)
     keyed = keyed_lines(spark, files).persist(StorageLevel.DISK_ONLY)
     parts = partitions or max(8, 4 * spark.sparkContext.defaultParallelism)
+    if spark.conf.get("spark.sql.shuffle.partitions") == "200":  # Spark's default, far too many for small runs
+        spark.conf.set("spark.sql.shuffle.partitions", str(parts))
     records = lint_records(spark, keyed, profile, options, salt, parts, grouping)
     if missing:
         records = records.unionByName(spark.createDataFrame(missing, RECORD_SCHEMA))
