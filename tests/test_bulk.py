@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -139,3 +141,10 @@ def test_mue_rates_and_months(fixture_export: Path, profile: Profile) -> None:
     for rule in doc["rules"]:
         assert sum(m["findings"] for m in rule["months"]) == rule["findings"]
     assert "Medication-use evaluation" in mue_html(doc)
+
+
+def test_the_cli_starts_without_importing_spark() -> None:
+    heavy = "('pyspark', 'pandas', 'pyarrow')"
+    code = f"import sys, linter.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

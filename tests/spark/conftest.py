@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from export_gen import write_export
 
 SALT = "spark-test-salt"
-GENERATED_PATIENTS = 2500
+GENERATED_PATIENTS = 2000
 WINDOW = Window(date(2025, 1, 1), date(2026, 1, 1))
 
 try:
@@ -86,4 +86,4 @@ def generated_run(spark: Any, profile: Profile, tmp_path_factory: pytest.TempPat
     tmp = tmp_path_factory.mktemp("generated-export")
     export = write_export(tmp / "export", GENERATED_PATIENTS, part_lines=2000)
     options = ExportOptions(mode="fast", now=FIXTURE_NOW, window=WINDOW)
-    return _run(spark, export, tmp / "out", profile, options)
+    return _run(spark, export, tmp / "out", profile, options, partitions=4)
