@@ -26,6 +26,7 @@ from linter.batch import FileResult, LintOptions
 from linter.errors import ProfileError
 from linter.model import Indicator
 from linter.profiles import DEFAULT_PROFILE, Profile, load_profile, load_profile_file
+from linter.spark.args import add_spark_parser, add_window_arguments
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -47,8 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument(
         "--format",
         default="text",
-        choices=["text", "json", "cards", "outcome", "csv", "html"],
-        help="output format (default: %(default)s)",
+        choices=["text", "json", "cards", "outcome", "csv", "html", "mue", "mue-json"],
+        help="output format; mue: the medication-use evaluation page, mue-json its data (default: %(default)s)",
     )
     lint.add_argument("--select", help="only these rule codes or prefixes, comma-separated (e.g. HEP,AT101)")
     lint.add_argument("--ignore", help="skip these rule codes or prefixes, comma-separated")
@@ -80,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
         help="the summary tables on stderr (files with status and counts, findings by rule); default: on a "
         "terminal when several inputs are linted",
     )
+    lint.add_argument(
+        "--export", action="store_true",
+        help="read the PATHs as one FHIR Bulk Data export: resources grouped per patient across files",
+    )
+    add_window_arguments(lint)
     lint.add_argument(
         "--show-source", action="store_true",
         help="text format: print each finding's quoted source sentences (FILE:LINE) under its line",
@@ -113,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--format", default="text", choices=["text", "json"])
 
     sub.add_parser("purge", help="apply every retention rule (comments, cards, upload jobs) and print what it deleted")
+    add_spark_parser(sub)
 
     user = sub.add_parser("workbench-user", help="make an ORDERLINT_WORKBENCH_USERS entry (scrypt hash)")
     user.add_argument("name")
@@ -156,6 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _purge()
         if args.command == "workbench-user":
             return _workbench_user(args)
+        if args.command == "spark":
+            from linter.bulk_cli import spark_command  # pyspark is imported only when this command runs
+
+            return spark_command(args)
     except ProfileError as exc:
         _print_error(str(exc))
         return EXIT_ERROR
@@ -197,8 +208,22 @@ def _lint(args: argparse.Namespace) -> int:
     options = LintOptions(
         mode=args.mode, context=args.context, select=_codes(args.select), ignore=_codes(args.ignore) or ()
     )
-    results = _run_batch(args, profile, options)
-    output = _render(args.format, results, profile, show_source=args.show_source)
+    records = None
+    if args.export:
+        from linter.bulk_cli import export_results, installation_salt, window_of
+
+        results, records = export_results(args.paths, profile, options, window_of(args), installation_salt())
+    elif args.since or args.until:
+        _print_error("--since/--until select orders in a Bulk Data export: add --export")
+        return EXIT_ERROR
+    else:
+        results = _run_batch(args, profile, options)
+    if args.format in ("mue", "mue-json"):
+        from linter.bulk_cli import mue_output, window_of
+
+        output = mue_output(args.format, results, records, profile, window_of(args))
+    else:
+        output = _render(args.format, results, profile, show_source=args.show_source)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(output)

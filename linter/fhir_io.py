@@ -1288,6 +1288,28 @@ def order_sets_from_bytes(
     return result.order_sets
 
 
+def order_set_from_resources(
+    resources: Sequence[tuple[Mapping[str, Any], str]],
+    *,
+    source: str,
+    role: Callable[[Mapping[str, Any]], Role] = _upload_role,
+    mode: Mode = "strict",
+    now: datetime | None = None,
+    context: ContextKind | None = None,
+    subject: str | None = None,
+) -> OrderSet:
+    """One order set from already parsed resources, each with the path reports name it by (a Bulk Data
+    export's resources of one patient, gathered from several files: linter.bulk). `role` decides which
+    orders are under review (default: the upload rule, as `load_bytes` reads NDJSON)."""
+    entries = [_Entry(resource, path) for resource, path in resources]
+    return build_order_set(
+        entries, source=source, role=role, mode=mode, now=now, forced_context=context, subject=subject
+    )
+
+
+upload_role = _upload_role  # the default role, for callers that wrap it (linter.bulk)
+
+
 __all__ = [
     "LoadResult",
     "act_targets_in_text",
@@ -1295,7 +1317,9 @@ __all__ = [
     "load_bytes",
     "order_set_from_document",
     "order_set_from_hook",
+    "order_set_from_resources",
     "order_sets_from_bytes",
     "parse_documents",
+    "upload_role",
     "validate_resource",
 ]

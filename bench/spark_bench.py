@@ -1,0 +1,177 @@
+"""Spark benchmark: a generated gzipped Bulk Data export of N patients (bench/export_gen.py: BTK, PAD and
+unrelated order sets) linted by `orderlint spark` on local[1] and local[2] and by the single-machine CLI
+(`orderlint lint --export`, the baseline, measured in the same run), all in fast mode. Reports patients/s,
+the 1 -> 2 core speed-up, the per-core rate against the CLI, and peak memory: the Python driver, the JVM
+(in local mode the driver and the executor are one JVM, capped by spark.driver.memory) and the Python
+workers (summed), polled from /proc. Checks that Spark and the CLI report the same totals.
+
+    python bench/spark_bench.py [--patients 10000] [--driver-memory 1g] [--grouping] [--no-cli] [--keep DIR]
+                                [--masters local[1] local[2]]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from export_gen import write_export
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass
+class Measure:
+    label: str
+    seconds: float
+    patients: int
+    peak_driver_mb: float  # the Python process we started
+    peak_jvm_mb: float
+    peak_workers_mb: float  # Python workers, summed at each poll
+    totals: dict[str, Any]
+
+    @property
+    def rate(self) -> float:
+        return self.patients / self.seconds
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * PAGE / 1e6
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _cmd(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def run_measured(label: str, argv: list[str], patients: int, report: Path) -> Measure:
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peaks = {"driver": 0.0, "jvm": 0.0, "workers": 0.0}
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.is_set():
+            tree = _children()
+            stack, jvm, workers = list(tree.get(proc.pid, [])), 0.0, 0.0
+            while stack:
+                pid = stack.pop()
+                stack.extend(tree.get(pid, []))
+                if "java" in _cmd(pid).split(" ", 1)[0]:
+                    jvm += _rss_mb(pid)
+                else:
+                    workers += _rss_mb(pid)
+            peaks["driver"] = max(peaks["driver"], _rss_mb(proc.pid))
+            peaks["jvm"] = max(peaks["jvm"], jvm)
+            peaks["workers"] = max(peaks["workers"], workers)
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    _, err = proc.communicate()
+    seconds = time.perf_counter() - start
+    done.set()
+    watcher.join()
+    if proc.returncode not in (0, 1, 2) or not report.exists():
+        raise SystemExit(f"{label} failed ({proc.returncode}):\n{err.decode(errors='replace')[-3000:]}")
+    totals = json.loads(report.read_text())["totals"]
+    return Measure(label, seconds, patients, peaks["driver"], peaks["jvm"], peaks["workers"], totals)
+
+
+def spark_argv(export: Path, out: Path, master: str, memory: str, grouping: str) -> list[str]:
+    return [
+        sys.executable, "-m", "linter.cli", "spark", str(export), "--output", str(out), "--mode", "fast",
+        "--master", master, "--grouping", grouping, "--conf", f"spark.driver.memory={memory}",
+        "--conf", "spark.ui.enabled=false",
+    ]  # fmt: skip
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--patients", type=int, default=10_000)
+    p.add_argument("--driver-memory", default="1g")
+    p.add_argument("--grouping", action="store_true", help="also time applyInPandas grouping on local[2]")
+    p.add_argument("--no-cli", action="store_true", help="skip the single-machine baseline (large N)")
+    p.add_argument("--keep", type=Path, help="generate the export here and keep it")
+    p.add_argument("--masters", nargs="+", default=["local[1]", "local[2]"], help="Spark masters to time")
+    args = p.parse_args()
+    os.environ.setdefault("ORDERLINT_PATIENT_ID_SALT", "bench-salt")
+    tmp = Path(tempfile.mkdtemp(prefix="orderlint-spark-bench-"))
+    try:
+        export = args.keep or tmp / "export"
+        if not export.exists():
+            t = time.perf_counter()
+            write_export(export, args.patients)
+            print(f"generated {args.patients} patients in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+        size = sum(f.stat().st_size for f in export.iterdir()) / 1e6
+        runs: list[Measure] = []
+        for master in args.masters:
+            out = tmp / f"out-{len(runs)}"
+            runs.append(run_measured(master, spark_argv(export, out, master, args.driver_memory, "sorted"),
+                                     args.patients, out / "mue.json"))  # fmt: skip
+            print(f"{master}: {runs[-1].seconds:.1f} s", file=sys.stderr)
+        if args.grouping:
+            out = tmp / "out-apply"
+            runs.append(run_measured("local[2] applyInPandas", spark_argv(export, out, "local[2]",
+                                     args.driver_memory, "apply"), args.patients, out / "mue.json"))  # fmt: skip
+        if not args.no_cli:
+            report = tmp / "cli-mue.json"
+            argv = [sys.executable, "-m", "linter.cli", "lint", "--export", str(export), "--mode", "fast",
+                    "--format", "mue-json", "-q", "-o", str(report)]  # fmt: skip
+            runs.append(run_measured("CLI (lint --export)", argv, args.patients, report))
+        print(f"\n{args.patients} patients, export {size:.1f} MB gzipped, spark.driver.memory={args.driver_memory}\n")
+        print("| run | seconds | patients/s | peak driver (Python) MB | peak JVM MB | peak Python workers MB |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: |")
+        for m in runs:
+            print(f"| {m.label} | {m.seconds:.1f} | {m.rate:.0f} | {m.peak_driver_mb:.0f} | {m.peak_jvm_mb:.0f} | "
+                  f"{m.peak_workers_mb:.0f} |")  # fmt: skip
+        rates = {m.label: m.rate for m in runs}
+        if "local[1]" in rates and "local[2]" in rates:
+            speed_up = rates["local[2]"] / rates["local[1]"]
+            print(f"\nspeed-up local[1] -> local[2]: {speed_up:.2f}x (target >= 1.7 on 2 idle cores)")
+        cli = next((m for m in runs if m.label.startswith("CLI")), None)
+        if cli is not None:
+            if "local[1]" in rates:
+                print(f"per-core rate local[1] / CLI: {rates['local[1]'] / cli.rate:.2f} (target >= 0.5)")
+            same = all(m.totals == cli.totals for m in runs)
+            print(f"Spark totals equal the CLI's: {same}")
+            if not same:
+                print(json.dumps({m.label: m.totals for m in runs}, indent=1))
+                return 1
+        return 0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

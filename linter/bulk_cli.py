@@ -1,0 +1,88 @@
+"""The CLI's side of Bulk Data exports: `orderlint lint --export` (one machine), `--format mue|mue-json` and
+the `orderlint spark` command (pyspark imported only when it runs)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from linter.batch import FileResult, LintOptions
+from linter.bulk import ExportOptions, Record, Window, lint_export, records_from_results
+from linter.profiles import Profile, load_profile
+from linter.render.mue import counts_from_records, mue_doc, mue_html
+from linter.rules import RULE_NAMES
+
+
+def installation_salt() -> str:
+    """The salt of the store's patient HMAC: ORDERLINT_PATIENT_ID_SALT, else the one the service generated
+    and keeps in its database (ORDERLINT_DATABASE_URL; created there, migrations first, when missing)."""
+    from linter.settings import get_settings  # settings and the store are only needed for these formats
+
+    settings = get_settings()
+    if settings.patient_id_salt:
+        return settings.patient_id_salt
+    from linter.store.migrate import upgrade
+    from linter.store.repository import Store
+
+    upgrade(settings.database_url)
+    store = Store.from_url(settings.database_url)
+    try:
+        return store.salt()
+    finally:
+        store.dispose()
+
+
+def window_of(args: argparse.Namespace) -> Window:
+    return Window(getattr(args, "since", None), getattr(args, "until", None))
+
+
+def export_results(
+    paths: Sequence[str], profile: Profile, options: LintOptions, window: Window, salt: str
+) -> tuple[list[FileResult], list[Record]]:
+    """`orderlint lint --export`: the paths as one Bulk Data export, linted per patient in this process."""
+    run = lint_export(
+        paths,
+        profile,
+        ExportOptions(
+            mode=options.mode,
+            context=options.context,
+            select=list(options.select) if options.select is not None else None,
+            ignore=list(options.ignore),
+            now=options.now or datetime.now(UTC),
+            window=window,
+        ),
+        salt,
+    )
+    return run.file_results(", ".join(paths)), run.records
+
+
+def mue_output(
+    fmt: str, results: list[FileResult], records: list[Record] | None, profile: Profile, window: Window
+) -> str:
+    """`--format mue` (the HTML page) or `mue-json`; rows from the export run, or from any other input."""
+    rows = records if records is not None else records_from_results(results, installation_salt())
+    doc = mue_doc(
+        counts_from_records(rows),
+        profile,
+        window.since.isoformat() if window.since else None,
+        window.until.isoformat() if window.until else None,
+        RULE_NAMES,
+    )
+    if fmt == "mue-json":
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return mue_html(doc)
+
+
+def spark_command(args: argparse.Namespace) -> int:
+    try:
+        import pyspark  # noqa: F401 - only to say clearly that the extra is missing
+    except ImportError:
+        print("orderlint: error: pyspark is not installed: pip install 'orderlint[spark]'", file=sys.stderr)
+        return 2
+    from linter.spark.job import command  # pyspark is imported here, never when the CLI starts
+
+    profile = load_profile(args.profile)
+    return command(args, profile, installation_salt())

@@ -1,0 +1,275 @@
+"""The Spark pipeline of `orderlint spark` (the only module, with linter.spark.worker, that imports pyspark).
+
+    NDJSON files --textFile+zipWithIndex--> (file, line, text) --key_line (Python)--> keyed lines (persisted)
+      patients' lines  ∪  Medications joined through (patient, medicationReference)
+      --repartition(patient) + sortWithinPartitions(patient, file, line)--> mapInPandas: lint each patient
+      --> rows (linter.bulk.RECORD_COLUMNS) --> findings.parquet, findings.csv, orders.parquet
+      --> group-bys --> MUE counts (a few hundred numbers reach the driver) --> mue.json, mue.html
+
+No data is collected to the driver: only the file listing and the aggregated counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import ArrayType, DoubleType, LongType, StringType, StructField, StructType
+
+from linter.bulk import TEXT_COLUMNS, VALUE_COLUMNS, ExportOptions, Window, error_record, is_export_file
+from linter.profiles import Profile
+from linter.render.mue import MueCounts, mue_doc, mue_html
+from linter.rules import RULE_NAMES
+from linter.spark import worker
+
+KEYED_SCHEMA = StructType(
+    [
+        StructField("file", StringType()),
+        StructField("line", LongType()),
+        StructField("kind", StringType()),
+        StructField("key", StringType()),
+        StructField("med_refs", ArrayType(StringType())),
+        StructField("text", StringType()),
+    ]
+)
+RECORD_SCHEMA = StructType(
+    [StructField(c, StringType()) for c in TEXT_COLUMNS]
+    + [StructField("line", LongType())]
+    + [StructField(c, DoubleType()) for c in VALUE_COLUMNS]
+)
+FINDING_COLUMNS = ["patient_hmac", "order", "authored", "month", "code", "name", "indicator", "drug", "summary",
+                   "file", "line", *VALUE_COLUMNS, "values_json"]  # fmt: skip
+
+
+@dataclass
+class JobResult:
+    files: int
+    counts: MueCounts
+    findings: int
+    doc: dict[str, Any]
+
+
+def session(master: str, conf: list[tuple[str, str]], app: str = "orderlint") -> SparkSession:
+    builder = SparkSession.builder.master(master).appName(app)
+    # Arrow carries the pandas frames. A corrupt or truncated .gz file stops the job with Spark's error naming
+    # it (fail closed: silently linting half a file would bias every rate); bad lines are error rows.
+    builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
+    if master.startswith("local"):  # the workers run this interpreter (its venv has orderlint), as the driver
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    for k, v in conf:
+        builder = builder.config(k, v)
+    return builder.getOrCreate()
+
+
+def list_files(spark: SparkSession, inputs: list[str]) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    """(label, uri) of every export file through Hadoop's FileSystem (local, HDFS, S3...), sorted by label
+    like linter.bulk.export_files; missing inputs as error rows."""
+    files: list[tuple[str, str]] = []
+    errors: list[dict[str, Any]] = []
+    for raw in inputs:
+        fs, path = _hadoop(spark, raw)
+        if not fs.exists(path):
+            errors.append(error_record(raw, None, "no such file or directory"))
+        elif fs.getFileStatus(path).isDirectory():
+            found = [
+                (st.getPath().getName(), st.getPath().toString())
+                for st in fs.listStatus(path)
+                if st.isFile() and is_export_file(st.getPath().getName())
+            ]
+            files.extend(sorted(found))
+        else:
+            files.append((raw, path.toString()))
+    return files, errors
+
+
+def keyed_lines(spark: SparkSession, files: list[tuple[str, str]]) -> DataFrame:
+    sc = spark.sparkContext
+    rdds = [sc.textFile(uri).zipWithIndex().mapPartitions(worker.key_lines(label)) for label, uri in files]
+    rdd = sc.union(rdds) if rdds else sc.emptyRDD()
+    return spark.createDataFrame(rdd, KEYED_SCHEMA, verifySchema=False)
+
+
+def lint_records(
+    spark: SparkSession,
+    keyed: DataFrame,
+    profile: Profile,
+    options: ExportOptions,
+    salt: str,
+    partitions: int,
+    grouping: str = "sorted",
+) -> DataFrame:
+    patients = keyed.where(F.col("kind") == "patient").select("key", "file", "line", "text")
+    refs = (
+        keyed.where((F.col("kind") == "patient") & (F.size("med_refs") > 0))
+        .select("key", F.explode("med_refs").alias("ref"))
+        .distinct()
+    )
+    meds = keyed.where(F.col("kind") == "medication").select(F.col("key").alias("ref"), "file", "line", "text")
+    resources = patients.unionByName(refs.join(meds, "ref").select("key", "file", "line", "text"))
+    if grouping == "apply":
+        records = resources.groupBy("key").applyInPandas(worker.lint_group(profile, options, salt), RECORD_SCHEMA)
+    else:
+        records = (
+            resources.repartition(partitions, "key")
+            .sortWithinPartitions("key", "file", "line")
+            .mapInPandas(worker.lint_sorted(profile, options, salt), RECORD_SCHEMA)
+        )
+    fixed = {
+        "kind": F.lit("error"),
+        "patient_hmac": F.lit(""),
+        "code": F.lit("ERROR"),
+        "name": F.lit("unreadable input"),
+        "indicator": F.lit("error"),
+        "month": F.lit("undated"),
+        "summary": F.col("text"),
+        "file": F.col("file"),
+        "line": F.col("line"),
+    }
+    errors = keyed.where(F.col("kind") == "error").select(
+        *[fixed.get(c, F.lit(None)).cast(RECORD_SCHEMA[c].dataType).alias(c) for c in RECORD_SCHEMA.fieldNames()]
+    )
+    return records.unionByName(errors)
+
+
+def mue_counts(records: DataFrame) -> MueCounts:
+    """The report's counts by three group-bys; only these small tables reach the driver."""
+    drug = F.coalesce(F.col("drug"), F.lit("")).alias("drug")
+    grouped = records.groupBy("kind", "code", "month", "indicator", drug).count().collect()
+    orders = records.where(F.col("kind") == "order")
+    months = orders.groupBy("month").agg(F.countDistinct("patient_hmac").alias("sets")).collect()
+    c = MueCounts(order_sets=orders.select("patient_hmac").distinct().count())
+    per_month: dict[str, int] = {}
+    findings: dict[tuple[str, str, str], int] = {}
+    rule_drugs: dict[tuple[str, str], int] = {}
+    order_drugs: dict[str, int] = {}
+    for r in grouped:
+        kind, n = r["kind"], r["count"]
+        if kind == "order":
+            per_month[r["month"]] = per_month.get(r["month"], 0) + n
+            order_drugs[r["drug"]] = order_drugs.get(r["drug"], 0) + n
+        elif kind == "finding":
+            key = (r["code"], r["month"], r["indicator"])
+            findings[key] = findings.get(key, 0) + n
+            rule_drugs[(r["code"], r["drug"])] = rule_drugs.get((r["code"], r["drug"]), 0) + n
+        elif kind == "undated":
+            c.undated += n
+        elif kind == "error":
+            c.errors += n
+    c.orders = sum(per_month.values())
+    c.months = {r["month"]: (r["sets"], per_month.get(r["month"], 0)) for r in months}
+    c.findings, c.rule_drugs, c.order_drugs = findings, rule_drugs, order_drugs
+    return c
+
+
+def run_job(
+    spark: SparkSession,
+    inputs: list[str],
+    out_dir: str,
+    profile: Profile,
+    options: ExportOptions,
+    salt: str,
+    *,
+    partitions: int | None = None,
+    grouping: str = "sorted",
+) -> JobResult:
+    files, missing = list_files(spark, inputs)
+    keyed = keyed_lines(spark, files).persist(StorageLevel.DISK_ONLY)
+    parts = partitions or max(8, 4 * spark.sparkContext.defaultParallelism)
+    if spark.conf.get("spark.sql.shuffle.partitions") == "200":  # Spark's default, far too many for small runs
+        spark.conf.set("spark.sql.shuffle.partitions", str(parts))
+    records = lint_records(spark, keyed, profile, options, salt, parts, grouping)
+    if missing:
+        records = records.unionByName(spark.createDataFrame(missing, RECORD_SCHEMA))
+    out = out_dir.rstrip("/")
+    staging = f"{out}/_records-{uuid.uuid4().hex[:8]}"
+    records.write.mode("overwrite").parquet(staging)  # linted once; everything below reads these rows
+    keyed.unpersist()
+    rows = spark.read.parquet(staging)
+    found = rows.where(F.col("kind").isin("finding", "error")).select(*FINDING_COLUMNS)
+    found.write.mode("overwrite").parquet(f"{out}/findings.parquet")
+    found.coalesce(1).write.mode("overwrite").option("header", "true").csv(f"{out}/findings.csv")
+    rows.where(F.col("kind") == "order").select("patient_hmac", "order", "authored", "month", "drug", "file", "line") \
+        .write.mode("overwrite").parquet(f"{out}/orders.parquet")  # fmt: skip
+    counts = mue_counts(rows)
+    n_findings = sum(counts.findings.values())
+    _delete(spark, staging)
+    since = options.window.since.isoformat() if options.window.since else None
+    until = options.window.until.isoformat() if options.window.until else None
+    doc = mue_doc(counts, profile, since, until, RULE_NAMES)
+    return JobResult(len(files), counts, n_findings, doc)
+
+
+def _hadoop(spark: SparkSession, uri: str) -> tuple[Any, Any]:
+    """(FileSystem, Path) of a URI through the JVM: the Hadoop FileSystem API has no Python binding."""
+    jvm, jsc = spark.sparkContext._jvm, spark.sparkContext._jsc
+    if jvm is None or jsc is None:
+        raise RuntimeError("the Spark session is stopped")
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    return path.getFileSystem(jsc.hadoopConfiguration()), path
+
+
+def _delete(spark: SparkSession, uri: str) -> None:
+    fs, path = _hadoop(spark, uri)
+    fs.delete(path, True)
+
+
+def write_report(doc: dict[str, Any], out_dir: str) -> Path:
+    """mue.json and mue.html beside the tables when OUT_DIR is local; else in the working directory."""
+    local = out_dir[len("file:") :] if out_dir.startswith("file:") else out_dir
+    target = Path(local) if "://" not in local else Path.cwd()
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "mue.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (target / "mue.html").write_text(mue_html(doc), encoding="utf-8")
+    return target
+
+
+def command(args: argparse.Namespace, profile: Profile, salt: str) -> int:
+    """`orderlint spark`: exit 0 clean, 1 findings at warning or above, 2 when an input line was unusable."""
+    conf = []
+    for item in args.conf:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            print(f"orderlint: error: --conf wants KEY=VALUE, got {item!r}", file=sys.stderr)
+            return 2
+        conf.append((key.strip(), value))
+    options = ExportOptions(
+        mode=args.mode,
+        select=_codes(args.select),
+        ignore=_codes(args.ignore) or (),
+        now=datetime.now(UTC),
+        window=Window(args.since, args.until),
+    )
+    spark = session(args.master, conf)
+    try:
+        result = run_job(
+            spark, args.inputs, args.output, profile, options, salt, partitions=args.partitions, grouping=args.grouping
+        )
+    finally:
+        spark.stop()
+    where = write_report(result.doc, args.output)
+    t = result.doc["totals"]
+    print(
+        f"{result.files} file(s), {t['order_sets']} order set(s), {t['orders_checked']} order(s) checked, "
+        f"{t['findings']} finding(s) ({t['by_indicator']['critical']} critical, {t['by_indicator']['warning']} "
+        f"warning), {t['errors']} unreadable line(s). Tables in {args.output}, report in {where}/mue.html",
+        file=sys.stderr,
+    )
+    if t["errors"]:
+        return 2
+    return 1 if t["by_indicator"]["critical"] or t["by_indicator"]["warning"] else 0
+
+
+def _codes(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [c.strip().upper() for c in value.split(",") if c.strip()]

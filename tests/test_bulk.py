@@ -1,0 +1,151 @@
+"""Bulk Data exports on one machine (linter.bulk, `orderlint lint --export`): the same findings as linting
+each fixture Bundle, as `orderlint lint` on the concatenated NDJSON, the retrospective window, bad lines."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from linter.batch import LintOptions, lint_bytes
+from linter.bulk import VALUE_COLUMNS, ExportOptions, Window, export_role, lint_export, read_lines
+from linter.cli import main
+from linter.profiles import Profile
+from linter.render.mue import counts_from_records, mue_doc, mue_html
+from linter.rules import RULE_NAMES
+from tests.conftest import FIXTURE_NOW
+from tests.fixture_cases import fixture_files
+from tests.spark.export_fixtures import bundle_patient, write_fixture_export
+
+SALT = "bulk-test-salt"
+
+
+@pytest.fixture(scope="module")
+def fixture_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_fixture_export(tmp_path_factory.mktemp("bulk") / "export")
+
+
+def _unprefix(ref: str) -> str:
+    rtype, _, rid = ref.partition("/")
+    return f"{rtype}/{rid.split('-', 1)[1]}" if rid.startswith("f") and "-" in rid else ref
+
+
+def test_each_fixture_patient_has_the_findings_of_its_bundle(fixture_export: Path, profile: Profile) -> None:
+    """The export path (keying, grouping, Medication join) loses nothing the Bundle path finds."""
+    run = lint_export([str(fixture_export)], profile, ExportOptions(now=FIXTURE_NOW), SALT)
+    got = Counter((r["code"], r["indicator"], _unprefix(r["order"])) for r in run.records if r["kind"] == "finding")
+    want: Counter[tuple[str, str, str]] = Counter()
+    for path in fixture_files():
+        doc = json.loads(path.read_text())
+        if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
+            result = lint_bytes(str(path), path.read_bytes(), profile, LintOptions(now=FIXTURE_NOW))
+            want.update((f.code, f.indicator.value, f.primary_ref) for f in result.findings)
+    assert sum(want.values()) > 100
+    missing, extra = want - got, got - want
+    assert not missing and not extra, (missing, extra)
+
+
+def test_export_equals_lint_on_the_concatenated_ndjson(tmp_path: Path, profile: Profile) -> None:
+    """Without a window and without Medication references, `--export` and plain `orderlint lint` of all the
+    lines in one NDJSON file (grouped per patient by fhir_io.load_bytes) find the same."""
+    export = tmp_path / "export"
+    export.mkdir()
+    lines = []
+    for k, path in enumerate(fixture_files()[:60]):
+        doc = json.loads(path.read_text())
+        if (
+            isinstance(doc, dict)
+            and doc.get("resourceType") == "Bundle"
+            and "medicationReference" not in path.read_text()
+        ):
+            lines += [json.dumps(r) for r in bundle_patient(k, doc) if r["resourceType"] != "Medication"]
+    (export / "all.ndjson").write_text("\n".join(lines) + "\n")
+    run = lint_export([str(export)], profile, ExportOptions(now=FIXTURE_NOW), SALT)
+    plain = lint_bytes("all.ndjson", (export / "all.ndjson").read_bytes(), profile, LintOptions(now=FIXTURE_NOW))
+    key = lambda code, ind, ref, summary: (code, ind, ref, summary)  # noqa: E731
+    got = Counter(
+        key(r["code"], r["indicator"], r["order"], r["summary"]) for r in run.records if r["kind"] == "finding"
+    )
+    want = Counter(key(f.code, f.indicator.value, f.primary_ref, f.summary) for f in plain.findings)
+    assert sum(want.values()) > 30 and got == want
+
+
+def test_every_numeric_value_has_a_column(fixture_export: Path, profile: Profile) -> None:
+    run = lint_export([str(fixture_export)], profile, ExportOptions(now=FIXTURE_NOW), SALT)
+    numeric = set()
+    for p in run.patients:
+        for f in p.findings:
+            numeric |= {k for k, v in f.values.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    assert numeric and numeric <= set(VALUE_COLUMNS), numeric - set(VALUE_COLUMNS)
+
+
+def _mr(status: str, authored: str | None) -> dict[str, Any]:
+    r: dict[str, Any] = {"resourceType": "MedicationRequest", "status": status}
+    if authored:
+        r["authoredOn"] = authored
+    return r
+
+
+def test_the_retrospective_window() -> None:
+    role = export_role(Window(date(2025, 1, 1), date(2026, 1, 1)))
+    assert role(_mr("completed", "2025-03-04T10:00:00Z")) == "review"
+    assert role(_mr("stopped", "2025-12-31")) == "review"
+    assert role(_mr("entered-in-error", "2025-03-04")) == "context"
+    assert role(_mr("draft", "2025-03-04")) == "context"
+    assert role(_mr("active", "2024-12-31")) == "context"  # before: a current medication
+    assert role(_mr("active", "2026-01-01")) == "skip"  # after: not known when the order was written
+    assert role(_mr("completed", None)) == "context"  # undated: counted, not checked
+    assert role(_mr("completed", "2025-06")) == "review"  # a partial date counts as its first day
+    upload = export_role(Window())
+    assert upload(_mr("completed", "2025-03-04")) == "context" and upload(_mr("draft", None)) == "review"
+
+
+def test_a_truncated_gzip_file_is_an_error_row_not_a_crash(tmp_path: Path, profile: Profile) -> None:
+    data = gzip.compress(b'{"resourceType": "Patient", "id": "a"}\n' * 2000)
+    (tmp_path / "Patient.000.ndjson.gz").write_bytes(data[: len(data) // 2])
+    assert list(read_lines(str(tmp_path / "Patient.000.ndjson.gz")))[-1][0] == 0
+    run = lint_export([str(tmp_path)], profile, ExportOptions(now=FIXTURE_NOW), SALT)
+    (err,) = run.errors
+    assert err["file"] == "Patient.000.ndjson.gz" and "cannot read" in err["summary"]
+
+
+def test_cli_since_needs_export(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lint", "fixtures/clean", "--since", "2025-01-01"]) == 2
+    assert "--export" in capsys.readouterr().err
+
+
+def test_cli_mue_over_ordinary_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from linter.settings import get_settings
+
+    monkeypatch.setenv("ORDERLINT_PATIENT_ID_SALT", SALT)
+    get_settings.cache_clear()
+    out = tmp_path / "mue.html"
+    assert main(["lint", "fixtures/HEP201", "--format", "mue", "-q", "-o", str(out)]) == 1
+    html = out.read_text()
+    assert "HEP201" in html and "<svg" in html and "<script" not in html
+
+
+def test_mue_rates_and_months(fixture_export: Path, profile: Profile) -> None:
+    run = lint_export([str(fixture_export)], profile, ExportOptions(now=FIXTURE_NOW), SALT)
+    doc = mue_doc(counts_from_records(run.records), profile, names=RULE_NAMES)
+    t = doc["totals"]
+    assert t["findings"] == sum(r["findings"] for r in doc["rules"])
+    assert t["rate_per_100_order_sets"] == round(100 * t["findings"] / t["order_sets"], 1)
+    assert t["errors"] == 3
+    for rule in doc["rules"]:
+        assert sum(m["findings"] for m in rule["months"]) == rule["findings"]
+    assert "Medication-use evaluation" in mue_html(doc)
+
+
+def test_the_cli_starts_without_importing_spark() -> None:
+    heavy = "('pyspark', 'pandas', 'pyarrow')"
+    code = f"import sys, linter.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
