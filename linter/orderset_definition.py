@@ -24,10 +24,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-# build_order_set takes fhir_io's entry records; _strict_error gives the field and reason of a validation
-# error (validate_resource words it for generated resources).
+# From the reader's modules, not the package: `linter.fhir_io.documents` imports this module (a definition is
+# one kind of document). build_order_set takes the reader's entry records; strict_error gives the field and
+# reason of a validation error (validate_resource words it for generated resources).
 from linter.errors import InputError
-from linter.fhir_io import ContextKind, Mode, _bundle_entries, _Entry, _strict_error, build_order_set
+from linter.fhir_io.assemble import ContextKind, Mode, build_order_set
+from linter.fhir_io.entries import Entry, bundle_entries
+from linter.fhir_io.strict import strict_error
 from linter.model import ContextEvidence, InvalidResource, OrderSet
 from linter.orderset_model import ActionNode, ActionOrigin, OrderSetDefinition
 from linter.orderset_run import configurations, mark_defaults
@@ -137,7 +140,7 @@ def _ref(r: Mapping[str, Any], fallback: str) -> str:
 class _Reader:
     mode: Mode
     library: _Library
-    review: list[_Entry] = field(default_factory=list)
+    review: list[Entry] = field(default_factory=list)
     originals: dict[str, tuple[ActionOrigin, Mapping[str, Any], str]] = field(default_factory=dict)
     invalid: list[InvalidResource] = field(default_factory=list)
     unchecked: list[ActionOrigin] = field(default_factory=list)  # actions with a DQ904 instead of an order
@@ -149,7 +152,7 @@ class _Reader:
             return None
         target = loc.container if loc.container is not None else loc.resource
         if id(target) not in self.validated:
-            self.validated[id(target)] = _strict_error(target)
+            self.validated[id(target)] = strict_error(target)
         return self.validated[id(target)]
 
     # --- the action tree -----------------------------------------------------------------------------
@@ -207,7 +210,7 @@ class _Reader:
         origin = ActionOrigin(ref, fpath, title, def_ref)
         synthetic = f"{request['resourceType']}/{request['id']}"
         self.originals[synthetic] = (origin, r, loc.path)
-        self.review.append(_Entry(request, loc.path))
+        self.review.append(Entry(request, loc.path))
         return replace(node, ref=ref)
 
     def target(self, owner: _Located, a: Mapping[str, Any], fpath: str) -> tuple[str | None, str]:
@@ -277,7 +280,7 @@ _RENAMED = ((".dosageInstruction[", ".dosage["), (".medicationCodeableConcept", 
             (".medicationReference", ".productReference"), (".reasonCode", ".reason"))
 
 
-def _goals(pd: _Located, pd_ref: str) -> list[tuple[_Entry, str]]:
+def _goals(pd: _Located, pd_ref: str) -> list[tuple[Entry, str]]:
     """PlanDefinition.goal -> Goal resources (targets as stated), with the name reports give them."""
     out = []
     for i, g in enumerate(_get(pd.resource, "goal", list, pd.path) or []):
@@ -288,7 +291,7 @@ def _goals(pd: _Located, pd_ref: str) -> list[tuple[_Entry, str]]:
         goal = {"resourceType": "Goal", "id": f"orderset-goal-{i}", "lifecycleStatus": "proposed",
                 "description": g.get("description") or {"text": "order-set goal"}, "subject": TEMPLATE_SUBJECT,
                 "target": targets}
-        out.append((_Entry(goal, f"{pd.path}.goal[{i}]"), f"{pd_ref} goal[{i}]"))
+        out.append((Entry(goal, f"{pd.path}.goal[{i}]"), f"{pd_ref} goal[{i}]"))
     return out
 
 
@@ -299,9 +302,9 @@ def order_set_from_definition(
     """One document holding an order-set definition -> one OrderSet of template orders (`definition` set)."""
     library = _Library()
     roots: list[_Located] = []
-    others: list[_Entry] = []
+    others: list[Entry] = []
     if doc.get("resourceType") == "Bundle":
-        for e in _bundle_entries(doc, "Bundle"):
+        for e in bundle_entries(doc, "Bundle"):
             loc = _Located(e.resource, e.path)
             library.add(loc, e.full_url)
             if e.resource.get("resourceType") in DEFINITION_TYPES:
@@ -315,7 +318,7 @@ def order_set_from_definition(
     roots = _top_level(roots, library)
     reader = _Reader(mode, library)
     nodes: list[ActionNode] = []
-    goals: list[tuple[_Entry, str]] = []
+    goals: list[tuple[Entry, str]] = []
     for root in roots:
         root_ref = _ref(root.resource, root.path)
         err = reader.strict_error(root)
@@ -359,7 +362,7 @@ def _top_level(roots: list[_Located], library: _Library) -> list[_Located]:
     return [r for r in roots if id(r.resource) not in nested] or roots[:1]
 
 
-def _renamed(oset: OrderSet, reader: _Reader, goals: Sequence[tuple[_Entry, str]], roots: Sequence[_Located],
+def _renamed(oset: OrderSet, reader: _Reader, goals: Sequence[tuple[Entry, str]], roots: Sequence[_Located],
              nodes: tuple[ActionNode, ...]) -> OrderSet:
     """Give the template orders the refs of their actions (and the ACT targets those of the goals)."""
     names = {k: v[0].ref for k, v in reader.originals.items()}

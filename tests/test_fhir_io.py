@@ -9,8 +9,9 @@ import orjson
 import pytest
 
 from linter.errors import InputError
-from linter.fhir_io import act_targets_in_text, load_bytes, order_set_from_hook
+from linter.fhir_io import load_bytes, order_set_from_hook
 from linter.model import OrderSet
+from linter.text.act import act_targets_in_text
 from tests.conftest import FIXTURE_NOW, ROOT
 
 RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
