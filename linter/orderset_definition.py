@@ -3,7 +3,7 @@ RequestGroup (the `$apply` result, with contained or bundled requests) -> one Or
 
 Each action that defines an order becomes a template order whose `ref` is the action's place in the
 definition (`PlanDefinition/btk-os action[2].action[1]`) and whose `origin` names the action's title and the
-ActivityDefinition (or request). The reading itself reuses `fhir_io.build_order_set`: an ActivityDefinition
+ActivityDefinition (or request). The reading itself reuses `fhir_io.assemble.build_order_set`: an ActivityDefinition
 is written as the draft request `$apply` would make of it (product -> medication[x], dosage ->
 dosageInstruction, code and bodySite, the action's `reason` -> reasonCode, the action's and the definition's
 texts -> notes), read exactly as a request in a Bundle would be, then renamed back to the action. The
