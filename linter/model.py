@@ -11,6 +11,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Literal
 
 from linter.orderset_model import ActionOrigin, OrderSetDefinition
@@ -466,7 +467,6 @@ class OrderSet:
     btk_context: ContextEvidence | None = None
     pad_context: ContextEvidence | None = None
     invalid: tuple[InvalidResource, ...] = ()
-    raw_resources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # ref -> original JSON
     resource_paths: Mapping[str, str] = field(default_factory=dict)  # ref -> where it is in the input
     subject_ref: str | None = None
     hook: str | None = None
@@ -479,3 +479,10 @@ class OrderSet:
 
     def regimen_has(self, drug: str) -> bool:
         return any(m.is_(drug) for m in self.regimen)
+
+
+# ref -> the resource as sent. The reader returns it beside the OrderSet (`fhir_io.ReadOrderSet`) for what is
+# built from the originals (suggested updates and their diffs: linter.fixes, linter.render); the engine hands rules
+# only the OrderSet, so no rule sees raw JSON.
+Originals = Mapping[str, Mapping[str, Any]]
+NO_ORIGINALS: Originals = MappingProxyType({})

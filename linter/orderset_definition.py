@@ -28,10 +28,10 @@ from typing import Any
 # one kind of document). build_order_set takes the reader's entry records; strict_error gives the field and
 # reason of a validation error (validate_resource words it for generated resources).
 from linter.errors import InputError
-from linter.fhir_io.assemble import ContextKind, Mode, build_order_set
+from linter.fhir_io.assemble import ContextKind, Mode, ReadOrderSet, build_order_set
 from linter.fhir_io.entries import Entry, bundle_entries
 from linter.fhir_io.strict import strict_error
-from linter.model import ContextEvidence, InvalidResource, OrderSet
+from linter.model import ContextEvidence, InvalidResource
 from linter.orderset_model import ActionNode, ActionOrigin, OrderSetDefinition
 from linter.orderset_run import configurations, mark_defaults
 
@@ -298,7 +298,7 @@ def _goals(pd: _Located, pd_ref: str) -> list[tuple[Entry, str]]:
 def order_set_from_definition(
     doc: Mapping[str, Any], source: str, *, mode: Mode = "strict", context: ContextKind | None = None,
     now: datetime | None = None,
-) -> OrderSet:
+) -> ReadOrderSet:
     """One document holding an order-set definition -> one OrderSet of template orders (`definition` set)."""
     library = _Library()
     roots: list[_Located] = []
@@ -336,11 +336,11 @@ def order_set_from_definition(
     context_entries = [e for e in others if id(e.resource) not in used]
     entries = [*reader.review, *(g for g, _ in goals), *context_entries]
     review_ids = {id(e.resource) for e in reader.review}
-    oset = build_order_set(
+    read = build_order_set(
         entries, source=source, role=lambda r: "review" if id(r) in review_ids else "context", mode=mode,
         now=now, forced_context=context, strict_done=[e.path for e in reader.review] + [g.path for g, _ in goals],
     )
-    return _renamed(oset, reader, goals, roots, mark_defaults(tuple(nodes)))
+    return _renamed(read, reader, goals, roots, mark_defaults(tuple(nodes)))
 
 
 def _top_level(roots: list[_Located], library: _Library) -> list[_Located]:
@@ -362,16 +362,17 @@ def _top_level(roots: list[_Located], library: _Library) -> list[_Located]:
     return [r for r in roots if id(r.resource) not in nested] or roots[:1]
 
 
-def _renamed(oset: OrderSet, reader: _Reader, goals: Sequence[tuple[Entry, str]], roots: Sequence[_Located],
-             nodes: tuple[ActionNode, ...]) -> OrderSet:
+def _renamed(read: ReadOrderSet, reader: _Reader, goals: Sequence[tuple[Entry, str]], roots: Sequence[_Located],
+             nodes: tuple[ActionNode, ...]) -> ReadOrderSet:
     """Give the template orders the refs of their actions (and the ACT targets those of the goals)."""
+    oset = read.order_set
     names = {k: v[0].ref for k, v in reader.originals.items()}
     names.update({f"Goal/{g.resource['id']}": name for g, name in goals})
     meds = tuple(replace(m, ref=names[m.ref], origin=reader.originals[m.ref][0]) if m.ref in names else m
                  for m in oset.medications)
     procs = tuple(replace(p, ref=names[p.ref], origin=reader.originals[p.ref][0]) if p.ref in names else p
                   for p in oset.procedures)
-    raw = {k: v for k, v in oset.raw_resources.items() if k not in names}
+    raw = {k: v for k, v in read.originals.items() if k not in names}
     paths = {k: v for k, v in oset.resource_paths.items() if k not in names}
     for origin, original, _loc_path in reader.originals.values():
         raw[origin.ref] = original
@@ -393,11 +394,11 @@ def _renamed(oset: OrderSet, reader: _Reader, goals: Sequence[tuple[Entry, str]]
         title=str(root.get("title") or root.get("name") or _ref(root, roots[0].path)),
         actions=nodes, configurations=configurations(nodes), origins=origins,
     )
-    return replace(
-        oset, medications=meds, procedures=procs, raw_resources=raw, resource_paths=paths, invalid=tuple(invalid),
+    return ReadOrderSet(replace(
+        oset, medications=meds, procedures=procs, resource_paths=paths, invalid=tuple(invalid),
         patient=patient, btk_context=_renamed_evidence(oset.btk_context, names),
         pad_context=_renamed_evidence(oset.pad_context, names), definition=definition,
-    )
+    ), raw)
 
 
 def _renamed_evidence(ev: ContextEvidence | None, names: Mapping[str, str]) -> ContextEvidence | None:

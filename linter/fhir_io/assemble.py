@@ -8,6 +8,7 @@ resource DQ904 (not checked) without stopping the others.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -25,6 +26,7 @@ from linter.model import (
     InvalidResource,
     MedicationOrder,
     OrderSet,
+    Originals,
     PatientContext,
     ProcedureOrder,
     Weight,
@@ -35,6 +37,15 @@ ContextKind = Literal["btk", "pad"]
 REVIEW_MED_STATUS = frozenset({"draft", "active", "on-hold"})
 REVIEW_PROC_STATUS = frozenset({"preparation", "in-progress"})
 HISTORIC_CONDITION = frozenset({"inactive", "resolved", "remission"})
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOrderSet:
+    """What the reader returns: the OrderSet the engine lints, and beside it the resources as sent (by ref), for
+    the suggestions built from them. Kept apart so that rules never see raw JSON."""
+
+    order_set: OrderSet
+    originals: Originals
 Role = Literal["review", "context", "skip"]
 
 
@@ -67,7 +78,7 @@ def build_order_set(
     hook: str | None = None,
     subject: str | None = None,
     strict_done: Iterable[str] = (),
-) -> OrderSet:
+) -> ReadOrderSet:
     now = now or datetime.now(UTC)
     index = ResourceIndex()
     for e in entries:
@@ -157,7 +168,7 @@ def build_order_set(
         act_targets=tuple(act_targets),
         gaps=tuple(all_gaps),
     )
-    return OrderSet(
+    order_set = OrderSet(
         source=source,
         medications=tuple(meds),
         procedures=tuple(procs),
@@ -166,11 +177,11 @@ def build_order_set(
         btk_context=btk,
         pad_context=pad,
         invalid=tuple(invalid),
-        raw_resources=raw,
         resource_paths=paths,
         subject_ref=patient_ref,
         hook=hook,
     )
+    return ReadOrderSet(order_set, raw)
 
 
 def latest_weight(weights: list[Weight]) -> Weight | None:

@@ -14,7 +14,15 @@ import orjson
 # imported first; its functions are looked up when a document is read.
 from linter import orderset_definition as osd
 from linter.errors import InputError
-from linter.fhir_io.assemble import ContextKind, Mode, Role, build_order_set, outcome_text, status_of
+from linter.fhir_io.assemble import (
+    ContextKind,
+    Mode,
+    ReadOrderSet,
+    Role,
+    build_order_set,
+    outcome_text,
+    status_of,
+)
 from linter.fhir_io.entries import Entry, bundle_entries, ref_of
 from linter.fhir_io.strict import strict_error
 from linter.model import DataGap, InvalidResource, OrderSet
@@ -30,7 +38,7 @@ def order_set_from_document(
     mode: Mode = "strict",
     context: ContextKind | None = None,
     now: datetime | None = None,
-) -> OrderSet:
+) -> ReadOrderSet:
     """One JSON document: a Bundle, a single resource, or a CDS Hooks request."""
     if not isinstance(doc, dict):
         raise InputError(
@@ -50,15 +58,15 @@ def order_set_from_document(
         done: list[str] = []
         if mode == "strict" and strict_error(doc) is None:
             done = [e.path for e in entries]  # valid as a whole (the common case): no per-resource pass
-        oset = build_order_set(
+        read = build_order_set(
             entries, source=source, mode=mode, now=now, forced_context=context, strict_done=done
         )
         if mode == "strict" and not done:
             err = strict_error({k: v for k, v in doc.items() if k != "entry"})  # the envelope itself
             if err is not None:
                 bad = InvalidResource("Bundle", f"Bundle.{err[0]}".rstrip("."), err[1])
-                oset = replace(oset, invalid=(*oset.invalid, bad))
-        return oset
+                read = replace(read, order_set=replace(read.order_set, invalid=(*read.order_set.invalid, bad)))
+        return read
     return build_order_set([Entry(doc, rtype)], source=source, mode=mode, now=now, forced_context=context)
 
 
@@ -71,7 +79,7 @@ def order_set_from_hook(
     now: datetime | None = None,
     source: str | None = None,
     forced_context: ContextKind | None = None,
-) -> OrderSet:
+) -> ReadOrderSet:
     """A CDS Hooks order-select / order-sign request (RULES.md: read as the hook would read it)."""
     hook = request.get("hook")
     ctx = request.get("context")
@@ -154,8 +162,12 @@ def order_set_from_hook(
 
 @dataclass
 class LoadResult:
-    order_sets: list[OrderSet]
+    read: list[ReadOrderSet]  # each order set with the resources it was read from
     errors: list[InputError]
+
+    @property
+    def order_sets(self) -> list[OrderSet]:
+        return [r.order_set for r in self.read]
 
 
 def parse_documents(data: bytes, source: str) -> tuple[list[tuple[str, Any]], list[InputError]]:
@@ -208,7 +220,7 @@ def load_bytes(
     except InputError as exc:
         exc.source = source
         return LoadResult([], [exc])
-    sets: list[OrderSet] = []
+    sets: list[ReadOrderSet] = []
     if len(docs) == 1 and docs[0][0] == "":
         try:
             sets.append(order_set_from_document(docs[0][1], source, mode=mode, context=context, now=now))

@@ -14,14 +14,14 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from linter.model import Finding, OrderSet
+from linter.model import NO_ORIGINALS, Finding, OrderSet, Originals
 from linter.profiles import Profile
 
 RULE_CODE_SYSTEM = "https://orderlint.dev/fhir/CodeSystem/rule"
 ORDERS_EXTENSION = "https://orderlint.dev/cds-hooks/extension/orders"
 SUMMARY_LIMIT = 139  # the spec says "<140 characters"; Inferno flags length >= 140
 
-SuggestionActions = Callable[[Finding, OrderSet, Profile], list[dict[str, Any]]]
+SuggestionActions = Callable[[Finding, OrderSet, Originals, Profile], list[dict[str, Any]]]
 RuleUrl = Callable[[str], str]  # rule code -> the absolute URL of its page (the service's GET /rules/{code})
 
 
@@ -52,6 +52,7 @@ def card_for(
     profile: Profile,
     actions_for: SuggestionActions | None = None,
     rule_url: RuleUrl | None = None,
+    originals: Originals = NO_ORIGINALS,
 ) -> dict[str, Any]:
     card: dict[str, Any] = {
         "uuid": str(uuid.uuid4()),
@@ -67,7 +68,7 @@ def card_for(
     if rule_url is not None:
         card["source"]["url"] = rule_url(finding.code)
     if finding.suggestion is not None:
-        actions = (actions_for or _default_actions())(finding, order_set, profile)
+        actions = (actions_for or _default_actions())(finding, order_set, originals, profile)
         if actions:
             card["suggestions"] = [{"label": finding.suggestion.label, "uuid": str(uuid.uuid4()), "actions": actions}]
             card["selectionBehavior"] = "at-most-one"
@@ -90,8 +91,10 @@ def cards_response(
     *,
     actions_for: SuggestionActions | None = None,
     rule_url: RuleUrl | None = None,
+    originals: Originals = NO_ORIGINALS,
 ) -> dict[str, Any]:
     """`{"cards": [...]}` sorted critical first (stable within an indicator); `{"cards": []}` for none.
-    With `rule_url`, every card's source links to its rule's page (the service passes it; the CLI has none)."""
+    With `rule_url`, every card's source links to its rule's page (the service passes it; the CLI has none).
+    `originals` (the resources as read, beside the OrderSet) are what a suggested update changes."""
     ordered = sorted(findings, key=lambda f: -f.indicator.rank)
-    return {"cards": [card_for(f, order_set, profile, actions_for, rule_url) for f in ordered]}
+    return {"cards": [card_for(f, order_set, profile, actions_for, rule_url, originals) for f in ordered]}

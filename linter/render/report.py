@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from linter.model import Finding, OrderSet
+from linter.model import NO_ORIGINALS, Finding, OrderSet, Originals
 from linter.orderset_model import definition_json
 from linter.rules import RULES_BY_CODE
 
@@ -84,7 +84,12 @@ def findings_json(findings: Sequence[Finding], order_set: OrderSet) -> list[dict
 
 
 def order_set_json(
-    findings: Sequence[Finding], order_set: OrderSet, *, with_suggestions: bool = False, profile: Any = None
+    findings: Sequence[Finding],
+    order_set: OrderSet,
+    *,
+    with_suggestions: bool = False,
+    profile: Any = None,
+    originals: Originals = NO_ORIGINALS,
 ) -> dict[str, Any]:
     items = findings_json(findings, order_set)
     if with_suggestions and profile is not None:
@@ -92,7 +97,7 @@ def order_set_json(
 
         for item, f in zip(items, findings, strict=True):
             if f.suggestion is not None:
-                item["suggestion"]["actions"] = suggestion_actions(f, order_set, profile)
+                item["suggestion"]["actions"] = suggestion_actions(f, order_set, originals, profile)
     return {
         "source": order_set.source,
         "subject": order_set.subject_ref,
@@ -166,8 +171,10 @@ def suggestion_diff(action: dict[str, Any], original: Any) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def _report_order_set(findings: Sequence[Finding], order_set: OrderSet, profile: Any) -> dict[str, Any]:
-    doc = order_set_json(findings, order_set, with_suggestions=True, profile=profile)
+def _report_order_set(
+    findings: Sequence[Finding], order_set: OrderSet, originals: Originals, profile: Any
+) -> dict[str, Any]:
+    doc = order_set_json(findings, order_set, with_suggestions=True, profile=profile, originals=originals)
     for item in doc["findings"]:
         item["sources"] = sources_json(item["code"])
         suggestion = item.get("suggestion")
@@ -176,7 +183,7 @@ def _report_order_set(findings: Sequence[Finding], order_set: OrderSet, profile:
             for action in suggestion.get("actions", []):
                 resource = action.get("resource") or {}
                 ref = f"{resource.get('resourceType', '')}/{resource.get('id', '')}"
-                original = order_set.raw_resources.get(ref) if action.get("type") == "update" else None
+                original = originals.get(ref) if action.get("type") == "update" else None
                 diffs.append(suggestion_diff(action, original))
             suggestion["diff"] = "".join(diffs)
     return doc
@@ -212,7 +219,7 @@ def report_doc(results: Sequence[FileResult], profile: Any) -> dict[str, Any]:
         "files": [
             {
                 "path": r.path,
-                "order_sets": [_report_order_set(s.findings, s.order_set, profile) for s in r.sets],
+                "order_sets": [_report_order_set(s.findings, s.order_set, s.originals, profile) for s in r.sets],
                 "errors": [{"message": e.message, "path": e.path} for e in r.errors],
             }
             for r in results
