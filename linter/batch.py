@@ -29,7 +29,7 @@ from types import TracebackType
 from linter.engine import run
 from linter.errors import InputError
 from linter.fhir_io import ContextKind, Mode, load_bytes
-from linter.model import Finding, OrderSet
+from linter.model import Finding, OrderSet, Originals
 from linter.profiles import Profile
 
 INPUT_SUFFIXES = (".json", ".ndjson", ".jsonl")
@@ -41,6 +41,7 @@ ZIP_MEMBER_SEP = "!"  # "orders.zip!HEP201/fail-overdose.json"
 class LintedSet:
     order_set: OrderSet
     findings: list[Finding]
+    originals: Originals  # the resources as read, for suggestions (never handed to rules)
 
 
 @dataclass
@@ -315,9 +316,9 @@ def _read_member(
 def lint_bytes(name: str, data: bytes, profile: Profile, options: LintOptions) -> FileResult:
     loaded = load_bytes(data, name, mode=options.mode, context=options.context, now=options.now)
     result = FileResult(name, errors=list(loaded.errors))
-    for order_set in loaded.order_sets:
-        findings = run(order_set, profile, select=options.select, ignore=options.ignore)
-        result.sets.append(LintedSet(order_set, findings))
+    for read in loaded.read:
+        findings = run(read.order_set, profile, select=options.select, ignore=options.ignore)
+        result.sets.append(LintedSet(read.order_set, findings, read.originals))
     return result
 
 

@@ -42,7 +42,7 @@ from linter.batch import FileResult, LintedSet
 from linter.engine import run
 from linter.errors import InputError
 from linter.fhir_io import ContextKind, Mode, Role, order_set_from_resources, upload_role
-from linter.model import Finding, MedicationOrder, OrderSet, ProcedureOrder
+from linter.model import NO_ORIGINALS, Finding, MedicationOrder, OrderSet, Originals, ProcedureOrder
 from linter.profiles import Profile
 from linter.render.report import order_name
 from linter.store.repository import hash_patient_id
@@ -279,6 +279,7 @@ class PatientResult:
     order_set: OrderSet | None
     findings: list[Finding]
     records: list[Record]
+    originals: Originals = field(default_factory=lambda: NO_ORIGINALS)
 
 
 def lint_patient(
@@ -296,7 +297,7 @@ def lint_patient(
             parsed.append((r, f"{file}:{line}.{r.get('resourceType')}"))
         resources = [r for r, _ in parsed]
         now = evaluation_time(resources, options)
-        order_set = order_set_from_resources(
+        read = order_set_from_resources(
             parsed,
             source=key or "(no patient)",
             role=export_role(options.window),
@@ -305,6 +306,7 @@ def lint_patient(
             context=options.context,
             subject=key or None,
         )
+        order_set, originals = read.order_set, read.originals
         findings = run(order_set, profile, select=options.select, ignore=options.ignore)
     except Exception as exc:  # a patient that breaks the reader is an error row, never a dead job
         file, line = next(iter(where.values()), ("", 0))
@@ -312,7 +314,7 @@ def lint_patient(
         row["patient_hmac"] = hmac_
         return PatientResult(None, [], [row])
     refs_at = {_ref(r): where[id(r)] for r, _ in parsed}
-    records = order_set_records(order_set, findings, hmac_, refs_at)
+    records = order_set_records(order_set, originals, findings, hmac_, refs_at)
     if options.window.active:
         for r, _ in parsed:
             if (
@@ -324,7 +326,7 @@ def lint_patient(
                 rec = _blank("undated", hmac_, file, line)
                 rec["order"] = _ref(r)
                 records.append(rec)
-    return PatientResult(order_set, findings, records)
+    return PatientResult(order_set, findings, records, originals)
 
 
 def _ref(r: Mapping[str, Any]) -> str:
@@ -339,6 +341,7 @@ def _blank(kind: str, hmac_: str, file: str, line: int | None) -> Record:
 
 def order_set_records(
     order_set: OrderSet,
+    originals: Originals,
     findings: Sequence[Finding],
     hmac_: str,
     refs_at: Mapping[str, tuple[str, int | None]],
@@ -352,7 +355,7 @@ def order_set_records(
     for order in orders:
         file, line = refs_at.get(order.ref, (default_file, None))
         rec = _blank("order", hmac_, file, line)
-        day = authored_date(order_set.raw_resources.get(order.ref, {}).get("authoredOn"))
+        day = authored_date(originals.get(order.ref, {}).get("authoredOn"))
         rec.update(
             order=order.ref,
             authored=day.isoformat() if day else None,
@@ -406,7 +409,7 @@ class ExportRun:
 
     def file_results(self, name: str) -> list[FileResult]:
         """The run as the CLI's usual results (every --format works): one input, one order set per patient."""
-        sets = [LintedSet(p.order_set, p.findings) for p in self.patients if p.order_set is not None]
+        sets = [LintedSet(p.order_set, p.findings, p.originals) for p in self.patients if p.order_set is not None]
         errors = [
             InputError(str(e["summary"]), f"{e['file']} line {e['line']}" if e["line"] else str(e["file"]), name)
             for e in self.errors + [r for p in self.patients for r in p.records if r["kind"] == "error"]
@@ -421,7 +424,7 @@ def records_from_results(results: Sequence[FileResult], salt: str) -> list[Recor
     for r in results:
         for s in r.sets:
             key = s.order_set.subject_ref or ""
-            out.extend(order_set_records(s.order_set, s.findings, patient_hmac(key, salt), {}, r.path))
+            out.extend(order_set_records(s.order_set, s.originals, s.findings, patient_hmac(key, salt), {}, r.path))
         out.extend(error_record(r.path, None, f"{e.path}: {e.message}" if e.path else e.message) for e in r.errors)
     return out
 

@@ -289,7 +289,9 @@ def _render(fmt: str, results: list[FileResult], profile: Profile, show_source: 
     if fmt == "cards":
         from linter.render.cards import cards_response
 
-        responses = [cards_response(s.findings, s.order_set, profile) for r in by_name for s in r.sets]
+        responses = [
+            cards_response(s.findings, s.order_set, profile, originals=s.originals) for r in by_name for s in r.sets
+        ]
         if len(responses) == 1:
             return json.dumps(responses[0], indent=2, ensure_ascii=False) + "\n"
         return "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in responses)

@@ -21,6 +21,7 @@ from linter.model import (
     DeleteAction,
     Finding,
     OrderSet,
+    Originals,
     SetDose,
     SetDuration,
     SetFrequency,
@@ -140,18 +141,18 @@ def apply_update(original: Mapping[str, Any], action: UpdateAction) -> dict[str,
     return resource
 
 
-def _subject(order_set: OrderSet) -> dict[str, str] | None:
+def _subject(order_set: OrderSet, originals: Originals) -> dict[str, str] | None:
     if order_set.subject_ref:
         return {"reference": order_set.subject_ref}
     for m in order_set.medications:
-        raw = order_set.raw_resources.get(m.ref, {})
+        raw = originals.get(m.ref, {})
         subj = raw.get("subject")
         if isinstance(subj, dict) and isinstance(subj.get("reference"), str):
             return {"reference": subj["reference"]}
     return None
 
 
-def medication_request(template: RegimenTemplate, order_set: OrderSet) -> dict[str, Any]:
+def medication_request(template: RegimenTemplate, order_set: OrderSet, originals: Originals) -> dict[str, Any]:
     route_code, route_display = ROUTES[template.route]
     repeat: dict[str, Any] = {
         "frequency": template.frequency,
@@ -188,13 +189,13 @@ def medication_request(template: RegimenTemplate, order_set: OrderSet) -> dict[s
         duration = {"value": template.duration_days, "unit": "days", "system": UCUM_SYSTEM, "code": "d"}
         repeat["boundsDuration"] = duration
         resource["dispenseRequest"] = {"expectedSupplyDuration": duration}
-    subject = _subject(order_set)
+    subject = _subject(order_set, originals)
     if subject:
         resource["subject"] = subject
     return resource
 
 
-def service_request(template: OrderTemplate, order_set: OrderSet) -> dict[str, Any]:
+def service_request(template: OrderTemplate, order_set: OrderSet, originals: Originals) -> dict[str, Any]:
     code: dict[str, Any] = {"text": template.text}
     if template.codings:
         code["coding"] = template.codings
@@ -206,20 +207,24 @@ def service_request(template: OrderTemplate, order_set: OrderSet) -> dict[str, A
     }
     if template.category_text:
         resource["category"] = [{"text": template.category_text}]
-    subject = _subject(order_set)
+    subject = _subject(order_set, originals)
     resource["subject"] = subject or {"display": "the patient of this order set"}
     return resource
 
 
-def action_resource(action: CreateAction, order_set: OrderSet, profile: Profile) -> dict[str, Any]:
+def action_resource(
+    action: CreateAction, order_set: OrderSet, originals: Originals, profile: Profile
+) -> dict[str, Any]:
     if action.template in profile.regimens:
-        return medication_request(profile.regimens[action.template], order_set)
+        return medication_request(profile.regimens[action.template], order_set, originals)
     if action.template in profile.orders:
-        return service_request(profile.orders[action.template], order_set)
+        return service_request(profile.orders[action.template], order_set, originals)
     raise FixError(f"profile {profile.id} has no template '{action.template}'")
 
 
-def suggestion_actions(finding: Finding, order_set: OrderSet, profile: Profile) -> list[dict[str, Any]]:
+def suggestion_actions(
+    finding: Finding, order_set: OrderSet, originals: Originals, profile: Profile
+) -> list[dict[str, Any]]:
     """CDS Hooks action objects for the finding's suggestion: deletes, then creates, then updates (the
     order the spec asks clients to process them). Empty when there is no suggestion or it cannot be
     built as valid FHIR."""
@@ -233,11 +238,11 @@ def suggestion_actions(finding: Finding, order_set: OrderSet, profile: Profile) 
                     (0, {"type": "delete", "description": action.description, "resourceId": action.ref})
                 )
             elif isinstance(action, CreateAction):
-                resource = action_resource(action, order_set, profile)
+                resource = action_resource(action, order_set, originals, profile)
                 validate_resource(resource)
                 out.append((1, {"type": "create", "description": action.description, "resource": resource}))
             elif isinstance(action, UpdateAction):
-                original = order_set.raw_resources.get(action.ref)
+                original = originals.get(action.ref)
                 if original is None:
                     raise FixError("the order to update is not in the request")
                 resource = apply_update(original, action)
@@ -246,7 +251,7 @@ def suggestion_actions(finding: Finding, order_set: OrderSet, profile: Profile) 
     except (FixError, InputError) as exc:
         # Logged: the rule, the resource type, the error kind and a path of field names. Not the reference
         # (its id is request text) nor the message (a validation message quotes request-controlled keys).
-        raw_type = order_set.raw_resources.get(finding.primary_ref, {}).get("resourceType")
+        raw_type = originals.get(finding.primary_ref, {}).get("resourceType")
         rtype = raw_type if raw_type in READ_TYPES else "resource"
         why = exc.log_text if isinstance(exc, InvalidFhir) else str(exc) if isinstance(exc, FixError) else "invalid"
         log.warning("suggestion for %s on a %s dropped: %s", finding.code, rtype, why)

@@ -11,13 +11,12 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Literal
 
 from linter.orderset_model import ActionOrigin, OrderSetDefinition
 
-# ---------------------------------------------------------------------------------------------------------
-# Rule metadata and findings
-# ---------------------------------------------------------------------------------------------------------
+# --- Rule metadata and findings -------------------------------------------------------------------------------
 
 
 class Indicator(enum.Enum):
@@ -226,9 +225,7 @@ class CouldNotVerify:
     reason: str  # "the dose is free text only: 'one tab daily'"
 
 
-# ---------------------------------------------------------------------------------------------------------
-# The normalized order / patient model
-# ---------------------------------------------------------------------------------------------------------
+# --- The normalized order / patient model ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,7 +478,6 @@ class OrderSet:
     btk_context: ContextEvidence | None = None
     pad_context: ContextEvidence | None = None
     invalid: tuple[InvalidResource, ...] = ()
-    raw_resources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # ref -> original JSON
     resource_paths: Mapping[str, str] = field(default_factory=dict)  # ref -> where it is in the input
     subject_ref: str | None = None
     hook: str | None = None
@@ -494,3 +490,8 @@ class OrderSet:
 
     def regimen_has(self, drug: str) -> bool:
         return any(m.is_(drug) for m in self.regimen)
+
+
+# ref -> the resource as sent, returned beside the OrderSet (fhir_io.ReadOrderSet) for fixes and diffs; never to rules.
+Originals = Mapping[str, Mapping[str, Any]]
+NO_ORIGINALS: Originals = MappingProxyType({})

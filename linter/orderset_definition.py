@@ -3,7 +3,7 @@ RequestGroup (the `$apply` result, with contained or bundled requests) -> one Or
 
 Each action that defines an order becomes a template order whose `ref` is the action's place in the
 definition (`PlanDefinition/btk-os action[2].action[1]`) and whose `origin` names the action's title and the
-ActivityDefinition (or request). The reading itself reuses `fhir_io.build_order_set`: an ActivityDefinition
+ActivityDefinition (or request). The reading itself reuses `fhir_io.assemble.build_order_set`: an ActivityDefinition
 is written as the draft request `$apply` would make of it (product -> medication[x], dosage ->
 dosageInstruction, code and bodySite, the action's `reason` -> reasonCode, the action's and the definition's
 texts -> notes), read exactly as a request in a Bundle would be, then renamed back to the action. The
@@ -24,11 +24,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-# build_order_set takes fhir_io's entry records; _strict_error gives the field and reason of a validation
-# error (validate_resource words it for generated resources).
+# From the reader's modules, not the package: `linter.fhir_io.documents` imports this module (a definition is
+# one kind of document). build_order_set takes the reader's entry records; strict_error gives the field and
+# reason of a validation error (validate_resource words it for generated resources).
 from linter.errors import InputError
-from linter.fhir_io import ContextKind, Mode, _bundle_entries, _Entry, _strict_error, build_order_set
-from linter.model import ContextEvidence, InvalidResource, OrderSet
+from linter.fhir_io.assemble import ContextKind, Mode, ReadOrderSet, build_order_set
+from linter.fhir_io.entries import Entry, bundle_entries
+from linter.fhir_io.strict import strict_error
+from linter.model import ContextEvidence, InvalidResource
 from linter.orderset_model import ActionNode, ActionOrigin, OrderSetDefinition
 from linter.orderset_run import configurations, mark_defaults
 
@@ -143,7 +146,7 @@ def _ref(r: Mapping[str, Any], fallback: str) -> str:
 class _Reader:
     mode: Mode
     library: _Library
-    review: list[_Entry] = field(default_factory=list)
+    review: list[Entry] = field(default_factory=list)
     originals: dict[str, tuple[ActionOrigin, Mapping[str, Any], str]] = field(default_factory=dict)
     invalid: list[InvalidResource] = field(default_factory=list)
     unchecked: list[ActionOrigin] = field(default_factory=list)  # actions with a DQ904 instead of an order
@@ -155,7 +158,7 @@ class _Reader:
             return None
         target = loc.container if loc.container is not None else loc.resource
         if id(target) not in self.validated:
-            self.validated[id(target)] = _strict_error(target)
+            self.validated[id(target)] = strict_error(target)
         return self.validated[id(target)]
 
     # --- the action tree -----------------------------------------------------------------------------
@@ -213,7 +216,7 @@ class _Reader:
         origin = ActionOrigin(ref, fpath, title, def_ref)
         synthetic = f"{request['resourceType']}/{request['id']}"
         self.originals[synthetic] = (origin, r, loc.path)
-        self.review.append(_Entry(request, loc.path))
+        self.review.append(Entry(request, loc.path))
         return replace(node, ref=ref)
 
     def target(self, owner: _Located, a: Mapping[str, Any], fpath: str) -> tuple[str | None, str]:
@@ -283,7 +286,7 @@ _RENAMED = ((".dosageInstruction[", ".dosage["), (".medicationCodeableConcept", 
             (".medicationReference", ".productReference"), (".reasonCode", ".reason"))
 
 
-def _goals(pd: _Located, pd_ref: str) -> list[tuple[_Entry, str]]:
+def _goals(pd: _Located, pd_ref: str) -> list[tuple[Entry, str]]:
     """PlanDefinition.goal -> Goal resources (targets as stated), with the name reports give them."""
     out = []
     for i, g in enumerate(_get(pd.resource, "goal", list, pd.path) or []):
@@ -294,20 +297,20 @@ def _goals(pd: _Located, pd_ref: str) -> list[tuple[_Entry, str]]:
         goal = {"resourceType": "Goal", "id": f"orderset-goal-{i}", "lifecycleStatus": "proposed",
                 "description": g.get("description") or {"text": "order-set goal"}, "subject": TEMPLATE_SUBJECT,
                 "target": targets}
-        out.append((_Entry(goal, f"{pd.path}.goal[{i}]"), f"{pd_ref} goal[{i}]"))
+        out.append((Entry(goal, f"{pd.path}.goal[{i}]"), f"{pd_ref} goal[{i}]"))
     return out
 
 
 def order_set_from_definition(
     doc: Mapping[str, Any], source: str, *, mode: Mode = "strict", context: ContextKind | None = None,
     now: datetime | None = None,
-) -> OrderSet:
+) -> ReadOrderSet:
     """One document holding an order-set definition -> one OrderSet of template orders (`definition` set)."""
     library = _Library()
     roots: list[_Located] = []
-    others: list[_Entry] = []
+    others: list[Entry] = []
     if doc.get("resourceType") == "Bundle":
-        for e in _bundle_entries(doc, "Bundle"):
+        for e in bundle_entries(doc, "Bundle"):
             loc = _Located(e.resource, e.path)
             library.add(loc, e.full_url)
             if resource_type(e.resource) in DEFINITION_TYPES:
@@ -321,7 +324,7 @@ def order_set_from_definition(
     roots = _top_level(roots, library)
     reader = _Reader(mode, library)
     nodes: list[ActionNode] = []
-    goals: list[tuple[_Entry, str]] = []
+    goals: list[tuple[Entry, str]] = []
     for root in roots:
         root_ref = _ref(root.resource, root.path)
         err = reader.strict_error(root)
@@ -339,11 +342,11 @@ def order_set_from_definition(
     context_entries = [e for e in others if id(e.resource) not in used]
     entries = [*reader.review, *(g for g, _ in goals), *context_entries]
     review_ids = {id(e.resource) for e in reader.review}
-    oset = build_order_set(
+    read = build_order_set(
         entries, source=source, role=lambda r: "review" if id(r) in review_ids else "context", mode=mode,
         now=now, forced_context=context, strict_done=[e.path for e in reader.review] + [g.path for g, _ in goals],
     )
-    return _renamed(oset, reader, goals, roots, mark_defaults(tuple(nodes)))
+    return _renamed(read, reader, goals, roots, mark_defaults(tuple(nodes)))
 
 
 def _top_level(roots: list[_Located], library: _Library) -> list[_Located]:
@@ -365,16 +368,17 @@ def _top_level(roots: list[_Located], library: _Library) -> list[_Located]:
     return [r for r in roots if id(r.resource) not in nested] or roots[:1]
 
 
-def _renamed(oset: OrderSet, reader: _Reader, goals: Sequence[tuple[_Entry, str]], roots: Sequence[_Located],
-             nodes: tuple[ActionNode, ...]) -> OrderSet:
+def _renamed(read: ReadOrderSet, reader: _Reader, goals: Sequence[tuple[Entry, str]], roots: Sequence[_Located],
+             nodes: tuple[ActionNode, ...]) -> ReadOrderSet:
     """Give the template orders the refs of their actions (and the ACT targets those of the goals)."""
+    oset = read.order_set
     names = {k: v[0].ref for k, v in reader.originals.items()}
     names.update({f"Goal/{g.resource['id']}": name for g, name in goals})
     meds = tuple(replace(m, ref=names[m.ref], origin=reader.originals[m.ref][0]) if m.ref in names else m
                  for m in oset.medications)
     procs = tuple(replace(p, ref=names[p.ref], origin=reader.originals[p.ref][0]) if p.ref in names else p
                   for p in oset.procedures)
-    raw = {k: v for k, v in oset.raw_resources.items() if k not in names}
+    raw = {k: v for k, v in read.originals.items() if k not in names}
     paths = {k: v for k, v in oset.resource_paths.items() if k not in names}
     for origin, original, _loc_path in reader.originals.values():
         raw[origin.ref] = original
@@ -396,11 +400,11 @@ def _renamed(oset: OrderSet, reader: _Reader, goals: Sequence[tuple[_Entry, str]
         title=str(root.get("title") or root.get("name") or _ref(root, roots[0].path)),
         actions=nodes, configurations=configurations(nodes), origins=origins,
     )
-    return replace(
-        oset, medications=meds, procedures=procs, raw_resources=raw, resource_paths=paths, invalid=tuple(invalid),
+    return ReadOrderSet(replace(
+        oset, medications=meds, procedures=procs, resource_paths=paths, invalid=tuple(invalid),
         patient=patient, btk_context=_renamed_evidence(oset.btk_context, names),
         pad_context=_renamed_evidence(oset.pad_context, names), definition=definition,
-    )
+    ), raw)
 
 
 def _renamed_evidence(ev: ContextEvidence | None, names: Mapping[str, str]) -> ContextEvidence | None:

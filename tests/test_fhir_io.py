@@ -9,8 +9,9 @@ import orjson
 import pytest
 
 from linter.errors import InputError
-from linter.fhir_io import act_targets_in_text, load_bytes, order_set_from_hook
+from linter.fhir_io import load_bytes, order_set_from_hook
 from linter.model import OrderSet
+from linter.text.act import act_targets_in_text
 from tests.conftest import FIXTURE_NOW, ROOT
 
 RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -184,7 +185,7 @@ def _hook(hook: str, **context: Any) -> dict[str, Any]:
 def test_order_select_reviews_only_the_selections() -> None:
     request = _hook("order-select", selections=["MedicationRequest/a"],
                     draftOrders={"resourceType": "Bundle", "entry": [{"resource": _mr("a")}, {"resource": _mr("b")}]})
-    order_set = order_set_from_hook(request, now=FIXTURE_NOW)
+    order_set = order_set_from_hook(request, now=FIXTURE_NOW).order_set
     assert [m.id for m in order_set.medications] == ["a"]
     assert [m.id for m in order_set.patient.active_medications] == ["b"]  # the other draft is context
 
@@ -199,7 +200,7 @@ def test_prefetch_null_is_no_data_and_operation_outcome_is_a_gap() -> None:
     request["prefetch"] = {"weight": None, "conditions": {
         "resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "timeout",
                                                        "diagnostics": "search timed out"}]}}
-    order_set = order_set_from_hook(request, now=FIXTURE_NOW)
+    order_set = order_set_from_hook(request, now=FIXTURE_NOW).order_set
     assert [(g.key, "search timed out" in g.reason) for g in order_set.patient.gaps] == [("conditions", True)]
 
 
@@ -210,7 +211,7 @@ def test_spec_r4_examples_are_read(repo: str, name: str) -> None:
     example = json.loads((SPEC_EXAMPLES / f"{repo}{name}.json").read_text())
     hook = "order-sign" if "order-sign" in name else "order-select"
     request = {"hook": hook, "hookInstance": "x", **example}
-    order_set = order_set_from_hook(request, now=FIXTURE_NOW)
+    order_set = order_set_from_hook(request, now=FIXTURE_NOW).order_set
     meds = order_set.medications + order_set.patient.active_medications
     assert any(m.id == "smart-MedicationRequest-103" for m in meds)
     assert all(isinstance(m.dosages, tuple) for m in meds)

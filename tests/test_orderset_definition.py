@@ -189,10 +189,13 @@ def test_fast_mode_reports_a_wrong_dose_type_at_the_activity_definition_dosage()
 
 def test_suggestion_is_a_corrected_activity_definition_valid_fhir() -> None:
     seeded = json.loads((PLANDEF / "btk-os-seeded.json").read_text())
-    order_set, findings = lint_doc(seeded)
+    (read,) = load_bytes(json.dumps(seeded).encode(), "test.json", now=FIXTURE_NOW).read
+    order_set = read.order_set
+    findings = run(order_set, PROFILE)
+    assert (order_set, findings) == lint_doc(seeded)
     checked = 0
     for f in findings:
-        for a in suggestion_actions(f, order_set, PROFILE):
+        for a in suggestion_actions(f, order_set, read.originals, PROFILE):
             if a["type"] != "update":
                 continue
             corrected = a["resource"]

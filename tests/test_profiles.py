@@ -67,7 +67,7 @@ def test_aspirin_100_template_uses_the_verified_ingredient_code() -> None:
     assert (tmpl.rxnorm, tmpl.dose, tmpl.unit) == ("1191", 100, "mg")  # the 100 mg SCD is UNVERIFIED
     result = load_bytes((FIXTURES / "clean" / "pass-btk-order-set-complete.json").read_bytes(), "clean",
                         now=FIXTURE_NOW)
-    resource = medication_request(tmpl, result.order_sets[0])
+    resource = medication_request(tmpl, result.order_sets[0], result.read[0].originals)
     validate_resource(resource)
     assert resource["medicationCodeableConcept"]["coding"][0]["code"] == "1191"
 

@@ -365,9 +365,9 @@ def profile() -> Profile:
 
 
 def lint_request(request: dict[str, Any], mode: str) -> None:
-    order_set = order_set_from_hook(request, mode=mode, now=FIXTURE_NOW)  # type: ignore[arg-type]
-    findings = run(order_set, profile())
-    orjson.dumps(cards_response(findings, order_set, profile()))
+    read = order_set_from_hook(request, mode=mode, now=FIXTURE_NOW)  # type: ignore[arg-type]
+    findings = run(read.order_set, profile())
+    orjson.dumps(cards_response(findings, read.order_set, profile(), originals=read.originals))
 
 
 @cache
@@ -468,13 +468,14 @@ def test_every_json_type_at_every_path_the_reader_touches_is_a_finding_or_a_400(
     for hook, path, value, request in cases(("order-sign", "order-select")):
         count += 1
         try:
-            order_set = order_set_from_hook(request, mode="fast", now=FIXTURE_NOW)
+            read = order_set_from_hook(request, mode="fast", now=FIXTURE_NOW)
+            order_set = read.order_set
             invalid = {i.path for i in order_set.invalid} - base_invalid
             if invalid:
                 leaf = next(str(p) for p in reversed(path) if isinstance(p, str))
                 assert all(leaf in p for p in invalid), (_name(path), invalid)  # DQ904 names the field
                 continue  # DQ904 for that resource, the rest as before: linted in the hook test below
-            orjson.dumps(cards_response(run(order_set, profile()), order_set, profile()))
+            orjson.dumps(cards_response(run(order_set, profile()), order_set, profile(), originals=read.originals))
         except InputError:
             pass
         except Exception as exc:
@@ -491,7 +492,7 @@ def test_the_crash_in_the_issue_is_dq904_naming_the_path() -> None:
         )
         assert request is not None
         for mode in ("fast", "strict"):
-            order_set = order_set_from_hook(request, mode=mode, now=FIXTURE_NOW)  # type: ignore[arg-type]
+            order_set = order_set_from_hook(request, mode=mode, now=FIXTURE_NOW).order_set  # type: ignore[arg-type]
             bad = [i for i in order_set.invalid if i.ref == "Observation/wt-1"]
             assert bad and "code" in bad[0].path and "coding[0]" in bad[0].path, order_set.invalid
             findings = run(order_set, profile())
@@ -553,7 +554,7 @@ def test_arbitrary_json_at_derived_paths(data: st.DataObject) -> None:
 @pytest.mark.parametrize("mode", ["fast", "strict"])
 def test_the_base_request_itself_is_clean_input(mode: str) -> None:
     """The base request reads without DQ904: a substitution test on broken input would prove little."""
-    order_set = order_set_from_hook(base_request(), mode=mode, now=FIXTURE_NOW)  # type: ignore[arg-type]
+    order_set = order_set_from_hook(base_request(), mode=mode, now=FIXTURE_NOW).order_set  # type: ignore[arg-type]
     assert not order_set.invalid, order_set.invalid
     assert order_set.patient.weight is not None and order_set.patient.act_targets
     assert len(order_set.medications) == 3 and order_set.procedures

@@ -122,9 +122,10 @@ def warm(profiles: Iterable[Profile]) -> dict[str, Any]:
     for profile in profiles:
         link = partial(rule_url, "http://localhost", profile_id=profile.id)
         for mode in modes:
-            order_set = order_set_from_hook(body, prefetch=body["prefetch"], mode=mode)
-            findings = run_engine(order_set, profile)
-            cards += len(cards_response(findings, order_set, profile, rule_url=link)["cards"])
+            read = order_set_from_hook(body, prefetch=body["prefetch"], mode=mode)
+            findings = run_engine(read.order_set, profile)
+            response = cards_response(findings, read.order_set, profile, rule_url=link, originals=read.originals)
+            cards += len(response["cards"])
         markdown(rule_markdown("HEP201", profile))
     env = environment()
     for template in sorted(TEMPLATES_DIR.glob("*.html")):

@@ -16,13 +16,13 @@ from typing import Any
 
 from linter.messages import SUMMARY_LIMIT as SUMMARY_LIMIT  # the clip's limit, for callers and tests
 from linter.messages import clip_summary
-from linter.model import Finding, OrderSet
+from linter.model import NO_ORIGINALS, Finding, OrderSet, Originals
 from linter.profiles import Profile
 
 RULE_CODE_SYSTEM = "https://orderlint.dev/fhir/CodeSystem/rule"
 ORDERS_EXTENSION = "https://orderlint.dev/cds-hooks/extension/orders"
 
-SuggestionActions = Callable[[Finding, OrderSet, Profile], list[dict[str, Any]]]
+SuggestionActions = Callable[[Finding, OrderSet, Originals, Profile], list[dict[str, Any]]]
 RuleUrl = Callable[[str], str]  # rule code -> the absolute URL of its page (the service's GET /rules/{code})
 
 
@@ -38,6 +38,7 @@ def card_for(
     profile: Profile,
     actions_for: SuggestionActions | None = None,
     rule_url: RuleUrl | None = None,
+    originals: Originals = NO_ORIGINALS,
 ) -> dict[str, Any]:
     card: dict[str, Any] = {
         "uuid": str(uuid.uuid4()),
@@ -53,7 +54,7 @@ def card_for(
     if rule_url is not None:
         card["source"]["url"] = rule_url(finding.code)
     if finding.suggestion is not None:
-        actions = (actions_for or _default_actions())(finding, order_set, profile)
+        actions = (actions_for or _default_actions())(finding, order_set, originals, profile)
         if actions:
             card["suggestions"] = [{"label": finding.suggestion.label, "uuid": str(uuid.uuid4()), "actions": actions}]
             card["selectionBehavior"] = "at-most-one"
@@ -76,8 +77,10 @@ def cards_response(
     *,
     actions_for: SuggestionActions | None = None,
     rule_url: RuleUrl | None = None,
+    originals: Originals = NO_ORIGINALS,
 ) -> dict[str, Any]:
     """`{"cards": [...]}` sorted critical first (stable within an indicator); `{"cards": []}` for none.
-    With `rule_url`, every card's source links to its rule's page (the service passes it; the CLI has none)."""
+    With `rule_url`, every card's source links to its rule's page (the service passes it; the CLI has none).
+    `originals` (the resources as read, beside the OrderSet) are what a suggested update changes."""
     ordered = sorted(findings, key=lambda f: -f.indicator.rank)
-    return {"cards": [card_for(f, order_set, profile, actions_for, rule_url) for f in ordered]}
+    return {"cards": [card_for(f, order_set, profile, actions_for, rule_url, originals) for f in ordered]}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from linter.model import Finding, OrderSet
+from linter.model import NO_ORIGINALS, Finding, OrderSet, Originals
 from linter.orderset_model import definition_json
 from linter.render import ordering
 
@@ -84,7 +84,12 @@ def findings_json(findings: Sequence[Finding], order_set: OrderSet) -> list[dict
 
 
 def order_set_json(
-    findings: Sequence[Finding], order_set: OrderSet, *, with_suggestions: bool = False, profile: Any = None
+    findings: Sequence[Finding],
+    order_set: OrderSet,
+    *,
+    with_suggestions: bool = False,
+    profile: Any = None,
+    originals: Originals = NO_ORIGINALS,
 ) -> dict[str, Any]:
     items = findings_json(findings, order_set)
     if with_suggestions and profile is not None:
@@ -92,7 +97,7 @@ def order_set_json(
 
         for item, f in zip(items, findings, strict=True):
             if f.suggestion is not None:
-                item["suggestion"]["actions"] = suggestion_actions(f, order_set, profile)
+                item["suggestion"]["actions"] = suggestion_actions(f, order_set, originals, profile)
     return {
         "source": order_set.source,
         "subject": order_set.subject_ref,
@@ -165,8 +170,10 @@ def suggestion_diff(action: dict[str, Any], original: Any) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def _report_order_set(findings: Sequence[Finding], order_set: OrderSet, profile: Any) -> dict[str, Any]:
-    doc = order_set_json(findings, order_set, with_suggestions=True, profile=profile)
+def _report_order_set(
+    findings: Sequence[Finding], order_set: OrderSet, originals: Originals, profile: Any
+) -> dict[str, Any]:
+    doc = order_set_json(findings, order_set, with_suggestions=True, profile=profile, originals=originals)
     for item, f in zip(doc["findings"], findings, strict=True):
         item["sources"] = sources_json(f)
         suggestion = item.get("suggestion")
@@ -175,7 +182,7 @@ def _report_order_set(findings: Sequence[Finding], order_set: OrderSet, profile:
             for action in suggestion.get("actions", []):
                 resource = action.get("resource") or {}
                 ref = f"{resource.get('resourceType', '')}/{resource.get('id', '')}"
-                original = order_set.raw_resources.get(ref) if action.get("type") == "update" else None
+                original = originals.get(ref) if action.get("type") == "update" else None
                 diffs.append(suggestion_diff(action, original))
             suggestion["diff"] = "".join(diffs)
     return doc
@@ -209,7 +216,7 @@ def _report_file(r: FileResult, profile: Any) -> dict[str, Any]:
     sets = []
     for i, s in enumerate(r.sets):
         set_counts = ordering.set_counts(s)
-        doc = _report_order_set(ordering.ordered_findings(s.findings), s.order_set, profile)
+        doc = _report_order_set(ordering.ordered_findings(s.findings), s.order_set, s.originals, profile)
         sets.append(
             {"label": ordering.set_label(r, i), "status": ordering.status(set_counts), "counts": set_counts, **doc}
         )

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from linter.model import Coding, Finding, Indicator, OrderSet, PatientContext, Suggestion, UpdateAction
+from linter.model import Coding, Finding, Indicator, OrderSet, Originals, PatientContext, Suggestion, UpdateAction
 from linter.profiles import Profile, available_profiles
 from linter.render.cards import ORDERS_EXTENSION, RULE_CODE_SYSTEM, SUMMARY_LIMIT, cards_response
 from linter.rules import RULES_BY_CODE
@@ -55,7 +55,7 @@ def finding(code: str, indicator: Indicator, **extra: Any) -> Finding:
     return Finding(code=code, indicator=indicator, **values)
 
 
-def fake_actions(f: Finding, _os: OrderSet, _p: Profile) -> list[dict[str, Any]]:
+def fake_actions(f: Finding, _os: OrderSet, _originals: Originals, _p: Profile) -> list[dict[str, Any]]:
     return [{"type": "update", "description": "set the dose", "resource": {"resourceType": "MedicationRequest"}}]
 
 
@@ -134,7 +134,7 @@ def test_card_fields(profile: Profile) -> None:
     }
     assert card["selectionBehavior"] == "at-most-one"
     assert card["suggestions"][0]["label"] == "Use 80 units/kg"
-    assert card["suggestions"][0]["actions"] == fake_actions(f, order_set(), profile)
+    assert card["suggestions"][0]["actions"] == fake_actions(f, order_set(), {}, profile)
     assert card["overrideReasons"] == [
         {
             "system": "http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes",

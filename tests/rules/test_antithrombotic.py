@@ -124,10 +124,16 @@ def clean(replace: dict[str, dict[str, Any]] | None = None, add: tuple[dict[str,
     return b
 
 
-def order_set(b: dict[str, Any], mode: str = "strict") -> OrderSet:
+def read(b: dict[str, Any], mode: str = "strict") -> Any:
+    """The OrderSet and the resources as read (what a suggested update changes)."""
     result = load_bytes(orjson.dumps(b), "test.json", mode=mode, now=FIXTURE_NOW)  # type: ignore[arg-type]
     assert not result.errors, result.errors
-    (os_,) = result.order_sets
+    (r,) = result.read
+    return r
+
+
+def order_set(b: dict[str, Any], mode: str = "strict") -> OrderSet:
+    os_: OrderSet = read(b, mode).order_set
     return os_
 
 
@@ -203,13 +209,14 @@ def test_at101_timing_code_tid(profile: Profile) -> None:
 
 def test_at101_suggestion_is_81_mg_once_daily_and_builds_fhir(profile: Profile) -> None:
     b = clean({"aspirin": med("aspirin", ASPIRIN_325, dosage(325, tm=timing(2)))})
-    os_ = order_set(b)
+    r = read(b)
+    os_ = r.order_set
     (f,) = only(run(os_, profile), "AT101")
     assert f.suggestion is not None
     (action,) = f.suggestion.actions
     assert isinstance(action, UpdateAction)
     assert action.changes == (SetDose(0, 81, "mg", "mg"), SetFrequency(0, 1, 1, "d", "once daily"))
-    (card_action,) = suggestion_actions(f, os_, profile)
+    (card_action,) = suggestion_actions(f, os_, r.originals, profile)
     assert card_action["type"] == "update"
     assert card_action["resource"]["dosageInstruction"][0]["timing"]["repeat"]["frequency"] == 1
 
@@ -309,12 +316,13 @@ def test_at103_only_in_btk_context(profile: Profile) -> None:
 
 
 def test_at104_suggestion_and_ref(profile: Profile) -> None:
-    os_ = order_set(clean(drop=("aspirin", "clopidogrel")))
+    r = read(clean(drop=("aspirin", "clopidogrel")))
+    os_ = r.order_set
     (f,) = only(run(os_, profile), "AT104")
     assert f.primary_ref == "ServiceRequest/pta"
     assert f.suggestion is not None
     assert f.suggestion.actions == (CreateAction("aspirin_81_daily", f.suggestion.actions[0].description),)
-    (card_action,) = suggestion_actions(f, os_, profile)
+    (card_action,) = suggestion_actions(f, os_, r.originals, profile)
     assert card_action["type"] == "create"
 
 

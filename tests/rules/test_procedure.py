@@ -139,8 +139,10 @@ def test_pr505_one_suggestion_deletes_abi_and_creates_tbi_text_order(profile: Pr
     assert [type(a) for a in actions] == [DeleteAction, CreateAction]
     assert isinstance(actions[0], DeleteAction) and actions[0].ref == "ServiceRequest/abi"
     assert isinstance(actions[1], CreateAction) and actions[1].template == "toe_brachial_index"
-    created = [a for a in suggestion_actions(finding, order_set, profile) if a.get("type") == "create"]
-    assert created, suggestion_actions(finding, order_set, profile)
+    (read,) = load_bytes(orjson.dumps(bundle), "test", now=FIXTURE_NOW).read  # with the resources as read
+    actions_sent = suggestion_actions(finding, order_set, read.originals, profile)
+    created = [a for a in actions_sent if a.get("type") == "create"]
+    assert created, actions_sent
     resource = created[0]["resource"]
     assert resource["resourceType"] == "ServiceRequest"
     assert "coding" not in resource["code"]  # no verified TBI code: text only

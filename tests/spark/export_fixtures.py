@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from linter.orderset_definition import is_definition
 from tests.fixture_cases import fixture_files
 
 SUBJECT_TYPES = {"MedicationRequest", "ServiceRequest", "Procedure", "Observation", "Condition", "Goal",
@@ -60,8 +61,8 @@ def write_fixture_export(out: Path) -> Path:
     k = 0
     for path in fixture_files():
         doc = json.loads(path.read_text())
-        if not isinstance(doc, dict) or doc.get("resourceType") != "Bundle":
-            continue  # CDS Hooks requests and single resources are not export material
+        if not isinstance(doc, dict) or doc.get("resourceType") != "Bundle" or is_definition(doc):
+            continue  # CDS Hooks requests, single resources and order-set definitions are not export material
         k += 1
         for r in bundle_patient(k, doc):
             by_type.setdefault(r["resourceType"], []).append(json.dumps(r))

@@ -61,13 +61,17 @@ def lint(
     prefetch: PrefetchResult,
     base_url: str,
 ) -> dict[str, Any]:
-    order_set = order_set_from_hook(
+    read = order_set_from_hook(
         body, prefetch=prefetch.data, gaps=tuple(prefetch.gaps), mode=state.settings.lint_mode
     )
-    findings = run_engine(order_set, service.profile)
+    findings = run_engine(read.order_set, service.profile)
     profile_id = service.profile.id
     return cards_response(
-        findings, order_set, service.profile, rule_url=lambda code: rule_url(base_url, code, profile_id)
+        findings,
+        read.order_set,
+        service.profile,
+        rule_url=lambda code: rule_url(base_url, code, profile_id),
+        originals=read.originals,
     )
 
 

@@ -3,39 +3,29 @@
 - a `Goal` whose `target.measure` is an ACT LOINC code (`linter.fhir_io` puts these in
   `order_set.patient.act_targets`);
 - the text of the heparin order: `dosageInstruction.text`, `additionalInstruction`, `patientInstruction`,
-  `note` (`MedicationOrder.all_text()`), read with `linter.fhir_io.act_targets_in_text`;
+  `note` (`MedicationOrder.all_text()`), read with `linter.text.act.act_targets_in_text`;
 - "anywhere in the request" (HEP203): the text of every other order under review as well, e.g. a
   ServiceRequest note "ACT 250-300 s" (`ProcedureOrder.notes`, its code text and order details).
 
-Two spellings that `act_targets_in_text` does not read are normalized here first, so that a target
-written the way the source writes it is not reported missing: "activated clotting time" is read as "ACT"
-(000_db9ef64a206b36dc.txt:24 says "an activated clotting time of 250-300 seconds"), and "between 250 and
-300" as "250-300".
+`act_targets_in_text` reads the target the way the source writes it, so that it is not reported missing:
+"activated clotting time" as well as "ACT" (000_db9ef64a206b36dc.txt:24 says "an activated clotting time of
+250-300 seconds"), and "between 250 and 300" as well as "250-300".
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from linter.fhir_io import act_targets_in_text
 from linter.model import ActTarget, OrderSet
 from linter.rules._memo import memo
-
-_LONG_NAME = re.compile(r"\bactivated\s+clotting\s+times?\b(\s*\(\s*ACT\s*\))?", re.IGNORECASE)
-_BETWEEN = re.compile(r"\bbetween\s+(\d{2,3})\s*(?:s|sec|secs|seconds)?\s+and\s+(\d{2,3})\b", re.IGNORECASE)
-
-
-def _normalized(text: str) -> str:
-    text = _LONG_NAME.sub("ACT", text)
-    return _BETWEEN.sub(r"\1-\2", text)
+from linter.text.act import act_targets_in_text
 
 
 def targets_in_text(text: str, source_ref: str) -> list[ActTarget]:
     lowered = text.lower()
     if "act" not in lowered and "clotting" not in lowered:  # most order text never mentions an ACT
         return []
-    return act_targets_in_text(_normalized(text), source_ref)
+    return act_targets_in_text(text, source_ref)
 
 
 @dataclass(frozen=True, slots=True)

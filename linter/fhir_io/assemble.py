@@ -1,0 +1,229 @@
+"""Order-set assembly: entries -> one OrderSet (orders under review, the patient's context, what was invalid).
+
+Which resources are orders under review is the caller's `role` (upload and CLI: by status; a CDS Hooks request:
+the draft orders); each resource is read by the module named for it, and a field of the wrong type makes that
+resource DQ904 (not checked) without stopping the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from linter import context as ctxmod
+from linter.fhir_io.context_records import body_weight, condition_record, goal_act_targets
+from linter.fhir_io.entries import Entry, ResourceIndex, ref_of
+from linter.fhir_io.fields import FieldError
+from linter.fhir_io.medications import medication_order
+from linter.fhir_io.procedures import procedure_order
+from linter.fhir_io.strict import READ_TYPES, strict_error
+from linter.model import (
+    ActTarget,
+    ConditionRecord,
+    DataGap,
+    InvalidResource,
+    MedicationOrder,
+    OrderSet,
+    Originals,
+    PatientContext,
+    ProcedureOrder,
+    Weight,
+)
+
+Mode = Literal["fast", "strict"]
+ContextKind = Literal["btk", "pad"]
+REVIEW_MED_STATUS = frozenset({"draft", "active", "on-hold"})
+REVIEW_PROC_STATUS = frozenset({"preparation", "in-progress"})
+HISTORIC_CONDITION = frozenset({"inactive", "resolved", "remission"})
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOrderSet:
+    """What the reader returns: the OrderSet the engine lints, and beside it the resources as sent (by ref), for
+    the suggestions built from them. Kept apart so that rules never see raw JSON."""
+
+    order_set: OrderSet
+    originals: Originals
+Role = Literal["review", "context", "skip"]
+
+
+def status_of(r: Mapping[str, Any]) -> str | None:
+    """The status as a string, or None when absent or of the wrong type (reading it then reports DQ904)."""
+    status = r.get("status")
+    return status if isinstance(status, str) else None
+
+
+def _upload_role(r: Mapping[str, Any]) -> Role:
+    """RULES.md "Upload and CLI": which resources are orders under review."""
+    rtype = r.get("resourceType")
+    status = status_of(r)
+    if rtype in ("MedicationRequest", "ServiceRequest"):
+        return "review" if status in REVIEW_MED_STATUS or status is None else "context"
+    if rtype == "Procedure":
+        return "review" if status in REVIEW_PROC_STATUS else "context"
+    return "context"
+
+
+def build_order_set(
+    entries: Sequence[Entry],
+    *,
+    source: str,
+    role: Callable[[Mapping[str, Any]], Role] = _upload_role,
+    mode: Mode = "strict",
+    now: datetime | None = None,
+    forced_context: ContextKind | None = None,
+    gaps: Sequence[DataGap] = (),
+    hook: str | None = None,
+    subject: str | None = None,
+    strict_done: Iterable[str] = (),
+) -> ReadOrderSet:
+    now = now or datetime.now(UTC)
+    index = ResourceIndex()
+    for e in entries:
+        index.add(e.resource, e.full_url)
+    invalid: list[InvalidResource] = []
+    meds: list[MedicationOrder] = []
+    active_meds: list[MedicationOrder] = []
+    procs: list[ProcedureOrder] = []
+    history: list[ProcedureOrder] = []
+    weights: list[Weight] = []
+    weight_issues: list[str] = []
+    conditions: list[ConditionRecord] = []
+    condition_history: list[ConditionRecord] = []
+    act_targets: list[ActTarget] = []
+    all_gaps = list(gaps)
+    raw: dict[str, Mapping[str, Any]] = {}
+    paths: dict[str, str] = {}
+    patient_ref = subject
+    skip_strict = set(strict_done)
+
+    for n, e in enumerate(entries):
+        r = e.resource
+        rtype = r.get("resourceType")
+        ref = ref_of(r, e.full_url or f"{rtype}/#{n}")
+        paths.setdefault(ref, e.path)
+        if mode == "strict" and rtype in READ_TYPES and e.path not in skip_strict:
+            err = strict_error(r)
+            if err is not None:
+                invalid.append(InvalidResource(ref, f"{e.path}.{err[0]}".rstrip("."), err[1]))
+                continue
+        try:
+            which = role(r)
+            if which == "skip":
+                continue
+            if rtype in ("MedicationRequest", "MedicationStatement"):
+                under = which == "review" and rtype == "MedicationRequest"
+                order = medication_order(r, e.path, ref, index, under)
+                raw[ref] = r
+                if under:
+                    meds.append(order)
+                elif order.status == "active" or (
+                    rtype == "MedicationRequest"
+                    and which == "context"
+                    and order.status in ("draft", "on-hold")
+                    and hook
+                ):
+                    active_meds.append(order)
+            elif rtype in ("ServiceRequest", "Procedure"):
+                under = which == "review"
+                porder = procedure_order(r, e.path, ref, index, under)
+                raw[ref] = r
+                (procs if under else history).append(porder)
+            elif rtype == "Observation":
+                w, issue = body_weight(r, e.path, ref)
+                if w is not None:
+                    weights.append(w)
+                elif issue:
+                    weight_issues.append(issue)
+            elif rtype == "Condition":
+                c = condition_record(r, e.path, ref)
+                if c is not None:
+                    (condition_history if c.clinical_status in HISTORIC_CONDITION else conditions).append(c)
+            elif rtype == "Goal":
+                act_targets.extend(goal_act_targets(r, e.path, ref))
+            elif rtype == "Patient":
+                patient_ref = patient_ref or ref
+            elif rtype == "OperationOutcome":
+                all_gaps.append(DataGap(e.path, outcome_text(r)))
+        except FieldError as bad:
+            invalid.append(InvalidResource(ref, bad.path, bad.reason))
+
+    weight = latest_weight(weights)
+    btk = ctxmod.btk_evidence(procs, history, now)
+    pad = ctxmod.pad_evidence(btk, conditions)
+    if forced_context is not None:
+        fb, fp = ctxmod.forced(forced_context)
+        btk = btk or fb
+        pad = pad or fp
+    patient = PatientContext(
+        patient_ref=patient_ref,
+        weight=weight,
+        weight_issue=None if weight else ("; ".join(weight_issues) or None),
+        conditions=tuple(conditions),
+        condition_history=tuple(condition_history),
+        active_medications=tuple(active_meds),
+        procedures=tuple(history),
+        act_targets=tuple(act_targets),
+        gaps=tuple(all_gaps),
+    )
+    order_set = OrderSet(
+        source=source,
+        medications=tuple(meds),
+        procedures=tuple(procs),
+        patient=patient,
+        evaluated_at=now,
+        btk_context=btk,
+        pad_context=pad,
+        invalid=tuple(invalid),
+        resource_paths=paths,
+        subject_ref=patient_ref,
+        hook=hook,
+    )
+    return ReadOrderSet(order_set, raw)
+
+
+def latest_weight(weights: list[Weight]) -> Weight | None:
+    if not weights:
+        return None
+    floor = datetime.min.replace(tzinfo=UTC)
+    return max(weights, key=lambda w: w.effective or floor)
+
+
+def outcome_text(r: Mapping[str, Any]) -> str:
+    texts = []
+    issues = r.get("issue")
+    for issue in issues if isinstance(issues, list) else ():
+        if isinstance(issue, dict):
+            details = issue.get("details")
+            for d in (issue.get("diagnostics"), details.get("text") if isinstance(details, dict) else None,
+                      issue.get("code")):
+                if isinstance(d, str) and d:
+                    texts.append(d)
+                    break
+    return "the EHR sent an OperationOutcome instead of data" + (
+        f": {'; '.join(texts)}"[:200] if texts else ""
+    )
+
+
+def order_set_from_resources(
+    resources: Sequence[tuple[Mapping[str, Any], str]],
+    *,
+    source: str,
+    role: Callable[[Mapping[str, Any]], Role] = _upload_role,
+    mode: Mode = "strict",
+    now: datetime | None = None,
+    context: ContextKind | None = None,
+    subject: str | None = None,
+) -> ReadOrderSet:
+    """One order set from already parsed resources, each with the path reports name it by (a Bulk Data
+    export's resources of one patient, gathered from several files: linter.bulk). `role` decides which
+    orders are under review (default: the upload rule, as `load_bytes` reads NDJSON)."""
+    entries = [Entry(resource, path) for resource, path in resources]
+    return build_order_set(
+        entries, source=source, role=role, mode=mode, now=now, forced_context=context, subject=subject
+    )
+
+
+upload_role = _upload_role  # the default role, for callers that wrap it (linter.bulk)

@@ -1,0 +1,179 @@
+"""Typed readers over raw JSON: the fields orderlint reads, each checked for its FHIR JSON type.
+
+Fast mode reads only these fields (strict mode has validated the whole resource first). A field of the wrong
+type raises `FieldError` with the path as sent (`MedicationRequest.dosageInstruction[0].timing.repeat.period`):
+the reader turns it into DQ904 for that resource. Every reader takes the parent's path and an optional suffix
+(`sfx`) naming the field, so the common call `string(o.get("code"), path, ".code")` builds the path only on error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from linter import units
+from linter.model import Coding, Concept, Quantity
+
+
+class FieldError(Exception):
+    """A field orderlint reads has the wrong shape (fast-mode DQ904)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(reason)
+        self.path = path
+        self.reason = reason
+
+
+
+def obj(v: Any, path: str, sfx: str = "") -> Mapping[str, Any] | None:
+    if v is None:
+        return None
+    if not isinstance(v, dict):
+        raise FieldError(path + sfx, f"expected an object, got {type(v).__name__}")
+    return v
+
+
+def array(v: Any, path: str, sfx: str = "") -> list[Any]:
+    if v is None:
+        return []
+    if not isinstance(v, list):
+        raise FieldError(path + sfx, f"expected an array, got {type(v).__name__}")
+    return v
+
+
+def string(v: Any, path: str, sfx: str = "") -> str | None:
+    if v is None:
+        return None
+    if not isinstance(v, str):
+        raise FieldError(path + sfx, f"expected a string, got {type(v).__name__}")
+    return v
+
+
+def number(v: Any, path: str, sfx: str = "") -> float | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise FieldError(path + sfx, f"expected a number, got {type(v).__name__} {v!r}"[:120])
+    return float(v)
+
+
+def integer(v: Any, path: str, sfx: str = "") -> int | None:
+    n = number(v, path, sfx)
+    if n is None:
+        return None
+    if n != int(n):
+        raise FieldError(path + sfx, f"expected an integer, got {v!r}")
+    return int(n)
+
+
+def boolean(v: Any, path: str, sfx: str = "") -> bool | None:
+    if v is None:
+        return None
+    if not isinstance(v, bool):
+        raise FieldError(path + sfx, f"expected true or false, got {v!r}"[:120])
+    return v
+
+
+
+def date_time(v: Any, path: str, sfx: str = "") -> datetime | None:
+    s = string(v, path, sfx)
+    if not s:
+        return None
+    try:
+        if len(s) == 4:
+            return datetime(int(s), 1, 1, tzinfo=UTC)
+        if len(s) == 7:
+            return datetime(int(s[:4]), int(s[5:7]), 1, tzinfo=UTC)
+        if len(s) == 10:
+            d = date.fromisoformat(s)
+            return datetime(d.year, d.month, d.day, tzinfo=UTC)
+        dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
+        return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise FieldError(path + sfx, f"not a FHIR date/dateTime: {s!r}") from exc
+
+
+def coding(v: Any, path: str, sfx: str = "") -> Coding | None:
+    if sfx:
+        path += sfx
+    o = obj(v, path)
+    if o is None:
+        return None
+    return Coding(
+        string(o.get("system"), path, ".system"),
+        string(o.get("code"), path, ".code"),
+        string(o.get("display"), path, ".display"),
+    )
+
+
+def concept(v: Any, path: str, sfx: str = "") -> Concept | None:
+    if sfx:
+        path += sfx
+    o = obj(v, path)
+    if o is None:
+        return None
+    raw_codings = o.get("coding")
+    codings: tuple[Coding, ...] = ()
+    if raw_codings:
+        items = array(raw_codings, path, ".coding")
+        codings = tuple(c for i, raw in enumerate(items) if (c := coding(raw, f"{path}.coding[{i}]")) is not None)
+    return Concept(codings, string(o.get("text"), path, ".text"))
+
+
+def concepts(v: Any, path: str, sfx: str = "") -> tuple[Concept, ...]:
+    if sfx:
+        path += sfx
+    return tuple(
+        c for i, raw in enumerate(array(v, path)) if (c := concept(raw, f"{path}[{i}]")) is not None
+    )
+
+
+def quantity(v: Any, path: str, sfx: str = "") -> Quantity | None:
+    if sfx:
+        path += sfx
+    o = obj(v, path)
+    if o is None:
+        return None
+    value = number(o.get("value"), path, ".value")
+    if value is None:
+        raise FieldError(f"{path}.value", "a dose quantity without a value")
+    return Quantity(
+        value,
+        string(o.get("unit"), path, ".unit"),
+        string(o.get("system"), path, ".system"),
+        string(o.get("code"), path, ".code"),
+    )
+
+
+def reference(v: Any, path: str, sfx: str = "") -> str | None:
+    if sfx:
+        path += sfx
+    o = obj(v, path)
+    if o is None:
+        return None
+    return string(o.get("reference"), path, ".reference")
+
+
+def annotation_texts(v: Any, path: str, sfx: str = "") -> tuple[str, ...]:
+    if sfx:
+        path += sfx
+    out = []
+    for i, raw in enumerate(array(v, path)):
+        o = obj(raw, f"{path}[{i}]")
+        if o is not None and (t := string(o.get("text"), f"{path}[{i}].text")):
+            out.append(t)
+    return tuple(out)
+
+
+def duration_days(v: Any, path: str, sfx: str = "") -> float | None:
+    if sfx:
+        path += sfx
+    o = obj(v, path)
+    if o is None:
+        return None
+    value = number(o.get("value"), path, ".value")
+    unit = string(o.get("code"), path, ".code") or string(o.get("unit"), path, ".unit") or "d"
+    if value is None:
+        return None
+    return units.duration_days(value, unit)

@@ -1,0 +1,159 @@
+"""MedicationRequest and MedicationStatement -> MedicationOrder: the product (code, referenced Medication,
+ingredients), its strength, the dosages, dispense request and notes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from linter.fhir_io.dosage import dosage
+from linter.fhir_io.entries import ResourceIndex, ref_of
+from linter.fhir_io.fields import (
+    annotation_texts,
+    array,
+    concept,
+    date_time,
+    duration_days,
+    obj,
+    quantity,
+    reference,
+    string,
+)
+from linter.model import Concept, DrugIdentity, MedicationOrder, Strength
+from linter.terminology import terminology
+
+
+def _ratio_strength(v: Any, path: str, sfx: str = "") -> Strength | None:
+    """Medication.ingredient.strength (a Ratio): 2.5 mg per 1 tablet, or 1,000 units per 1 mL."""
+    if sfx:
+        path += sfx
+    o = obj(v, path)
+    if o is None:
+        return None
+    num = quantity(o.get("numerator"), path, ".numerator")
+    den = quantity(o.get("denominator"), path, ".denominator")
+    if num is None:
+        return None
+    unit = num.code or num.unit or ""
+    form: str | None = None
+    per_unit: str | None = None
+    if den is not None:
+        count = terminology().count_form(den.system, den.code, den.unit)
+        if count is not None:
+            form = count.display if count.key != "each" else None  # "per 1 tablet": a count of the form
+        else:
+            per_unit = den.code or den.unit or None
+    return Strength(num.value, unit, (den.value if den else None) or 1.0, per_unit, source="medication", form=form)
+
+
+def _product_strength(
+    drug: DrugIdentity,
+    med_strength: Strength | None,
+    med_form: str | None,
+    concepts: Sequence[Concept],
+) -> Strength | None:
+    """The strength per unit of the dose form, in RULES.md's order: the Medication's ingredient.strength, the
+    coded SCD/SBD we know, then the strength written in the product's RxNorm name (last resort)."""
+    if med_strength is not None:
+        return replace(med_strength, form=med_form or med_strength.form or drug.dose_form)
+    if drug.strength is not None:
+        return drug.strength
+    t = terminology()
+    names = [c.display for concept in concepts for c in concept.codings if t.system_key(c.system) == "rxnorm"]
+    names += [c.display for concept in concepts for c in concept.codings if t.system_key(c.system) != "rxnorm"]
+    names += [concept.text for concept in concepts]
+    for name in names:
+        found = t.strength_from_name(name)
+        if found is not None:
+            return found
+    return None
+
+
+def _ingredient_strength(strengths: list[tuple[Concept | None, Strength]]) -> Strength | None:
+    """The strength of a Medication: its one ingredient's, or, for several, the one ingredient that is a drug
+    the rules know (a combination of two known drugs has no single strength: None)."""
+    if len(strengths) == 1:
+        return strengths[0][1]
+    t = terminology()
+    known = [st for concept, st in strengths if concept is not None and t.identify_drug([concept]).drugs]
+    return known[0] if len(known) == 1 else None
+
+
+def medication_order(
+    r: Mapping[str, Any], path: str, ref: str, index: ResourceIndex, under_review: bool
+) -> MedicationOrder:
+    t = terminology()
+    concepts: list[Concept] = []
+    medication = concept(r.get("medicationCodeableConcept"), path, ".medicationCodeableConcept")
+    ingredient_concepts: list[Concept] = []
+    med_strength: Strength | None = None
+    med_form: str | None = None
+    med_ref = reference(r.get("medicationReference"), path, ".medicationReference")
+    if medication is None and med_ref is not None:
+        med = index.resolve(med_ref, r)
+        display = None
+        mr = obj(r.get("medicationReference"), path, ".medicationReference")
+        if mr is not None:
+            display = string(mr.get("display"), path, ".medicationReference.display")
+        if med is not None:
+            mpath = f"{path}.medicationReference({med_ref})"
+            medication = concept(med.get("code"), mpath, ".code")
+            form = concept(med.get("form"), mpath, ".form")
+            med_form = form.label if form else None
+            strengths: list[tuple[Concept | None, Strength]] = []
+            for i, ing in enumerate(array(med.get("ingredient"), mpath, ".ingredient")):
+                ingo = obj(ing, f"{mpath}.ingredient[{i}]") or {}
+                ic = concept(ingo.get("itemCodeableConcept"), f"{mpath}.ingredient[{i}].itemCodeableConcept")
+                if ic is not None:
+                    ingredient_concepts.append(ic)
+                st = _ratio_strength(ingo.get("strength"), f"{mpath}.ingredient[{i}].strength")
+                if st is not None:
+                    origin = f"{ref_of(med, med_ref)} ingredient.strength"
+                    strengths.append((ic, replace(st, origin=origin)))
+            med_strength = _ingredient_strength(strengths)
+        if medication is None:
+            medication = Concept((), display)
+    if medication is None:
+        medication = Concept()
+    concepts.append(medication)
+    concepts.extend(ingredient_concepts)
+    drug = t.identify_drug(concepts)
+    strength = _product_strength(drug, med_strength, med_form, concepts)
+    if strength is not None:
+        drug = replace(drug, strength=strength, dose_form=drug.dose_form or med_form or strength.form)
+    # MedicationStatement (active medications in context) names its dosages "dosage".
+    dosage_key = "dosage" if r.get("resourceType") == "MedicationStatement" else "dosageInstruction"
+    dosages = tuple(
+        dosage(raw, f"{path}.{dosage_key}[{i}]", i)
+        for i, raw in enumerate(array(r.get(dosage_key), path, "." + dosage_key))
+    )
+    disp = obj(r.get("dispenseRequest"), path, ".dispenseRequest")
+    supply = validity_start = validity_end = None
+    if disp is not None:
+        supply = duration_days(
+            disp.get("expectedSupplyDuration"), f"{path}.dispenseRequest.expectedSupplyDuration"
+        )
+        vp = obj(disp.get("validityPeriod"), path, ".dispenseRequest.validityPeriod")
+        if vp is not None:
+            validity_start = date_time(vp.get("start"), path, ".dispenseRequest.validityPeriod.start")
+            validity_end = date_time(vp.get("end"), path, ".dispenseRequest.validityPeriod.end")
+    status = string(r.get("status"), path, ".status")
+    notes = annotation_texts(r.get("note"), path, ".note")
+    return MedicationOrder(
+        ref=ref,
+        resource_type=str(r.get("resourceType")),
+        id=string(r.get("id"), path, ".id"),
+        status=status,
+        intent=string(r.get("intent"), path, ".intent"),
+        medication=medication,
+        drug=drug,
+        dosages=dosages,
+        notes=notes,
+        expected_supply_days=supply,
+        validity_start=validity_start,
+        validity_end=validity_end,
+        authored_on=date_time(r.get("authoredOn"), path, ".authoredOn"),
+        ingredient_concepts=tuple(ingredient_concepts),
+        under_review=under_review,
+    )

@@ -1,0 +1,1 @@
+"""Clinical text read below the rules (the reader and the rules both use it; it imports neither)."""
