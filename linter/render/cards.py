@@ -10,10 +10,10 @@ fields are omitted, never null or empty. No HTTP here.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from linter.ids import new_uuid
 from linter.model import Finding, OrderSet
 from linter.profiles import Profile
 
@@ -54,7 +54,7 @@ def card_for(
     rule_url: RuleUrl | None = None,
 ) -> dict[str, Any]:
     card: dict[str, Any] = {
-        "uuid": str(uuid.uuid4()),
+        "uuid": new_uuid(),
         "summary": short_summary(finding.summary),
         "indicator": finding.indicator.value,
     }
@@ -69,7 +69,7 @@ def card_for(
     if finding.suggestion is not None:
         actions = (actions_for or _default_actions())(finding, order_set, profile)
         if actions:
-            card["suggestions"] = [{"label": finding.suggestion.label, "uuid": str(uuid.uuid4()), "actions": actions}]
+            card["suggestions"] = [{"label": finding.suggestion.label, "uuid": new_uuid(), "actions": actions}]
             card["selectionBehavior"] = "at-most-one"
     reasons = [
         {"system": c.system, "code": c.code, "display": c.display or c.code}
