@@ -18,7 +18,7 @@ def _summary(results: list) -> list[tuple]:  # type: ignore[type-arg]
 
 @pytest.mark.parametrize("mode", ["fast", "strict"])
 def test_two_jobs_equal_one_over_the_whole_catalog(profile: Profile, mode: str) -> None:
-    sources = collect_inputs([str(FIXTURES)]) + [InputSource("missing.json", error="no such file")]
+    sources = [*collect_inputs([str(FIXTURES)]), InputSource("missing.json", error="no such file")]
     options = LintOptions(mode=mode, now=FIXTURE_NOW)  # type: ignore[arg-type]
     seen: list[int] = []
     one = lint_sources(sources, profile, options, jobs=1)
