@@ -275,7 +275,7 @@ def suggestion_actions(finding: Finding, order_set: OrderSet, profile: Profile) 
         # Logged: the rule, the resource type, the error kind and a path of field names. Not the reference
         # (its id is request text) nor the message (a validation message quotes request-controlled keys).
         raw_type = order_set.raw_resources.get(finding.primary_ref, {}).get("resourceType")
-        rtype = raw_type if raw_type in READ_TYPES else "resource"
+        rtype = raw_type if isinstance(raw_type, str) and raw_type in READ_TYPES else "resource"
         why = exc.log_text if isinstance(exc, InvalidFhir) else str(exc) if isinstance(exc, FixError) else "invalid"
         log.warning("suggestion for %s on a %s dropped: %s", finding.code, rtype, why)
         return []
