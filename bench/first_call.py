@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -90,12 +91,17 @@ def cli_start(rounds: int) -> dict[str, dict[str, float]]:
         "orderlint lint (one file)": [ORDERLINT, "lint", "-q", str(ONE_FILE)],
     }
     samples: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(rounds):
         for name, cmd in commands.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
             samples[name].append(time.perf_counter() - start)
-    return {name: {"median_s": statistics.median(v), "min_s": min(v)} for name, v in samples.items()}
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return {name: {"median_s": statistics.median(v), "min_s": min(v), "cpu_s": statistics.median(cpu[name])}
+            for name, v in samples.items()}
 
 
 def main() -> int:
@@ -104,10 +110,11 @@ def main() -> int:
     parser.add_argument("--steady", type=int, default=60)
     parser.add_argument("--cli-rounds", type=int, default=5)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--cli-only", action="store_true", help="only the CLI's fixed start (no server rounds)")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     rounds: dict[str, list[dict[str, float]]] = {"warm": [], "cold": []}
-    for i in range(args.rounds):
+    for i in range(0 if args.cli_only else args.rounds):
         for kind in ("warm", "cold"):
             row = one_round(kind == "warm", args.steady)
             rounds[kind].append(row)
@@ -116,16 +123,18 @@ def main() -> int:
                   f"first/p50 {row['ratio']:.2f}x")  # fmt: skip
     summary: dict[str, Any] = {}
     for kind, rows in rounds.items():
-        summary[kind] = {key: statistics.median(r[key] for r in rows) for key in rows[0]}
+        summary[kind] = {key: statistics.median(r[key] for r in rows) for key in rows[0]} if rows else {}
     on, off = summary["warm"], summary["cold"]
-    print(f"\nmedian over {args.rounds} rounds: warm-up on: first/p50 {on['ratio']:.2f}x "
+    if rows:
+        print(f"\nmedian over {args.rounds} rounds: warm-up on: first/p50 {on['ratio']:.2f}x "
           f"(target <= 3x: {'met' if on['ratio'] <= 3 else 'NOT met'}), ready after {on['ready_s']:.2f} s; "
-          f"warm-up off: first/p50 {off['ratio']:.2f}x, ready after {off['ready_s']:.2f} s")  # fmt: skip
+              f"warm-up off: first/p50 {off['ratio']:.2f}x, ready after {off['ready_s']:.2f} s")  # fmt: skip
     cli = cli_start(args.cli_rounds)
     floor = cli["python -c pass"]["median_s"]
     print(f"\nCLI fixed start, median of {args.cli_rounds} interleaved rounds:")
     for name, row in cli.items():
-        print(f"  {name:28s} {row['median_s']:.3f} s (min {row['min_s']:.3f} s, {row['median_s'] / floor:.1f}x python)")
+        print(f"  {name:28s} {row['median_s']:.3f} s (min {row['min_s']:.3f} s, {row['median_s'] / floor:.1f}x python, "
+              f"CPU {row['cpu_s']:.3f} s)")
     summary["cli"] = cli
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     if args.json:

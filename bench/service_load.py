@@ -1,12 +1,18 @@
-"""Load benchmark of the CDS Hooks service (issue 3 §10). One command:
+"""Load benchmark of the CDS Hooks service (issue 3 §10, issue 11 rows 3-4). One command:
 
-    python bench/service_load.py [--requests 3000] [--concurrency 100] [--max-seconds 60]
+    python bench/service_load.py [--requests 3000] [--concurrency 16] [--max-seconds 60] [--rounds 3]
 
 Starts the service (uvicorn, 1 then 2 workers) in a child process on a free loopback port, with one extra
 route, POST /bench/baseline, that only parses the same body with orjson and returns {"cards": []}. This
 process is the load generator: order-sign requests with 20 draft orders and full prefetch, bounded in count
 and time. It reports p50/p95/p99 latency and requests/s for the service and the baseline, and the ratio.
 Then it times calls with no prefetch against a local FHIR server that answers each search in 50 ms.
+
+Issue 11: service and baseline alternate in `--rounds` rounds (the order flips each round) and the figures
+are medians over rounds; beside each, the CPU milliseconds the server's processes spent per request (from
+/proc, user + system, the whole process tree: a loaded machine stretches wall time, not CPU per request).
+At the end the server is stopped like `orderlint serve` is (SIGTERM) and the cards in its database are
+counted against the cards it answered: the batch writer must have written every one.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import asyncio
 import json
 import os
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -182,8 +189,37 @@ def free_port() -> int:
         return port
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of a process and all its descendants (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        parent[int(entry)] = int(fields[1])
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / ticks
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        for child, ppid in parent.items():
+            if ppid == pid and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(cpu.get(pid, 0.0) for pid in tree)
+
+
 @contextmanager
-def service(workers: int, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+def service(
+    workers: int, extra_env: dict[str, str] | None = None, stats: dict[str, Any] | None = None
+) -> Iterator[str]:
+    """The server on a free port; with `stats`, its pid goes in `stats["pid"]` and, after it stopped (SIGTERM,
+    as `orderlint serve` is stopped), the number of cards in its database in `stats["recorded"]`."""
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERLINT_")}
@@ -198,9 +234,11 @@ def service(workers: int, extra_env: dict[str, str] | None = None) -> Iterator[s
                f"serve_app('service_load:bench_app', host='127.0.0.1', port={port}, workers={workers}, "
                "log_level='warning', access_log=False)"]  # fmt: skip
         process = subprocess.Popen(cmd, env=env)
+        if stats is not None:
+            stats["pid"] = process.pid
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 300  # a start takes 15-60 s on this machine under load
             while True:
                 try:
                     if httpx.get(base + "/readyz", timeout=1).status_code == 200:
@@ -213,7 +251,10 @@ def service(workers: int, extra_env: dict[str, str] | None = None) -> Iterator[s
             yield base
         finally:
             process.terminate()
-            process.wait(timeout=20)
+            process.wait(timeout=60)
+            if stats is not None:
+                with sqlite3.connect(Path(tmp) / "bench.db") as db:
+                    stats["recorded"] = db.execute("SELECT count(*) FROM issued_card").fetchone()[0]
 
 
 async def _one_connection(
@@ -252,6 +293,7 @@ async def load(url: str, payload: bytes, requests: int, concurrency: int, max_se
     ).encode() + payload
     warm: list[float] = []
     await _one_connection(host, port, request, [min(50, requests)], time.perf_counter() + max_seconds, warm)
+
     latencies: list[float] = []
     budget = [requests]
     began = time.perf_counter()
@@ -270,6 +312,7 @@ async def load(url: str, payload: bytes, requests: int, concurrency: int, max_se
         "p95_ms": qs[94] * 1000,
         "p99_ms": qs[98] * 1000,
         "rps": len(latencies) / elapsed,
+        "sent": len(latencies) + len(warm),
     }
 
 
@@ -304,34 +347,73 @@ def slow_fhir_server(delay_s: float) -> Iterator[str]:
         httpd.server_close()
 
 
+def median_row(rows: list[dict[str, float]]) -> dict[str, float]:
+    """Each figure's median over the rounds (counts summed)."""
+    out = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+    out.update(n=sum(r["n"] for r in rows), errors=sum(r["errors"] for r in rows), sent=sum(r["sent"] for r in rows))
+    return out
+
+
 def fmt(row: dict[str, float]) -> str:
     return (f"p50 {row['p50_ms']:7.2f} ms  p95 {row['p95_ms']:7.2f} ms  p99 {row['p99_ms']:7.2f} ms  "
-            f"{row['rps']:7.0f} req/s  n={row['n']:.0f} errors={row['errors']:.0f}")  # fmt: skip
+            f"{row['rps']:7.0f} req/s  CPU {row['cpu_ms_per_request']:.2f} ms/req  n={row['n']:.0f} "
+            f"errors={row['errors']:.0f}")  # fmt: skip
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-seconds", type=float, default=60.0)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--skip-fallback", action="store_true", help="skip the no-prefetch timing")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
     payload = json.dumps(hook_body()).encode()
-    print(f"request: order-sign, 20 draft orders, full prefetch, {len(payload)} bytes")
-    results: dict[str, Any] = {"request_bytes": len(payload)}
+    print(f"request: order-sign, 20 draft orders, full prefetch, {len(payload)} bytes; medians of "
+          f"{args.rounds} interleaved rounds")  # fmt: skip
+    results: dict[str, Any] = {"request_bytes": len(payload), "rounds": args.rounds}
     for workers in args.workers:
-        with service(workers) as base:
+        stats: dict[str, Any] = {}
+        answered_cards = 0
+        with service(workers, stats=stats) as base:
+            cards_per_answer = len(httpx.post(base + SERVICE, content=payload,
+                                              headers={"Content-Type": "application/json"}).json()["cards"])
+            answered_cards += cards_per_answer
             for concurrency in sorted({1, args.concurrency}):
                 n = min(args.requests, 500) if concurrency == 1 else args.requests
-                ours = asyncio.run(load(base + SERVICE, payload, n, concurrency, args.max_seconds))
-                baseline = asyncio.run(load(base + BASELINE, payload, n, concurrency, args.max_seconds))
-                ratio = ours["p50_ms"] / baseline["p50_ms"]
+                rounds: dict[str, list[dict[str, float]]] = {"service": [], "baseline": []}
+                for r in range(args.rounds):
+                    order = [("service", SERVICE), ("baseline", BASELINE)]
+                    for name, path in order if r % 2 == 0 else order[::-1]:
+                        cpu0 = tree_cpu_seconds(stats["pid"])
+                        row = asyncio.run(load(base + path, payload, n, concurrency, args.max_seconds))
+                        row["cpu_ms_per_request"] = (tree_cpu_seconds(stats["pid"]) - cpu0) / row["sent"] * 1000
+                        rounds[name].append(row)
+                        if name == "service":
+                            answered_cards += int(row["sent"] - row["errors"]) * cards_per_answer
+                ours, baseline = (median_row(rounds[k]) for k in ("service", "baseline"))
                 key = f"workers={workers} concurrency={concurrency}"
-                results[key] = {"service": ours, "baseline": baseline, "p50_ratio": ratio}
-                print(f"\n{key}\n  service   {fmt(ours)}\n  baseline  {fmt(baseline)}\n  p50 ratio {ratio:.1f}x")
+                results[key] = {
+                    "service": ours,
+                    "baseline": baseline,
+                    "p50_ratio": ours["p50_ms"] / baseline["p50_ms"],
+                    "throughput_share": ours["rps"] / baseline["rps"],
+                    "cpu_ratio": ours["cpu_ms_per_request"] / baseline["cpu_ms_per_request"],
+                }
+                print(f"\n{key}\n  service   {fmt(ours)}\n  baseline  {fmt(baseline)}\n"
+                      f"  p50 ratio {results[key]['p50_ratio']:.1f}x, throughput {results[key]['throughput_share']:.0%}"
+                      f" of the baseline, CPU per request {results[key]['cpu_ratio']:.1f}x")  # fmt: skip
+        results[f"workers={workers} cards"] = {"answered": answered_cards, "recorded": stats["recorded"]}
+        print(f"  cards answered {answered_cards}, recorded after shutdown {stats['recorded']}"
+              f" ({'none lost' if stats['recorded'] == answered_cards else 'LOST OR EXTRA'})")
 
+    if args.skip_fallback:
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2))
+        return 0
     with slow_fhir_server(0.050) as fhir, service(1, {"ORDERLINT_ALLOWED_FHIR_SERVERS": fhir}) as base:
         timings = []
         with httpx.Client(timeout=10) as client:

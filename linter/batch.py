@@ -18,7 +18,7 @@ import stat
 import sys
 import zipfile
 from collections import OrderedDict, deque
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -359,25 +359,36 @@ def lint_sources(
                 if progress:
                     progress(len(out), total, src.name)
         return out
+    chunk = chunk_size(total, jobs)
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=mp_context, initializer=_init_worker, initargs=(profile, options, limits)
     ) as pool:
-        for result in _ordered(pool, sources, window=jobs * 8):
+        for result in _ordered(pool, sources, chunk=chunk, window=jobs * 4):
             out.append(result)
             if progress:
                 progress(len(out), total, result.path)
     return out
 
 
-def _ordered(pool: ProcessPoolExecutor, sources: Iterable[InputSource], window: int) -> Iterator[FileResult]:
-    """Results in input order, with at most `window` inputs in flight (memory stays bounded)."""
-    pending: deque[Future[_Packed]] = deque()
-    for src in sources:
-        pending.append(pool.submit(_work, src))
+def chunk_size(total: int, jobs: int) -> int:
+    """Inputs per task: enough to amortise a task's round trip (~0.3 ms of queue traffic and pickling, as
+    much as linting a small file), small enough that every worker gets several chunks (load balance) and
+    progress still moves. 2,010 inputs on 2 jobs: chunks of 32."""
+    return max(1, min(32, total // (jobs * 8)))
+
+
+def _ordered(
+    pool: ProcessPoolExecutor, sources: Sequence[InputSource], chunk: int, window: int
+) -> Iterator[FileResult]:
+    """Results in input order, streamed chunk by chunk, with at most `window` chunks in flight (memory
+    stays bounded)."""
+    pending: deque[Future[list[_Packed]]] = deque()
+    for start in range(0, len(sources), chunk):
+        pending.append(pool.submit(_work_chunk, list(sources[start : start + chunk])))
         if len(pending) >= window:
-            yield _unpack(pending.popleft().result())
+            yield from map(_unpack, pending.popleft().result())
     while pending:
-        yield _unpack(pending.popleft().result())
+        yield from map(_unpack, pending.popleft().result())
 
 
 def lint_paths(
@@ -420,6 +431,10 @@ def _work(src: InputSource) -> _Packed:
     result = lint_source(src, profile, options, limits, archives)
     errors = [(e.message, e.path, e.source) for e in result.errors]
     return FileResult(result.path, result.sets, []), errors
+
+
+def _work_chunk(chunk: list[InputSource]) -> list[_Packed]:
+    return [_work(src) for src in chunk]
 
 
 def _unpack(packed: _Packed) -> FileResult:

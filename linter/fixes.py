@@ -1,18 +1,34 @@
 """Suggestions -> FHIR resources.
 
 Rules describe a fix as data (linter.model: UpdateAction with SetDose/SetFrequency/SetDuration/SetRoute,
-CreateAction from a profile template, DeleteAction). This module applies them to a deep copy of the
+CreateAction from a profile template, DeleteAction). This module applies them to a copy of the
 original resource (an update keeps the draft's id and everything the rule did not change), builds new
-resources from the profile's templates, and validates every resource with fhir.resources before it
-leaves orderlint. A suggestion that would not validate is dropped (and logged), never sent.
+resources from the profile's templates, and checks every resource is valid FHIR before it leaves orderlint.
+A suggestion that would not validate is dropped (and logged), never sent.
+
+Valid by construction, checked once per shape (issue 11 §2). An update copies only the path it edits (the
+resource, its dosage list and dosages; everything else is shared with the draft, never mutated) and each edit
+kind writes values fhir.resources accepts (tests/test_fixes_valid.py: every suggestion of every fixture in both
+modes, and property-based doses, frequencies, durations and routes). What is left that can make a suggestion
+invalid is what the draft brought with it (fast mode does not validate drafts). So the validity of a resource
+is computed once per *shape* and cached: the resource with each free-text, id, reference and date leaf
+replaced by the verdicts fhir.resources' own primitive types give on it, and each Quantity value by its
+decimal verdict. Two resources with one shape differ only in leaves the validator judges one by one with the
+same verdicts, so they validate alike (tests/test_fixes_valid.py checks that with hypothesis-mutated leaves).
 """
 
 from __future__ import annotations
 
-import copy
 import logging
+import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
+
+from fhir_core.types import DateTimeType, IdType, InstantType, MarkdownType, StringType
+from pydantic import TypeAdapter, ValidationError
 
 from linter.errors import InputError
 from linter.fhir_io import READ_TYPES, InvalidFhir, validate_resource
@@ -126,9 +142,21 @@ def _set_route(resource: dict[str, Any], change: SetRoute) -> None:
     d["route"] = {"coding": [coding]}
 
 
+def _edit_copy(original: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of what the edits write into (the resource, its dosage list, each dosage); subtrees below are
+    shared with the original: the edits replace them, never mutate them."""
+    resource = dict(original)
+    key = _dosage_key(resource)
+    dosages = resource.get(key)
+    if isinstance(dosages, list):
+        resource[key] = [dict(d) if isinstance(d, dict) else d for d in dosages]
+    return resource
+
+
 def apply_update(original: Mapping[str, Any], action: UpdateAction) -> dict[str, Any]:
-    """The original resource in its entirety with the action's changes applied (same id)."""
-    resource = copy.deepcopy(dict(original))
+    """The original resource in its entirety with the action's changes applied (same id). The original is
+    never mutated."""
+    resource = _edit_copy(original)
     for change in action.changes:
         if isinstance(change, SetDose):
             _set_dose(resource, change)
@@ -239,21 +267,88 @@ def suggestion_actions(
                 )
             elif isinstance(action, CreateAction):
                 resource = action_resource(action, order_set, originals, profile)
-                validate_resource(resource)
+                check_valid(resource)
                 out.append((1, {"type": "create", "description": action.description, "resource": resource}))
             elif isinstance(action, UpdateAction):
                 original = originals.get(action.ref)
                 if original is None:
                     raise FixError("the order to update is not in the request")
                 resource = apply_update(original, action)
-                validate_resource(resource)
+                check_valid(resource)
                 out.append((2, {"type": "update", "description": action.description, "resource": resource}))
     except (FixError, InputError) as exc:
         # Logged: the rule, the resource type, the error kind and a path of field names. Not the reference
         # (its id is request text) nor the message (a validation message quotes request-controlled keys).
         raw_type = originals.get(finding.primary_ref, {}).get("resourceType")
-        rtype = raw_type if raw_type in READ_TYPES else "resource"
+        rtype = raw_type if isinstance(raw_type, str) and raw_type in READ_TYPES else "resource"
         why = exc.log_text if isinstance(exc, InvalidFhir) else str(exc) if isinstance(exc, FixError) else "invalid"
         log.warning("suggestion for %s on a %s dropped: %s", finding.code, rtype, why)
         return []
     return [a for _, a in sorted(out, key=lambda x: x[0])]
+
+
+# --- validity, once per shape ----------------------------------------------------------------------------
+
+_PRIMITIVES = tuple(TypeAdapter(t) for t in (StringType, MarkdownType, IdType, DateTimeType, InstantType))
+# Leaves whose values vary from request to request (free text, ids, references, dates): their shape is the
+# verdicts of the primitive types, not the value. Every other leaf (codes, systems, units, counts) is kept.
+ABSTRACT_KEYS = frozenset({
+    "id", "reference", "display", "text", "value", "authoredOn", "lastUpdated", "versionId",
+    "comment", "patientInstruction", "description", "start", "end", "occurrenceDateTime",
+})
+_DECIMAL = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$")  # fhir_core DecimalType's check
+SHAPE_CACHE_SIZE = 4096
+_verdicts: OrderedDict[Any, InvalidFhir | None] = OrderedDict()
+_verdicts_lock = threading.Lock()
+
+
+@lru_cache(maxsize=8192)
+def _string_class(value: str) -> tuple[bool, ...]:
+    out = []
+    for adapter in _PRIMITIVES:
+        try:
+            adapter.validate_python(value)
+            out.append(True)
+        except ValidationError:
+            out.append(False)
+    return tuple(out)
+
+
+def resource_shape(value: Any, key: str = "") -> Any:
+    """The validation-relevant shape of a JSON value (see the module docstring)."""
+    if isinstance(value, dict):
+        return ("{", tuple(sorted((k, resource_shape(v, k)) for k, v in value.items())))
+    if isinstance(value, list):
+        return ("[", tuple(resource_shape(v, key) for v in value))
+    if key in ABSTRACT_KEYS:
+        if isinstance(value, str):
+            return ("s", _string_class(value))
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return ("n", type(value).__name__, bool(_DECIMAL.fullmatch(str(value))))
+    return (type(value).__name__, value)
+
+
+def check_valid(resource: Mapping[str, Any]) -> None:
+    """Raise InvalidFhir when `resource` is not valid FHIR R4, validating once per shape (LRU-cached)."""
+    shape = resource_shape(resource)
+    with _verdicts_lock:
+        known = shape in _verdicts
+        verdict = _verdicts.get(shape)
+        if known:
+            _verdicts.move_to_end(shape)
+    if not known:
+        try:
+            validate_resource(resource)
+        except InvalidFhir as exc:
+            verdict = exc
+        with _verdicts_lock:
+            _verdicts[shape] = verdict
+            if len(_verdicts) > SHAPE_CACHE_SIZE:
+                _verdicts.popitem(last=False)
+    if verdict is not None:
+        raise verdict.with_traceback(None)
+
+
+def clear_shape_cache() -> None:
+    with _verdicts_lock:
+        _verdicts.clear()

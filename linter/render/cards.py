@@ -10,10 +10,10 @@ fields are omitted, never null or empty. No HTTP here.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from linter.ids import new_uuid
 from linter.messages import SUMMARY_LIMIT as SUMMARY_LIMIT  # the clip's limit, for callers and tests
 from linter.messages import clip_summary
 from linter.model import NO_ORIGINALS, Finding, OrderSet, Originals
@@ -41,7 +41,7 @@ def card_for(
     originals: Originals = NO_ORIGINALS,
 ) -> dict[str, Any]:
     card: dict[str, Any] = {
-        "uuid": str(uuid.uuid4()),
+        "uuid": new_uuid(),
         "summary": clip_summary(finding.summary),
         "indicator": finding.indicator.value,
     }
@@ -56,7 +56,7 @@ def card_for(
     if finding.suggestion is not None:
         actions = (actions_for or _default_actions())(finding, order_set, originals, profile)
         if actions:
-            card["suggestions"] = [{"label": finding.suggestion.label, "uuid": str(uuid.uuid4()), "actions": actions}]
+            card["suggestions"] = [{"label": finding.suggestion.label, "uuid": new_uuid(), "actions": actions}]
             card["selectionBehavior"] = "at-most-one"
     reasons = [
         {"system": c.system, "code": c.code, "display": c.display or c.code}

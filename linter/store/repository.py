@@ -1,10 +1,18 @@
-"""The queries the service needs, on top of a session factory. Synchronous: call from a worker thread."""
+"""The queries the service needs, on top of a session factory. Synchronous: call from a worker thread.
+
+Cards issued by the hook route are queued (`queue_cards`, no I/O on the request's path) and written in
+batches by one writer thread (`CardWriter`): one executemany per batch instead of one transaction per call.
+Nothing queued is lost on an orderly stop: `Store.dispose()` (the service's shutdown) flushes the queue
+first, and `record_feedback` flushes it before looking cards up, so feedback never finds a card unrecorded.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +26,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from linter.store.db import make_engine, make_session_factory
 from linter.store.models import CardFeedback, IssuedCard, SeenJwtId, ServiceSetting
+
+log = logging.getLogger("orderlint.store")
 
 SALT_KEY = "patient_id_salt"
 IN_CHUNK = 500  # card uuids per IN (...) lookup: far below SQLite's bound-parameter limit
@@ -124,18 +134,103 @@ def _insert_ignoring_duplicates(dialect: str) -> Callable[..., Any]:
     raise NotImplementedError(f"feedback storage supports SQLite and PostgreSQL, not {dialect}")
 
 
+@dataclass(frozen=True, slots=True)
+class _QueuedCards:
+    service_id: str
+    hook_instance: str
+    patient_id: str | None
+    cards: tuple[CardRecord, ...]
+    issued_at: datetime
+
+
+class CardWriter:
+    """One thread that writes queued card records in batches (at most `max_rows` rows per transaction).
+
+    `put` never blocks on the database. `flush` returns once everything put before it is written (or its
+    write failed and was logged). `close` flushes, then stops the thread. Counters (`queued`, `written`,
+    `failed`, `batches`) are what the bench reports."""
+
+    def __init__(self, store: Store, max_rows: int = 1000) -> None:
+        self._store = store
+        self._max_rows = max_rows
+        self._cond = threading.Condition()
+        self._pending: list[_QueuedCards] = []
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.queued = self.written = self.failed = self.batches = 0
+        self._done_items = self._put_items = 0
+
+    def put(self, item: _QueuedCards) -> None:
+        with self._cond:
+            if self._closed:  # after shutdown began: write it now rather than lose it
+                self._write([item])
+                return
+            self._pending.append(item)
+            self._put_items += 1
+            self.queued += len(item.cards)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="orderlint-card-writer", daemon=True)
+                self._thread.start()
+            self._cond.notify_all()
+
+    def flush(self, timeout: float | None = 30.0) -> bool:
+        """Wait until every item put so far is written; False on timeout."""
+        with self._cond:
+            target = self._put_items
+            return self._cond.wait_for(lambda: self._done_items >= target, timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        self.flush(timeout)
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: bool(self._pending) or self._closed)
+                if not self._pending and self._closed:
+                    return
+                batch: list[_QueuedCards] = []
+                rows = 0
+                while self._pending and (not batch or rows + len(self._pending[0].cards) <= self._max_rows):
+                    item = self._pending.pop(0)
+                    batch.append(item)
+                    rows += len(item.cards)
+            self._write(batch)
+            with self._cond:
+                self._done_items += len(batch)
+                self._cond.notify_all()
+
+    def _write(self, batch: list[_QueuedCards]) -> None:
+        rows = [row for item in batch for row in self._store.card_rows(item)]
+        try:
+            if rows:
+                with self._store.engine.begin() as conn:
+                    conn.execute(insert(IssuedCard), rows)
+            self.written += len(rows)
+            self.batches += 1
+        except Exception as exc:  # logged, never raised into a request: a card is already answered
+            self.failed += len(rows)
+            log.error("could not record %d cards: %s", len(rows), type(exc).__name__)
+
+
 class Store:
     def __init__(self, engine: Engine, salt: str | None = None) -> None:
         self.engine = engine
         self.sessions: sessionmaker[Session] = make_session_factory(engine)
         self._salt: str | None = salt
         self._jti_inserts = 0
+        self.card_writer = CardWriter(self)
 
     @classmethod
     def from_url(cls, url: str, salt: str | None = None) -> Store:
         return cls(make_engine(url), salt)
 
     def dispose(self) -> None:
+        self.card_writer.close()  # the queued cards are written before the connections go
         self.engine.dispose()
 
     def ping(self) -> bool:
@@ -172,30 +267,43 @@ class Store:
 
     # --- cards and feedback -----------------------------------------------------------------------------
 
-    def record_cards(
+    def queue_cards(
         self, service_id: str, hook_instance: str, patient_id: str | None, cards: Iterable[CardRecord]
-    ) -> int:
-        patient_hash = self.patient_hash(patient_id)
-        issued_at = utcnow()
-        rows = [
+    ) -> None:
+        """Record cards later, in a batch written by the card writer thread (no I/O here)."""
+        records = tuple(cards)
+        if records:
+            self.card_writer.put(_QueuedCards(service_id, hook_instance, patient_id, records, utcnow()))
+
+    def flush_cards(self, timeout: float | None = 30.0) -> bool:
+        return self.card_writer.flush(timeout)
+
+    def card_rows(self, item: _QueuedCards) -> list[dict[str, Any]]:
+        patient_hash = self.patient_hash(item.patient_id)
+        return [
             {
                 "card_uuid": c.card_uuid,
-                "service_id": service_id,
-                "hook_instance": hook_instance,
+                "service_id": item.service_id,
+                "hook_instance": item.hook_instance,
                 "rule_code": c.rule_code,
                 "indicator": c.indicator,
-                "issued_at": issued_at,
+                "issued_at": item.issued_at,
                 "patient_hash": patient_hash,
                 "override_reasons": [
                     {"system": r.system, "code": r.code, "display": r.display} for r in c.override_reasons
                 ]
                 or None,
             }
-            for c in cards
+            for c in item.cards
         ]
+
+    def record_cards(
+        self, service_id: str, hook_instance: str, patient_id: str | None, cards: Iterable[CardRecord]
+    ) -> int:
+        """Record cards now, in one transaction (the queued path is `queue_cards`)."""
+        rows = self.card_rows(_QueuedCards(service_id, hook_instance, patient_id, tuple(cards), utcnow()))
         if not rows:
             return 0
-        # One executemany in one transaction (Core, not ORM objects): on the hot path of every hook call.
         with self.engine.begin() as conn:
             conn.execute(insert(IssuedCard), rows)
         return len(rows)
@@ -205,6 +313,7 @@ class Store:
         retrying after a lost answer) is acknowledged and not stored again; a later outcome for the same card
         is a new event. A reason given by code alone gets the display the card offered. Feedback for a card
         we never issued is stored and flagged (`known_card` False); its uuid is returned."""
+        self.flush_cards()  # a card answered a moment ago may still be queued
         unique = list({item.key(): item for item in items}.values())
         uuids = sorted({item.card_uuid for item in unique})
         now = utcnow()

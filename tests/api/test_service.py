@@ -158,6 +158,7 @@ def test_issued_cards_are_recorded_with_a_patient_hash(client: TestClient) -> No
     body = hook_request(prefetch=full_prefetch())
     cards = cards_of(client, body)
     store = client.app.state.orderlint.store  # type: ignore[attr-defined]
+    assert store.flush_cards()  # cards are queued for the batch writer
     with store.sessions() as session:
         rows = {r.card_uuid: r for r in session.scalars(select(IssuedCard))}
     assert set(rows) == {c["uuid"] for c in cards}

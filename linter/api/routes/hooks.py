@@ -2,15 +2,18 @@
 
 A thin adapter: validate the request, complete the prefetch (linter.api.prefetch), build the order set
 (linter.fhir_io), run the engine, render cards (linter.render.cards), record the cards issued.
+
+The lint is CPU work of a few milliseconds for a usual order set (20 drafts: ~2-3 ms): it runs on the event
+loop, where a hop to the thread pool and back cost more than it saved (issue 11 §3; the GIL gives the thread
+no parallelism). A request over INLINE_MAX_BYTES still gets one hop, so a huge order set cannot stall the
+loop. The cards issued are queued for the store's batch writer (linter.store.repository.CardWriter).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -28,9 +31,9 @@ from linter.fhir_io import order_set_from_hook
 from linter.render.cards import cards_response
 from linter.store.repository import CardRecord
 
-log = logging.getLogger("orderlint.api.hooks")
-
 router = APIRouter(tags=["cds-hooks"])
+
+INLINE_MAX_BYTES = 64 * 1024  # ~5x the 20-draft order-sign of bench/service_load.py (13 KB, ~2-3 ms of lint)
 
 
 def find_service(state: ServiceState, service_id: str) -> CdsService:
@@ -76,15 +79,11 @@ def lint(
 
 
 def record(state: ServiceState, service: CdsService, hook_request: HookRequest, response: dict[str, Any]) -> None:
-    """Record the cards issued. Runs after the response is sent: the clinician does not wait for the
-    database, and a database failure is logged, never turned into a missing card."""
+    """Queue the cards issued for the batch writer: the clinician does not wait for the database, and a
+    database failure is logged by the writer, never turned into a missing card."""
     records = [CardRecord.from_card(c) for c in response["cards"]]
-    if not records:
-        return
-    try:
-        state.store.record_cards(service.id, hook_request.hookInstance, hook_request.context.patientId, records)
-    except Exception as exc:
-        log.error("could not record %d cards for %s: %s", len(records), service.id, type(exc).__name__)
+    if records:
+        state.store.queue_cards(service.id, hook_request.hookInstance, hook_request.context.patientId, records)
 
 
 @router.post(
@@ -95,13 +94,16 @@ def record(state: ServiceState, service: CdsService, hook_request: HookRequest, 
 )
 async def call_service(service_id: str, request: Request, state: StateDep, _client: ClientDep) -> Response:
     service = find_service(state, service_id)
-    body = json_object(await request.body(), "a CDS Hooks request")
+    raw = await request.body()
+    body = json_object(raw, "a CDS Hooks request")
     hook_request = validated(HookRequest, body)
     check_hook_request(service, hook_request)
     prefetch = await state.resolver.resolve(hook_request, PREFETCH_TEMPLATES)
     await fetch_referenced_medications(state.resolver, hook_request, body, prefetch)
     base_url = state.settings.public_base_url or str(request.base_url)
-    response = await run_in_threadpool(lint, state, service, body, prefetch, base_url)
-    reply = json_response(response)
-    reply.background = BackgroundTask(record, state, service, hook_request, response)
-    return reply
+    if len(raw) <= INLINE_MAX_BYTES:
+        response = lint(state, service, body, prefetch, base_url)
+    else:
+        response = await run_in_threadpool(lint, state, service, body, prefetch, base_url)
+    record(state, service, hook_request, response)
+    return json_response(response)

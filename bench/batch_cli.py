@@ -1,0 +1,128 @@
+"""Batch CLI throughput and --jobs scaling (issue 11, table row 5). One command:
+
+    python bench/batch_cli.py [--bundles 2010] [--rounds 3] [--mode fast] [--json out.json]
+
+Copies the fixture catalog (every `fixtures/**/*.json` case) into a temporary directory until it holds
+`--bundles` files, then runs `orderlint lint -q --format csv --mode MODE --jobs N DIR` for N = 1 and 2,
+interleaved round by round, plus `python -c pass` (the process floor). For each it reports the median wall
+time, bundles/s, and CPU seconds per bundle (user + system of the child processes, from
+`resource.getrusage(RUSAGE_CHILDREN)`): on a machine shared with other work the wall-time speed-up of
+--jobs 2 is bounded by the idle cores, the CPU seconds per bundle are not, so both are printed. The
+speed-up that 2 idle cores would give is estimated from CPU alone: with F the CPU of a one-file run (the
+start, paid once) and W1, W2 the rest at --jobs 1 and 2, (F + W1) / (F + W2 / 2): both cores busy for the
+whole run, which ignores the imbalance at the end (chunks of 32 keep that under a chunk's worth).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+ORDERLINT = str(Path(sys.executable).parent / "orderlint")
+
+
+def make_corpus(directory: Path, count: int) -> int:
+    cases = sorted(p for p in FIXTURES.rglob("*.json") if not p.name.endswith(".expected.json"))
+    for n in range(count):
+        src = cases[n % len(cases)]
+        shutil.copyfile(src, directory / f"{n:05d}-{src.name}")
+    return count
+
+
+def timed(cmd: list[str]) -> tuple[float, float, bytes]:
+    """(wall seconds, CPU seconds of the child and its children, stdout)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.stdout
+
+
+def run(bundles: int, rounds: int, mode: str) -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp)
+        make_corpus(corpus, bundles)
+        commands = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "one file": [ORDERLINT, "lint", "-q", "--format", "csv", "--mode", mode, str(next(corpus.iterdir()))],
+            "jobs=1": [ORDERLINT, "lint", "-q", "--format", "csv", "--mode", mode, "--jobs", "1", str(corpus)],
+            "jobs=2": [ORDERLINT, "lint", "-q", "--format", "csv", "--mode", mode, "--jobs", "2", str(corpus)],
+        }
+        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+        outputs: dict[str, set[bytes]] = {name: set() for name in commands}
+        for _ in range(rounds):
+            for name, cmd in commands.items():
+                wall, cpu, out = timed(cmd)
+                samples[name].append((wall, cpu))
+                outputs[name].add(out)
+    identical = outputs["jobs=1"] == outputs["jobs=2"] and len(outputs["jobs=1"]) == 1
+    result: dict[str, object] = {"bundles": bundles, "rounds": rounds, "mode": mode, "reports_identical": identical}
+    floor_wall = statistics.median(w for w, _ in samples["python -c pass"])
+    for name in ("jobs=1", "jobs=2"):
+        wall = statistics.median(w for w, _ in samples[name])
+        cpu = statistics.median(c for _, c in samples[name])
+        result[name] = {
+            "wall_s": wall,
+            "cpu_s": cpu,
+            "bundles_per_s": bundles / wall,
+            "cpu_ms_per_bundle": cpu / bundles * 1000,
+            "bundles_per_cpu_s": bundles / cpu,
+            "wall_over_python": wall / floor_wall,
+        }
+    one, two = result["jobs=1"], result["jobs=2"]
+    assert isinstance(one, dict) and isinstance(two, dict)
+    result["speedup_wall"] = one["wall_s"] / two["wall_s"]
+    fixed = statistics.median(c for _, c in samples["one file"])  # the CLI's start: paid once per run
+    result["fixed_cpu_s"] = fixed
+    for r in (one, two):
+        r["marginal_cpu_ms_per_bundle"] = (r["cpu_s"] - fixed) / bundles * 1000
+    work1, work2 = one["cpu_s"] - fixed, two["cpu_s"] - fixed
+    result["speedup_two_idle_cores_est"] = (fixed + work1) / (fixed + work2 / 2)
+    result["cpu_ratio_jobs2_over_jobs1"] = two["cpu_s"] / one["cpu_s"]
+    result["python_floor_s"] = floor_wall
+    return result
+
+
+def report(result: dict[str, object]) -> None:
+    print(f"batch CLI, {result['bundles']} fixture bundles, mode {result['mode']}, medians of "
+          f"{result['rounds']} interleaved rounds (python -c pass: {result['python_floor_s']:.3f} s)")
+    for name in ("jobs=1", "jobs=2"):
+        r = result[name]
+        assert isinstance(r, dict)
+        print(f"  {name}: wall {r['wall_s']:6.2f} s  {r['bundles_per_s']:6.0f} bundles/s  CPU {r['cpu_s']:6.2f} s  "
+              f"{r['cpu_ms_per_bundle']:.2f} ms CPU/bundle, {r['marginal_cpu_ms_per_bundle']:.2f} ms beyond the "
+              f"start ({1000 / r['marginal_cpu_ms_per_bundle']:.0f} bundles per CPU-second)")
+    print(f"  fixed start (one-file lint): {result['fixed_cpu_s']:.2f} s CPU")
+    print(f"  --jobs 2 / --jobs 1: wall {result['speedup_wall']:.2f}x, CPU spent "
+          f"{result['cpu_ratio_jobs2_over_jobs1']:.2f}x, on 2 idle cores (est.) "
+          f"{result['speedup_two_idle_cores_est']:.2f}x; reports identical: {result['reports_identical']}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bundles", type=int, default=2010)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--mode", choices=["fast", "strict"], default="fast")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    result = run(args.bundles, args.rounds, args.mode)
+    report(result)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""`lint --jobs N`: chunked work in N processes started once, results streamed in input order, equal to jobs=1."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import pytest
+
+from linter.batch import InputSource, LintOptions, chunk_size, collect_inputs, lint_sources
+from linter.profiles import Profile
+from tests.conftest import FIXTURE_NOW, FIXTURES
+
+
+def _summary(results: list) -> list[tuple]:  # type: ignore[type-arg]
+    return [(r.path, [(f.code, f.indicator, f.refs, f.summary) for f in r.findings],
+             [(e.message, e.path) for e in r.errors]) for r in results]
+
+
+@pytest.mark.parametrize("mode", ["fast", "strict"])
+def test_two_jobs_equal_one_over_the_whole_catalog(profile: Profile, mode: str) -> None:
+    sources = [*collect_inputs([str(FIXTURES)]), InputSource("missing.json", error="no such file")]
+    options = LintOptions(mode=mode, now=FIXTURE_NOW)  # type: ignore[arg-type]
+    seen: list[int] = []
+    one = lint_sources(sources, profile, options, jobs=1)
+    two = lint_sources(sources, profile, options, jobs=2, mp_context=multiprocessing.get_context("fork"),
+                       progress=lambda done, total, name: seen.append(done))
+    assert _summary(two) == _summary(one)
+    assert seen == list(range(1, len(sources) + 1))  # streamed one by one, in order
+    assert two[-1].errors[0].message == "no such file"
+
+
+def test_chunks_amortise_and_still_balance() -> None:
+    assert chunk_size(2010, 2) == 32
+    assert chunk_size(10, 2) == 1  # few inputs: one per task so both workers get some
+    assert chunk_size(200, 4) == 6
+    assert all(2010 // chunk_size(2010, j) >= 4 * j for j in (1, 2, 4, 8))  # several chunks per worker
