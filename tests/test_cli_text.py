@@ -38,8 +38,9 @@ def test_outcome_format_gives_an_error_outcome_for_an_unreadable_input(tmp_path)
     assert result.returncode == 2
     doc = json.loads(result.stdout)
     issues = [e["resource"]["issue"][0] for e in doc["entry"]]
-    assert [i["severity"] for i in issues] == ["error", "information"]
-    assert "bad.json: not JSON" in issues[0]["diagnostics"]
+    # the one report order (linter.render.ordering): readable inputs by name, unreadable ones last
+    assert [i["severity"] for i in issues] == ["information", "error"]
+    assert "bad.json: not JSON" in issues[1]["diagnostics"]
 
 
 def test_outcome_format_is_valid_fhir_with_an_expression_per_finding() -> None:

@@ -65,7 +65,7 @@ def test_pages_have_no_inline_script_or_style(wb_client: TestClient, tmp_path: P
         assert "<style" not in html and " style=" not in html and "onclick=" not in html, path
     templates = Path(__file__).resolve().parents[2] / "linter" / "api" / "templates"
     for template in templates.glob("*.html"):
-        if template.name == "report.html":  # the downloadable self-contained report: allowed by hash below
+        if template.name in ("report.html", "rule.html"):  # self-contained pages: their inline style by hash
             continue
         text = template.read_text()
         assert "<script>" not in text and "<style" not in text and "style=" not in text, template.name
@@ -83,6 +83,16 @@ def test_the_downloaded_html_report_allows_exactly_its_own_inline_script_and_sty
         assert len(bodies) == 1
         digest = base64.b64encode(hashlib.sha256(bodies[0].encode()).digest()).decode()
         assert f"'sha256-{digest}'" in csp, tag
+
+
+def test_the_rule_page_allows_exactly_its_own_inline_style(wb_client: TestClient) -> None:
+    response = wb_client.get("/rules/AT106", headers={"Accept": "text/html"})
+    csp = response.headers["content-security-policy"]
+    assert "'unsafe-inline'" not in csp and "frame-ancestors 'none'" in csp
+    (body,) = re.findall(r"<style>(.*?)</style>", response.text, re.S)
+    assert "<script" not in response.text
+    digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in csp
 
 
 def test_state_changing_requests_need_the_csrf_token(users_client: TestClient) -> None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from markupsafe import escape
+from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse, Response
 
 from linter.api.deps import StateDep
 from linter.api.problems import outcome_response
+from linter.api.websecurity import inline_csp
 from linter.docs import rule_markdown
-from linter.render.html import environment, markdown
+from linter.render.html import environment, markdown, static_text
 
 router = APIRouter(tags=["rules"])
 
@@ -45,6 +46,7 @@ async def rule_page(
         text = rule_markdown(code, chosen)
     except KeyError:
         return _not_found(request, f"there is no rule '{code[:20]}' (the rule codes are listed by `orderlint rules`)")
+    css = f"\n{static_text('rule.css')}\n"
     page = (
         environment()
         .get_template("rule.html")
@@ -53,6 +55,8 @@ async def rule_page(
             profile=chosen,
             others=[p for p in state.profiles.values() if p.id != chosen.id],
             body=markdown(text),
+            css=Markup(css),  # noqa: S704 - our own stylesheet
         )
     )
-    return HTMLResponse(page)
+    # Self-contained: the stylesheet is inline, allowed by its hash (the strict policy forbids other inline style).
+    return HTMLResponse(page, headers={"Content-Security-Policy": inline_csp(styles=(css,))})
