@@ -32,15 +32,17 @@ def test_clean_order_set_prints_nothing_and_exits_0() -> None:
 def test_outcome_format_gives_an_error_outcome_for_an_unreadable_input(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    bad = tmp_path / "bad.json"
+    bad = tmp_path / "b-bad.json"
     bad.write_text("{not json")
-    result = _lint("--format", "outcome", str(bad), str(FIXTURES / "clean" / "pass-btk-order-set-complete.json"))
+    clean = tmp_path / "a-clean.json"
+    clean.write_bytes((FIXTURES / "clean" / "pass-btk-order-set-complete.json").read_bytes())
+    result = _lint("--format", "outcome", str(bad), str(clean))
     assert result.returncode == 2
     doc = json.loads(result.stdout)
     issues = [e["resource"]["issue"][0] for e in doc["entry"]]
-    # the one report order (linter.render.ordering): readable inputs by name, unreadable ones last
+    # the one report order (linter.render.ordering): inputs by name, whatever order they were given in
     assert [i["severity"] for i in issues] == ["information", "error"]
-    assert "bad.json: not JSON" in issues[1]["diagnostics"]
+    assert "b-bad.json: not JSON" in issues[1]["diagnostics"]
 
 
 def test_outcome_format_is_valid_fhir_with_an_expression_per_finding() -> None:
