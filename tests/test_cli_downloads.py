@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from tests.cli_run import DATA, ORDERLINT, env, piped
+from tests.live_server import wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 INDICATORS = ("critical", "warning", "info")
@@ -49,17 +50,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             env=env(**extra), stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"orderlint serve did not start:\n{log.read_text()}")
-        time.sleep(0.3)
+    wait_until_healthy(base, proc, log, timeout_s=120)
     yield base
     proc.terminate()
     try:

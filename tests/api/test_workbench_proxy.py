@@ -9,12 +9,13 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.live_server import wait_until_healthy
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 JOB = "0123456789abcdef0123456789abcdef"
@@ -45,17 +46,7 @@ def _serve(tmp: Path, **env: str) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"orderlint serve did not start:\n{log.read_text()}")
-        time.sleep(0.2)
+    wait_until_healthy(base, proc, log, timeout_s=60)
     try:
         yield base
     finally:

@@ -8,14 +8,14 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+
+from tests.live_server import wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -75,17 +75,7 @@ def start_server(tmp: Path, **extra_env: str) -> Iterator[Server]:
             stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120  # the service warms up before it accepts connections
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"orderlint serve did not start:\n{log.read_text()}")
-        time.sleep(0.2)
+    wait_until_healthy(base, proc, log, timeout_s=120)
     yield Server(base, db, log)
     proc.terminate()
     try:
