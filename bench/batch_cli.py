@@ -96,18 +96,24 @@ def run(bundles: int, rounds: int, mode: str) -> dict[str, object]:
 
 
 def report(result: dict[str, object]) -> None:
-    print(f"batch CLI, {result['bundles']} fixture bundles, mode {result['mode']}, medians of "
-          f"{result['rounds']} interleaved rounds (python -c pass: {result['python_floor_s']:.3f} s)")
+    print(
+        f"batch CLI, {result['bundles']} fixture bundles, mode {result['mode']}, medians of "
+        f"{result['rounds']} interleaved rounds (python -c pass: {result['python_floor_s']:.3f} s)"
+    )
     for name in ("jobs=1", "jobs=2"):
         r = result[name]
         assert isinstance(r, dict)
-        print(f"  {name}: wall {r['wall_s']:6.2f} s  {r['bundles_per_s']:6.0f} bundles/s  CPU {r['cpu_s']:6.2f} s  "
-              f"{r['cpu_ms_per_bundle']:.2f} ms CPU/bundle, {r['marginal_cpu_ms_per_bundle']:.2f} ms beyond the "
-              f"start ({1000 / r['marginal_cpu_ms_per_bundle']:.0f} bundles per CPU-second)")
+        print(
+            f"  {name}: wall {r['wall_s']:6.2f} s  {r['bundles_per_s']:6.0f} bundles/s  CPU {r['cpu_s']:6.2f} s  "
+            f"{r['cpu_ms_per_bundle']:.2f} ms CPU/bundle, {r['marginal_cpu_ms_per_bundle']:.2f} ms beyond the "
+            f"start ({1000 / r['marginal_cpu_ms_per_bundle']:.0f} bundles per CPU-second)"
+        )
     print(f"  fixed start (one-file lint): {result['fixed_cpu_s']:.2f} s CPU")
-    print(f"  --jobs 2 / --jobs 1: wall {result['speedup_wall']:.2f}x, CPU spent "
-          f"{result['cpu_ratio_jobs2_over_jobs1']:.2f}x, on 2 idle cores (est.) "
-          f"{result['speedup_two_idle_cores_est']:.2f}x; reports identical: {result['reports_identical']}")
+    print(
+        f"  --jobs 2 / --jobs 1: wall {result['speedup_wall']:.2f}x, CPU spent "
+        f"{result['cpu_ratio_jobs2_over_jobs1']:.2f}x, on 2 idle cores (est.) "
+        f"{result['speedup_two_idle_cores_est']:.2f}x; reports identical: {result['reports_identical']}"
+    )
 
 
 def main() -> int:

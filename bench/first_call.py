@@ -100,8 +100,10 @@ def cli_start(rounds: int) -> dict[str, dict[str, float]]:
             samples[name].append(time.perf_counter() - start)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return {name: {"median_s": statistics.median(v), "min_s": min(v), "cpu_s": statistics.median(cpu[name])}
-            for name, v in samples.items()}
+    return {
+        name: {"median_s": statistics.median(v), "min_s": min(v), "cpu_s": statistics.median(cpu[name])}
+        for name, v in samples.items()
+    }
 
 
 def main() -> int:
@@ -133,8 +135,10 @@ def main() -> int:
     floor = cli["python -c pass"]["median_s"]
     print(f"\nCLI fixed start, median of {args.cli_rounds} interleaved rounds:")
     for name, row in cli.items():
-        print(f"  {name:28s} {row['median_s']:.3f} s (min {row['min_s']:.3f} s, {row['median_s'] / floor:.1f}x python, "
-              f"CPU {row['cpu_s']:.3f} s)")
+        print(
+            f"  {name:28s} {row['median_s']:.3f} s (min {row['min_s']:.3f} s, {row['median_s'] / floor:.1f}x python, "
+            f"CPU {row['cpu_s']:.3f} s)"
+        )
     summary["cli"] = cli
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     if args.json:

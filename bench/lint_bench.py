@@ -33,8 +33,9 @@ UCUM = "http://unitsofmeasure.org"
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
-def _med(rid: str, code: str, display: str, dose: float, unit: str, route: str, freq: int | None,
-         text: str) -> dict[str, Any]:
+def _med(
+    rid: str, code: str, display: str, dose: float, unit: str, route: str, freq: int | None, text: str
+) -> dict[str, Any]:
     dosage: dict[str, Any] = {
         "text": text,
         "route": {"coding": [{"system": SCT, "code": route}]},
@@ -43,9 +44,13 @@ def _med(rid: str, code: str, display: str, dose: float, unit: str, route: str, 
     if freq:
         dosage["timing"] = {"repeat": {"frequency": freq, "period": 1, "periodUnit": "d"}}
     return {
-        "resourceType": "MedicationRequest", "id": rid, "status": "draft", "intent": "order",
+        "resourceType": "MedicationRequest",
+        "id": rid,
+        "status": "draft",
+        "intent": "order",
         "medicationCodeableConcept": {"coding": [{"system": RX, "code": code, "display": display}], "text": display},
-        "subject": {"reference": "Patient/p"}, "authoredOn": "2026-11-20T09:00:00Z",
+        "subject": {"reference": "Patient/p"},
+        "authoredOn": "2026-11-20T09:00:00Z",
         "dosageInstruction": [dosage],
     }
 
@@ -55,44 +60,94 @@ def make_bundle(rng: random.Random, n: int) -> bytes:
     heparin_dose = rng.choice([weight * 80, weight * 100, weight * 150, 15000])
     entries: list[dict[str, Any]] = [
         {"resourceType": "Patient", "id": "p", "gender": "female", "birthDate": "1950-01-01"},
-        {"resourceType": "Observation", "id": "w", "status": "final",
-         "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7", "display": "Body weight"}]},
-         "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-11-19T08:00:00Z",
-         "valueQuantity": {"value": weight, "unit": "kg", "system": UCUM, "code": "kg"}},
-        {"resourceType": "Condition", "id": "c1",
-         "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                                        "code": "active"}]},
-         "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I70.221"}]},
-         "subject": {"reference": "Patient/p"}},
-        {"resourceType": "Condition", "id": "c2",
-         "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "E11.51"}]},
-         "subject": {"reference": "Patient/p"}},
-        {"resourceType": "ServiceRequest", "id": "sr", "status": "draft", "intent": "order",
-         "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "37228"},
-                             {"system": SCT, "code": "68457009"}], "text": "Anterior tibial angioplasty"},
-         "bodySite": [{"coding": [{"system": SCT, "code": "68053000"}]}],
-         "reasonReference": [{"reference": "Condition/c1"}], "subject": {"reference": "Patient/p"}},
-        _med("hep", "1361226", "heparin 1000 UNT/ML", heparin_dose, "[iU]", "47625008", None,
-             "heparin bolus, target ACT 250-300 s"),
-        _med("ntg", "245276", "nitroglycerin 1 MG/ML", rng.choice([100, 200, 0.1]), rng.choice(["ug", "mg"]),
-             "58100008", None, "IA for vasospasm"),
-        _med("asa", "243670", "aspirin 81 MG Oral Tablet", rng.choice([81, 100, 325, 650]), "mg", "26643006", 1,
-             "daily"),
+        {
+            "resourceType": "Observation",
+            "id": "w",
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7", "display": "Body weight"}]},
+            "subject": {"reference": "Patient/p"},
+            "effectiveDateTime": "2026-11-19T08:00:00Z",
+            "valueQuantity": {"value": weight, "unit": "kg", "system": UCUM, "code": "kg"},
+        },
+        {
+            "resourceType": "Condition",
+            "id": "c1",
+            "clinicalStatus": {
+                "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
+            },
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I70.221"}]},
+            "subject": {"reference": "Patient/p"},
+        },
+        {
+            "resourceType": "Condition",
+            "id": "c2",
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "E11.51"}]},
+            "subject": {"reference": "Patient/p"},
+        },
+        {
+            "resourceType": "ServiceRequest",
+            "id": "sr",
+            "status": "draft",
+            "intent": "order",
+            "code": {
+                "coding": [
+                    {"system": "http://www.ama-assn.org/go/cpt", "code": "37228"},
+                    {"system": SCT, "code": "68457009"},
+                ],
+                "text": "Anterior tibial angioplasty",
+            },
+            "bodySite": [{"coding": [{"system": SCT, "code": "68053000"}]}],
+            "reasonReference": [{"reference": "Condition/c1"}],
+            "subject": {"reference": "Patient/p"},
+        },
+        _med(
+            "hep",
+            "1361226",
+            "heparin 1000 UNT/ML",
+            heparin_dose,
+            "[iU]",
+            "47625008",
+            None,
+            "heparin bolus, target ACT 250-300 s",
+        ),
+        _med(
+            "ntg",
+            "245276",
+            "nitroglycerin 1 MG/ML",
+            rng.choice([100, 200, 0.1]),
+            rng.choice(["ug", "mg"]),
+            "58100008",
+            None,
+            "IA for vasospasm",
+        ),
+        _med(
+            "asa", "243670", "aspirin 81 MG Oral Tablet", rng.choice([81, 100, 325, 650]), "mg", "26643006", 1, "daily"
+        ),
         _med("clop", "309362", "clopidogrel 75 MG Oral Tablet", 75, "mg", "26643006", rng.choice([1, 2]), "daily"),
         _med("riva", "2059015", "rivaroxaban 2.5 MG Oral Tablet", 2.5, "mg", "26643006", rng.choice([1, 2]), "bid"),
-        _med("ator", "259255", "atorvastatin 80 MG Oral Tablet", rng.choice([10, 40, 80]), "mg", "26643006", 1,
-             "nightly"),
+        _med(
+            "ator", "259255", "atorvastatin 80 MG Oral Tablet", rng.choice([10, 40, 80]), "mg", "26643006", 1, "nightly"
+        ),
     ]
     i = 0
     while len(entries) < n:
         i += 1
-        entries.append({"resourceType": "Observation", "id": f"o{i}", "status": "final",
-                        "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}]},
-                        "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-11-18",
-                        "valueQuantity": {"value": rng.randint(150, 400), "unit": "10*3/uL", "system": UCUM,
-                                          "code": "10*3/uL"}})
-    bundle = {"resourceType": "Bundle", "type": "collection",
-              "entry": [{"fullUrl": f"{e['resourceType']}/{e['id']}", "resource": e} for e in entries]}
+        entries.append(
+            {
+                "resourceType": "Observation",
+                "id": f"o{i}",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}]},
+                "subject": {"reference": "Patient/p"},
+                "effectiveDateTime": "2026-11-18",
+                "valueQuantity": {"value": rng.randint(150, 400), "unit": "10*3/uL", "system": UCUM, "code": "10*3/uL"},
+            }
+        )
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"fullUrl": f"{e['resourceType']}/{e['id']}", "resource": e} for e in entries],
+    }
     return orjson.dumps(bundle)
 
 
@@ -150,19 +205,26 @@ def main() -> None:
         args.rounds,
     )
     a, b, c, d = m["a"], m["b"], m["c"], m["d"]
-    print(f"bundles: {args.bundles} x {args.entries} entries, median {size / 1024:.1f} KB; "
-          f"per-bundle medians of {args.rounds} interleaved rounds")
+    print(
+        f"bundles: {args.bundles} x {args.entries} entries, median {size / 1024:.1f} KB; "
+        f"per-bundle medians of {args.rounds} interleaved rounds"
+    )
     print(f"(a) orjson.loads                  {a:10.1f} us")
     print(f"(b) fhir.resources R4B validation {b:10.1f} us")
     print(f"(c) orderlint strict lint         {c:10.1f} us   c/b = {c / b:5.2f}  (target <= 1.5)")
     print(f"(d) orderlint fast lint           {d:10.1f} us   d/a = {d / a:5.1f}  (target <= 20)")
     cpu = {name: cpu_us_per_bundle(fn, bundles) for name, fn in
            (("a", orjson.loads), ("c", lint("strict")), ("d", lint("fast")))}  # fmt: skip
-    print(f"CPU per bundle (process time, one pass): orjson {cpu['a']:.1f} us, strict {cpu['c']:.1f} us, "
-          f"fast {cpu['d']:.1f} us")
+    print(
+        f"CPU per bundle (process time, one pass): orjson {cpu['a']:.1f} us, strict {cpu['c']:.1f} us, "
+        f"fast {cpu['d']:.1f} us"
+    )
     if args.json:
-        args.json.write_text(orjson.dumps({"median_us": m, "cpu_us": cpu, "fast_over_orjson": d / a,
-                                           "strict_over_fhir_resources": c / b}).decode())
+        args.json.write_text(
+            orjson.dumps(
+                {"median_us": m, "cpu_us": cpu, "fast_over_orjson": d / a, "strict_over_fhir_resources": c / b}
+            ).decode()
+        )
 
 
 def cpu_us_per_bundle(fn: Callable[[bytes], object], bundles: list[bytes]) -> float:

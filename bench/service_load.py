@@ -379,8 +379,11 @@ def main() -> int:
         stats: dict[str, Any] = {}
         answered_cards = 0
         with service(workers, stats=stats) as base:
-            cards_per_answer = len(httpx.post(base + SERVICE, content=payload,
-                                              headers={"Content-Type": "application/json"}).json()["cards"])
+            cards_per_answer = len(
+                httpx.post(base + SERVICE, content=payload, headers={"Content-Type": "application/json"}).json()[
+                    "cards"
+                ]
+            )
             answered_cards += cards_per_answer
             for concurrency in sorted({1, args.concurrency}):
                 n = min(args.requests, 500) if concurrency == 1 else args.requests
@@ -407,8 +410,10 @@ def main() -> int:
                       f"  p50 ratio {results[key]['p50_ratio']:.1f}x, throughput {results[key]['throughput_share']:.0%}"
                       f" of the baseline, CPU per request {results[key]['cpu_ratio']:.1f}x")  # fmt: skip
         results[f"workers={workers} cards"] = {"answered": answered_cards, "recorded": stats["recorded"]}
-        print(f"  cards answered {answered_cards}, recorded after shutdown {stats['recorded']}"
-              f" ({'none lost' if stats['recorded'] == answered_cards else 'LOST OR EXTRA'})")
+        print(
+            f"  cards answered {answered_cards}, recorded after shutdown {stats['recorded']}"
+            f" ({'none lost' if stats['recorded'] == answered_cards else 'LOST OR EXTRA'})"
+        )
 
     if args.skip_fallback:
         if args.json:

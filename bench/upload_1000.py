@@ -222,9 +222,7 @@ def main() -> int:
         one, out1 = cli(data, 1)
         two, out2 = cli(data, 2)
         assert out1 == out2, "--jobs 2 report differs from --jobs 1"
-        print(
-            f"CLI --jobs 1: {one:.2f} s; --jobs 2: {two:.2f} s; speed-up {one / two:.2f}x (reports identical)"
-        )
+        print(f"CLI --jobs 1: {one:.2f} s; --jobs 2: {two:.2f} s; speed-up {one / two:.2f}x (reports identical)")
     return 0
 
 

@@ -217,9 +217,7 @@ def unsafe_member_name(name: str) -> str | None:
     return None
 
 
-def zip_members(
-    path: Path, name: str, limits: ZipLimits, archives: ArchiveReader | None = None
-) -> list[InputSource]:
+def zip_members(path: Path, name: str, limits: ZipLimits, archives: ArchiveReader | None = None) -> list[InputSource]:
     """The members of an archive as inputs (not read yet), or error rows for what is refused. The archive
     stays open in `archives` for reading the members."""
     if archives is None:
@@ -291,9 +289,7 @@ def _read_file(path: Path, name: str) -> bytes:
         raise InputError(f"cannot read: {exc.strerror or exc}", None, name) from None
 
 
-def _read_member(
-    archives: ArchiveReader, path: str, member: str, declared: int, name: str, limits: ZipLimits
-) -> bytes:
+def _read_member(archives: ArchiveReader, path: str, member: str, declared: int, name: str, limits: ZipLimits) -> bytes:
     """Inflate one member, never more than it declared (headers can lie) nor more than the member limit."""
     cap = min(declared, limits.max_member_bytes)
     try:
@@ -402,9 +398,7 @@ def lint_paths(
     limits = ZipLimits()
     with ArchiveReader() as archives:
         sources = collect_inputs(paths, limits, archives)
-        return lint_sources(
-            sources, profile, options, jobs=jobs, limits=limits, progress=progress, archives=archives
-        )
+        return lint_sources(sources, profile, options, jobs=jobs, limits=limits, progress=progress, archives=archives)
 
 
 # --- worker processes ------------------------------------------------------------------------------------

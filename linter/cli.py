@@ -73,21 +73,27 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("--jobs", type=int, default=1, help="parallel worker processes (default: 1)")
     lint.add_argument("--output", "-o", help="write the report to this file instead of stdout")
     lint.add_argument(
-        "--quiet", "-q", action="store_true",
+        "--quiet",
+        "-q",
+        action="store_true",
         help="print the report (findings) and error lines only: no progress bar, no summary, no closing line",
     )
     lint.add_argument(
-        "--summary", action=argparse.BooleanOptionalAction, default=None,
+        "--summary",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="the summary tables on stderr (files with status and counts, findings by rule); default: on a "
         "terminal when several inputs are linted",
     )
     lint.add_argument(
-        "--export", action="store_true",
+        "--export",
+        action="store_true",
         help="read the PATHs as one FHIR Bulk Data export: resources grouped per patient across files",
     )
     add_window_arguments(lint)
     lint.add_argument(
-        "--show-source", action="store_true",
+        "--show-source",
+        action="store_true",
         help="text format: print each finding's quoted source sentences (FILE:LINE) under its line",
     )
 
@@ -349,8 +355,14 @@ def _rules(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(table, indent=2) + "\n")
         return EXIT_CLEAN
     columns = ("code", "indicator", "scope", "status", "name", "citation")
-    header = {"code": "CODE", "indicator": "INDICATOR", "scope": "SCOPE", "status": "STATUS", "name": "NAME",
-              "citation": "SOURCE"}
+    header = {
+        "code": "CODE",
+        "indicator": "INDICATOR",
+        "scope": "SCOPE",
+        "status": "STATUS",
+        "name": "NAME",
+        "citation": "SOURCE",
+    }
     widths = {c: max(len(header[c]), *(len(row[c]) for row in table)) for c in columns[:-1]}
     for row in (header, *table):
         cells = [f"{row[c]:<{widths[c]}}" for c in columns[:-1]]

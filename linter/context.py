@@ -172,17 +172,13 @@ def btk_evidence(
     return best
 
 
-def pad_evidence(
-    btk: ContextEvidence | None, conditions: Iterable[ConditionRecord]
-) -> ContextEvidence | None:
+def pad_evidence(btk: ContextEvidence | None, conditions: Iterable[ConditionRecord]) -> ContextEvidence | None:
     """PAD context: BTK revascularization context, or an active Condition of PAD (incl. claudication, CLTI)."""
     if btk is not None:
         return ContextEvidence("pad", f"BTK revascularization: {btk.how}", btk.ref, btk.by_text)
     for cond in conditions:
         if any(cat in cond.categories for cat in PAD_CATEGORIES):
-            return ContextEvidence(
-                "pad", f"{cond.ref} {cond.concept.label}", cond.ref, cond.matched_by == "text"
-            )
+            return ContextEvidence("pad", f"{cond.ref} {cond.concept.label}", cond.ref, cond.matched_by == "text")
     return None
 
 

@@ -54,23 +54,35 @@ NOT_CHECKED: tuple[NotChecked, ...] = (
         name="pierce-technique",
         title="Inner PIERCE technique for calcified BTK/BTA lesions",
         reason="A procedural technique (needle puncture through the calcified lesion), chosen by the operator "
-               "during the procedure: it gives no order-checkable rule.",
+        "during the procedure: it gives no order-checkable rule.",
         citations=(
-            Citation("004_aa54da322e4d534c.txt", "The novel inner PIERCE technique is a safe and feasible method for "
-                     "disrupting calcified BTK and BTA lesions.", "23"),
+            Citation(
+                "004_aa54da322e4d534c.txt",
+                "The novel inner PIERCE technique is a safe and feasible method for "
+                "disrupting calcified BTK and BTA lesions.",
+                "23",
+            ),
         ),
     ),
     NotChecked(
         name="balloon-diameter-and-inflation-time",
         title="Tibial balloon diameter (2-3 mm) and inflation time (2-3 min vs at least 1 min)",
         reason="Device details that order sets rarely carry, and the sources disagree on the inflation time "
-               "(2-3 minutes in 000, at least 1 minute in 002).",
+        "(2-3 minutes in 000, at least 1 minute in 002).",
         citations=(
-            Citation("000_db9ef64a206b36dc.txt", "For the intervention, low-profile balloons (2-3mm diameter) "
-                     "specifically designed for tibial vessels are recommended, with inflation times of 2-3 minutes "
-                     "at nominal pressure.", "25"),
-            Citation("002_6cec19d6dc2f6528.txt", "The dilation time was decided by the operator but was at least 1 "
-                     "minute in all patients to avoid dissection.", "62"),
+            Citation(
+                "000_db9ef64a206b36dc.txt",
+                "For the intervention, low-profile balloons (2-3mm diameter) "
+                "specifically designed for tibial vessels are recommended, with inflation times of 2-3 minutes "
+                "at nominal pressure.",
+                "25",
+            ),
+            Citation(
+                "002_6cec19d6dc2f6528.txt",
+                "The dilation time was decided by the operator but was at least 1 "
+                "minute in all patients to avoid dissection.",
+                "62",
+            ),
         ),
     ),
 )
@@ -303,17 +315,22 @@ def rules_markdown(profile: Profile) -> str:
     for rule in RULES:
         m = rule.META
         cites = "; ".join(c.label for c in m.citations)
-        out.append(f"| [{m.code}](#{m.code.lower()}-{m.name}) | {m.name} | {m.scope.value} | "
-                   f"{m.default_indicator.value} | {_status(m.code, profile)} | {_cell(cites)} |")
+        out.append(
+            f"| [{m.code}](#{m.code.lower()}-{m.name}) | {m.name} | {m.scope.value} | "
+            f"{m.default_indicator.value} | {_status(m.code, profile)} | {_cell(cites)} |"
+        )
     for item in NOT_CHECKED:
         cites = "; ".join(c.label for c in item.citations)
         out.append(f"| — | {item.name} | — | — | {NOT_CHECKED_STATUS} | {_cell(cites)} |")
     out.append("")
     for rule in RULES:
         out += _rule_markdown(rule, profile)
-    out += ["## Documented, not checked", "",
-            "Points of the source documents that no order can be checked against (RULES.md \"Not order-level\").",
-            ""]
+    out += [
+        "## Documented, not checked",
+        "",
+        'Points of the source documents that no order can be checked against (RULES.md "Not order-level").',
+        "",
+    ]
     for item in NOT_CHECKED:
         out += [f"### {item.title}", "", f"Why not checked: {item.reason}", "", *_quote_block(item.citations)]
     return "\n".join(out).rstrip() + "\n"
@@ -330,28 +347,32 @@ def rules_table(profile: Profile) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     for rule in RULES:
         m = rule.META
-        rows.append({
-            "code": m.code,
-            "name": m.name,
-            "family": m.family,
-            "scope": m.scope.value,
-            "indicator": m.default_indicator.value,
-            "citation": "; ".join(c.label for c in m.citations),
-            "status": _status(m.code, profile),
-            "summary": rule_summary(rule, profile.options(m.code) if profile.rule(m.code) else None),
-        })
+        rows.append(
+            {
+                "code": m.code,
+                "name": m.name,
+                "family": m.family,
+                "scope": m.scope.value,
+                "indicator": m.default_indicator.value,
+                "citation": "; ".join(c.label for c in m.citations),
+                "status": _status(m.code, profile),
+                "summary": rule_summary(rule, profile.options(m.code) if profile.rule(m.code) else None),
+            }
+        )
     for item in NOT_CHECKED:
-        rows.append({
-            "code": "—",
-            "name": item.name,
-            "family": "not order-level",
-            "scope": "—",
-            "indicator": "—",
-            "citation": "; ".join(c.label for c in item.citations),
-            "status": NOT_CHECKED_STATUS,
-            "summary": item.title,
-            "reason": item.reason,
-        })
+        rows.append(
+            {
+                "code": "—",
+                "name": item.name,
+                "family": "not order-level",
+                "scope": "—",
+                "indicator": "—",
+                "citation": "; ".join(c.label for c in item.citations),
+                "status": NOT_CHECKED_STATUS,
+                "summary": item.title,
+                "reason": item.reason,
+            }
+        )
     return rows
 
 

@@ -47,9 +47,7 @@ def in_scope(rule: RuleModule, order_set: OrderSet) -> bool:
 _PLANS: dict[tuple[int, tuple[str, ...] | None, tuple[str, ...]], tuple[Profile, list[tuple[RuleModule, Any]]]] = {}
 
 
-def _plan(
-    profile: Profile, select: Collection[str] | None, ignore: Collection[str]
-) -> list[tuple[RuleModule, Any]]:
+def _plan(profile: Profile, select: Collection[str] | None, ignore: Collection[str]) -> list[tuple[RuleModule, Any]]:
     key = (id(profile), tuple(sorted(select)) if select is not None else None, tuple(sorted(ignore)))
     cached = _PLANS.get(key)
     if cached is not None and cached[0] is profile:

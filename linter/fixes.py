@@ -262,9 +262,7 @@ def suggestion_actions(
     try:
         for action in finding.suggestion.actions:
             if isinstance(action, DeleteAction):
-                out.append(
-                    (0, {"type": "delete", "description": action.description, "resourceId": action.ref})
-                )
+                out.append((0, {"type": "delete", "description": action.description, "resourceId": action.ref}))
             elif isinstance(action, CreateAction):
                 resource = action_resource(action, order_set, originals, profile)
                 check_valid(resource)
@@ -292,10 +290,24 @@ def suggestion_actions(
 _PRIMITIVES = tuple(TypeAdapter(t) for t in (StringType, MarkdownType, IdType, DateTimeType, InstantType))
 # Leaves whose values vary from request to request (free text, ids, references, dates): their shape is the
 # verdicts of the primitive types, not the value. Every other leaf (codes, systems, units, counts) is kept.
-ABSTRACT_KEYS = frozenset({
-    "id", "reference", "display", "text", "value", "authoredOn", "lastUpdated", "versionId",
-    "comment", "patientInstruction", "description", "start", "end", "occurrenceDateTime",
-})
+ABSTRACT_KEYS = frozenset(
+    {
+        "id",
+        "reference",
+        "display",
+        "text",
+        "value",
+        "authoredOn",
+        "lastUpdated",
+        "versionId",
+        "comment",
+        "patientInstruction",
+        "description",
+        "start",
+        "end",
+        "occurrenceDateTime",
+    }
+)
 _DECIMAL = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$")  # fhir_core DecimalType's check
 SHAPE_CACHE_SIZE = 4096
 _verdicts: OrderedDict[Any, InvalidFhir | None] = OrderedDict()

@@ -37,8 +37,11 @@ from linter.orderset_run import configurations, mark_defaults
 
 DEFINITION_TYPES = frozenset({"PlanDefinition", "RequestGroup"})
 REQUEST_TYPES = frozenset({"MedicationRequest", "ServiceRequest", "Procedure"})
-AD_KIND_REQUEST = {"MedicationRequest": "MedicationRequest", "ServiceRequest": "ServiceRequest",
-                   "Procedure": "ServiceRequest"}
+AD_KIND_REQUEST = {
+    "MedicationRequest": "MedicationRequest",
+    "ServiceRequest": "ServiceRequest",
+    "Procedure": "ServiceRequest",
+}
 TEMPLATE_SUBJECT = {"display": "order-set definition (no patient)"}
 MAX_NESTING = 8  # PlanDefinitions nested through definitionCanonical
 
@@ -57,8 +60,7 @@ def is_definition(doc: Mapping[str, Any]) -> bool:
     if rtype != "Bundle" or not isinstance(doc.get("entry"), list):
         return False
     return any(
-        isinstance(e, dict) and isinstance(e.get("resource"), dict)
-        and resource_type(e["resource"]) in DEFINITION_TYPES
+        isinstance(e, dict) and isinstance(e.get("resource"), dict) and resource_type(e["resource"]) in DEFINITION_TYPES
         for e in doc["entry"]
     )
 
@@ -66,8 +68,14 @@ def is_definition(doc: Mapping[str, Any]) -> bool:
 def gather_definition_lines(docs: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     """NDJSON: when some lines are a PlanDefinition or RequestGroup, the lines that are single resources are
     read together as one definition (a Bundle of them), so that its ActivityDefinitions and requests resolve."""
-    plain = [(label, d) for label, d in docs if isinstance(d, dict) and isinstance(d.get("resourceType"), str)
-             and d["resourceType"] != "Bundle" and not ("hook" in d and "context" in d)]
+    plain = [
+        (label, d)
+        for label, d in docs
+        if isinstance(d, dict)
+        and isinstance(d.get("resourceType"), str)
+        and d["resourceType"] != "Bundle"
+        and not ("hook" in d and "context" in d)
+    ]
     if not any(d["resourceType"] in DEFINITION_TYPES for _, d in plain):
         return docs
     taken = {id(d) for _, d in plain}
@@ -163,8 +171,9 @@ class _Reader:
 
     # --- the action tree -----------------------------------------------------------------------------
 
-    def actions(self, owner: _Located, owner_ref: str, fhir_base: str, raw: Any, prefix: str,
-                depth: int) -> tuple[ActionNode, ...]:
+    def actions(
+        self, owner: _Located, owner_ref: str, fhir_base: str, raw: Any, prefix: str, depth: int
+    ) -> tuple[ActionNode, ...]:
         nodes = []
         for i, a in enumerate(raw or []):
             path = f"{prefix}action[{i}]"
@@ -174,14 +183,25 @@ class _Reader:
             nodes.append(self.action(owner, owner_ref, fhir_base, a, path, ref, fpath, depth))
         return tuple(nodes)
 
-    def action(self, owner: _Located, owner_ref: str, fhir_base: str, a: Mapping[str, Any], path: str,
-               ref: str, fpath: str, depth: int) -> ActionNode:
-        title = next((t for k in ("title", "textEquivalent", "description")
-                      if (t := _get(a, k, str, fpath))), "")
+    def action(
+        self,
+        owner: _Located,
+        owner_ref: str,
+        fhir_base: str,
+        a: Mapping[str, Any],
+        path: str,
+        ref: str,
+        fpath: str,
+        depth: int,
+    ) -> ActionNode:
+        title = next((t for k in ("title", "textEquivalent", "description") if (t := _get(a, k, str, fpath))), "")
         children = self.actions(owner, owner_ref, fhir_base, _get(a, "action", list, fpath), f"{path}.", depth)
         node = ActionNode(
-            path=path, title=title, selection=_get(a, "selectionBehavior", str, fpath),
-            required=_get(a, "requiredBehavior", str, fpath), precheck=_get(a, "precheckBehavior", str, fpath),
+            path=path,
+            title=title,
+            selection=_get(a, "selectionBehavior", str, fpath),
+            required=_get(a, "requiredBehavior", str, fpath),
+            precheck=_get(a, "precheckBehavior", str, fpath),
             children=children,
         )
         target, where = self.target(owner, a, fpath)
@@ -189,9 +209,14 @@ class _Reader:
             return node
         loc = self.library.resolve(target, owner.resource)
         if loc is None:
-            self.invalid.append(InvalidResource(
-                ref, where, f"'{target}' names nothing in the input (contained or bundled), so this action was "
-                "not checked; lint the definition together with what it references"))
+            self.invalid.append(
+                InvalidResource(
+                    ref,
+                    where,
+                    f"'{target}' names nothing in the input (contained or bundled), so this action was "
+                    "not checked; lint the definition together with what it references",
+                )
+            )
             self.unchecked.append(ActionOrigin(ref, fpath, title or target, target))
             return replace(node, title=title or target, note=f"could not be resolved: {target}")
         r = loc.resource
@@ -201,8 +226,9 @@ class _Reader:
         node = replace(node, title=title, definition=def_ref)
         if rtype == "PlanDefinition" and depth < MAX_NESTING:
             # its '#id' references are to its own contained resources; refs stay the top definition's
-            nested = self.actions(loc, owner_ref, fhir_base, _get(r, "action", list, loc.path),
-                                  f"{path}.definition.", depth + 1)
+            nested = self.actions(
+                loc, owner_ref, fhir_base, _get(r, "action", list, loc.path), f"{path}.definition.", depth + 1
+            )
             return replace(node, children=node.children + nested)
         request = self.request_for(loc, a, fpath)
         if request is None:
@@ -246,8 +272,13 @@ class _Reader:
         kind = AD_KIND_REQUEST.get(str(_get(r, "kind", str, loc.path)))
         if kind is None:
             return None
-        out = {"resourceType": kind, "id": f"orderset-action-{n}", "status": "draft", "intent": "proposal",
-               "subject": TEMPLATE_SUBJECT}
+        out = {
+            "resourceType": kind,
+            "id": f"orderset-action-{n}",
+            "status": "draft",
+            "intent": "proposal",
+            "subject": TEMPLATE_SUBJECT,
+        }
         texts = [t for t in (_get(a, k, str, fpath) for k in ("title", "description", "textEquivalent")) if t]
         texts += [t for t in (_get(r, k, str, loc.path) for k in ("description", "usage")) if t]
         if texts:
@@ -255,8 +286,11 @@ class _Reader:
         if kind == "MedicationRequest":
             if meds:
                 out["contained"] = meds
-            for src, dst in (("productCodeableConcept", "medicationCodeableConcept"),
-                             ("productReference", "medicationReference"), ("dosage", "dosageInstruction")):
+            for src, dst in (
+                ("productCodeableConcept", "medicationCodeableConcept"),
+                ("productReference", "medicationReference"),
+                ("dosage", "dosageInstruction"),
+            ):
                 if src in r:
                     out[dst] = r[src]
             return out
@@ -282,8 +316,12 @@ def _contained_medications(loc: _Located) -> list[Any]:
     return list(seen.values())
 
 
-_RENAMED = ((".dosageInstruction[", ".dosage["), (".medicationCodeableConcept", ".productCodeableConcept"),
-            (".medicationReference", ".productReference"), (".reasonCode", ".reason"))
+_RENAMED = (
+    (".dosageInstruction[", ".dosage["),
+    (".medicationCodeableConcept", ".productCodeableConcept"),
+    (".medicationReference", ".productReference"),
+    (".reasonCode", ".reason"),
+)
 
 
 def _goals(pd: _Located, pd_ref: str) -> list[tuple[Entry, str]]:
@@ -294,15 +332,24 @@ def _goals(pd: _Located, pd_ref: str) -> list[tuple[Entry, str]]:
             continue
         raw_targets = _get(g, "target", list, f"{pd.path}.goal[{i}]") or []
         targets = [{k: v for k, v in t.items() if k != "due"} for t in raw_targets if isinstance(t, dict)]
-        goal = {"resourceType": "Goal", "id": f"orderset-goal-{i}", "lifecycleStatus": "proposed",
-                "description": g.get("description") or {"text": "order-set goal"}, "subject": TEMPLATE_SUBJECT,
-                "target": targets}
+        goal = {
+            "resourceType": "Goal",
+            "id": f"orderset-goal-{i}",
+            "lifecycleStatus": "proposed",
+            "description": g.get("description") or {"text": "order-set goal"},
+            "subject": TEMPLATE_SUBJECT,
+            "target": targets,
+        }
         out.append((Entry(goal, f"{pd.path}.goal[{i}]"), f"{pd_ref} goal[{i}]"))
     return out
 
 
 def order_set_from_definition(
-    doc: Mapping[str, Any], source: str, *, mode: Mode = "strict", context: ContextKind | None = None,
+    doc: Mapping[str, Any],
+    source: str,
+    *,
+    mode: Mode = "strict",
+    context: ContextKind | None = None,
     now: datetime | None = None,
 ) -> ReadOrderSet:
     """One document holding an order-set definition -> one OrderSet of template orders (`definition` set)."""
@@ -332,8 +379,9 @@ def order_set_from_definition(
             reader.invalid.append(InvalidResource(root_ref, f"{root.path}.{err[0]}".rstrip("."), err[1]))
             continue
         try:
-            nodes.extend(reader.actions(root, root_ref, root.path, _get(root.resource, "action", list, root.path),
-                                        "", 0))
+            nodes.extend(
+                reader.actions(root, root_ref, root.path, _get(root.resource, "action", list, root.path), "", 0)
+            )
             if root.resource.get("resourceType") == "PlanDefinition":
                 goals.extend(_goals(root, root_ref))
         except _Bad as bad:
@@ -343,8 +391,13 @@ def order_set_from_definition(
     entries = [*reader.review, *(g for g, _ in goals), *context_entries]
     review_ids = {id(e.resource) for e in reader.review}
     read = build_order_set(
-        entries, source=source, role=lambda r: "review" if id(r) in review_ids else "context", mode=mode,
-        now=now, forced_context=context, strict_done=[e.path for e in reader.review] + [g.path for g, _ in goals],
+        entries,
+        source=source,
+        role=lambda r: "review" if id(r) in review_ids else "context",
+        mode=mode,
+        now=now,
+        forced_context=context,
+        strict_done=[e.path for e in reader.review] + [g.path for g, _ in goals],
     )
     return _renamed(read, reader, goals, roots, mark_defaults(tuple(nodes)))
 
@@ -368,16 +421,25 @@ def _top_level(roots: list[_Located], library: _Library) -> list[_Located]:
     return [r for r in roots if id(r.resource) not in nested] or roots[:1]
 
 
-def _renamed(read: ReadOrderSet, reader: _Reader, goals: Sequence[tuple[Entry, str]], roots: Sequence[_Located],
-             nodes: tuple[ActionNode, ...]) -> ReadOrderSet:
+def _renamed(
+    read: ReadOrderSet,
+    reader: _Reader,
+    goals: Sequence[tuple[Entry, str]],
+    roots: Sequence[_Located],
+    nodes: tuple[ActionNode, ...],
+) -> ReadOrderSet:
     """Give the template orders the refs of their actions (and the ACT targets those of the goals)."""
     oset = read.order_set
     names = {k: v[0].ref for k, v in reader.originals.items()}
     names.update({f"Goal/{g.resource['id']}": name for g, name in goals})
-    meds = tuple(replace(m, ref=names[m.ref], origin=reader.originals[m.ref][0]) if m.ref in names else m
-                 for m in oset.medications)
-    procs = tuple(replace(p, ref=names[p.ref], origin=reader.originals[p.ref][0]) if p.ref in names else p
-                  for p in oset.procedures)
+    meds = tuple(
+        replace(m, ref=names[m.ref], origin=reader.originals[m.ref][0]) if m.ref in names else m
+        for m in oset.medications
+    )
+    procs = tuple(
+        replace(p, ref=names[p.ref], origin=reader.originals[p.ref][0]) if p.ref in names else p
+        for p in oset.procedures
+    )
     raw = {k: v for k, v in read.originals.items() if k not in names}
     paths = {k: v for k, v in oset.resource_paths.items() if k not in names}
     for origin, original, _loc_path in reader.originals.values():
@@ -391,20 +453,35 @@ def _renamed(read: ReadOrderSet, reader: _Reader, goals: Sequence[tuple[Entry, s
             for old, new in _RENAMED:
                 path = path.replace(old, new)
         invalid.append(replace(bad, ref=names.get(bad.ref, bad.ref), path=path))
-    patient = replace(oset.patient, act_targets=tuple(
-        replace(t, source_ref=names.get(t.source_ref, t.source_ref)) for t in oset.patient.act_targets))
+    patient = replace(
+        oset.patient,
+        act_targets=tuple(
+            replace(t, source_ref=names.get(t.source_ref, t.source_ref)) for t in oset.patient.act_targets
+        ),
+    )
     origins = (*(v[0] for v in reader.originals.values()), *reader.unchecked)
     root = roots[0].resource
     definition = OrderSetDefinition(
         ref=_ref(root, roots[0].path),
         title=str(root.get("title") or root.get("name") or _ref(root, roots[0].path)),
-        actions=nodes, configurations=configurations(nodes), origins=origins,
+        actions=nodes,
+        configurations=configurations(nodes),
+        origins=origins,
     )
-    return ReadOrderSet(replace(
-        oset, medications=meds, procedures=procs, resource_paths=paths, invalid=tuple(invalid),
-        patient=patient, btk_context=_renamed_evidence(oset.btk_context, names),
-        pad_context=_renamed_evidence(oset.pad_context, names), definition=definition,
-    ), raw)
+    return ReadOrderSet(
+        replace(
+            oset,
+            medications=meds,
+            procedures=procs,
+            resource_paths=paths,
+            invalid=tuple(invalid),
+            patient=patient,
+            btk_context=_renamed_evidence(oset.btk_context, names),
+            pad_context=_renamed_evidence(oset.pad_context, names),
+            definition=definition,
+        ),
+        raw,
+    )
 
 
 def _renamed_evidence(ev: ContextEvidence | None, names: Mapping[str, str]) -> ContextEvidence | None:

@@ -41,8 +41,9 @@ def _chosen_by_default(node: ActionNode, parent_selection: str | None) -> bool:
     return node.required != "could"
 
 
-def mark_defaults(nodes: tuple[ActionNode, ...], parent_default: bool = True,
-                  parent_selection: str | None = None) -> tuple[ActionNode, ...]:
+def mark_defaults(
+    nodes: tuple[ActionNode, ...], parent_default: bool = True, parent_selection: str | None = None
+) -> tuple[ActionNode, ...]:
     """The tree with `default` (and `assumed`) set on every action of the default path."""
     chosen = [parent_default and _chosen_by_default(n, parent_selection) for n in nodes]
     assumed = [False] * len(nodes)
@@ -58,8 +59,9 @@ def mark_defaults(nodes: tuple[ActionNode, ...], parent_default: bool = True,
     return tuple(out)
 
 
-def _walk(nodes: Iterable[ActionNode], ancestors: tuple[ActionNode, ...] = ()) -> Iterator[
-        tuple[ActionNode, tuple[ActionNode, ...]]]:
+def _walk(
+    nodes: Iterable[ActionNode], ancestors: tuple[ActionNode, ...] = ()
+) -> Iterator[tuple[ActionNode, tuple[ActionNode, ...]]]:
     for n in nodes:
         yield n, ancestors
         yield from _walk(n.children, (*ancestors, n))
@@ -100,8 +102,9 @@ def _subset(order_set: OrderSet, config: Configuration) -> OrderSet:
 
 def _with_configuration(f: Finding, config: Configuration) -> Finding:
     note = f"Judged with **{config.chosen_title or config.chosen}** selected"
-    note += (f" in place of {', '.join(config.replaces)}" if config.replaces else "") + \
-        " and the order set's other default selections."
+    note += (
+        f" in place of {', '.join(config.replaces)}" if config.replaces else ""
+    ) + " and the order set's other default selections."
     return replace(f, detail=f"{note}\n\n{f.detail}")
 
 
@@ -118,8 +121,9 @@ def run_definition(order_set: OrderSet, run_one: Callable[[OrderSet], list[Findi
             if key in best and not best[key].indicator < f.indicator:
                 continue
             best[key] = f if config.chosen is None else _with_configuration(f, config)
-    return sorted((_at_action(f, definition) for f in best.values()),
-                  key=lambda f: (-f.indicator.rank, f.code, f.primary_ref))
+    return sorted(
+        (_at_action(f, definition) for f in best.values()), key=lambda f: (-f.indicator.rank, f.code, f.primary_ref)
+    )
 
 
 def _at_action(f: Finding, definition: OrderSetDefinition) -> Finding:
@@ -127,8 +131,9 @@ def _at_action(f: Finding, definition: OrderSetDefinition) -> Finding:
     origin = definition.origin(f.primary_ref)
     if origin is None:
         return f
-    return replace(f, detail=f"Order-set action: `{origin.ref}` \"{origin.title}\", defined by "
-                             f"`{origin.definition}`.\n\n{f.detail}")
+    return replace(
+        f, detail=f'Order-set action: `{origin.ref}` "{origin.title}", defined by `{origin.definition}`.\n\n{f.detail}'
+    )
 
 
 __all__ = ["configurations", "mark_defaults", "run_definition"]

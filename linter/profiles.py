@@ -73,9 +73,7 @@ class OrderTemplate(_Strict):
     """A ServiceRequest that a "create" suggestion proposes (e.g. a toe-brachial index)."""
 
     text: str
-    codings: list[dict[str, str]] = Field(
-        default_factory=list
-    )  # {system, code, display}; verified codes only
+    codings: list[dict[str, str]] = Field(default_factory=list)  # {system, code, display}; verified codes only
     category_text: str = ""
     cite: str
 
@@ -144,9 +142,7 @@ def _resolve_raw(path: Path, seen: tuple[str, ...] = ()) -> dict[str, Any]:
     parent = raw.get("extends")
     if parent:
         if parent in seen:
-            raise ProfileError(
-                f"{path}: profiles extend each other in a cycle: {' -> '.join((*seen, parent))}"
-            )
+            raise ProfileError(f"{path}: profiles extend each other in a cycle: {' -> '.join((*seen, parent))}")
         parent_path = profiles_dir() / f"{parent}.toml"
         if not parent_path.exists():
             parent_path = path.parent / f"{parent}.toml"

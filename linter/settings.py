@@ -27,7 +27,7 @@ class WorkbenchAccount(BaseModel):
 
 
 def _account(name: str, value: Any) -> Any:
-    """"[role:]scrypt$salt$hash" (a user-list entry after the name) as an account; other values as given."""
+    """ "[role:]scrypt$salt$hash" (a user-list entry after the name) as an account; other values as given."""
     if not isinstance(value, str):
         return value
     role, sep, stored = value.partition(":")

@@ -76,6 +76,7 @@ _HEPARIN_UNIT_SPELLINGS = {
 }
 HEPARIN_UNIT = "[iU]"
 
+
 @dataclass(frozen=True, slots=True)
 class UnitProblem:
     """Why a quantity could not be converted. `kind` drives which finding reports it."""
@@ -401,4 +402,3 @@ def duration_days(value: float, unit: str) -> float | None:
         return value * _PERIOD_DAYS[u]
     f = _factor(u, "d")
     return value * f if f is not None else None
-

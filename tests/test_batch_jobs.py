@@ -12,8 +12,14 @@ from tests.conftest import FIXTURE_NOW, FIXTURES
 
 
 def _summary(results: list) -> list[tuple]:  # type: ignore[type-arg]
-    return [(r.path, [(f.code, f.indicator, f.refs, f.summary) for f in r.findings],
-             [(e.message, e.path) for e in r.errors]) for r in results]
+    return [
+        (
+            r.path,
+            [(f.code, f.indicator, f.refs, f.summary) for f in r.findings],
+            [(e.message, e.path) for e in r.errors],
+        )
+        for r in results
+    ]
 
 
 @pytest.mark.parametrize("mode", ["fast", "strict"])
@@ -22,8 +28,14 @@ def test_two_jobs_equal_one_over_the_whole_catalog(profile: Profile, mode: str) 
     options = LintOptions(mode=mode, now=FIXTURE_NOW)  # type: ignore[arg-type]
     seen: list[int] = []
     one = lint_sources(sources, profile, options, jobs=1)
-    two = lint_sources(sources, profile, options, jobs=2, mp_context=multiprocessing.get_context("fork"),
-                       progress=lambda done, total, name: seen.append(done))
+    two = lint_sources(
+        sources,
+        profile,
+        options,
+        jobs=2,
+        mp_context=multiprocessing.get_context("fork"),
+        progress=lambda done, total, name: seen.append(done),
+    )
     assert _summary(two) == _summary(one)
     assert seen == list(range(1, len(sources) + 1))  # streamed one by one, in order
     assert two[-1].errors[0].message == "no such file"

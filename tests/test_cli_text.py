@@ -9,8 +9,13 @@ from tests.conftest import FIXTURES
 
 
 def _lint(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "linter.cli", "lint", "-q", *args], capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "linter.cli", "lint", "-q", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_claudication_only_order_set_shows_pr501_with_its_source_sentence() -> None:
@@ -50,8 +55,12 @@ def test_outcome_format_is_valid_fhir_with_an_expression_per_finding() -> None:
 
     from fhir.resources.R4B.bundle import Bundle
 
-    result = _lint("--format", "outcome", str(FIXTURES / "scenarios" / "issue2-new-user-btk-order-set.json"),
-                   str(FIXTURES / "hooks" / "order-sign-heparin-overdose.json"))
+    result = _lint(
+        "--format",
+        "outcome",
+        str(FIXTURES / "scenarios" / "issue2-new-user-btk-order-set.json"),
+        str(FIXTURES / "hooks" / "order-sign-heparin-overdose.json"),
+    )
     bundle = Bundle.model_validate(json.loads(result.stdout))
     issues = [i for e in bundle.entry for i in e.resource.issue]
     assert {i.severity for i in issues} == {"error", "warning", "information"}

@@ -80,7 +80,7 @@ def test_explain_has_source_thresholds_and_limitations(rule: RuleModule, profile
     for c in rule.META.citations:
         assert c.quote in text and c.label in text
     cfg = profile.rule(rule.META.code)
-    for key in (cfg.options if cfg else {}):
+    for key in cfg.options if cfg else {}:
         assert f"  {key} = " in text
         assert cfg is not None and cfg.cite[key] in text
 

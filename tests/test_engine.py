@@ -35,7 +35,8 @@ def test_select_and_ignore_take_codes_and_prefixes(profile: Profile) -> None:
 def test_indicator_overrides_come_from_the_profile(profile: Profile) -> None:
     rules = dict(profile.rules)
     rules["HEP201"] = RuleConfig(
-        options=rules["HEP201"].options, cite=rules["HEP201"].cite,
+        options=rules["HEP201"].options,
+        cite=rules["HEP201"].cite,
         indicator_overrides={Indicator.CRITICAL: Indicator.WARNING},
     )
     tuned = profile.model_copy(update={"rules": rules})

@@ -16,68 +16,181 @@ from linter.profiles import load_profile
 from tests.conftest import FIXTURE_NOW
 
 RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
-CODES = ["243670", "309362", "2059015", "1114198", "5224", "1361226", "245276", "259255", "21107", "613391",
-         "1116632", "11289", "358263", "4917", "999999"]
+CODES = [
+    "243670",
+    "309362",
+    "2059015",
+    "1114198",
+    "5224",
+    "1361226",
+    "245276",
+    "259255",
+    "21107",
+    "613391",
+    "1116632",
+    "11289",
+    "358263",
+    "4917",
+    "999999",
+]
 UNITS = ["mg", "ug", "mcg", "[iU]", "units", "U", "mL", "{tbl}", "g", "[iU]/kg", "mg/kg", "puffs", "", "kg"]
 
-junk = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=False, allow_infinity=False),
-                 st.text(max_size=12), st.lists(st.integers(-9, 9), max_size=2), st.dictionaries(st.text(max_size=4),
-                 st.integers(-9, 9), max_size=2))
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 10**6),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+    st.lists(st.integers(-9, 9), max_size=2),
+    st.dictionaries(st.text(max_size=4), st.integers(-9, 9), max_size=2),
+)
+
+
 def strategies(with_junk: bool) -> tuple[Any, Any]:
     """(medication request, context) strategies; with_junk mixes wrong-typed values into every field."""
 
     def maybe(s: Any) -> Any:
         return st.one_of(s, junk) if with_junk else s
 
-
     quantity = st.fixed_dictionaries(
         {"value": maybe(st.floats(0, 100000, allow_nan=False)), "code": maybe(st.sampled_from(UNITS))},
         optional={"unit": maybe(st.sampled_from(UNITS)), "system": st.just("http://unitsofmeasure.org")},
     )
-    timing = st.fixed_dictionaries({}, optional={
-        "repeat": maybe(st.fixed_dictionaries({}, optional={
-            "frequency": maybe(st.integers(0, 6)), "period": maybe(st.floats(0, 48, allow_nan=False)),
-            "periodUnit": maybe(st.sampled_from(["h", "d", "wk", "mo", "x"])), "count": maybe(st.integers(0, 3)),
-            "boundsDuration": maybe(st.fixed_dictionaries({"value": st.integers(0, 400), "code": st.just("d")}))})),
-        "code": maybe(st.fixed_dictionaries({"coding": st.lists(st.fixed_dictionaries(
-            {"code": st.sampled_from(["BID", "QD", "TID", "Q8H", "ONCE", "XYZ"])}), max_size=1)})),
-    })
-    dosage = st.fixed_dictionaries({}, optional={
-        "text": maybe(st.text(max_size=30)),
-        "timing": maybe(timing),
-        "route": maybe(st.fixed_dictionaries({"coding": st.lists(st.fixed_dictionaries({
-            "system": st.just("http://snomed.info/sct"),
-            "code": st.sampled_from(["58100008", "47625008", "26643006", "34206005", "37839007"])}), max_size=1)})),
-        "doseAndRate": maybe(st.lists(st.fixed_dictionaries({}, optional={
+    timing = st.fixed_dictionaries(
+        {},
+        optional={
+            "repeat": maybe(
+                st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "frequency": maybe(st.integers(0, 6)),
+                        "period": maybe(st.floats(0, 48, allow_nan=False)),
+                        "periodUnit": maybe(st.sampled_from(["h", "d", "wk", "mo", "x"])),
+                        "count": maybe(st.integers(0, 3)),
+                        "boundsDuration": maybe(
+                            st.fixed_dictionaries({"value": st.integers(0, 400), "code": st.just("d")})
+                        ),
+                    },
+                )
+            ),
+            "code": maybe(
+                st.fixed_dictionaries(
+                    {
+                        "coding": st.lists(
+                            st.fixed_dictionaries(
+                                {"code": st.sampled_from(["BID", "QD", "TID", "Q8H", "ONCE", "XYZ"])}
+                            ),
+                            max_size=1,
+                        )
+                    }
+                )
+            ),
+        },
+    )
+    dosage = st.fixed_dictionaries(
+        {},
+        optional={
+            "text": maybe(st.text(max_size=30)),
+            "timing": maybe(timing),
+            "route": maybe(
+                st.fixed_dictionaries(
+                    {
+                        "coding": st.lists(
+                            st.fixed_dictionaries(
+                                {
+                                    "system": st.just("http://snomed.info/sct"),
+                                    "code": st.sampled_from(
+                                        ["58100008", "47625008", "26643006", "34206005", "37839007"]
+                                    ),
+                                }
+                            ),
+                            max_size=1,
+                        )
+                    }
+                )
+            ),
+            "doseAndRate": maybe(
+                st.lists(
+                    st.fixed_dictionaries(
+                        {},
+                        optional={
+                            "doseQuantity": maybe(quantity),
+                            "doseRange": maybe(st.fixed_dictionaries({}, optional={"low": quantity, "high": quantity})),
+                            "rateQuantity": maybe(quantity),
+                        },
+                    ),
+                    max_size=2,
+                )
+            ),
             "doseQuantity": maybe(quantity),
-            "doseRange": maybe(st.fixed_dictionaries({}, optional={"low": quantity, "high": quantity})),
-            "rateQuantity": maybe(quantity)}), max_size=2)),
-        "doseQuantity": maybe(quantity),
-        "asNeededBoolean": maybe(st.booleans()),
-    })
-    medication_request = st.fixed_dictionaries({
-        "resourceType": st.just("MedicationRequest"),
-        "id": st.sampled_from(["a", "b", "c", "d"]),
-        "status": maybe(st.sampled_from(["draft", "active", "completed", "on-hold"])),
-        "intent": st.just("order"),
-        "medicationCodeableConcept": maybe(st.fixed_dictionaries(
-            {"coding": maybe(st.lists(st.fixed_dictionaries({"system": st.just(RX), "code": st.sampled_from(CODES)}),
-                                      max_size=2))}, optional={"text": maybe(st.text(max_size=20))})),
-        "dosageInstruction": maybe(st.lists(maybe(dosage), max_size=3)),
-    }, optional={"note": maybe(st.lists(st.fixed_dictionaries({"text": maybe(st.text(max_size=20))}), max_size=1)),
-                 "dispenseRequest": maybe(st.fixed_dictionaries({}, optional={"expectedSupplyDuration": maybe(
-                     st.fixed_dictionaries({"value": st.integers(0, 400), "code": st.just("d")}))}))})
-    context = st.sampled_from([
-        {"resourceType": "ServiceRequest", "id": "sr", "status": "draft", "intent": "order",
-         "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "37228"}]}},
-        {"resourceType": "Observation", "id": "w", "status": "final",
-         "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
-         "valueQuantity": {"value": 70, "system": "http://unitsofmeasure.org", "code": "kg"}},
-        {"resourceType": "Condition", "id": "c", "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm",
-                                                                      "code": "I70.221"}]}},
-        {"resourceType": "Observation", "id": "w2", "status": "final",
-         "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]}, "valueQuantity": {"value": "x"}},
-    ])
+            "asNeededBoolean": maybe(st.booleans()),
+        },
+    )
+    medication_request = st.fixed_dictionaries(
+        {
+            "resourceType": st.just("MedicationRequest"),
+            "id": st.sampled_from(["a", "b", "c", "d"]),
+            "status": maybe(st.sampled_from(["draft", "active", "completed", "on-hold"])),
+            "intent": st.just("order"),
+            "medicationCodeableConcept": maybe(
+                st.fixed_dictionaries(
+                    {
+                        "coding": maybe(
+                            st.lists(
+                                st.fixed_dictionaries({"system": st.just(RX), "code": st.sampled_from(CODES)}),
+                                max_size=2,
+                            )
+                        )
+                    },
+                    optional={"text": maybe(st.text(max_size=20))},
+                )
+            ),
+            "dosageInstruction": maybe(st.lists(maybe(dosage), max_size=3)),
+        },
+        optional={
+            "note": maybe(st.lists(st.fixed_dictionaries({"text": maybe(st.text(max_size=20))}), max_size=1)),
+            "dispenseRequest": maybe(
+                st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "expectedSupplyDuration": maybe(
+                            st.fixed_dictionaries({"value": st.integers(0, 400), "code": st.just("d")})
+                        )
+                    },
+                )
+            ),
+        },
+    )
+    context = st.sampled_from(
+        [
+            {
+                "resourceType": "ServiceRequest",
+                "id": "sr",
+                "status": "draft",
+                "intent": "order",
+                "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "37228"}]},
+            },
+            {
+                "resourceType": "Observation",
+                "id": "w",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+                "valueQuantity": {"value": 70, "system": "http://unitsofmeasure.org", "code": "kg"},
+            },
+            {
+                "resourceType": "Condition",
+                "id": "c",
+                "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I70.221"}]},
+            },
+            {
+                "resourceType": "Observation",
+                "id": "w2",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+                "valueQuantity": {"value": "x"},
+            },
+        ]
+    )
 
     return medication_request, context
 

@@ -21,12 +21,18 @@ SPEC_EXAMPLES = ROOT / "knowledge" / "reference" / "cds-hooks-examples"
 
 def _mr(rid: str, **extra: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "resourceType": "MedicationRequest", "id": rid, "status": "draft", "intent": "order",
+        "resourceType": "MedicationRequest",
+        "id": rid,
+        "status": "draft",
+        "intent": "order",
         "subject": {"reference": "Patient/p1"},
         "medicationCodeableConcept": {"coding": [{"system": RX, "code": "243670", "display": "aspirin 81 MG"}]},
-        "dosageInstruction": [{"timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
-                               "doseAndRate": [{"doseQuantity": {"value": 81, "unit": "mg", "system": UCUM,
-                                                                 "code": "mg"}}]}],
+        "dosageInstruction": [
+            {
+                "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+                "doseAndRate": [{"doseQuantity": {"value": 81, "unit": "mg", "system": UCUM, "code": "mg"}}],
+            }
+        ],
     }
     base.update(extra)
     return base
@@ -77,13 +83,22 @@ def test_ndjson_groups_resources_by_patient_and_reports_bad_lines() -> None:
 def test_contained_medication_reference_is_identified_with_its_strength() -> None:
     mr = _mr("hep", medicationReference={"reference": "#med"})
     del mr["medicationCodeableConcept"]
-    mr["contained"] = [{
-        "resourceType": "Medication", "id": "med",
-        "code": {"text": "Heparin injection"},
-        "ingredient": [{"itemCodeableConcept": {"coding": [{"system": RX, "code": "5224", "display": "heparin"}]},
-                        "strength": {"numerator": {"value": 1000, "system": UCUM, "code": "[iU]"},
-                                     "denominator": {"value": 1, "system": UCUM, "code": "mL"}}}],
-    }]
+    mr["contained"] = [
+        {
+            "resourceType": "Medication",
+            "id": "med",
+            "code": {"text": "Heparin injection"},
+            "ingredient": [
+                {
+                    "itemCodeableConcept": {"coding": [{"system": RX, "code": "5224", "display": "heparin"}]},
+                    "strength": {
+                        "numerator": {"value": 1000, "system": UCUM, "code": "[iU]"},
+                        "denominator": {"value": 1, "system": UCUM, "code": "mL"},
+                    },
+                }
+            ],
+        }
+    ]
     order = _one(_bundle(mr)).medications[0]
     assert order.is_("heparin") and order.drug.matched_by == "code"
     assert order.drug.strength is not None and order.drug.strength.per_unit == "mL"
@@ -92,12 +107,18 @@ def test_contained_medication_reference_is_identified_with_its_strength() -> Non
 def test_bundled_medication_reference_by_full_url() -> None:
     mr = _mr("x", medicationReference={"reference": "urn:uuid:9e0c2a35-46a1-4bd3-9b2a-0b6a4d7e61f5"})
     del mr["medicationCodeableConcept"]
-    doc = {"resourceType": "Bundle", "type": "transaction", "entry": [
-        {"fullUrl": "urn:uuid:9e0c2a35-46a1-4bd3-9b2a-0b6a4d7e61f5",
-         "resource": {"resourceType": "Medication", "code": {"coding": [{"system": RX, "code": "309362"}]}},
-         "request": {"method": "POST", "url": "Medication"}},
-        {"resource": mr, "request": {"method": "POST", "url": "MedicationRequest"}},
-    ]}
+    doc = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:9e0c2a35-46a1-4bd3-9b2a-0b6a4d7e61f5",
+                "resource": {"resourceType": "Medication", "code": {"coding": [{"system": RX, "code": "309362"}]}},
+                "request": {"method": "POST", "url": "Medication"},
+            },
+            {"resource": mr, "request": {"method": "POST", "url": "MedicationRequest"}},
+        ],
+    }
     assert _one(doc).medications[0].is_("clopidogrel")
 
 
@@ -113,11 +134,16 @@ def test_stu3_dose_shape_and_dose_and_rate_object_are_tolerated() -> None:
 
 def test_timing_code_and_dose_range_are_read() -> None:
     mr = _mr("r")
-    mr["dosageInstruction"] = [{
-        "timing": {"code": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation",
-                                        "code": "BID"}]}},
-        "doseAndRate": [{"doseRange": {"low": {"value": 2.5, "unit": "mg"}, "high": {"value": 5, "unit": "mg"}}}],
-    }]
+    mr["dosageInstruction"] = [
+        {
+            "timing": {
+                "code": {
+                    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation", "code": "BID"}]
+                }
+            },
+            "doseAndRate": [{"doseRange": {"low": {"value": 2.5, "unit": "mg"}, "high": {"value": 5, "unit": "mg"}}}],
+        }
+    ]
     d = _one(mr).medications[0].dosages[0]
     assert d.timing.code == "BID"
     assert d.dose_low is not None and d.dose_high is not None and (d.dose_low.value, d.dose_high.value) == (2.5, 5)
@@ -125,12 +151,26 @@ def test_timing_code_and_dose_range_are_read() -> None:
 
 def test_upload_roles_follow_the_catalog() -> None:
     doc = _bundle(
-        _mr("draft"), _mr("active", status="active"), _mr("onhold", status="on-hold"),
-        _mr("done", status="completed"), _mr("stopped", status="stopped"),
-        {"resourceType": "Procedure", "id": "prep", "status": "preparation", "subject": {"reference": "Patient/p1"},
-         "code": {"text": "anterior tibial angioplasty"}},
-        {"resourceType": "Procedure", "id": "old", "status": "completed", "subject": {"reference": "Patient/p1"},
-         "code": {"text": "anterior tibial angioplasty"}, "performedDateTime": "2020-01-01"},
+        _mr("draft"),
+        _mr("active", status="active"),
+        _mr("onhold", status="on-hold"),
+        _mr("done", status="completed"),
+        _mr("stopped", status="stopped"),
+        {
+            "resourceType": "Procedure",
+            "id": "prep",
+            "status": "preparation",
+            "subject": {"reference": "Patient/p1"},
+            "code": {"text": "anterior tibial angioplasty"},
+        },
+        {
+            "resourceType": "Procedure",
+            "id": "old",
+            "status": "completed",
+            "subject": {"reference": "Patient/p1"},
+            "code": {"text": "anterior tibial angioplasty"},
+            "performedDateTime": "2020-01-01",
+        },
     )
     order_set = _one(doc)
     assert {m.id for m in order_set.medications} == {"draft", "active", "onhold"}
@@ -140,9 +180,14 @@ def test_upload_roles_follow_the_catalog() -> None:
 
 def test_latest_weight_wins_and_pounds_are_converted() -> None:
     def weight(rid: str, when: str, value: float, code: str) -> dict[str, Any]:
-        return {"resourceType": "Observation", "id": rid, "status": "final",
-                "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
-                "effectiveDateTime": when, "valueQuantity": {"value": value, "system": UCUM, "code": code}}
+        return {
+            "resourceType": "Observation",
+            "id": rid,
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+            "effectiveDateTime": when,
+            "valueQuantity": {"value": value, "system": UCUM, "code": code},
+        }
 
     order_set = _one(_bundle(weight("old", "2026-01-01", 90, "kg"), weight("new", "2026-11-20", 154, "[lb_av]")))
     assert order_set.patient.weight is not None
@@ -169,8 +214,13 @@ def test_not_json_and_not_fhir_are_input_errors() -> None:
 
 @pytest.mark.parametrize(
     ("text", "low", "high"),
-    [("Target ACT 250-300 seconds", 250, 300), ("ACT > 250", 250, None), ("target ACT 250 to 300 s", 250, 300),
-     ("keep ACT < 300 s", None, 300), ("ACT 200–300", 200, 300)],
+    [
+        ("Target ACT 250-300 seconds", 250, 300),
+        ("ACT > 250", 250, None),
+        ("target ACT 250 to 300 s", 250, 300),
+        ("keep ACT < 300 s", None, 300),
+        ("ACT 200–300", 200, 300),
+    ],
 )
 def test_act_targets_in_text(text: str, low: float | None, high: float | None) -> None:
     (target,) = act_targets_in_text(text, "MedicationRequest/h")
@@ -178,13 +228,19 @@ def test_act_targets_in_text(text: str, low: float | None, high: float | None) -
 
 
 def _hook(hook: str, **context: Any) -> dict[str, Any]:
-    return {"hook": hook, "hookInstance": "2f4d4a3e-6d3f-4c4e-9a0e-2b8a7f6b1c11",
-            "context": {"userId": "Practitioner/1", "patientId": "p1", **context}}
+    return {
+        "hook": hook,
+        "hookInstance": "2f4d4a3e-6d3f-4c4e-9a0e-2b8a7f6b1c11",
+        "context": {"userId": "Practitioner/1", "patientId": "p1", **context},
+    }
 
 
 def test_order_select_reviews_only_the_selections() -> None:
-    request = _hook("order-select", selections=["MedicationRequest/a"],
-                    draftOrders={"resourceType": "Bundle", "entry": [{"resource": _mr("a")}, {"resource": _mr("b")}]})
+    request = _hook(
+        "order-select",
+        selections=["MedicationRequest/a"],
+        draftOrders={"resourceType": "Bundle", "entry": [{"resource": _mr("a")}, {"resource": _mr("b")}]},
+    )
     order_set = order_set_from_hook(request, now=FIXTURE_NOW).order_set
     assert [m.id for m in order_set.medications] == ["a"]
     assert [m.id for m in order_set.patient.active_medications] == ["b"]  # the other draft is context
@@ -197,9 +253,13 @@ def test_hook_without_draft_orders_is_an_input_error() -> None:
 
 def test_prefetch_null_is_no_data_and_operation_outcome_is_a_gap() -> None:
     request = _hook("order-sign", draftOrders=_bundle(_mr("a")))
-    request["prefetch"] = {"weight": None, "conditions": {
-        "resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "timeout",
-                                                       "diagnostics": "search timed out"}]}}
+    request["prefetch"] = {
+        "weight": None,
+        "conditions": {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": "timeout", "diagnostics": "search timed out"}],
+        },
+    }
     order_set = order_set_from_hook(request, now=FIXTURE_NOW).order_set
     assert [(g.key, "search timed out" in g.reason) for g in order_set.patient.gaps] == [("conditions", True)]
 
@@ -222,7 +282,6 @@ def test_spec_examples_dir_is_present_in_ci() -> None:
 
     if os.environ.get("CI"):
         assert SPEC_EXAMPLES.exists()
-
 
 
 def test_order_select_selection_not_in_draft_orders_is_an_input_error() -> None:

@@ -36,33 +36,58 @@ def _clean_set() -> Any:
 def test_set_dose_replaces_the_dose_keeps_the_rest() -> None:
     original = _clean_set().originals["MedicationRequest/heparin"]
     before = copy.deepcopy(original)
-    updated = apply_update(original, UpdateAction("MedicationRequest/heparin", "Change to 5,600 units",
-                                                  (SetDose(0, 5600, "[iU]", "units"),)))
+    updated = apply_update(
+        original,
+        UpdateAction("MedicationRequest/heparin", "Change to 5,600 units", (SetDose(0, 5600, "[iU]", "units"),)),
+    )
     assert original == before  # the input is never mutated
     assert updated["id"] == "heparin" and updated["note"] == original["note"]
     assert updated["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"] == {
-        "value": 5600, "unit": "units", "system": UCUM, "code": "[iU]"}
+        "value": 5600,
+        "unit": "units",
+        "system": UCUM,
+        "code": "[iU]",
+    }
     validate_resource(updated)
 
 
 def test_set_frequency_drops_a_contradicting_timing_code() -> None:
-    resource = {"resourceType": "MedicationRequest", "id": "r", "status": "draft", "intent": "order",
-                "subject": {"reference": "Patient/p"},
-                "medicationCodeableConcept": {"text": "rivaroxaban"},
-                "dosageInstruction": [{"timing": {"code": {"text": "QD"}, "repeat": {
-                    "boundsDuration": {"value": 30, "unit": "d", "system": UCUM, "code": "d"}}}}]}
-    updated = apply_update(resource, UpdateAction("MedicationRequest/r", "2.5 mg twice daily",
-                                                  (SetFrequency(0, 2, 1, "d", "twice daily"),)))
+    resource = {
+        "resourceType": "MedicationRequest",
+        "id": "r",
+        "status": "draft",
+        "intent": "order",
+        "subject": {"reference": "Patient/p"},
+        "medicationCodeableConcept": {"text": "rivaroxaban"},
+        "dosageInstruction": [
+            {
+                "timing": {
+                    "code": {"text": "QD"},
+                    "repeat": {"boundsDuration": {"value": 30, "unit": "d", "system": UCUM, "code": "d"}},
+                }
+            }
+        ],
+    }
+    updated = apply_update(
+        resource,
+        UpdateAction("MedicationRequest/r", "2.5 mg twice daily", (SetFrequency(0, 2, 1, "d", "twice daily"),)),
+    )
     timing = updated["dosageInstruction"][0]["timing"]
     assert "code" not in timing
-    assert timing["repeat"] == {"boundsDuration": {"value": 30, "unit": "d", "system": UCUM, "code": "d"},
-                                "frequency": 2, "period": 1, "periodUnit": "d"}
+    assert timing["repeat"] == {
+        "boundsDuration": {"value": 30, "unit": "d", "system": UCUM, "code": "d"},
+        "frequency": 2,
+        "period": 1,
+        "periodUnit": "d",
+    }
     validate_resource(updated)
 
 
 def test_set_duration_states_supply_and_bounds() -> None:
-    updated = apply_update(_clean_set().originals["MedicationRequest/aspirin"],
-                           UpdateAction("MedicationRequest/aspirin", "90 days", (SetDuration(90),)))
+    updated = apply_update(
+        _clean_set().originals["MedicationRequest/aspirin"],
+        UpdateAction("MedicationRequest/aspirin", "90 days", (SetDuration(90),)),
+    )
     assert updated["dispenseRequest"]["expectedSupplyDuration"]["value"] == 90
     assert updated["dosageInstruction"][0]["timing"]["repeat"]["boundsDuration"]["code"] == "d"
     validate_resource(updated)
@@ -70,10 +95,21 @@ def test_set_duration_states_supply_and_bounds() -> None:
 
 def test_create_and_delete_actions_in_spec_order(profile: Profile) -> None:
     read = _clean_set()
-    finding = Finding("AT104", Indicator.CRITICAL, "x", "y", ("MedicationRequest/aspirin",),
-                      Suggestion("fix", (UpdateAction("MedicationRequest/aspirin", "u", (SetDose(0, 81, "mg", "mg"),)),
-                                         CreateAction("aspirin_81_daily", "c"),
-                                         DeleteAction("MedicationRequest/clopidogrel", "d"))))
+    finding = Finding(
+        "AT104",
+        Indicator.CRITICAL,
+        "x",
+        "y",
+        ("MedicationRequest/aspirin",),
+        Suggestion(
+            "fix",
+            (
+                UpdateAction("MedicationRequest/aspirin", "u", (SetDose(0, 81, "mg", "mg"),)),
+                CreateAction("aspirin_81_daily", "c"),
+                DeleteAction("MedicationRequest/clopidogrel", "d"),
+            ),
+        ),
+    )
     actions = suggestion_actions(finding, read.order_set, read.originals, profile)
     assert [a["type"] for a in actions] == ["delete", "create", "update"]
     assert actions[0] == {"type": "delete", "description": "d", "resourceId": "MedicationRequest/clopidogrel"}

@@ -114,11 +114,18 @@ DRAFTS = _drafts()
 doses = st.one_of(st.integers(1, 10**7), st.floats(1e-6, 1e7, allow_nan=False, allow_infinity=False))
 changes = st.one_of(
     st.builds(SetDose, st.just(0), doses, st.sampled_from(UCUM_UNITS), st.sampled_from(("units", "mg", "mcg"))),
-    st.builds(SetFrequency, st.just(0), st.integers(1, 48), st.one_of(st.integers(1, 30), st.floats(0.25, 30)),
-              st.sampled_from(PERIOD_UNITS), st.text(min_size=1, max_size=20).filter(str.strip)),
+    st.builds(
+        SetFrequency,
+        st.just(0),
+        st.integers(1, 48),
+        st.one_of(st.integers(1, 30), st.floats(0.25, 30)),
+        st.sampled_from(PERIOD_UNITS),
+        st.text(min_size=1, max_size=20).filter(str.strip),
+    ),
     st.builds(SetDuration, st.integers(1, 3650)),
-    st.builds(SetRoute, st.just(0),
-              st.sampled_from([Coding(SNOMED, code, display) for code, display in ROUTES.values()])),
+    st.builds(
+        SetRoute, st.just(0), st.sampled_from([Coding(SNOMED, code, display) for code, display in ROUTES.values()])
+    ),
 )
 
 
@@ -135,8 +142,9 @@ def test_every_edit_kind_yields_valid_fhir(draft: dict[str, Any], edits: list[An
 @given(st.sampled_from(profiles()), st.data())
 def test_every_create_template_validates(profile: Profile, data: st.DataObject) -> None:
     template = data.draw(st.sampled_from(sorted({*profile.regimens, *profile.orders})))
-    order_set = load_bytes((FIXTURES / "clean" / "pass-btk-order-set-complete.json").read_bytes(), "c",
-                           now=FIXTURE_NOW).order_sets[0]
+    order_set = load_bytes(
+        (FIXTURES / "clean" / "pass-btk-order-set-complete.json").read_bytes(), "c", now=FIXTURE_NOW
+    ).order_sets[0]
     validate_resource(action_resource(CreateAction(template, "add"), order_set, NO_ORIGINALS, profile))
 
 
@@ -149,8 +157,14 @@ def _mutate(value: Any, key: str, draw: Any) -> Any:
     if isinstance(value, list):
         return [_mutate(v, key, draw) for v in value]
     if key in ABSTRACT_KEYS and isinstance(value, str) and draw(st.booleans()):
-        return draw(st.one_of(leaf_text, st.sampled_from(["", " ", "a b", "2026-11-21", "2026-02-30",
-                                                          "2026-11-21T10:00:00Z", "x" * 70, " lead"])))
+        return draw(
+            st.one_of(
+                leaf_text,
+                st.sampled_from(
+                    ["", " ", "a b", "2026-11-21", "2026-02-30", "2026-11-21T10:00:00Z", "x" * 70, " lead"]
+                ),
+            )
+        )
     if key in ABSTRACT_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool) and draw(st.booleans()):
         return draw(st.one_of(doses, st.integers(-5, 5), st.floats(-1e20, 1e20, allow_nan=False)))
     return value
@@ -168,15 +182,21 @@ def test_one_shape_one_verdict(data: st.DataObject) -> None:
 
 def test_the_cache_keeps_an_invalid_verdict_and_drops_the_suggestion(profile: Profile) -> None:
     clear_shape_cache()
-    read = load_bytes((FIXTURES / "clean" / "pass-btk-order-set-complete.json").read_bytes(), "c",
-                      mode="fast", now=FIXTURE_NOW).read[0]
+    read = load_bytes(
+        (FIXTURES / "clean" / "pass-btk-order-set-complete.json").read_bytes(), "c", mode="fast", now=FIXTURE_NOW
+    ).read[0]
     order_set, originals = read.order_set, dict(read.originals)
     draft = dict(originals["MedicationRequest/heparin"])
     draft["authoredOn"] = "not a date"  # fast mode does not validate drafts: the suggestion must not be sent
     originals["MedicationRequest/heparin"] = draft
-    finding = Finding("HEP201", Indicator.CRITICAL, "x", "y", ("MedicationRequest/heparin",),
-                      Suggestion("fix", (UpdateAction("MedicationRequest/heparin", "u",
-                                                      (SetDose(0, 5600, "[iU]", "units"),)),)))
+    finding = Finding(
+        "HEP201",
+        Indicator.CRITICAL,
+        "x",
+        "y",
+        ("MedicationRequest/heparin",),
+        Suggestion("fix", (UpdateAction("MedicationRequest/heparin", "u", (SetDose(0, 5600, "[iU]", "units"),)),)),
+    )
     for _ in range(2):  # validated, then answered from the cache: the same verdict
         assert suggestion_actions(finding, order_set, originals, profile) == []
         with pytest.raises(InvalidFhir):

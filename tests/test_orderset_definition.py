@@ -77,13 +77,15 @@ def test_each_activity_definition_is_a_template_order_at_its_action() -> None:
 
 
 def test_clean_and_seeded_requestgroups_give_the_same_findings_as_the_plandefinitions() -> None:
-    for name, rg_prefix, pd_prefix in (("btk-os-seeded", "RequestGroup/btk-os-seeded-applied",
-                                        "PlanDefinition/btk-os-seeded"),
-                                       ("btk-os-clean", "RequestGroup/btk-os-applied", OS)):
+    for name, rg_prefix, pd_prefix in (
+        ("btk-os-seeded", "RequestGroup/btk-os-seeded-applied", "PlanDefinition/btk-os-seeded"),
+        ("btk-os-clean", "RequestGroup/btk-os-applied", OS),
+    ):
         _, pd = lint_doc(json.loads((PLANDEF / f"{name}.json").read_text()))
         _, rg = lint_doc(json.loads((PLANDEF / f"{name}-requestgroup.json").read_text()))
-        assert [(c, r.replace(pd_prefix, "X")) for c, r in codes(pd)] == \
-            [(c, r.replace(rg_prefix, "X")) for c, r in codes(rg)]
+        assert [(c, r.replace(pd_prefix, "X")) for c, r in codes(pd)] == [
+            (c, r.replace(rg_prefix, "X")) for c, r in codes(rg)
+        ]
     assert len(pd) == 0 and len(rg) == 0
 
 
@@ -125,26 +127,35 @@ def test_an_optional_alternative_is_judged_with_the_defaults_and_says_so() -> No
     # DQ905: the product is still the 81 mg tablet
     assert codes(findings) == [("AT113", f"{OS} action[2].action[0]"), ("DQ905", f"{OS} action[2].action[0]")]
     at113 = next(f for f in findings if f.code == "AT113")
-    assert "Judged with **Ticagrelor 90 mg twice daily** selected in place of Clopidogrel 75 mg daily for 90 " \
+    assert (
+        "Judged with **Ticagrelor 90 mg twice daily** selected in place of Clopidogrel 75 mg daily for 90 "
         "days" in at113.detail
+    )
 
 
 def test_an_optional_action_that_is_not_pre_checked_is_still_judged() -> None:
     doc = copy.deepcopy(CLEAN)
     action(doc, 3, 0)["precheckBehavior"] = "no"
     resource(doc, "nitroglycerin-ia")["dosage"][0]["doseAndRate"][0]["doseQuantity"] = {
-        "value": 200, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}
+        "value": 200,
+        "unit": "mg",
+        "system": "http://unitsofmeasure.org",
+        "code": "mg",
+    }
     order_set, findings = lint_doc(doc)
     assert codes(findings) == [("VD301", f"{OS} action[3].action[0]")]
     assert order_set.definition is not None
     assert f"{OS} action[3].action[0]" not in order_set.definition.configurations[0].refs
 
 
-@pytest.mark.parametrize("canonical", [
-    "http://example.org/fhir/ActivityDefinition/heparin-bolus",  # URL without version
-    "http://example.org/fhir/ActivityDefinition/heparin-bolus|1.0.0",
-    "ActivityDefinition/heparin-bolus",  # by id within the input
-])
+@pytest.mark.parametrize(
+    "canonical",
+    [
+        "http://example.org/fhir/ActivityDefinition/heparin-bolus",  # URL without version
+        "http://example.org/fhir/ActivityDefinition/heparin-bolus|1.0.0",
+        "ActivityDefinition/heparin-bolus",  # by id within the input
+    ],
+)
 def test_definition_canonical_resolves_by_url_with_or_without_version_or_by_id(canonical: str) -> None:
     doc = copy.deepcopy(CLEAN)
     action(doc, 1, 0)["definitionCanonical"] = canonical
@@ -165,8 +176,14 @@ def test_contained_activity_definition_resolves_by_local_reference() -> None:
     assert codes(findings) == [("HEP201", f"{OS} action[1].action[0]")]
 
 
-@pytest.mark.parametrize("canonical", ["http://example.org/fhir/ActivityDefinition/heparin-bolus|2.0.0",
-                                       "#heparin-bolus", "http://elsewhere.example/ActivityDefinition/x"])
+@pytest.mark.parametrize(
+    "canonical",
+    [
+        "http://example.org/fhir/ActivityDefinition/heparin-bolus|2.0.0",
+        "#heparin-bolus",
+        "http://elsewhere.example/ActivityDefinition/x",
+    ],
+)
 def test_a_definition_not_in_the_input_is_reported_not_checked_never_passed(canonical: str) -> None:
     doc = copy.deepcopy(CLEAN)
     action(doc, 1, 0)["definitionCanonical"] = canonical
@@ -203,15 +220,17 @@ def test_suggestion_is_a_corrected_activity_definition_valid_fhir() -> None:
             ActivityDefinition.model_validate(corrected)
             original = resource(seeded, corrected["id"])
             assert corrected["dosage"] != original["dosage"]
-            assert {k: v for k, v in corrected.items() if k != "dosage"} == \
-                {k: v for k, v in original.items() if k != "dosage"}
+            assert {k: v for k, v in corrected.items() if k != "dosage"} == {
+                k: v for k, v in original.items() if k != "dosage"
+            }
             checked += 1
     assert checked == 3  # VD301 (100 mcg), AT101 and AT113 (aspirin 81 mg once daily)
 
 
 def orderlint(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "linter.cli", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "linter.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def test_cli_lints_the_seeded_definition_at_its_actions_named_by_title() -> None:
@@ -219,11 +238,14 @@ def test_cli_lints_the_seeded_definition_at_its_actions_named_by_title() -> None
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 5
-    assert ('fixtures/plandef/btk-os-seeded.json: PlanDefinition/btk-os-seeded action[1].action[0] '
-            '"Heparin 15,000 units IV bolus": HEP202 warning') in result.stdout
+    assert (
+        "fixtures/plandef/btk-os-seeded.json: PlanDefinition/btk-os-seeded action[1].action[0] "
+        '"Heparin 15,000 units IV bolus": HEP202 warning'
+    ) in result.stdout
     assert all(" action[" in line and '"' in line for line in lines)
-    clean = orderlint("lint", "-q", "fixtures/plandef/btk-os-clean.json",
-                      "fixtures/plandef/btk-os-clean-requestgroup.json")
+    clean = orderlint(
+        "lint", "-q", "fixtures/plandef/btk-os-clean.json", "fixtures/plandef/btk-os-clean-requestgroup.json"
+    )
     assert (clean.returncode, clean.stdout) == (0, ""), clean.stderr
 
 
@@ -234,8 +256,10 @@ def test_cli_json_csv_html_and_outcome_name_the_action_title() -> None:
     hep = next(f for f in order_set["findings"] if f["code"] == "HEP202")
     assert hep["order"] == "Heparin 15,000 units IV bolus"
     assert hep["action"]["definition"] == "ActivityDefinition/heparin-bolus"
-    assert hep["detail"].startswith('Order-set action: `PlanDefinition/btk-os-seeded action[1].action[0]` "Heparin '
-                                    '15,000 units IV bolus", defined by `ActivityDefinition/heparin-bolus`.')
+    assert hep["detail"].startswith(
+        'Order-set action: `PlanDefinition/btk-os-seeded action[1].action[0]` "Heparin '
+        '15,000 units IV bolus", defined by `ActivityDefinition/heparin-bolus`.'
+    )
     assert order_set["definition"]["actions"][1]["actions"][0]["title"] == "Heparin 15,000 units IV bolus"
     rows = list(csv.DictReader(io.StringIO(orderlint("lint", "-q", "--format", "csv", path).stdout)))
     assert {r["drug"] for r in rows} >= {"Heparin 15,000 units IV bolus", "Aspirin 325 mg twice daily"}
@@ -270,8 +294,13 @@ def test_wrong_json_types_anywhere_in_a_definition_never_crash() -> None:
     of the wrong type: the result is findings (DQ904) or a clear InputError, never an exception."""
     pd = json.loads((PLANDEF / "btk-os-seeded.json").read_text())
     rg = json.loads((PLANDEF / "btk-os-seeded-requestgroup.json").read_text())
-    targets = [(pd, 0, ("resource", "action", 2)), (pd, 0, ("resource", "goal")), (pd, 5, ("resource",)),
-               (rg, 0, ("resource", "action", 2)), (rg, 4, ("resource",))]
+    targets = [
+        (pd, 0, ("resource", "action", 2)),
+        (pd, 0, ("resource", "goal")),
+        (pd, 5, ("resource",)),
+        (rg, 0, ("resource", "action", 2)),
+        (rg, 4, ("resource",)),
+    ]
     tried = 0
     for seeded, entry, prefix in targets:
         base: Any = seeded["entry"][entry]
@@ -319,9 +348,14 @@ def test_spec_cardiology_order_set_reads_metoprolol_tablets_of_the_contained_med
 def test_a_nested_plandefinition_adds_its_actions_under_the_action() -> None:
     doc = copy.deepcopy(CLEAN)
     statin = action(doc, 4)
-    nested = {"resourceType": "PlanDefinition", "id": "lipids", "url": "http://example.org/fhir/PlanDefinition/lipids",
-              "status": "draft", "contained": [copy.deepcopy(resource(doc, "atorvastatin-80"))],
-              "action": [{"title": "Atorvastatin 80 mg daily (nested)", "definitionCanonical": "#atorvastatin-80"}]}
+    nested = {
+        "resourceType": "PlanDefinition",
+        "id": "lipids",
+        "url": "http://example.org/fhir/PlanDefinition/lipids",
+        "status": "draft",
+        "contained": [copy.deepcopy(resource(doc, "atorvastatin-80"))],
+        "action": [{"title": "Atorvastatin 80 mg daily (nested)", "definitionCanonical": "#atorvastatin-80"}],
+    }
     nested["contained"][0]["dosage"][0]["doseAndRate"][0]["doseQuantity"]["value"] = 20  # not high-intensity
     doc["entry"].append({"fullUrl": nested["url"], "resource": nested})
     statin["action"] = [{"title": "Lipid order set", "definitionCanonical": nested["url"]}]
@@ -334,7 +368,7 @@ def test_a_nested_plandefinition_adds_its_actions_under_the_action() -> None:
 def test_results_page_body_shows_the_tree_with_each_finding_linked_to_its_row() -> None:
     results = lint_paths([str(PLANDEF / "btk-os-seeded.json")], PROFILE, LintOptions(now=FIXTURE_NOW))
     body = render_report_body(report_doc(results, PROFILE))
-    tree = body[body.index('<section class="definition-tree"'):body.index('<section class="findings"')]
+    tree = body[body.index('<section class="definition-tree"') : body.index('<section class="findings"')]
     assert tree.count('data-finding-row="') == 5  # every finding on its action
     for row in ("f1", "f2", "f3", "f4", "f5"):
         assert f'href="#{row}-detail"' in tree and f'id="{row}-detail"' in body

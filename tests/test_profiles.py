@@ -65,8 +65,9 @@ def test_aspirin_100_template_uses_the_verified_ingredient_code() -> None:
     jp = load_profile(JP)
     tmpl = jp.regimens["aspirin_100_daily"]
     assert (tmpl.rxnorm, tmpl.dose, tmpl.unit) == ("1191", 100, "mg")  # the 100 mg SCD is UNVERIFIED
-    result = load_bytes((FIXTURES / "clean" / "pass-btk-order-set-complete.json").read_bytes(), "clean",
-                        now=FIXTURE_NOW)
+    result = load_bytes(
+        (FIXTURES / "clean" / "pass-btk-order-set-complete.json").read_bytes(), "clean", now=FIXTURE_NOW
+    )
     resource = medication_request(tmpl, result.order_sets[0], result.read[0].originals)
     validate_resource(resource)
     assert resource["medicationCodeableConcept"]["coding"][0]["code"] == "1191"
@@ -85,22 +86,38 @@ def _aspirin_100_cilostazol_bundle() -> bytes:
     b["entry"] = [e for e in b["entry"] if e["resource"]["id"] not in ("aspirin", "clopidogrel")]
 
     def order(id_: str, code: str, text: str, dose: float, frequency: int) -> dict[str, Any]:
-        return {"fullUrl": f"MedicationRequest/{id_}", "resource": {
-            "resourceType": "MedicationRequest", "id": id_, "status": "draft", "intent": "order",
-            "medicationCodeableConcept": {"coding": [{"system": RX, "code": code}], "text": text},
-            "subject": {"reference": "Patient/p1"},
-            "dosageInstruction": [{"text": text, "route": copy.deepcopy(ORAL),
-                                   "timing": {"repeat": {"frequency": frequency, "period": 1, "periodUnit": "d"}},
-                                   "doseAndRate": [{"doseQuantity": {"value": dose, "unit": "mg", "system": UCUM,
-                                                                     "code": "mg"}}]}]}}
+        return {
+            "fullUrl": f"MedicationRequest/{id_}",
+            "resource": {
+                "resourceType": "MedicationRequest",
+                "id": id_,
+                "status": "draft",
+                "intent": "order",
+                "medicationCodeableConcept": {"coding": [{"system": RX, "code": code}], "text": text},
+                "subject": {"reference": "Patient/p1"},
+                "dosageInstruction": [
+                    {
+                        "text": text,
+                        "route": copy.deepcopy(ORAL),
+                        "timing": {"repeat": {"frequency": frequency, "period": 1, "periodUnit": "d"}},
+                        "doseAndRate": [{"doseQuantity": {"value": dose, "unit": "mg", "system": UCUM, "code": "mg"}}],
+                    }
+                ],
+            },
+        }
 
-    b["entry"] += [order("aspirin", "1191", "aspirin 100 mg tablet once daily", 100, 1),
-                   order("cilostazol", "21107", "cilostazol 100 mg tablet twice daily", 100, 2)]
+    b["entry"] += [
+        order("aspirin", "1191", "aspirin 100 mg tablet once daily", 100, 1),
+        order("cilostazol", "21107", "cilostazol 100 mg tablet twice daily", 100, 2),
+    ]
     return orjson.dumps(b)
 
 
-@pytest.mark.xfail("AT105" not in RULES_BY_CODE, strict=False,
-                   reason="AT105 is being written in linter/rules/antithrombotic/; passes once it is registered")
+@pytest.mark.xfail(
+    "AT105" not in RULES_BY_CODE,
+    strict=False,
+    reason="AT105 is being written in linter/rules/antithrombotic/; passes once it is registered",
+)
 def test_aspirin_100_with_cilostazol_is_dapt_only_in_the_jp_profile() -> None:
     result = load_bytes(_aspirin_100_cilostazol_bundle(), "jp", now=FIXTURE_NOW)
     assert not result.errors

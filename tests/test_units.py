@@ -73,10 +73,25 @@ def test_frequency_and_duration_helpers() -> None:
     assert duration_days(6, "wk") == 42
 
 
-@pytest.mark.parametrize(("code", "shown"), [
-    ("[iU]", "units"), ("[IU]", "units"), ("[USP'U]", "USP units"), ("ug", "mcg"), ("[iU]/kg", "units/kg"),
-    ("mg/d", "mg/day"), ("ug/kg/min", "mcg/kg/min"), ("[iU]/h", "units/hour"), ("mL", "mL"), ("mg", "mg"),
-    ("{pill}", "pill"), ("{tbl}", "tablet"), ("[lb_av]", "lb"), ("mcg", "mcg"), ("units", "units"),
-])
+@pytest.mark.parametrize(
+    ("code", "shown"),
+    [
+        ("[iU]", "units"),
+        ("[IU]", "units"),
+        ("[USP'U]", "USP units"),
+        ("ug", "mcg"),
+        ("[iU]/kg", "units/kg"),
+        ("mg/d", "mg/day"),
+        ("ug/kg/min", "mcg/kg/min"),
+        ("[iU]/h", "units/hour"),
+        ("mL", "mL"),
+        ("mg", "mg"),
+        ("{pill}", "pill"),
+        ("{tbl}", "tablet"),
+        ("[lb_av]", "lb"),
+        ("mcg", "mcg"),
+        ("units", "units"),
+    ],
+)
 def test_units_are_shown_as_people_write_them(code: str, shown: str) -> None:
     assert display_unit(code) == shown

@@ -78,4 +78,5 @@ def install_handlers(app: FastAPI) -> None:
         response = outcome_response(exc.status_code, str(exc.detail), None, code)
         response.headers.update(exc.headers or {})  # Allow on 405, Location on the workbench's login redirect
         return response
+
     # Any other exception: linter.api.middleware.ErrorOutcomeMiddleware (a 500 that keeps the connection).

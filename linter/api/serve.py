@@ -57,8 +57,16 @@ def run_server(host: str, port: int, workers: int, insecure_no_auth: bool, reloa
         # trusts any local process, which could then pose as the proxy and send identity headers).
         proxy["forwarded_allow_ips"] = ",".join(settings.workbench_trusted_proxies)
     if reload:
-        uvicorn.run("linter.api.main:app_factory", factory=True, host=host, port=port, reload=True,
-                    log_level="info", server_header=False, **proxy)
+        uvicorn.run(
+            "linter.api.main:app_factory",
+            factory=True,
+            host=host,
+            port=port,
+            reload=True,
+            log_level="info",
+            server_header=False,
+            **proxy,
+        )
         return 0
     serve_app("linter.api.main:app_factory", host=host, port=port, workers=workers, log_level="info", **proxy)
     return 0
@@ -78,8 +86,7 @@ class NoDelayConfig(uvicorn.Config):
 
 def serve_app(app: str, *, host: str, port: int, workers: int, **options: Any) -> None:
     """uvicorn.run's sequence (one process, or a supervisor of N workers) with NoDelayConfig."""
-    config = NoDelayConfig(app, factory=True, host=host, port=port, workers=workers, server_header=False,
-                           **options)
+    config = NoDelayConfig(app, factory=True, host=host, port=port, workers=workers, server_header=False, **options)
     server = uvicorn.Server(config)
     if config.workers > 1:
         Multiprocess(config, sockets=[config.bind_socket()]).run()

@@ -46,6 +46,8 @@ class ReadOrderSet:
 
     order_set: OrderSet
     originals: Originals
+
+
 Role = Literal["review", "context", "skip"]
 
 
@@ -197,14 +199,15 @@ def outcome_text(r: Mapping[str, Any]) -> str:
     for issue in issues if isinstance(issues, list) else ():
         if isinstance(issue, dict):
             details = issue.get("details")
-            for d in (issue.get("diagnostics"), details.get("text") if isinstance(details, dict) else None,
-                      issue.get("code")):
+            for d in (
+                issue.get("diagnostics"),
+                details.get("text") if isinstance(details, dict) else None,
+                issue.get("code"),
+            ):
                 if isinstance(d, str) and d:
                     texts.append(d)
                     break
-    return "the EHR sent an OperationOutcome instead of data" + (
-        f": {'; '.join(texts)}"[:200] if texts else ""
-    )
+    return "the EHR sent an OperationOutcome instead of data" + (f": {'; '.join(texts)}"[:200] if texts else "")
 
 
 def order_set_from_resources(

@@ -31,8 +31,7 @@ def _mentions_code(r: Mapping[str, Any], codes: frozenset[str]) -> bool:
     # A code of another JSON type (a list is unhashable) may be the one that matters (a body weight, a
     # goal's ACT): the full read then reports it as DQ904 naming the path, as strict mode would.
     return any(
-        isinstance(c, dict) and (c["code"] in codes if isinstance(c.get("code"), str) else "code" in c)
-        for c in codings
+        isinstance(c, dict) and (c["code"] in codes if isinstance(c.get("code"), str) else "code" in c) for c in codings
     )
 
 
@@ -45,11 +44,7 @@ def body_weight(r: Mapping[str, Any], path: str, ref: str) -> tuple[Weight | Non
     status = string(r.get("status"), path, ".status")
     if status in ("entered-in-error", "cancelled"):
         return None, None
-    q = (
-        quantity(r.get("valueQuantity"), path, ".valueQuantity")
-        if r.get("valueQuantity") is not None
-        else None
-    )
+    q = quantity(r.get("valueQuantity"), path, ".valueQuantity") if r.get("valueQuantity") is not None else None
     eff = date_time(r.get("effectiveDateTime"), path, ".effectiveDateTime")
     if eff is None and (ep := obj(r.get("effectivePeriod"), path, ".effectivePeriod")):
         eff = date_time(ep.get("end"), path, ".effectivePeriod.end") or date_time(
@@ -79,7 +74,6 @@ def condition_record(r: Mapping[str, Any], path: str, ref: str) -> ConditionReco
         return None
     categories, how = terminology().condition_categories(code)
     return ConditionRecord(ref, code, categories, status, how)
-
 
 
 def goal_act_targets(r: Mapping[str, Any], path: str, ref: str) -> list[ActTarget]:

@@ -41,16 +41,12 @@ def order_set_from_document(
 ) -> ReadOrderSet:
     """One JSON document: a Bundle, a single resource, or a CDS Hooks request."""
     if not isinstance(doc, dict):
-        raise InputError(
-            f"expected a FHIR resource or Bundle (a JSON object), got a JSON {type(doc).__name__}", "$"
-        )
+        raise InputError(f"expected a FHIR resource or Bundle (a JSON object), got a JSON {type(doc).__name__}", "$")
     if "hook" in doc and "context" in doc and "resourceType" not in doc:
         return order_set_from_hook(doc, mode=mode, now=now, source=source, forced_context=context)
     rtype = doc.get("resourceType")
     if not isinstance(rtype, str):
-        raise InputError(
-            "not a FHIR resource: no resourceType (and not a CDS Hooks request)", "$.resourceType"
-        )
+        raise InputError("not a FHIR resource: no resourceType (and not a CDS Hooks request)", "$.resourceType")
     if rtype in ("PlanDefinition", "RequestGroup", "Bundle") and osd.is_definition(doc):
         return osd.order_set_from_definition(doc, source, mode=mode, context=context, now=now)
     if rtype == "Bundle":
@@ -58,9 +54,7 @@ def order_set_from_document(
         done: list[str] = []
         if mode == "strict" and strict_error(doc) is None:
             done = [e.path for e in entries]  # valid as a whole (the common case): no per-resource pass
-        read = build_order_set(
-            entries, source=source, mode=mode, now=now, forced_context=context, strict_done=done
-        )
+        read = build_order_set(entries, source=source, mode=mode, now=now, forced_context=context, strict_done=done)
         if mode == "strict" and not done:
             err = strict_error({k: v for k, v in doc.items() if k != "entry"})  # the envelope itself
             if err is not None:
@@ -87,9 +81,7 @@ def order_set_from_hook(
         raise InputError("a CDS Hooks request needs a 'context' object", "context")
     draft = ctx.get("draftOrders")
     if draft is None:
-        raise InputError(
-            "context.draftOrders is missing: there are no orders to check", "context.draftOrders"
-        )
+        raise InputError("context.draftOrders is missing: there are no orders to check", "context.draftOrders")
     if not isinstance(draft, dict) or draft.get("resourceType") != "Bundle":
         raise InputError("context.draftOrders must be a FHIR Bundle", "context.draftOrders")
     entries = bundle_entries(draft, "context.draftOrders")
@@ -97,16 +89,15 @@ def order_set_from_hook(
     if hook == "order-select":
         sel = ctx.get("selections")
         if not isinstance(sel, list) or not all(isinstance(s, str) for s in sel):
-            raise InputError(
-                "order-select needs context.selections (a list of 'Type/id')", "context.selections"
-            )
+            raise InputError("order-select needs context.selections (a list of 'Type/id')", "context.selections")
         selections = {s.strip() for s in sel}
         drafted = {ref_of(e.resource, "") for e in entries} | {e.full_url for e in entries if e.full_url}
         missing = sorted(s for s in selections if s not in drafted)
         if missing:
             raise InputError(
                 f"context.selections names {', '.join(missing)[:200]}, not found in context.draftOrders "
-                "(selections must reference draft orders)", "context.selections",
+                "(selections must reference draft orders)",
+                "context.selections",
             )
 
     draft_ids = {id(e.resource) for e in entries}
@@ -255,13 +246,9 @@ def load_bytes(
         return LoadResult(sets, errors)
     groups: dict[str, list[Entry]] = {}
     for label, doc in osd.gather_definition_lines(docs):
-        if isinstance(doc, dict) and (
-            doc.get("resourceType") == "Bundle" or ("hook" in doc and "context" in doc)
-        ):
+        if isinstance(doc, dict) and (doc.get("resourceType") == "Bundle" or ("hook" in doc and "context" in doc)):
             try:
-                sets.append(
-                    order_set_from_document(doc, f"{source}:{label}", mode=mode, context=context, now=now)
-                )
+                sets.append(order_set_from_document(doc, f"{source}:{label}", mode=mode, context=context, now=now))
             except InputError as exc:
                 exc.source, exc.path = source, f"{label}: {exc.path or '$'}"
                 errors.append(exc)
@@ -272,9 +259,7 @@ def load_bytes(
     for subject, entries in groups.items():
         name = f"{source} ({subject})" if subject and len(groups) > 1 else source
         sets.append(
-            build_order_set(
-                entries, source=name, mode=mode, now=now, forced_context=context, subject=subject or None
-            )
+            build_order_set(entries, source=name, mode=mode, now=now, forced_context=context, subject=subject or None)
         )
     return LoadResult(sets, errors)
 

@@ -25,7 +25,6 @@ class FieldError(Exception):
         self.reason = reason
 
 
-
 def obj(v: Any, path: str, sfx: str = "") -> Mapping[str, Any] | None:
     if v is None:
         return None
@@ -73,7 +72,6 @@ def boolean(v: Any, path: str, sfx: str = "") -> bool | None:
     if not isinstance(v, bool):
         raise FieldError(path + sfx, f"expected true or false, got {v!r}"[:120])
     return v
-
 
 
 def date_time(v: Any, path: str, sfx: str = "") -> datetime | None:
@@ -124,9 +122,7 @@ def concept(v: Any, path: str, sfx: str = "") -> Concept | None:
 def concepts(v: Any, path: str, sfx: str = "") -> tuple[Concept, ...]:
     if sfx:
         path += sfx
-    return tuple(
-        c for i, raw in enumerate(array(v, path)) if (c := concept(raw, f"{path}[{i}]")) is not None
-    )
+    return tuple(c for i, raw in enumerate(array(v, path)) if (c := concept(raw, f"{path}[{i}]")) is not None)
 
 
 def quantity(v: Any, path: str, sfx: str = "") -> Quantity | None:

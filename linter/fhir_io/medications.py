@@ -131,9 +131,7 @@ def medication_order(
     disp = obj(r.get("dispenseRequest"), path, ".dispenseRequest")
     supply = validity_start = validity_end = None
     if disp is not None:
-        supply = duration_days(
-            disp.get("expectedSupplyDuration"), f"{path}.dispenseRequest.expectedSupplyDuration"
-        )
+        supply = duration_days(disp.get("expectedSupplyDuration"), f"{path}.dispenseRequest.expectedSupplyDuration")
         vp = obj(disp.get("validityPeriod"), path, ".dispenseRequest.validityPeriod")
         if vp is not None:
             validity_start = date_time(vp.get("start"), path, ".dispenseRequest.validityPeriod.start")

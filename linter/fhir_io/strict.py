@@ -18,8 +18,18 @@ from linter.errors import InputError
 # Strict mode validates the resource types orderlint reads; a Claim or an Encounter it never reads is not
 # reported (it was not going to be checked anyway).
 READ_TYPES = frozenset(
-    {"MedicationRequest", "MedicationStatement", "Medication", "ServiceRequest", "Procedure", "Observation",
-     "Condition", "Goal", "Patient", "Device"}
+    {
+        "MedicationRequest",
+        "MedicationStatement",
+        "Medication",
+        "ServiceRequest",
+        "Procedure",
+        "Observation",
+        "Condition",
+        "Goal",
+        "Patient",
+        "Device",
+    }
 )
 
 
@@ -64,8 +74,12 @@ def _first_error(resource: Mapping[str, Any]) -> tuple[str, str, str, str] | Non
         err = exc.errors()[0]
         kind = str(err.get("type", "invalid"))
         loc = err.get("loc", ())
-        return (_loc_path(loc), str(err.get("msg", "invalid"))[:200], kind,
-                _loc_path(loc, extra_last=kind == "extra_forbidden"))
+        return (
+            _loc_path(loc),
+            str(err.get("msg", "invalid"))[:200],
+            kind,
+            _loc_path(loc, extra_last=kind == "extra_forbidden"),
+        )
     except Exception as exc:  # fhir.resources raises its own errors for some shapes
         return ("", str(exc)[:200], type(exc).__name__, "")
     return None

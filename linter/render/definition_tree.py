@@ -55,12 +55,14 @@ def definition_trees(doc: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
                     {"code": f["code"], "indicator": f["indicator"], "summary": f["summary"], "row": row_of.get(id(f))}
                 )
             unplaced = [f for ref, fs in by_ref.items() for f in fs if ref == definition["ref"]]
-            trees.append({
-                "file": file["path"],
-                "title": definition["title"],
-                "ref": definition["ref"],
-                "configurations": definition["configurations"],
-                "findings": unplaced,
-                "nodes": [_node(n, by_ref) for n in definition["actions"]],
-            })
+            trees.append(
+                {
+                    "file": file["path"],
+                    "title": definition["title"],
+                    "ref": definition["ref"],
+                    "configurations": definition["configurations"],
+                    "findings": unplaced,
+                    "nodes": [_node(n, by_ref) for n in definition["actions"]],
+                }
+            )
     return trees

@@ -1,6 +1,7 @@
 """The HTML report: one self-contained file (CSS and script inline, nothing fetched), rendered from the JSON
 report document, so the CLI's `--format html`, the workbench's download and the workbench's results page all
-show the same rows. Templates live in `linter/api/templates`, shared with the pages."""
+show the same rows. Templates and static files live beside this module (`linter/render/templates`,
+`linter/render/static`); the API serves them, the CLI renders with them, neither depends on the other."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ if TYPE_CHECKING:
     from linter.batch import FileResult
     from linter.profiles import Profile
 
-API_DIR = Path(__file__).resolve().parent.parent / "api"
-TEMPLATES_DIR = API_DIR / "templates"
-STATIC_DIR = API_DIR / "static"
+RENDER_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = RENDER_DIR / "templates"
+STATIC_DIR = RENDER_DIR / "static"
 INDICATORS = ("critical", "warning", "info")
 
 

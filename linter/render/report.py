@@ -19,8 +19,24 @@ if TYPE_CHECKING:
 # One CSV for the whole batch, a `record` per row: `file` (one per input: status and counts), `order_set` (one
 # per order set: status and counts), then `finding` and `error` rows in report order (linter.render.ordering).
 CSV_COLUMNS = (
-    "record", "file", "order_set", "status", "order_sets", "orders_checked", "findings", "critical", "warning",
-    "info", "errors", "order", "drug", "code", "name", "indicator", "summary", "citation",
+    "record",
+    "file",
+    "order_set",
+    "status",
+    "order_sets",
+    "orders_checked",
+    "findings",
+    "critical",
+    "warning",
+    "info",
+    "errors",
+    "order",
+    "drug",
+    "code",
+    "name",
+    "indicator",
+    "summary",
+    "citation",
 )
 
 
@@ -66,8 +82,12 @@ def finding_json(f: Finding, order_set: OrderSet) -> dict[str, Any]:
     }
     origin = order_set.definition.origin(f.primary_ref) if order_set.definition else None
     if origin is not None:
-        out["action"] = {"ref": origin.ref, "title": origin.title, "definition": origin.definition,
-                         "expression": origin.fhirpath}
+        out["action"] = {
+            "ref": origin.ref,
+            "title": origin.title,
+            "definition": origin.definition,
+            "expression": origin.fhirpath,
+        }
     if f.values:
         out["values"] = dict(f.values)
     if f.suggestion is not None:
@@ -247,7 +267,12 @@ def report_json(results: Sequence[FileResult], profile: Any) -> str:
 
 def error_row(file: str, message: str, path: str | None) -> dict[str, str]:
     return {
-        "record": "error", "file": file, "order": path or "", "code": "ERROR", "indicator": "error", "summary": message
+        "record": "error",
+        "file": file,
+        "order": path or "",
+        "code": "ERROR",
+        "indicator": "error",
+        "summary": message,
     }
 
 

@@ -31,18 +31,10 @@ LOCAL_OVERRIDE_SYSTEM = "https://orderlint.dev/fhir/CodeSystem/override-reason"
 OVERRIDE_PATIENT_CONTRAINDICATION = Coding(
     OVERRIDE_SYSTEM, "patient-contraindication", "Patient-specific reason documented in the chart"
 )
-OVERRIDE_RISK_BENEFIT = Coding(
-    OVERRIDE_SYSTEM, "risk-benefit-ratio", "Benefit outweighs risk for this patient"
-)
-OVERRIDE_ORDER_EXISTS = Coding(
-    OVERRIDE_SYSTEM, "indication-order-exists", "Already addressed by another order or plan"
-)
-OVERRIDE_PROTOCOL = Coding(
-    LOCAL_OVERRIDE_SYSTEM, "institutional-protocol", "Follows an institutional protocol"
-)
-OVERRIDE_DATA_WRONG = Coding(
-    LOCAL_OVERRIDE_SYSTEM, "data-incorrect", "The data orderlint read is wrong or out of date"
-)
+OVERRIDE_RISK_BENEFIT = Coding(OVERRIDE_SYSTEM, "risk-benefit-ratio", "Benefit outweighs risk for this patient")
+OVERRIDE_ORDER_EXISTS = Coding(OVERRIDE_SYSTEM, "indication-order-exists", "Already addressed by another order or plan")
+OVERRIDE_PROTOCOL = Coding(LOCAL_OVERRIDE_SYSTEM, "institutional-protocol", "Follows an institutional protocol")
+OVERRIDE_DATA_WRONG = Coding(LOCAL_OVERRIDE_SYSTEM, "data-incorrect", "The data orderlint read is wrong or out of date")
 
 DEFAULT_OVERRIDES: tuple[Coding, ...] = (
     OVERRIDE_PATIENT_CONTRAINDICATION,
@@ -97,13 +89,22 @@ def make_finding(
 
 
 def daily_dose_suggestion(label: str, ref: str, dosage_index: int, mg: float, per_day: float) -> Suggestion:
-    """"Change to <mg> mg <per_day> times daily": one update of the order's dose and frequency."""
+    """ "Change to <mg> mg <per_day> times daily": one update of the order's dose and frequency."""
     times = int(per_day)
     text = {1: "once daily", 2: "twice daily"}.get(times, f"{times} times daily")
-    return Suggestion(label, (UpdateAction(ref, label, (
-        SetDose(dosage_index, mg, "mg", "mg"),
-        SetFrequency(dosage_index, times, 1, "d", text),
-    )),))
+    return Suggestion(
+        label,
+        (
+            UpdateAction(
+                ref,
+                label,
+                (
+                    SetDose(dosage_index, mg, "mg", "mg"),
+                    SetFrequency(dosage_index, times, 1, "d", text),
+                ),
+            ),
+        ),
+    )
 
 
 def orders_of(order_set: OrderSet, drug: str) -> list[MedicationOrder]:

@@ -78,9 +78,7 @@ def frequency_of(d: Dosage) -> Frequency | None:
     if code is not None:
         per = per_day_factor(code.frequency, code.period, code.period_unit)
         if per is not None:
-            return Frequency(
-                per, per, f"{t.code} ({code.frequency} {per_period(code.period, code.period_unit)})"
-            )
+            return Frequency(per, per, f"{t.code} ({code.frequency} {per_period(code.period, code.period_unit)})")
     return None
 
 
@@ -215,9 +213,7 @@ def _phase(
     )
 
 
-def unit_problem_to_dq(
-    problem: UnitProblem, order: MedicationOrder, rule_code: str, what: str
-) -> CouldNotVerify:
+def unit_problem_to_dq(problem: UnitProblem, order: MedicationOrder, rule_code: str, what: str) -> CouldNotVerify:
     # RULES.md Terms: a value with no unit is DQ902 too (there is a dose, its unit is unknown); DQ901 is only
     # for no dose at all or text only.
     return CouldNotVerify("DQ902", order.ref, rule_code, what, problem.message)

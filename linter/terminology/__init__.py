@@ -231,9 +231,7 @@ class Terminology:
             spans.extend((m.start(), m.end(), key) for m in pat.finditer(text))
         found = set()
         for start, end, key in spans:
-            inside_longer = any(
-                k != key and s <= start and end <= e and (e - s) > (end - start) for s, e, k in spans
-            )
+            inside_longer = any(k != key and s <= start and end <= e and (e - s) > (end - start) for s, e, k in spans)
             if not inside_longer:
                 found.add(key)
         return found

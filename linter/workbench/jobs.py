@@ -255,8 +255,11 @@ class JobStore:
         # with its server process (a restart, a crash): say so instead of showing "running" forever.
         limit = STALE_AFTER_S.get(data.get("state", ""))
         if limit is not None and age > limit:
-            return {**data, "state": "failed",
-                    "message": "interrupted: the server stopped while this job was waiting or running; upload again"}
+            return {
+                **data,
+                "state": "failed",
+                "message": "interrupted: the server stopped while this job was waiting or running; upload again",
+            }
         return data
 
     def set_status(self, job_id: str, state: State, **fields: Any) -> None:

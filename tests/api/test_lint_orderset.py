@@ -12,8 +12,13 @@ from tests.conftest import FIXTURES
 
 SEEDED = (FIXTURES / "plandef" / "btk-os-seeded.json").read_bytes()
 SEEDED_RG = (FIXTURES / "plandef" / "btk-os-seeded-requestgroup.json").read_bytes()
-WANT = [("AT101", "action[2].action[0]"), ("AT110", "action[2].action[1].action[1]"),
-        ("AT113", "action[2].action[0]"), ("HEP202", "action[1].action[0]"), ("VD301", "action[3].action[0]")]
+WANT = [
+    ("AT101", "action[2].action[0]"),
+    ("AT110", "action[2].action[1].action[1]"),
+    ("AT113", "action[2].action[0]"),
+    ("HEP202", "action[1].action[0]"),
+    ("VD301", "action[3].action[0]"),
+]
 
 
 def test_lint_reports_the_seeded_defects_at_their_actions(client: TestClient) -> None:

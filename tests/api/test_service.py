@@ -108,15 +108,18 @@ def test_other_profiles_are_listed_and_served_only_when_named(make_client: Calla
     both = make_client(profiles=["btk-angioplasty", "btk-angioplasty-jp"])
     ids = [s["id"] for s in both.get("/cds-services").json()["services"]]
     assert ids == [
-        "btk-angioplasty-order-select", "btk-angioplasty-order-sign",
-        "btk-angioplasty-jp-order-select", jp_sign,
+        "btk-angioplasty-order-select",
+        "btk-angioplasty-order-sign",
+        "btk-angioplasty-jp-order-select",
+        jp_sign,
     ]
     cards = cards_of(both, hook_request(prefetch=full_prefetch()), path=f"/cds-services/{jp_sign}")
     jp_title = both.app.state.orderlint.profiles["btk-angioplasty-jp"].title  # type: ignore[attr-defined]
     assert card_for(cards, "HEP201")["source"]["label"] == f"orderlint - {jp_title}"
     only_jp = make_client(profiles="btk-angioplasty-jp")
     assert [s["id"] for s in only_jp.get("/cds-services").json()["services"]] == [
-        "btk-angioplasty-jp-order-select", jp_sign,
+        "btk-angioplasty-jp-order-select",
+        jp_sign,
     ]
 
 

@@ -50,7 +50,11 @@ def test_upload_a_definition_see_the_action_tree_and_download_the_report(server:
     with page.expect_download() as info:
         page.get_by_role("link", name="JSON").click()
     downloaded = json.loads(Path(info.value.path()).read_bytes())
-    cli = subprocess.run([sys.executable, "-m", "linter.cli", "lint", "--format", "json", "-q", SEEDED.name],
-                         cwd=SEEDED.parent, capture_output=True, check=False)
+    cli = subprocess.run(
+        [sys.executable, "-m", "linter.cli", "lint", "--format", "json", "-q", SEEDED.name],
+        cwd=SEEDED.parent,
+        capture_output=True,
+        check=False,
+    )
     assert cli.returncode == 1
     assert downloaded["files"][0]["order_sets"] == json.loads(cli.stdout)["files"][0]["order_sets"]

@@ -35,9 +35,16 @@ TICAGRELOR_90, PRASUGREL_10, APIXABAN_5, CILOSTAZOL_IN = "1116635", "855812", "1
 # ------------------------------------------------------------------------------------------------ builders
 
 
-def timing(freq: int | None = None, period: float = 1, unit: str = "d", *, code: str | None = None,
-           count: int | None = None, bounds_days: float | None = None,
-           bounds_period: dict[str, str] | None = None) -> dict[str, Any]:
+def timing(
+    freq: int | None = None,
+    period: float = 1,
+    unit: str = "d",
+    *,
+    code: str | None = None,
+    count: int | None = None,
+    bounds_days: float | None = None,
+    bounds_period: dict[str, str] | None = None,
+) -> dict[str, Any]:
     t: dict[str, Any] = {}
     rp: dict[str, Any] = {}
     if freq is not None:
@@ -55,9 +62,16 @@ def timing(freq: int | None = None, period: float = 1, unit: str = "d", *, code:
     return t
 
 
-def dosage(value: float | None = None, unit: str = "mg", tm: dict[str, Any] | None = None, *,
-           low: float | None = None, high: float | None = None, sequence: int | None = None,
-           text: str = "as directed") -> dict[str, Any]:
+def dosage(
+    value: float | None = None,
+    unit: str = "mg",
+    tm: dict[str, Any] | None = None,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    sequence: int | None = None,
+    text: str = "as directed",
+) -> dict[str, Any]:
     d: dict[str, Any] = {"text": text}
     if sequence is not None:
         d["sequence"] = sequence
@@ -66,17 +80,32 @@ def dosage(value: float | None = None, unit: str = "mg", tm: dict[str, Any] | No
     if value is not None:
         d["doseAndRate"] = [{"doseQuantity": {"value": value, "unit": unit, "system": UCUM, "code": unit}}]
     elif low is not None and high is not None:
-        d["doseAndRate"] = [{"doseRange": {"low": {"value": low, "unit": unit, "system": UCUM, "code": unit},
-                                            "high": {"value": high, "unit": unit, "system": UCUM, "code": unit}}}]
+        d["doseAndRate"] = [
+            {
+                "doseRange": {
+                    "low": {"value": low, "unit": unit, "system": UCUM, "code": unit},
+                    "high": {"value": high, "unit": unit, "system": UCUM, "code": unit},
+                }
+            }
+        ]
     return d
 
 
-def med(mid: str, code: str, *dosages: dict[str, Any], status: str = "draft", statement: bool = False,
-        authored: str | None = None) -> dict[str, Any]:
-    r: dict[str, Any] = {"resourceType": "MedicationStatement" if statement else "MedicationRequest", "id": mid,
-                         "status": "active" if statement and status == "draft" else status,
-                         "medicationCodeableConcept": {"coding": [{"system": RX, "code": code}]},
-                         "subject": {"reference": "Patient/p1"}}
+def med(
+    mid: str,
+    code: str,
+    *dosages: dict[str, Any],
+    status: str = "draft",
+    statement: bool = False,
+    authored: str | None = None,
+) -> dict[str, Any]:
+    r: dict[str, Any] = {
+        "resourceType": "MedicationStatement" if statement else "MedicationRequest",
+        "id": mid,
+        "status": "active" if statement and status == "draft" else status,
+        "medicationCodeableConcept": {"coding": [{"system": RX, "code": code}]},
+        "subject": {"reference": "Patient/p1"},
+    }
     if statement:
         if dosages:
             r["dosage"] = list(dosages)
@@ -89,11 +118,15 @@ def med(mid: str, code: str, *dosages: dict[str, Any], status: str = "draft", st
 
 
 def condition(cid: str, system: str, code: str, *, text: str | None = None) -> dict[str, Any]:
-    c: dict[str, Any] = {"resourceType": "Condition", "id": cid,
-                         "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
-                                                        "condition-clinical", "code": "active"}]},
-                         "code": {"coding": [{"system": system, "code": code}]} if code else {"text": text},
-                         "subject": {"reference": "Patient/p1"}}
+    c: dict[str, Any] = {
+        "resourceType": "Condition",
+        "id": cid,
+        "clinicalStatus": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
+        },
+        "code": {"coding": [{"system": system, "code": code}]} if code else {"text": text},
+        "subject": {"reference": "Patient/p1"},
+    }
     return c
 
 
@@ -102,12 +135,16 @@ PAD = condition("clti", ICD, "I70.221")
 
 def bundle(*resources: dict[str, Any], pad: bool = False) -> dict[str, Any]:
     res = [{"resourceType": "Patient", "id": "p1"}, *([PAD] if pad else []), *resources]
-    return {"resourceType": "Bundle", "type": "collection",
-            "entry": [{"fullUrl": f"{r['resourceType']}/{r['id']}", "resource": r} for r in res]}
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"fullUrl": f"{r['resourceType']}/{r['id']}", "resource": r} for r in res],
+    }
 
 
-def clean(replace: dict[str, dict[str, Any]] | None = None, add: tuple[dict[str, Any], ...] = (),
-          drop: tuple[str, ...] = ()) -> dict[str, Any]:
+def clean(
+    replace: dict[str, dict[str, Any]] | None = None, add: tuple[dict[str, Any], ...] = (), drop: tuple[str, ...] = ()
+) -> dict[str, Any]:
     b = copy.deepcopy(CLEAN)
     replace = replace or {}
     entries = []
@@ -154,28 +191,40 @@ def indicator(findings: list[Finding], code: str) -> str | None:
 # ------------------------------------------------------------------------------------------------ AT101
 
 
-@pytest.mark.parametrize(("mg_per_admin", "per_day", "expected"), [
-    (74, 1, "warning"), (75, 1, None),  # lower bound
-    (325, 1, None), (350, 1, "warning"), (326, 1, "warning"),  # upper bound
-    (325, 3, "warning"), (500, 2, "critical"),  # 975 vs 1000 mg/day
-    (333.3, 3, "warning"), (1000, 1, "critical"),
-    (30, 1, "warning"), (29, 1, "critical"),  # 30 vs 29 mg/day
-    (50, 2, None),  # 100 mg/day in two doses
-])
+@pytest.mark.parametrize(
+    ("mg_per_admin", "per_day", "expected"),
+    [
+        (74, 1, "warning"),
+        (75, 1, None),  # lower bound
+        (325, 1, None),
+        (350, 1, "warning"),
+        (326, 1, "warning"),  # upper bound
+        (325, 3, "warning"),
+        (500, 2, "critical"),  # 975 vs 1000 mg/day
+        (333.3, 3, "warning"),
+        (1000, 1, "critical"),
+        (30, 1, "warning"),
+        (29, 1, "critical"),  # 30 vs 29 mg/day
+        (50, 2, None),  # 100 mg/day in two doses
+    ],
+)
 def test_at101_boundaries(profile: Profile, mg_per_admin: float, per_day: int, expected: str | None) -> None:
     b = clean({"aspirin": med("aspirin", ASPIRIN_IN, dosage(mg_per_admin, tm=timing(per_day)))})
     assert indicator(lint(b, profile), "AT101") == expected
 
 
-@pytest.mark.parametrize(("low", "high", "expected"), [(81, 400, "warning"), (50, 100, "warning"),
-                                                       (81, 162, None), (25, 81, "critical")])
+@pytest.mark.parametrize(
+    ("low", "high", "expected"), [(81, 400, "warning"), (50, 100, "warning"), (81, 162, None), (25, 81, "critical")]
+)
 def test_at101_dose_range_judges_each_end(profile: Profile, low: float, high: float, expected: str | None) -> None:
     b = clean({"aspirin": med("aspirin", ASPIRIN_IN, dosage(low=low, high=high, tm=timing(1)))})
     assert indicator(lint(b, profile), "AT101") == expected
 
 
-@pytest.mark.parametrize(("code", "tablets", "expected"), [(ASPIRIN_325, 4, "critical"), (ASPIRIN_81, 2, None),
-                                                           (ASPIRIN_325, 2, "warning"), (ASPIRIN_81, 0.5, "warning")])
+@pytest.mark.parametrize(
+    ("code", "tablets", "expected"),
+    [(ASPIRIN_325, 4, "critical"), (ASPIRIN_81, 2, None), (ASPIRIN_325, 2, "warning"), (ASPIRIN_81, 0.5, "warning")],
+)
 def test_at101_tablets_times_strength(profile: Profile, code: str, tablets: float, expected: str | None) -> None:
     b = clean({"aspirin": med("aspirin", code, dosage(tablets, "{tbl}", timing(1)))})
     findings = lint(b, profile)
@@ -189,8 +238,9 @@ def test_at101_grams_are_converted(profile: Profile) -> None:
     assert indicator(lint(b, profile), "AT101") is None
 
 
-@pytest.mark.parametrize(("mg", "expected"), [(150, None), (325, None), (400, "warning"), (1000, "critical"),
-                                              (81, None), (20, "critical")])
+@pytest.mark.parametrize(
+    ("mg", "expected"), [(150, None), (325, None), (400, "warning"), (1000, "critical"), (81, None), (20, "critical")]
+)
 def test_at101_single_administration(profile: Profile, mg: float, expected: str | None) -> None:
     """Loading range 150-325 mg once is silent; outside it a single administration is judged as a daily dose."""
     b = clean(add=(med("aspirin-once", ASPIRIN_IN, dosage(mg, tm=timing(count=1))),))
@@ -244,24 +294,27 @@ def test_at101_active_aspirin_in_context_is_not_judged(profile: Profile) -> None
 # ------------------------------------------------------------------------------------------------ AT102
 
 
-@pytest.mark.parametrize(("dosages", "expected"), [
-    ((dosage(75, tm=timing(1)),), None),
-    ((dosage(75, tm=timing(code="QD")),), None),
-    ((dosage(75, tm=timing(code="BID")),), "warning"),
-    ((dosage(150, tm=timing(1)),), "warning"),
-    ((dosage(225, tm=timing(1)),), "warning"),
-    ((dosage(300, tm=timing(1)),), "critical"),
-    ((dosage(150, tm=timing(2)),), "critical"),  # 300 mg/day repeating
-    ((dosage(300, tm=timing(count=1)),), None),
-    ((dosage(600, tm=timing(count=1)),), None),
-    ((dosage(299, tm=timing(count=1)),), "warning"),
-    ((dosage(601, tm=timing(count=1)),), "warning"),
-    ((dosage(900, tm=timing(count=1)),), "warning"),  # a single dose is never "repeating"
-    ((dosage(75, tm=timing(count=1)),), None),  # judged as 75 mg once a day
-    ((dosage(600, tm=timing(count=1), sequence=1), dosage(75, tm=timing(1), sequence=2)), None),
-    ((dosage(600, tm=timing(count=1), sequence=1), dosage(150, tm=timing(1), sequence=2)), "warning"),
-    ((dosage(low=75, high=150, tm=timing(1)),), "warning"),
-])
+@pytest.mark.parametrize(
+    ("dosages", "expected"),
+    [
+        ((dosage(75, tm=timing(1)),), None),
+        ((dosage(75, tm=timing(code="QD")),), None),
+        ((dosage(75, tm=timing(code="BID")),), "warning"),
+        ((dosage(150, tm=timing(1)),), "warning"),
+        ((dosage(225, tm=timing(1)),), "warning"),
+        ((dosage(300, tm=timing(1)),), "critical"),
+        ((dosage(150, tm=timing(2)),), "critical"),  # 300 mg/day repeating
+        ((dosage(300, tm=timing(count=1)),), None),
+        ((dosage(600, tm=timing(count=1)),), None),
+        ((dosage(299, tm=timing(count=1)),), "warning"),
+        ((dosage(601, tm=timing(count=1)),), "warning"),
+        ((dosage(900, tm=timing(count=1)),), "warning"),  # a single dose is never "repeating"
+        ((dosage(75, tm=timing(count=1)),), None),  # judged as 75 mg once a day
+        ((dosage(600, tm=timing(count=1), sequence=1), dosage(75, tm=timing(1), sequence=2)), None),
+        ((dosage(600, tm=timing(count=1), sequence=1), dosage(150, tm=timing(1), sequence=2)), "warning"),
+        ((dosage(low=75, high=150, tm=timing(1)),), "warning"),
+    ],
+)
 def test_at102(profile: Profile, dosages: tuple[dict[str, Any], ...], expected: str | None) -> None:
     b = bundle(med("clopidogrel", CLOPIDOGREL_75, *dosages))
     assert indicator(lint(b, profile), "AT102") == expected
@@ -275,8 +328,14 @@ def test_at102_300mg_tablet_daily_is_critical_through_strength(profile: Profile)
 
 
 def test_at102_suggestion_targets_the_maintenance_dosage(profile: Profile) -> None:
-    b = bundle(med("clopidogrel", CLOPIDOGREL_75, dosage(600, tm=timing(count=1), sequence=1),
-                   dosage(150, tm=timing(1), sequence=2)))
+    b = bundle(
+        med(
+            "clopidogrel",
+            CLOPIDOGREL_75,
+            dosage(600, tm=timing(count=1), sequence=1),
+            dosage(150, tm=timing(1), sequence=2),
+        )
+    )
     (f,) = only(lint(b, profile), "AT102")
     assert f.suggestion is not None
     (action,) = f.suggestion.actions
@@ -344,18 +403,23 @@ def test_at105_no_duplicate_suggestion_when_clopidogrel_is_alone(profile: Profil
     assert "aspirin" in f.detail
 
 
-@pytest.mark.parametrize(("tm", "expected"), [
-    (timing(code="BID"), None), (timing(2), None), (timing(1, 12, "h"), None),
-    (timing(1), "warning"), (timing(3), "warning"),
-])
+@pytest.mark.parametrize(
+    ("tm", "expected"),
+    [
+        (timing(code="BID"), None),
+        (timing(2), None),
+        (timing(1, 12, "h"), None),
+        (timing(1), "warning"),
+        (timing(3), "warning"),
+    ],
+)
 def test_at105_dpi_silences(profile: Profile, tm: dict[str, Any], expected: str | None) -> None:
     b = clean(drop=("clopidogrel",), add=(med("rivaroxaban", RIVAROXABAN_2_5, dosage(2.5, tm=tm)),))
     assert indicator(lint(b, profile), "AT105") == expected
 
 
 def test_at105_cilostazol_counts_only_when_the_profile_says_so(profile: Profile) -> None:
-    os_ = order_set(clean(drop=("clopidogrel",),
-                          add=(med("cilostazol", CILOSTAZOL_IN, dosage(100, tm=timing(2))),)))
+    os_ = order_set(clean(drop=("clopidogrel",), add=(med("cilostazol", CILOSTAZOL_IN, dosage(100, tm=timing(2))),)))
     default = profile.options("AT105")
     assert list(at105_dapt_missing.check(os_, default))
     jp = default.model_copy(update={"cilostazol_counts_as_second_agent": True})
@@ -373,14 +437,22 @@ def test_at105_unreadable_rivaroxaban_in_context_is_reported(profile: Profile) -
 # ------------------------------------------------------------------------------------------------ AT106 / AT107
 
 
-@pytest.mark.parametrize(("value", "tm", "expected"), [
-    (2.5, timing(code="BID"), None), (2.5, timing(2), None), (2.5, timing(1, 12, "h"), None),
-    (2.5, timing(1), "warning"), (2.5, timing(3), "warning"), (5, timing(1), "warning"),
-    (2.5, timing(count=1), "warning"),  # a single administration is judged as 2.5 mg/day
-    (2.5, None, "warning"),  # no timing at all: one administration, not twice daily
-    (10, timing(1), None), (20, timing(1), None),  # full dose: not AT106
-    (7.5, timing(1), "warning"),
-])
+@pytest.mark.parametrize(
+    ("value", "tm", "expected"),
+    [
+        (2.5, timing(code="BID"), None),
+        (2.5, timing(2), None),
+        (2.5, timing(1, 12, "h"), None),
+        (2.5, timing(1), "warning"),
+        (2.5, timing(3), "warning"),
+        (5, timing(1), "warning"),
+        (2.5, timing(count=1), "warning"),  # a single administration is judged as 2.5 mg/day
+        (2.5, None, "warning"),  # no timing at all: one administration, not twice daily
+        (10, timing(1), None),
+        (20, timing(1), None),  # full dose: not AT106
+        (7.5, timing(1), "warning"),
+    ],
+)
 def test_at106(profile: Profile, value: float, tm: dict[str, Any] | None, expected: str | None) -> None:
     b = clean(add=(med("rivaroxaban", RIVAROXABAN_2_5 if value < 10 else RIVAROXABAN_10, dosage(value, tm=tm)),))
     assert indicator(lint(b, profile), "AT106") == expected
@@ -409,14 +481,18 @@ def test_at107_fires_for_dpi_without_aspirin_and_not_with_aspirin(profile: Profi
 # ------------------------------------------------------------------------------------------------ AT108 / AT109
 
 
-@pytest.mark.parametrize(("extra", "expected"), [
-    ((), "critical"),
-    ((condition("af", ICD, "I48.91"),), "warning"),
-    ((condition("pe", ICD, "I26.99"),), "warning"),
-    ((condition("valve", "", "", text="Mechanical heart valve"),), "warning"),
-])
-def test_at108_other_indication_lowers_to_warning(profile: Profile, extra: tuple[dict[str, Any], ...],
-                                                  expected: str) -> None:
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ((), "critical"),
+        ((condition("af", ICD, "I48.91"),), "warning"),
+        ((condition("pe", ICD, "I26.99"),), "warning"),
+        ((condition("valve", "", "", text="Mechanical heart valve"),), "warning"),
+    ],
+)
+def test_at108_other_indication_lowers_to_warning(
+    profile: Profile, extra: tuple[dict[str, Any], ...], expected: str
+) -> None:
     b = bundle(*extra, med("apixaban", APIXABAN_5, dosage(5, tm=timing(2))), pad=True)
     findings = lint(b, profile)
     (f,) = only(findings, "AT108")
@@ -432,8 +508,11 @@ def test_at108_rivaroxaban_full_dose_boundary(profile: Profile, value: float, ex
 
 
 def test_at108_cilostazol_is_not_the_antiplatelet(profile: Profile) -> None:
-    b = bundle(med("apixaban", APIXABAN_5, dosage(5, tm=timing(2))),
-               med("cilostazol", CILOSTAZOL_IN, dosage(100, tm=timing(2))), pad=True)
+    b = bundle(
+        med("apixaban", APIXABAN_5, dosage(5, tm=timing(2))),
+        med("cilostazol", CILOSTAZOL_IN, dosage(100, tm=timing(2))),
+        pad=True,
+    )
     (f,) = only(lint(b, profile), "AT108")
     assert "Cilostazol is in the regimen" in f.detail
 
@@ -459,8 +538,10 @@ def test_at109_needs_an_order_under_review(profile: Profile) -> None:
 
 
 def test_at110_deletes_the_latest_authored_under_review(profile: Profile) -> None:
-    b = bundle(med("ticagrelor", TICAGRELOR_90, dosage(90, tm=timing(2)), authored="2026-11-21T10:00:00Z"),
-               med("clopidogrel", CLOPIDOGREL_75, dosage(75, tm=timing(1)), authored="2026-11-21T11:00:00Z"))
+    b = bundle(
+        med("ticagrelor", TICAGRELOR_90, dosage(90, tm=timing(2)), authored="2026-11-21T10:00:00Z"),
+        med("clopidogrel", CLOPIDOGREL_75, dosage(75, tm=timing(1)), authored="2026-11-21T11:00:00Z"),
+    )
     (f,) = only(lint(b, profile), "AT110")
     assert f.primary_ref == "MedicationRequest/clopidogrel"
     assert f.suggestion is not None
@@ -468,26 +549,38 @@ def test_at110_deletes_the_latest_authored_under_review(profile: Profile) -> Non
 
 
 def test_at110_undated_deletes_the_last_under_review(profile: Profile) -> None:
-    b = bundle(med("clopidogrel", CLOPIDOGREL_75, dosage(75, tm=timing(1))),
-               med("prasugrel", PRASUGREL_10, dosage(10, tm=timing(1))))
+    b = bundle(
+        med("clopidogrel", CLOPIDOGREL_75, dosage(75, tm=timing(1))),
+        med("prasugrel", PRASUGREL_10, dosage(10, tm=timing(1))),
+    )
     (f,) = only(lint(b, profile), "AT110")
     assert f.primary_ref == "MedicationRequest/prasugrel"
 
 
 def test_at110_context_only_is_silent(profile: Profile) -> None:
-    b = bundle(med("clopidogrel", CLOPIDOGREL_75, dosage(75, tm=timing(1)), statement=True),
-               med("prasugrel", PRASUGREL_10, dosage(10, tm=timing(1)), statement=True),
-               med("atorvastatin", "259255", dosage(80, tm=timing(1))))
+    b = bundle(
+        med("clopidogrel", CLOPIDOGREL_75, dosage(75, tm=timing(1)), statement=True),
+        med("prasugrel", PRASUGREL_10, dosage(10, tm=timing(1)), statement=True),
+        med("atorvastatin", "259255", dosage(80, tm=timing(1))),
+    )
     assert not only(lint(b, profile), "AT110")
 
 
 # ------------------------------------------------------------------------------------------------ AT111 / AT112
 
 
-@pytest.mark.parametrize(("dose", "tm", "expected"), [
-    (100, timing(2), None), (100, timing(code="BID"), None), (50, timing(2), None), (200, timing(1), None),
-    (125, timing(2), "warning"), (100, timing(3), "warning"), (250, timing(count=1), "warning"),
-])
+@pytest.mark.parametrize(
+    ("dose", "tm", "expected"),
+    [
+        (100, timing(2), None),
+        (100, timing(code="BID"), None),
+        (50, timing(2), None),
+        (200, timing(1), None),
+        (125, timing(2), "warning"),
+        (100, timing(3), "warning"),
+        (250, timing(count=1), "warning"),
+    ],
+)
 def test_at111(profile: Profile, dose: float, tm: dict[str, Any], expected: str | None) -> None:
     b = bundle(med("cilostazol", CILOSTAZOL_IN, dosage(dose, tm=tm)))
     assert indicator(lint(b, profile), "AT111") == expected
@@ -513,11 +606,17 @@ def test_at112_heart_failure_by_icd10(profile: Profile) -> None:
 # ------------------------------------------------------------------------------------------------ AT113
 
 
-@pytest.mark.parametrize(("asa", "expected"), [
-    (dosage(100, tm=timing(1)), None), (dosage(101, tm=timing(1)), "warning"), (dosage(81, tm=timing(1)), None),
-    (dosage(81, tm=timing(2)), "warning"), (dosage(low=81, high=162, tm=timing(1)), "warning"),
-    (dosage(325, tm=timing(count=1)), None),  # an initial dose
-])
+@pytest.mark.parametrize(
+    ("asa", "expected"),
+    [
+        (dosage(100, tm=timing(1)), None),
+        (dosage(101, tm=timing(1)), "warning"),
+        (dosage(81, tm=timing(1)), None),
+        (dosage(81, tm=timing(2)), "warning"),
+        (dosage(low=81, high=162, tm=timing(1)), "warning"),
+        (dosage(325, tm=timing(count=1)), None),  # an initial dose
+    ],
+)
 def test_at113_with_ticagrelor(profile: Profile, asa: dict[str, Any], expected: str | None) -> None:
     b = bundle(med("aspirin", ASPIRIN_IN, asa), med("ticagrelor", TICAGRELOR_90, dosage(90, tm=timing(2))))
     assert indicator(lint(b, profile), "AT113") == expected
@@ -536,8 +635,10 @@ def test_at113_with_dpi_and_not_with_once_daily_rivaroxaban(profile: Profile) ->
 
 
 def test_at113_aspirin_in_context_with_new_ticagrelor_has_no_update(profile: Profile) -> None:
-    b = bundle(med("aspirin-home", ASPIRIN_325, dosage(325, tm=timing(1)), statement=True),
-               med("ticagrelor", TICAGRELOR_90, dosage(90, tm=timing(2))))
+    b = bundle(
+        med("aspirin-home", ASPIRIN_325, dosage(325, tm=timing(1)), statement=True),
+        med("ticagrelor", TICAGRELOR_90, dosage(90, tm=timing(2))),
+    )
     (f,) = only(lint(b, profile), "AT113")
     assert f.primary_ref == "MedicationStatement/aspirin-home"
     assert f.suggestion is None
@@ -545,11 +646,15 @@ def test_at113_aspirin_in_context_with_new_ticagrelor_has_no_update(profile: Pro
 
 def test_at113_unreadable_aspirin_without_partner_is_not_reported(profile: Profile) -> None:
     """Full-dose rivaroxaban is not DPI: AT113 does not need the aspirin dose, so it asks for nothing."""
-    b = bundle(med("aspirin", ASPIRIN_81, dosage(tm=timing(1), text="one tablet daily")),
-               med("rivaroxaban", RIVAROXABAN_10, dosage(20, tm=timing(1))))
+    b = bundle(
+        med("aspirin", ASPIRIN_81, dosage(tm=timing(1), text="one tablet daily")),
+        med("rivaroxaban", RIVAROXABAN_10, dosage(20, tm=timing(1))),
+    )
     assert not only(lint(b, profile), "DQ901")
-    with_ticagrelor = bundle(med("aspirin", ASPIRIN_81, dosage(tm=timing(1), text="one tablet daily")),
-                             med("ticagrelor", TICAGRELOR_90, dosage(90, tm=timing(2))))
+    with_ticagrelor = bundle(
+        med("aspirin", ASPIRIN_81, dosage(tm=timing(1), text="one tablet daily")),
+        med("ticagrelor", TICAGRELOR_90, dosage(90, tm=timing(2))),
+    )
     (dq,) = only(lint(with_ticagrelor, profile), "DQ901")
     assert "AT113" in dq.detail
 
@@ -557,12 +662,17 @@ def test_at113_unreadable_aspirin_without_partner_is_not_reported(profile: Profi
 # ------------------------------------------------------------------------------------------------ AT114 / AT115
 
 
-@pytest.mark.parametrize(("tm", "expected"), [
-    (timing(1, bounds_days=183), None), (timing(1, bounds_days=184), "warning"), (timing(1), "warning"),
-    (timing(1, bounds_period={"end": "2027-03-01"}), None),  # 100 days from the evaluation time
-    (timing(1, bounds_period={"end": "2027-12-01"}), "warning"),
-    (timing(count=1), None),  # a loading dose: no duration to judge
-])
+@pytest.mark.parametrize(
+    ("tm", "expected"),
+    [
+        (timing(1, bounds_days=183), None),
+        (timing(1, bounds_days=184), "warning"),
+        (timing(1), "warning"),
+        (timing(1, bounds_period={"end": "2027-03-01"}), None),  # 100 days from the evaluation time
+        (timing(1, bounds_period={"end": "2027-12-01"}), "warning"),
+        (timing(count=1), None),  # a loading dose: no duration to judge
+    ],
+)
 def test_at114(profile: Profile, tm: dict[str, Any], expected: str | None) -> None:
     clop = med("clopidogrel", CLOPIDOGREL_75, dosage(75 if tm.get("repeat", {}).get("count") is None else 300, tm=tm))
     dpi = med("rivaroxaban", RIVAROXABAN_2_5, dosage(2.5, tm=timing(2)))
@@ -571,8 +681,10 @@ def test_at114(profile: Profile, tm: dict[str, Any], expected: str | None) -> No
 
 
 def test_at114_silent_outside_pad(profile: Profile) -> None:
-    b = bundle(med("clopidogrel", CLOPIDOGREL_75, dosage(75, tm=timing(1))),
-               med("rivaroxaban", RIVAROXABAN_2_5, dosage(2.5, tm=timing(2))))
+    b = bundle(
+        med("clopidogrel", CLOPIDOGREL_75, dosage(75, tm=timing(1))),
+        med("rivaroxaban", RIVAROXABAN_2_5, dosage(2.5, tm=timing(2))),
+    )
     assert not only(lint(b, profile), "AT114")
 
 

@@ -26,8 +26,11 @@ SCT = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"
 LOINC = "http://loinc.org"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
-ROUTES = {"iv": ("47625008", "Intravenous route"), "ia": ("58100008", "Intra-arterial route"),
-          "sc": ("34206005", "Subcutaneous route")}
+ROUTES = {
+    "iv": ("47625008", "Intravenous route"),
+    "ia": ("58100008", "Intra-arterial route"),
+    "sc": ("34206005", "Subcutaneous route"),
+}
 HEP = "MedicationRequest/hep"
 
 # ---------------------------------------------------------------------------------------------------------
@@ -35,11 +38,19 @@ HEP = "MedicationRequest/hep"
 # ---------------------------------------------------------------------------------------------------------
 
 
-def heparin(dose: dict[str, Any] | None = None, *, route: str | None = "iv", text: str = "heparin bolus once",
-            product: tuple[str, str] = ("1361226", "heparin sodium, porcine 1000 UNT/ML Injectable Solution"),
-            timing: dict[str, Any] | None = None, rate: dict[str, Any] | None = None, note: str | None = None,
-            mid: str = "hep", dose_range: tuple[dict[str, Any], dict[str, Any]] | None = None,
-            extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def heparin(
+    dose: dict[str, Any] | None = None,
+    *,
+    route: str | None = "iv",
+    text: str = "heparin bolus once",
+    product: tuple[str, str] = ("1361226", "heparin sodium, porcine 1000 UNT/ML Injectable Solution"),
+    timing: dict[str, Any] | None = None,
+    rate: dict[str, Any] | None = None,
+    note: str | None = None,
+    mid: str = "hep",
+    dose_range: tuple[dict[str, Any], dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     d: dict[str, Any] = {"text": text}
     if route:
         code, display = ROUTES[route]
@@ -57,9 +68,13 @@ def heparin(dose: dict[str, Any] | None = None, *, route: str | None = "iv", tex
         d["doseAndRate"] = [dar]
     d.update(extra or {})
     r: dict[str, Any] = {
-        "resourceType": "MedicationRequest", "id": mid, "status": "draft", "intent": "order",
+        "resourceType": "MedicationRequest",
+        "id": mid,
+        "status": "draft",
+        "intent": "order",
         "medicationCodeableConcept": {"coding": [{"system": RX, "code": product[0], "display": product[1]}]},
-        "subject": {"reference": "Patient/p1"}, "dosageInstruction": [d],
+        "subject": {"reference": "Patient/p1"},
+        "dosageInstruction": [d],
     }
     if note:
         r["note"] = [{"text": note}]
@@ -67,33 +82,58 @@ def heparin(dose: dict[str, Any] | None = None, *, route: str | None = "iv", tex
 
 
 def weight(value: float, code: str) -> dict[str, Any]:
-    return {"resourceType": "Observation", "id": "weight", "status": "final",
-            "code": {"coding": [{"system": LOINC, "code": "29463-7", "display": "Body weight"}]},
-            "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2026-11-20T08:00:00Z",
-            "valueQuantity": q(value, code)}
+    return {
+        "resourceType": "Observation",
+        "id": "weight",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "29463-7", "display": "Body weight"}]},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2026-11-20T08:00:00Z",
+        "valueQuantity": q(value, code),
+    }
 
 
-def condition(code: str | None, *, text: str | None = None, status: str = "active",
-              verification: str | None = None, cid: str = "hit") -> dict[str, Any]:
+def condition(
+    code: str | None,
+    *,
+    text: str | None = None,
+    status: str = "active",
+    verification: str | None = None,
+    cid: str = "hit",
+) -> dict[str, Any]:
     r: dict[str, Any] = {
-        "resourceType": "Condition", "id": cid,
-        "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                                       "code": status}]},
+        "resourceType": "Condition",
+        "id": cid,
+        "clinicalStatus": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": status}]
+        },
         "code": {"coding": [{"system": ICD10CM, "code": code}]} if code else {"text": text},
         "subject": {"reference": "Patient/p1"},
     }
     if verification:
-        r["verificationStatus"] = {"coding": [{
-            "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": verification}]}
+        r["verificationStatus"] = {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": verification}]
+        }
     return r
 
 
 def angioplasty(note: str | None = None) -> dict[str, Any]:
     r: dict[str, Any] = {
-        "resourceType": "ServiceRequest", "id": "pta", "status": "draft", "intent": "order",
-        "code": {"coding": [{"system": "http://www.cms.gov/Medicare/Coding/ICD10", "code": "047P3ZZ",
-                             "display": "Dilation of Right Anterior Tibial Artery, Percutaneous Approach"}]},
-        "subject": {"reference": "Patient/p1"}, "occurrenceDateTime": "2026-11-22",
+        "resourceType": "ServiceRequest",
+        "id": "pta",
+        "status": "draft",
+        "intent": "order",
+        "code": {
+            "coding": [
+                {
+                    "system": "http://www.cms.gov/Medicare/Coding/ICD10",
+                    "code": "047P3ZZ",
+                    "display": "Dilation of Right Anterior Tibial Artery, Percutaneous Approach",
+                }
+            ]
+        },
+        "subject": {"reference": "Patient/p1"},
+        "occurrenceDateTime": "2026-11-22",
     }
     if note:
         r["note"] = [{"text": note}]
@@ -106,17 +146,26 @@ def act_goal(low: float | None, high: float | None, unit: str = "s") -> dict[str
         rng["low"] = q(low, unit)
     if high is not None:
         rng["high"] = q(high, unit)
-    return {"resourceType": "Goal", "id": "act", "lifecycleStatus": "active",
-            "description": {"text": "Procedural anticoagulation"}, "subject": {"reference": "Patient/p1"},
-            "target": [{"measure": {"coding": [{"system": LOINC, "code": "3184-9"}]}, "detailRange": rng}]}
+    return {
+        "resourceType": "Goal",
+        "id": "act",
+        "lifecycleStatus": "active",
+        "description": {"text": "Procedural anticoagulation"},
+        "subject": {"reference": "Patient/p1"},
+        "target": [{"measure": {"coding": [{"system": LOINC, "code": "3184-9"}]}, "detailRange": rng}],
+    }
 
 
 def order_set(*resources: dict[str, Any], context: str | None = None) -> OrderSet:
-    bundle = {"resourceType": "Bundle", "type": "collection",
-              "entry": [{"fullUrl": f"{r['resourceType']}/{r['id']}", "resource": r}
-                        for r in ({"resourceType": "Patient", "id": "p1"}, *resources)]}
-    result = load_bytes(json.dumps(bundle).encode(), "test", mode="fast", now=FIXTURE_NOW,
-                        context=context)  # type: ignore[arg-type]
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": f"{r['resourceType']}/{r['id']}", "resource": r}
+            for r in ({"resourceType": "Patient", "id": "p1"}, *resources)
+        ],
+    }
+    result = load_bytes(json.dumps(bundle).encode(), "test", mode="fast", now=FIXTURE_NOW, context=context)  # type: ignore[arg-type]
     assert not result.errors, result.errors
     (oset,) = result.order_sets
     return oset
@@ -176,10 +225,12 @@ HEP201_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("dose", "weight_obs", "expected"), [c[1:] for c in HEP201_CASES],
-                         ids=[c[0] for c in HEP201_CASES])
-def test_hep201_table(profile: Profile, dose: dict[str, Any], weight_obs: dict[str, Any] | None,
-                      expected: set[tuple[str, str]]) -> None:
+@pytest.mark.parametrize(
+    ("dose", "weight_obs", "expected"), [c[1:] for c in HEP201_CASES], ids=[c[0] for c in HEP201_CASES]
+)
+def test_hep201_table(
+    profile: Profile, dose: dict[str, Any], weight_obs: dict[str, Any] | None, expected: set[tuple[str, str]]
+) -> None:
     resources = [heparin(dose)] + ([weight_obs] if weight_obs else [])
     assert codes(lint(profile, *resources)) == expected
 
@@ -211,8 +262,9 @@ TIMING_CASES = [
 
 
 @pytest.mark.parametrize(("timing", "expected"), [c[1:] for c in TIMING_CASES], ids=[c[0] for c in TIMING_CASES])
-def test_hep201_what_counts_as_one_administration(profile: Profile, timing: dict[str, Any] | None,
-                                                  expected: set[tuple[str, str]]) -> None:
+def test_hep201_what_counts_as_one_administration(
+    profile: Profile, timing: dict[str, Any] | None, expected: set[tuple[str, str]]
+) -> None:
     assert codes(lint(profile, heparin(q(15000, "[iU]"), timing=timing), W70)) == expected
 
 
@@ -275,13 +327,25 @@ HEP203_CASES = [
     ("note-on-heparin", [heparin(q(80, "[iU]/kg"), note="Target ACT 250-300 seconds"), angioplasty()], set()),
     ("service-request-note", [BOLUS, angioplasty("ACT 250-300 s")], set()),
     ("goal", [BOLUS, angioplasty(), act_goal(250, 300)], set()),
-    ("additional-instruction", [heparin(q(80, "[iU]/kg"), extra={"additionalInstruction": [
-        {"text": "target ACT 250 to 300 seconds"}]}), angioplasty()], set()),
-    ("patient-instruction", [heparin(q(80, "[iU]/kg"), extra={"patientInstruction": "ACT > 250"}),
-                             angioplasty()], set()),
+    (
+        "additional-instruction",
+        [
+            heparin(q(80, "[iU]/kg"), extra={"additionalInstruction": [{"text": "target ACT 250 to 300 seconds"}]}),
+            angioplasty(),
+        ],
+        set(),
+    ),
+    (
+        "patient-instruction",
+        [heparin(q(80, "[iU]/kg"), extra={"patientInstruction": "ACT > 250"}), angioplasty()],
+        set(),
+    ),
     ("dosage-text", [heparin(q(80, "[iU]/kg"), text="80 units/kg IV, then ACT 250-300 s"), angioplasty()], set()),
-    ("long-name", [heparin(q(80, "[iU]/kg"), note="to achieve an activated clotting time of 250-300 seconds"),
-                   angioplasty()], set()),
+    (
+        "long-name",
+        [heparin(q(80, "[iU]/kg"), note="to achieve an activated clotting time of 250-300 seconds"), angioplasty()],
+        set(),
+    ),
     ("between-and", [heparin(q(80, "[iU]/kg"), note="keep ACT between 250 and 300 seconds"), angioplasty()], set()),
     ("no-btk-context-vte-bolus", [BOLUS], set()),
     ("sc-prophylaxis-in-btk", [heparin(q(5000, "[iU]"), route="sc", timing=Q8H), angioplasty()], set()),
@@ -364,10 +428,15 @@ def test_hep204_service_request_target_is_reported_on_the_service_request(profil
 
 
 def test_hep204_silent_when_the_anticoagulant_is_bivalirudin(profile: Profile) -> None:
-    biv = {"resourceType": "MedicationRequest", "id": "biv", "status": "draft", "intent": "order",
-           "medicationCodeableConcept": {"coding": [{"system": RX, "code": "308769"}]},
-           "subject": {"reference": "Patient/p1"},
-           "dosageInstruction": [{"text": "0.75 mg/kg IV bolus", "doseAndRate": [{"doseQuantity": q(0.75, "mg/kg")}]}]}
+    biv = {
+        "resourceType": "MedicationRequest",
+        "id": "biv",
+        "status": "draft",
+        "intent": "order",
+        "medicationCodeableConcept": {"coding": [{"system": RX, "code": "308769"}]},
+        "subject": {"reference": "Patient/p1"},
+        "dosageInstruction": [{"text": "0.75 mg/kg IV bolus", "doseAndRate": [{"doseQuantity": q(0.75, "mg/kg")}]}],
+    }
     assert hep_act(profile, biv, angioplasty("ACT 300-350 s")) == set()
     # heparin also ordered: the heparin range applies
     assert hep_act(profile, biv, BOLUS, angioplasty("ACT 300-350 s")) == {("HEP204", "warning")}
@@ -393,8 +462,11 @@ INGREDIENT_ONLY = ("5224", "heparin")
 
 HEP205_CASES = [
     ("5-mL-ingredient-only", [heparin(q(5, "mL"), product=INGREDIENT_ONLY), W70], {("HEP205", "warning")}),
-    ("5-ml-lowercase-text-unit", [heparin({"value": 5, "unit": "ml"}, product=INGREDIENT_ONLY), W70],
-     {("HEP205", "warning")}),
+    (
+        "5-ml-lowercase-text-unit",
+        [heparin({"value": 5, "unit": "ml"}, product=INGREDIENT_ONLY), W70],
+        {("HEP205", "warning")},
+    ),
     ("50-mg-coded-1000-per-mL", [heparin(q(50, "mg")), W70], {("HEP205", "warning")}),
     ("1-mg-per-kg", [heparin(q(1, "mg/kg"))], {("HEP205", "warning")}),
     ("0.1-mL-per-kg", [heparin(q(0.1, "mL/kg"), product=INGREDIENT_ONLY)], {("HEP205", "warning")}),
@@ -413,9 +485,19 @@ def test_hep205_table(profile: Profile, resources: list[dict[str, Any]], expecte
 def test_hep205_contained_medication_with_ratio_strength_converts(profile: Profile) -> None:
     mr = heparin(q(5.6, "mL"))
     del mr["medicationCodeableConcept"]
-    mr["contained"] = [{"resourceType": "Medication", "id": "m", "code": {"coding": [{"system": RX, "code": "5224"}]},
-                        "ingredient": [{"itemCodeableConcept": {"coding": [{"system": RX, "code": "5224"}]},
-                                        "strength": {"numerator": q(1000, "[USP'U]"), "denominator": q(1, "mL")}}]}]
+    mr["contained"] = [
+        {
+            "resourceType": "Medication",
+            "id": "m",
+            "code": {"coding": [{"system": RX, "code": "5224"}]},
+            "ingredient": [
+                {
+                    "itemCodeableConcept": {"coding": [{"system": RX, "code": "5224"}]},
+                    "strength": {"numerator": q(1000, "[USP'U]"), "denominator": q(1, "mL")},
+                }
+            ],
+        }
+    ]
     mr["medicationReference"] = {"reference": "#m"}
     assert codes(lint(profile, mr, W70)) == set()
     mr["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"] = q(15, "mL")
@@ -426,22 +508,41 @@ def test_hep205_contained_medication_with_ratio_strength_converts(profile: Profi
 # HEP206 heparin-with-hit
 # ---------------------------------------------------------------------------------------------------------
 
-ENOXAPARIN = {"resourceType": "MedicationRequest", "id": "enox", "status": "draft", "intent": "order",
-              "medicationCodeableConcept": {"coding": [{"system": RX, "code": "854235"}]},
-              "subject": {"reference": "Patient/p1"},
-              "dosageInstruction": [{"text": "40 mg SC daily", "doseAndRate": [{"doseQuantity": q(40, "mg")}],
-                                     "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}}}]}
+ENOXAPARIN = {
+    "resourceType": "MedicationRequest",
+    "id": "enox",
+    "status": "draft",
+    "intent": "order",
+    "medicationCodeableConcept": {"coding": [{"system": RX, "code": "854235"}]},
+    "subject": {"reference": "Patient/p1"},
+    "dosageInstruction": [
+        {
+            "text": "40 mg SC daily",
+            "doseAndRate": [{"doseQuantity": q(40, "mg")}],
+            "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+        }
+    ],
+}
 
 HEP206_CASES = [
     ("D75.822", [BOLUS, condition("D75.822")], {("HEP206", "critical")}),
     ("D75.829-no-dot", [BOLUS, condition("D75829")], {("HEP206", "critical")}),
-    ("sc-prophylaxis", [heparin(q(5000, "[iU]"), route="sc", timing=Q8H), condition("D75.821")],
-     {("HEP206", "critical")}),
-    ("flush-infusion", [heparin(None, rate=q(3, "mL/h"), text="heparin 2 units/mL flush"), condition("D75.828")],
-     {("HEP206", "critical")}),
+    (
+        "sc-prophylaxis",
+        [heparin(q(5000, "[iU]"), route="sc", timing=Q8H), condition("D75.821")],
+        {("HEP206", "critical")},
+    ),
+    (
+        "flush-infusion",
+        [heparin(None, rate=q(3, "mL/h"), text="heparin 2 units/mL flush"), condition("D75.828")],
+        {("HEP206", "critical")},
+    ),
     ("enoxaparin", [ENOXAPARIN, condition("D75.822")], {("HEP206", "critical")}),
-    ("text-only", [BOLUS, condition(None, text="history of heparin-induced thrombocytopenia")],
-     {("HEP206", "critical")}),
+    (
+        "text-only",
+        [BOLUS, condition(None, text="history of heparin-induced thrombocytopenia")],
+        {("HEP206", "critical")},
+    ),
     ("refuted", [BOLUS, condition("D75.822", verification="refuted")], set()),
     ("resolved-history-counts", [BOLUS, condition("D75.822", status="resolved")], {("HEP206", "critical")}),
     ("no-hit", [BOLUS, condition("I48.91", cid="af")], set()),

@@ -22,15 +22,28 @@ UCUM = "http://unitsofmeasure.org"
 CLEAN = json.loads((FIXTURES / "clean" / "pass-btk-order-set-complete.json").read_text())
 
 
-def _statin(resource_type: str, status: str, code: str, dose: float | None = None, unit: str = "mg",
-            frequency: int = 1, period: float = 1) -> dict[str, Any]:
-    dosage: dict[str, Any] = {"text": "statin", "timing": {"repeat": {"frequency": frequency, "period": period,
-                                                                      "periodUnit": "d"}}}
+def _statin(
+    resource_type: str,
+    status: str,
+    code: str,
+    dose: float | None = None,
+    unit: str = "mg",
+    frequency: int = 1,
+    period: float = 1,
+) -> dict[str, Any]:
+    dosage: dict[str, Any] = {
+        "text": "statin",
+        "timing": {"repeat": {"frequency": frequency, "period": period, "periodUnit": "d"}},
+    }
     if dose is not None:
         dosage["doseAndRate"] = [{"doseQuantity": {"value": dose, "unit": unit, "system": UCUM, "code": unit}}]
-    r: dict[str, Any] = {"resourceType": resource_type, "id": f"s{code}", "status": status,
-                         "medicationCodeableConcept": {"coding": [{"system": RX, "code": code}]},
-                         "subject": {"reference": "Patient/p1"}}
+    r: dict[str, Any] = {
+        "resourceType": resource_type,
+        "id": f"s{code}",
+        "status": status,
+        "medicationCodeableConcept": {"coding": [{"system": RX, "code": code}]},
+        "subject": {"reference": "Patient/p1"},
+    }
     if resource_type == "MedicationStatement":
         r["dosage"] = [dosage]
     else:
@@ -85,8 +98,20 @@ def test_ll401_creates_the_profile_template(profile: Profile) -> None:
         (_statin("MedicationStatement", "active", "83367"), {}),  # ingredient only: not judged
         (_statin("MedicationStatement", "completed", "617312"), {"LL401": "warning"}),  # history: not in regimen
     ],
-    ids=["atorva40", "atorva20", "atorva-2x20tbl", "atorva40-every-2-days", "rosuva20", "rosuva10", "simva80",
-         "no-dose", "ctx-atorva10", "ctx-atorva80", "ctx-ingredient", "ctx-completed"],
+    ids=[
+        "atorva40",
+        "atorva20",
+        "atorva-2x20tbl",
+        "atorva40-every-2-days",
+        "rosuva20",
+        "rosuva10",
+        "simva80",
+        "no-dose",
+        "ctx-atorva10",
+        "ctx-atorva80",
+        "ctx-ingredient",
+        "ctx-completed",
+    ],
 )
 def test_ll402_judging(statin: dict[str, Any], expected: dict[str, str], profile: Profile) -> None:
     assert _ll(_lint([statin], profile)) == expected
@@ -109,6 +134,8 @@ def test_ll402_replaces_another_statin(profile: Profile) -> None:
 
 
 def test_ll402_context_statin_not_judged_when_a_high_intensity_order_replaces_it(profile: Profile) -> None:
-    findings = _lint([_statin("MedicationStatement", "active", "617312"),
-                      _statin("MedicationRequest", "draft", "259255", 80)], profile)
+    findings = _lint(
+        [_statin("MedicationStatement", "active", "617312"), _statin("MedicationRequest", "draft", "259255", 80)],
+        profile,
+    )
     assert "LL402" not in _ll(findings)

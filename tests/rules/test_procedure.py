@@ -25,10 +25,15 @@ CLEAN = json.loads((FIXTURES / "clean" / "pass-btk-order-set-complete.json").rea
 
 
 def _condition(id_: str, code: str, system: str = ICD) -> dict[str, Any]:
-    return {"resourceType": "Condition", "id": id_, "subject": {"reference": "Patient/p1"},
-            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                                           "code": "active"}]},
-            "code": {"coding": [{"system": system, "code": code}]}}
+    return {
+        "resourceType": "Condition",
+        "id": id_,
+        "subject": {"reference": "Patient/p1"},
+        "clinicalStatus": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
+        },
+        "code": {"coding": [{"system": system, "code": code}]},
+    }
 
 
 def _bundle(conditions: list[dict[str, Any]], **sr_changes: Any) -> dict[str, Any]:
@@ -67,8 +72,9 @@ def _codes(findings: list[Finding], prefix: str = "PR") -> dict[str, str]:
         ([_condition("c", "I70.211"), _condition("g", "5111000119102", SCT)], {}),
     ],
 )
-def test_pr501_claudication_and_any_clti_code(conditions: list[dict[str, Any]], expected: dict[str, str],
-                                              profile: Profile) -> None:
+def test_pr501_claudication_and_any_clti_code(
+    conditions: list[dict[str, Any]], expected: dict[str, str], profile: Profile
+) -> None:
     findings, _ = _lint(_bundle(conditions), profile)
     assert _codes(findings) == expected
 
@@ -95,8 +101,9 @@ def test_pr501_clti_written_in_the_order_note(profile: Profile) -> None:
         ([{"text": "PAD"}], [], None),  # a stated reason that is not "asymptomatic"
     ],
 )
-def test_pr502_readings(reason: list[dict[str, Any]], conditions: list[dict[str, Any]], expected: str | None,
-                        profile: Profile) -> None:
+def test_pr502_readings(
+    reason: list[dict[str, Any]], conditions: list[dict[str, Any]], expected: str | None, profile: Profile
+) -> None:
     bundle = _bundle(conditions, **({"reasonCode": reason} if reason else {}))
     findings, _ = _lint(bundle, profile)
     assert _codes(findings).get("PR502") == expected
@@ -122,10 +129,12 @@ def test_pr504_documentation_words(text: str, documented: bool) -> None:
 
 
 def test_pr503_words_naming_both_stents_stay_silent(profile: Profile) -> None:
-    bundle = _bundle([_condition("r", "I70.221")],
-                     code={"coding": [{"system": SCT, "code": "1296925008"}], "text": "anterior tibial stent"},
-                     orderDetail=[{"text": "drug-eluting stent preferred; bare-metal stent if unavailable"}],
-                     note=[{"text": "for flow-limiting dissection"}])
+    bundle = _bundle(
+        [_condition("r", "I70.221")],
+        code={"coding": [{"system": SCT, "code": "1296925008"}], "text": "anterior tibial stent"},
+        orderDetail=[{"text": "drug-eluting stent preferred; bare-metal stent if unavailable"}],
+        note=[{"text": "for flow-limiting dissection"}],
+    )
     findings, _ = _lint(bundle, profile)
     assert "PR503" not in _codes(findings)
 
@@ -151,27 +160,48 @@ def test_pr505_one_suggestion_deletes_abi_and_creates_tbi_text_order(profile: Pr
 
 def test_pr505_silent_when_a_tbi_is_also_ordered(profile: Profile) -> None:
     bundle = json.loads((FIXTURES / "PR505" / "fail-abi-dialysis.json").read_text())
-    bundle["entry"].append({"fullUrl": "ServiceRequest/tbi", "resource": {
-        "resourceType": "ServiceRequest", "id": "tbi", "status": "active", "intent": "order",
-        "code": {"text": "Toe-brachial index, bilateral"}, "subject": {"reference": "Patient/p1"}}})
+    bundle["entry"].append(
+        {
+            "fullUrl": "ServiceRequest/tbi",
+            "resource": {
+                "resourceType": "ServiceRequest",
+                "id": "tbi",
+                "status": "active",
+                "intent": "order",
+                "code": {"text": "Toe-brachial index, bilateral"},
+                "subject": {"reference": "Patient/p1"},
+            },
+        }
+    )
     findings, _ = _lint(bundle, profile)
     assert "PR505" not in _codes(findings)
 
 
 def test_pr505_hemodialysis_procedure_in_context_counts(profile: Profile) -> None:
     bundle = json.loads((FIXTURES / "PR505" / "pass-abi-no-renal-disease.json").read_text())
-    bundle["entry"].append({"fullUrl": "Procedure/hd", "resource": {
-        "resourceType": "Procedure", "id": "hd", "status": "completed", "subject": {"reference": "Patient/p1"},
-        "code": {"coding": [{"system": SCT, "code": "302497006", "display": "Hemodialysis"}]},
-        "performedDateTime": "2026-11-19"}})
+    bundle["entry"].append(
+        {
+            "fullUrl": "Procedure/hd",
+            "resource": {
+                "resourceType": "Procedure",
+                "id": "hd",
+                "status": "completed",
+                "subject": {"reference": "Patient/p1"},
+                "code": {"coding": [{"system": SCT, "code": "302497006", "display": "Hemodialysis"}]},
+                "performedDateTime": "2026-11-19",
+            },
+        }
+    )
     findings, _ = _lint(bundle, profile)
     assert _codes(findings) == {"PR505": "info"}
 
 
 def test_pr507_and_pr508_need_a_btk_vessel(profile: Profile) -> None:
-    bundle = _bundle([_condition("r", "I70.221")],
-                     code={"coding": [{"system": PCS, "code": "047M3ZZ"}], "text": "popliteal angioplasty"},
-                     bodySite=[{"coding": [{"system": SCT, "code": "43899006"}]}])
+    bundle = _bundle(
+        [_condition("r", "I70.221")],
+        code={"coding": [{"system": PCS, "code": "047M3ZZ"}], "text": "popliteal angioplasty"},
+        bodySite=[{"coding": [{"system": SCT, "code": "43899006"}]}],
+    )
     findings, order_set = _lint(bundle, profile)
     assert order_set.btk_context is None
     assert not {"PR507", "PR508", "PR501", "PR502"} & set(_codes(findings))

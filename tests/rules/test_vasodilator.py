@@ -22,17 +22,30 @@ from tests.rules.builders import q
 RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SCT = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"
-ROUTES = {"ia": ("58100008", "Intra-arterial route"), "iv": ("47625008", "Intravenous route"),
-          "sl": ("37839007", "Sublingual route"), "po": ("26643006", "Oral route")}
+ROUTES = {
+    "ia": ("58100008", "Intra-arterial route"),
+    "iv": ("47625008", "Intravenous route"),
+    "sl": ("37839007", "Sublingual route"),
+    "po": ("26643006", "Oral route"),
+}
 NTG_1MG_ML = ("245276", "nitroglycerin 1 MG/ML Injectable Solution")
 NTG_IN = ("4917", "nitroglycerin")
 NTG = "MedicationRequest/ntg"
 
 
-def med(mid: str, product: tuple[str, str] | str, dose: dict[str, Any] | None = None, *, route: str | None = None,
-        text: str | None = None, rate: dict[str, Any] | None = None, status: str = "draft",
-        rtype: str = "MedicationRequest", timing: dict[str, Any] | None = None,
-        dose_range: tuple[dict[str, Any], dict[str, Any]] | None = None) -> dict[str, Any]:
+def med(
+    mid: str,
+    product: tuple[str, str] | str,
+    dose: dict[str, Any] | None = None,
+    *,
+    route: str | None = None,
+    text: str | None = None,
+    rate: dict[str, Any] | None = None,
+    status: str = "draft",
+    rtype: str = "MedicationRequest",
+    timing: dict[str, Any] | None = None,
+    dose_range: tuple[dict[str, Any], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     d: dict[str, Any] = {}
     if text:
         d["text"] = text
@@ -50,8 +63,11 @@ def med(mid: str, product: tuple[str, str] | str, dose: dict[str, Any] | None = 
         dar["rateQuantity"] = rate
     if dar:
         d["doseAndRate"] = [dar]
-    concept = ({"text": product} if isinstance(product, str)
-               else {"coding": [{"system": RX, "code": product[0], "display": product[1]}]})
+    concept = (
+        {"text": product}
+        if isinstance(product, str)
+        else {"coding": [{"system": RX, "code": product[0], "display": product[1]}]}
+    )
     r: dict[str, Any] = {"resourceType": rtype, "id": mid, "status": status}
     if rtype == "MedicationRequest":
         r["intent"] = "order"
@@ -61,15 +77,26 @@ def med(mid: str, product: tuple[str, str] | str, dose: dict[str, Any] | None = 
     return r
 
 
-def ia(dose: dict[str, Any] | None, text: str = "intra-arterially as needed for vasospasm", *,
-       route: str | None = "ia", product: tuple[str, str] = NTG_1MG_ML, **kw: Any) -> dict[str, Any]:
+def ia(
+    dose: dict[str, Any] | None,
+    text: str = "intra-arterially as needed for vasospasm",
+    *,
+    route: str | None = "ia",
+    product: tuple[str, str] = NTG_1MG_ML,
+    **kw: Any,
+) -> dict[str, Any]:
     return med("ntg", product, dose, route=route, text=text, **kw)
 
 
 def lint(profile: Profile, *resources: dict[str, Any]) -> list[Finding]:
-    bundle = {"resourceType": "Bundle", "type": "collection",
-              "entry": [{"fullUrl": f"{r['resourceType']}/{r['id']}", "resource": r}
-                        for r in ({"resourceType": "Patient", "id": "p1"}, *resources)]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": f"{r['resourceType']}/{r['id']}", "resource": r}
+            for r in ({"resourceType": "Patient", "id": "p1"}, *resources)
+        ],
+    }
     result = load_bytes(json.dumps(bundle).encode(), "test", mode="fast", now=FIXTURE_NOW)
     assert not result.errors, result.errors
     (oset,) = result.order_sets
@@ -112,17 +139,21 @@ VD301_CASES = [
     ("range-100-200", ia(None, dose_range=(q(100, "ug"), q(200, "ug"))), set()),
     ("range-100-300", ia(None, dose_range=(q(100, "ug"), q(300, "ug"))), {("VD301", "warning")}),
     ("range-50-200", ia(None, dose_range=(q(50, "ug"), q(200, "ug"))), {("VD301", "warning")}),
-    ("route-by-text-only", ia(q(100, "mg"), "100 mg intra-arterial bolus", route=None, product=NTG_IN),
-     {("VD301", "critical")}),
-    ("route-coded-iv-text-says-ia", ia(q(100, "mg"), "100 mg intra-arterially", route="iv"),
-     {("VD301", "critical")}),
+    (
+        "route-by-text-only",
+        ia(q(100, "mg"), "100 mg intra-arterial bolus", route=None, product=NTG_IN),
+        {("VD301", "critical")},
+    ),
+    ("route-coded-iv-text-says-ia", ia(q(100, "mg"), "100 mg intra-arterially", route="iv"), {("VD301", "critical")}),
     ("no-route-injectable-assumed-ia", ia(q(100, "mg"), "100 mg for spasm", route=None), {("VD301", "critical")}),
     ("no-route-ingredient-only-silent", ia(q(100, "mg"), "100 mg for spasm", route=None, product=NTG_IN), set()),
-    ("sublingual-0.4-mg", med("ntg", NTG_IN, q(0.4, "mg"), route="sl", text="0.4 mg SL q5min prn chest pain"),
-     set()),
+    ("sublingual-0.4-mg", med("ntg", NTG_IN, q(0.4, "mg"), route="sl", text="0.4 mg SL q5min prn chest pain"), set()),
     ("sublingual-by-text", med("ntg", NTG_IN, q(0.4, "mg"), text="0.4 mg sublingually prn"), set()),
-    ("transdermal-patch", med("ntg", NTG_IN, q(1, "{patch}"), text="0.4 mg/hr transdermal patch daily",
-                              timing=DAILY), set()),
+    (
+        "transdermal-patch",
+        med("ntg", NTG_IN, q(1, "{patch}"), text="0.4 mg/hr transdermal patch daily", timing=DAILY),
+        set(),
+    ),
     ("iv-infusion-rate", med("ntg", NTG_IN, None, route="iv", rate=q(10, "ug/min"), text="10 mcg/min IV"), set()),
     ("ia-rate-only", ia(None, rate=q(10, "ug/min")), set()),
     ("iv-bolus-is-not-ia", med("ntg", NTG_1MG_ML, q(100, "ug"), route="iv", text="100 mcg IV"), set()),
@@ -139,8 +170,9 @@ def test_vd301_table(profile: Profile, order: dict[str, Any], expected: set[tupl
 
 def test_vd301_mg_mcg_confusion_is_critical_and_says_so(profile: Profile) -> None:
     f = one(lint(profile, ia(q(100, "mg"))), "VD301")
-    assert f.summary == ("Nitroglycerin 100 mg IA = 100,000 mcg per dose; source range 100-200 mcg "
-                         "(likely mg/mcg mix-up)")
+    assert f.summary == (
+        "Nitroglycerin 100 mg IA = 100,000 mcg per dose; source range 100-200 mcg (likely mg/mcg mix-up)"
+    )
     assert "100 mg = 100,000 mcg" in f.detail and "Q&A: below-knee angioplasty (2025-03-24), line 32" in f.detail
     assert f.values["dose_ug"] == 100_000
 
@@ -165,9 +197,14 @@ def test_vd301_assumed_route_is_inferred(profile: Profile) -> None:
 
 def test_vd301_reports_the_worst_dosage_once(profile: Profile) -> None:
     order = ia(q(100, "ug"))
-    order["dosageInstruction"].append({"text": "then 100 mg intra-arterially", "sequence": 2,
-                                       "route": order["dosageInstruction"][0]["route"],
-                                       "doseAndRate": [{"doseQuantity": q(100, "mg")}]})
+    order["dosageInstruction"].append(
+        {
+            "text": "then 100 mg intra-arterially",
+            "sequence": 2,
+            "route": order["dosageInstruction"][0]["route"],
+            "doseAndRate": [{"doseQuantity": q(100, "mg")}],
+        }
+    )
     found = lint(profile, order)
     assert codes(found) == {("VD301", "critical")}
 
@@ -180,34 +217,59 @@ TADALAFIL = ("358263", "tadalafil")
 
 
 def tadalafil(status: str = "draft", rtype: str = "MedicationRequest") -> dict[str, Any]:
-    return med("tada", TADALAFIL, q(5, "mg"), route="po", text="5 mg daily", timing=DAILY, status=status,
-               rtype=rtype)
+    return med("tada", TADALAFIL, q(5, "mg"), route="po", text="5 mg daily", timing=DAILY, status=status, rtype=rtype)
 
 
 SL_NTG = med("ntg", NTG_IN, q(0.4, "mg"), route="sl", text="0.4 mg SL prn chest pain")
 IA_NTG = ia(q(100, "ug"))
 
 VD302_CASES = [
-    ("ia-ntg-with-active-tadalafil", [IA_NTG, tadalafil("active", "MedicationStatement")],
-     {("VD302", "critical", NTG)}),
+    (
+        "ia-ntg-with-active-tadalafil",
+        [IA_NTG, tadalafil("active", "MedicationStatement")],
+        {("VD302", "critical", NTG)},
+    ),
     ("sl-ntg-with-tadalafil-both-ordered", [SL_NTG, tadalafil()], {("VD302", "critical", NTG)}),
-    ("tadalafil-ordered-with-active-ntg", [tadalafil(), med("ntg", NTG_IN, q(0.4, "mg"), route="sl", status="active",
-                                                            rtype="MedicationStatement")],
-     {("VD302", "critical", "MedicationRequest/tada")}),
-    ("sildenafil-by-name-with-isosorbide", [
-        med("sild", "sildenafil 20 mg tablet", q(20, "mg"), route="po", timing=DAILY),
-        med("isdn", "isosorbide dinitrate 10 mg tablet", q(10, "mg"), route="po", timing=DAILY, status="active",
-            rtype="MedicationStatement")],
-     {("VD302", "critical", "MedicationRequest/sild"), ("DQ903", "info", "MedicationRequest/sild")}),
-    ("vardenafil-avanafil-names", [IA_NTG, med("v", "vardenafil 10 mg", q(10, "mg"), status="active",
-                                               rtype="MedicationStatement"),
-                                   med("a", "avanafil 100 mg", q(100, "mg"), status="active",
-                                       rtype="MedicationStatement")],
-     {("VD302", "critical", NTG)}),
+    (
+        "tadalafil-ordered-with-active-ntg",
+        [tadalafil(), med("ntg", NTG_IN, q(0.4, "mg"), route="sl", status="active", rtype="MedicationStatement")],
+        {("VD302", "critical", "MedicationRequest/tada")},
+    ),
+    (
+        "sildenafil-by-name-with-isosorbide",
+        [
+            med("sild", "sildenafil 20 mg tablet", q(20, "mg"), route="po", timing=DAILY),
+            med(
+                "isdn",
+                "isosorbide dinitrate 10 mg tablet",
+                q(10, "mg"),
+                route="po",
+                timing=DAILY,
+                status="active",
+                rtype="MedicationStatement",
+            ),
+        ],
+        {("VD302", "critical", "MedicationRequest/sild"), ("DQ903", "info", "MedicationRequest/sild")},
+    ),
+    (
+        "vardenafil-avanafil-names",
+        [
+            IA_NTG,
+            med("v", "vardenafil 10 mg", q(10, "mg"), status="active", rtype="MedicationStatement"),
+            med("a", "avanafil 100 mg", q(100, "mg"), status="active", rtype="MedicationStatement"),
+        ],
+        {("VD302", "critical", NTG)},
+    ),
     ("tadalafil-stopped", [IA_NTG, tadalafil("stopped", "MedicationStatement")], set()),
     ("tadalafil-completed", [IA_NTG, tadalafil("completed", "MedicationStatement")], set()),
-    ("both-only-in-context", [med("ntg", NTG_IN, q(0.4, "mg"), route="sl", status="active",
-                                  rtype="MedicationStatement"), tadalafil("active", "MedicationStatement")], set()),
+    (
+        "both-only-in-context",
+        [
+            med("ntg", NTG_IN, q(0.4, "mg"), route="sl", status="active", rtype="MedicationStatement"),
+            tadalafil("active", "MedicationStatement"),
+        ],
+        set(),
+    ),
     ("tadalafil-alone", [tadalafil()], set()),
     ("ntg-alone", [IA_NTG], set()),
 ]

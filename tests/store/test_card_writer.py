@@ -27,8 +27,9 @@ def test_queued_cards_from_many_threads_are_all_written_by_dispose(database_url:
 
     def issue(t: int) -> None:
         for n in range(50):
-            store.queue_cards("svc", f"hook-{t}-{n}", "pat", [CardRecord(f"u-{t}-{n}-{k}", "HEP201", "critical")
-                                                             for k in range(3)])
+            store.queue_cards(
+                "svc", f"hook-{t}-{n}", "pat", [CardRecord(f"u-{t}-{n}-{k}", "HEP201", "critical") for k in range(3)]
+            )
 
     threads = [threading.Thread(target=issue, args=(t,)) for t in range(4)]
     for th in threads:

@@ -63,7 +63,7 @@ def test_pages_have_no_inline_script_or_style(wb_client: TestClient, tmp_path: P
         html = wb_client.get(path).text
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
         assert "<style" not in html and " style=" not in html and "onclick=" not in html, path
-    templates = Path(__file__).resolve().parents[2] / "linter" / "api" / "templates"
+    templates = Path(__file__).resolve().parents[2] / "linter" / "render" / "templates"
     for template in templates.glob("*.html"):
         if template.name in ("report.html", "rule.html"):  # self-contained pages: their inline style by hash
             continue

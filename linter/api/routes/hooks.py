@@ -64,9 +64,7 @@ def lint(
     prefetch: PrefetchResult,
     base_url: str,
 ) -> dict[str, Any]:
-    read = order_set_from_hook(
-        body, prefetch=prefetch.data, gaps=tuple(prefetch.gaps), mode=state.settings.lint_mode
-    )
+    read = order_set_from_hook(body, prefetch=prefetch.data, gaps=tuple(prefetch.gaps), mode=state.settings.lint_mode)
     findings = run_engine(read.order_set, service.profile)
     profile_id = service.profile.id
     return cards_response(

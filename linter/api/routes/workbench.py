@@ -82,7 +82,10 @@ async def create_job(request: Request, state: StateDep) -> Response:
     await run_in_threadpool(store_for(state).maybe_purge)
     try:
         job = await run_in_threadpool(
-            store_for(state).create, profile.id, body.context, [JobFile(f.name, f.size) for f in body.files],
+            store_for(state).create,
+            profile.id,
+            body.context,
+            [JobFile(f.name, f.size) for f in body.files],
             workbench_user(request),
         )
     except JobError as exc:

@@ -59,8 +59,10 @@ class Daily:
     @property
     def how(self) -> str:
         if self.single:
-            return (f"{self.phase.how}\n- no repeating timing: read as one administration, judged as a daily "
-                    f"dose of {range_text(self.per_day_low, self.per_day_high)} mg")
+            return (
+                f"{self.phase.how}\n- no repeating timing: read as one administration, judged as a daily "
+                f"dose of {range_text(self.per_day_low, self.per_day_high)} mg"
+            )
         return self.phase.how
 
     def per_admin_is(self, mg: float) -> bool:
@@ -99,11 +101,23 @@ def read_daily(order: MedicationOrder, *, rule_code: str, what: str) -> list[Dai
     out: list[Daily] = []
     for p in phases:
         if p.single or p.per_day_low is None or p.per_day_high is None or p.frequency is None:
-            out.append(Daily(order, p, True, p.per_admin_low, p.per_admin_high,
-                             p.per_admin_low, p.per_admin_high, 1.0, 1.0))
+            out.append(
+                Daily(order, p, True, p.per_admin_low, p.per_admin_high, p.per_admin_low, p.per_admin_high, 1.0, 1.0)
+            )
         else:
-            out.append(Daily(order, p, False, p.per_admin_low, p.per_admin_high, p.per_day_low,
-                             p.per_day_high, p.frequency.low_per_day, p.frequency.high_per_day))
+            out.append(
+                Daily(
+                    order,
+                    p,
+                    False,
+                    p.per_admin_low,
+                    p.per_admin_high,
+                    p.per_day_low,
+                    p.per_day_high,
+                    p.frequency.low_per_day,
+                    p.frequency.high_per_day,
+                )
+            )
     return out
 
 
@@ -168,8 +182,10 @@ def full_dose_oac_orders(order_set: OrderSet, rivaroxaban_full_mg_per_day: float
         top = max(daily, key=lambda d: d.per_day_high)
         if top.per_day_high >= rivaroxaban_full_mg_per_day - EPS:
             matching.append(m)
-            how.append(f"`{m.ref}` rivaroxaban {top.describe()} = {range_text(top.per_day_low, top.per_day_high)} "
-                       f"mg/day (full dose: >= {fmt(rivaroxaban_full_mg_per_day)} mg/day)")
+            how.append(
+                f"`{m.ref}` rivaroxaban {top.describe()} = {range_text(top.per_day_low, top.per_day_high)} "
+                f"mg/day (full dose: >= {fmt(rivaroxaban_full_mg_per_day)} mg/day)"
+            )
     return RegimenRead(tuple(matching), tuple(unreadable), tuple(how))
 
 

@@ -63,12 +63,24 @@ META = RuleMeta(
     default_indicator=Indicator.WARNING,
     summary="Aspirin maintenance daily dose outside {min_mg_per_day}-{max_mg_per_day} mg/day",
     citations=(
-        Citation("001_f5986088b79218a7.txt", "If dual therapy is contraindicated, use single antiplatelet therapy "
-                 "(aspirin 75-325 mg daily or clopidogrel 75 mg daily).", "32"),
-        Citation("000_db9ef64a206b36dc.txt", "Post-procedure, dual antiplatelet therapy with aspirin 81mg daily "
-                 "indefinitely and clopidogrel 75mg daily for at least 1-3 months is recommended.", "31"),
-        Citation("002_6cec19d6dc2f6528.txt", "The antiplatelet drug administered was aspirin (100 mg/day) with "
-                 "clopidogrel (75 mg/day) and/or cilostazol (100 or 200 mg/day)", "62"),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "If dual therapy is contraindicated, use single antiplatelet therapy "
+            "(aspirin 75-325 mg daily or clopidogrel 75 mg daily).",
+            "32",
+        ),
+        Citation(
+            "000_db9ef64a206b36dc.txt",
+            "Post-procedure, dual antiplatelet therapy with aspirin 81mg daily "
+            "indefinitely and clopidogrel 75mg daily for at least 1-3 months is recommended.",
+            "31",
+        ),
+        Citation(
+            "002_6cec19d6dc2f6528.txt",
+            "The antiplatelet drug administered was aspirin (100 mg/day) with "
+            "clopidogrel (75 mg/day) and/or cilostazol (100 or 200 mg/day)",
+            "62",
+        ),
     ),
     drugs=frozenset({"aspirin"}),
 )
@@ -92,8 +104,9 @@ def _verdict(d: Daily, o: Options) -> tuple[Indicator, bool, float] | None:
     too_low = d.per_day_low < o.min_mg_per_day - EPS
     if not (too_high or too_low):
         return None
-    critical = (d.per_day_high >= o.critical_at_or_above_mg_per_day - EPS
-                or d.per_day_low < o.critical_below_mg_per_day - EPS)
+    critical = (
+        d.per_day_high >= o.critical_at_or_above_mg_per_day - EPS or d.per_day_low < o.critical_below_mg_per_day - EPS
+    )
     shown = d.per_day_high if too_high else d.per_day_low
     return (Indicator.CRITICAL if critical else Indicator.WARNING), too_high, shown
 
@@ -117,16 +130,22 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         (indicator, too_high, shown), d = max(judged, key=lambda x: (x[0][0].rank, _deviation(x[0], o)))
         per_day = range_text(d.per_day_low, d.per_day_high)
         if d.single:
-            summary = (f"Aspirin {fmt(shown)} mg as a single dose, outside the {fmt(o.loading_min_mg)}-"
-                       f"{fmt(o.loading_max_mg)} mg loading range; maintenance range {rng}")
+            summary = (
+                f"Aspirin {fmt(shown)} mg as a single dose, outside the {fmt(o.loading_min_mg)}-"
+                f"{fmt(o.loading_max_mg)} mg loading range; maintenance range {rng}"
+            )
         else:
             summary = f"Aspirin {fmt(shown)} mg/day ({d.describe()}); maintenance range {rng}"
         if indicator is Indicator.CRITICAL and too_high:
-            band = (f"at or above {fmt(o.critical_at_or_above_mg_per_day)} mg/day: far above the range, a likely "
-                    "unit (mg/g) or frequency error")
+            band = (
+                f"at or above {fmt(o.critical_at_or_above_mg_per_day)} mg/day: far above the range, a likely "
+                "unit (mg/g) or frequency error"
+            )
         elif indicator is Indicator.CRITICAL:
-            band = (f"below {fmt(o.critical_below_mg_per_day)} mg/day: far below the range, a likely unit or "
-                    "frequency error")
+            band = (
+                f"below {fmt(o.critical_below_mg_per_day)} mg/day: far below the range, a likely unit or "
+                "frequency error"
+            )
         else:
             band = f"{'above' if too_high else 'below'} the maintenance range {rng}"
         label = f"Change aspirin to {fmt(o.suggest_mg)} mg once daily"
@@ -136,14 +155,25 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             f"Daily dose **{per_day} mg/day** is **{band}**.",
         ]
         if d.single:
-            lines.append(f"A single administration is a loading dose only within {fmt(o.loading_min_mg)}-"
-                         f"{fmt(o.loading_max_mg)} mg; outside it, it is judged as a daily dose.")
+            lines.append(
+                f"A single administration is a loading dose only within {fmt(o.loading_min_mg)}-"
+                f"{fmt(o.loading_max_mg)} mg; outside it, it is judged as a daily dose."
+            )
         cited = refs(("000", "31"), ("001", "31"))
         lines += ["Order judged:\n" + regimen_lines([order]), f"Suggested: {label} ({cited})."]
         suggestion = daily_dose_suggestion(label, order.ref, d.dosage_index, o.suggest_mg, 1)
         yield make_finding(
-            META, summary, lines, [order.ref], indicator=indicator, suggestion=suggestion,
-            values={"mg_per_day": round(shown, 3), "per_administration_mg": round(d.per_admin_high, 3),
-                    "administrations_per_day": round(d.admins_high, 3), "single": d.single,
-                    "suggested_mg": o.suggest_mg},
+            META,
+            summary,
+            lines,
+            [order.ref],
+            indicator=indicator,
+            suggestion=suggestion,
+            values={
+                "mg_per_day": round(shown, 3),
+                "per_administration_mg": round(d.per_admin_high, 3),
+                "administrations_per_day": round(d.admins_high, 3),
+                "single": d.single,
+                "suggested_mg": o.suggest_mg,
+            },
         )

@@ -59,12 +59,22 @@ META = RuleMeta(
     default_indicator=Indicator.WARNING,
     summary="Clopidogrel maintenance not {maintenance_mg_per_day} mg/day given {maintenance_per_day:daily}",
     citations=(
-        Citation("000_db9ef64a206b36dc.txt", "Post-procedure, dual antiplatelet therapy with aspirin 81mg daily "
-                 "indefinitely and clopidogrel 75mg daily for at least 1-3 months is recommended.", "31"),
-        Citation("001_f5986088b79218a7.txt", "If dual therapy is contraindicated, use single antiplatelet therapy "
-                 "(aspirin 75-325 mg daily or clopidogrel 75 mg daily).", "32"),
-        Citation("reference/clinical-kb.md §2.3", "300 mg as a *repeated* daily dose (300 mg SCD 749196 is a "
-                 "loading product — once only)."),
+        Citation(
+            "000_db9ef64a206b36dc.txt",
+            "Post-procedure, dual antiplatelet therapy with aspirin 81mg daily "
+            "indefinitely and clopidogrel 75mg daily for at least 1-3 months is recommended.",
+            "31",
+        ),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "If dual therapy is contraindicated, use single antiplatelet therapy "
+            "(aspirin 75-325 mg daily or clopidogrel 75 mg daily).",
+            "32",
+        ),
+        Citation(
+            "reference/clinical-kb.md §2.3",
+            "300 mg as a *repeated* daily dose (300 mg SCD 749196 is a loading product — once only).",
+        ),
     ),
     drugs=frozenset({"clopidogrel"}),
 )
@@ -105,23 +115,35 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         d = max(wrong, key=lambda x: (critical(x), x.per_day_high))
         per_day = range_text(d.per_day_low, d.per_day_high)
         if d.single:
-            summary = (f"Clopidogrel {d.describe()}: not a {loading} loading dose, and maintenance is {target}")
-            problem = (f"A single administration is a loading dose only within {loading}; outside it, it is "
-                       f"judged as a daily dose: {per_day} mg/day, not {target}.")
+            summary = f"Clopidogrel {d.describe()}: not a {loading} loading dose, and maintenance is {target}"
+            problem = (
+                f"A single administration is a loading dose only within {loading}; outside it, it is "
+                f"judged as a daily dose: {per_day} mg/day, not {target}."
+            )
         else:
             summary = f"Clopidogrel {per_day} mg/day ({d.describe()}); maintenance is {target}"
             problem = f"The maintenance regimen is **{d.describe()} = {per_day} mg/day**, not {target}."
         lines = [f"**{order.name}** (`{order.ref}`): {d.describe()}.", d.how, problem]
         if critical(d):
-            lines.append(f"**Critical:** a repeating order of {fmt(o.critical_repeating_at_or_above_mg_per_day)} "
-                         f"mg/day or more gives a loading dose ({loading}, once) every day; the 300 mg tablet "
-                         "(RxNorm 749196) is a loading product.")
+            lines.append(
+                f"**Critical:** a repeating order of {fmt(o.critical_repeating_at_or_above_mg_per_day)} "
+                f"mg/day or more gives a loading dose ({loading}, once) every day; the 300 mg tablet "
+                "(RxNorm 749196) is a loading product."
+            )
         label = f"Change clopidogrel to {target}"
         lines += ["Order judged:\n" + regimen_lines([order]), f"Suggested: {label}."]
         suggestion = daily_dose_suggestion(label, order.ref, d.dosage_index, per_admin, o.maintenance_per_day)
         yield make_finding(
-            META, summary, lines, [order.ref],
-            indicator=Indicator.CRITICAL if critical(d) else Indicator.WARNING, suggestion=suggestion,
-            values={"mg_per_day": round(d.per_day_high, 3), "per_administration_mg": round(d.per_admin_high, 3),
-                    "administrations_per_day": round(d.admins_high, 3), "single": d.single},
+            META,
+            summary,
+            lines,
+            [order.ref],
+            indicator=Indicator.CRITICAL if critical(d) else Indicator.WARNING,
+            suggestion=suggestion,
+            values={
+                "mg_per_day": round(d.per_day_high, 3),
+                "per_administration_mg": round(d.per_admin_high, 3),
+                "administrations_per_day": round(d.admins_high, 3),
+                "single": d.single,
+            },
         )

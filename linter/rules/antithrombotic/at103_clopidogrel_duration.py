@@ -52,8 +52,12 @@ META = RuleMeta(
     default_indicator=Indicator.WARNING,
     summary="Maintenance clopidogrel after BTK revascularization with a stated duration under {min_duration_days} days",
     citations=(
-        Citation("000_db9ef64a206b36dc.txt", "Post-procedure, dual antiplatelet therapy with aspirin 81mg daily "
-                 "indefinitely and clopidogrel 75mg daily for at least 1-3 months is recommended.", "31"),
+        Citation(
+            "000_db9ef64a206b36dc.txt",
+            "Post-procedure, dual antiplatelet therapy with aspirin 81mg daily "
+            "indefinitely and clopidogrel 75mg daily for at least 1-3 months is recommended.",
+            "31",
+        ),
     ),
     drugs=frozenset({"clopidogrel"}),
 )
@@ -80,10 +84,16 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             yield make_finding(
                 META,
                 "Clopidogrel after BTK revascularization: duration not stated (1-3 months recommended)",
-                [f"**{order.name}** (`{order.ref}`): no boundsDuration, boundsPeriod, expectedSupplyDuration or "
-                 "validityPeriod on the maintenance dosage.", where, order_line,
-                 f"Suggested: {label} (within the source's 1-3 months)."],
-                [order.ref], indicator=Indicator.INFO, suggestion=suggestion,
+                [
+                    f"**{order.name}** (`{order.ref}`): no boundsDuration, boundsPeriod, expectedSupplyDuration or "
+                    "validityPeriod on the maintenance dosage.",
+                    where,
+                    order_line,
+                    f"Suggested: {label} (within the source's 1-3 months).",
+                ],
+                [order.ref],
+                indicator=Indicator.INFO,
+                suggestion=suggestion,
                 values={"duration_days": None, "min_duration_days": o.min_duration_days},
             )
             continue
@@ -93,9 +103,16 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             META,
             f"Clopidogrel for {fmt(days)} days after BTK revascularization; at least {fmt(o.min_duration_days)} "
             "days (1-3 months) recommended",
-            [f"**{order.name}** (`{order.ref}`): stated duration **{fmt(days)} days** (the shortest of "
-             "boundsDuration, boundsPeriod, expectedSupplyDuration and validityPeriod), under "
-             f"{fmt(o.min_duration_days)} days.", where, order_line, f"Suggested: {label}."],
-            [order.ref], indicator=Indicator.WARNING, suggestion=suggestion,
+            [
+                f"**{order.name}** (`{order.ref}`): stated duration **{fmt(days)} days** (the shortest of "
+                "boundsDuration, boundsPeriod, expectedSupplyDuration and validityPeriod), under "
+                f"{fmt(o.min_duration_days)} days.",
+                where,
+                order_line,
+                f"Suggested: {label}.",
+            ],
+            [order.ref],
+            indicator=Indicator.WARNING,
+            suggestion=suggestion,
             values={"duration_days": round(days, 2), "min_duration_days": o.min_duration_days},
         )

@@ -43,8 +43,12 @@ META = RuleMeta(
     default_indicator=Indicator.CRITICAL,
     summary="BTK revascularization and no antiplatelet at all in the regimen",
     citations=(
-        Citation("001_f5986088b79218a7.txt", "Initiate antiplatelet therapy immediately and continue indefinitely "
-                 "(Class I, Level A) unless contraindicated.", "116"),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "Initiate antiplatelet therapy immediately and continue indefinitely "
+            "(Class I, Level A) unless contraindicated.",
+            "116",
+        ),
     ),
     drugs=frozenset({"aspirin", "clopidogrel", "prasugrel", "ticagrelor", "ticlopidine", "cilostazol"}),
 )
@@ -61,8 +65,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     label = f"Order {options.suggest_template.replace('_', ' ')} (profile regimen)"
     yield make_finding(
         META,
-        "No antiplatelet in the regimen after BTK revascularization; start aspirin 81 mg daily unless "
-        "contraindicated",
+        "No antiplatelet in the regimen after BTK revascularization; start aspirin 81 mg daily unless contraindicated",
         [
             f"BTK revascularization context: {ctx.how if ctx else 'forced'}.",
             "Looked for aspirin, clopidogrel, prasugrel, ticagrelor, ticlopidine or cilostazol among the orders "

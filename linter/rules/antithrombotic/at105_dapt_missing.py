@@ -57,16 +57,24 @@ META = RuleMeta(
     family="antithrombotic",
     scope=Scope.BTK,
     default_indicator=Indicator.WARNING,
-    summary=("BTK revascularization with exactly one antiplatelet and no rivaroxaban {dpi_rivaroxaban_mg} mg "
-             "{dpi_per_day:daily}"),
-    citations=(
-        Citation("000_db9ef64a206b36dc.txt", "Post-procedure, dual antiplatelet therapy with aspirin 81mg daily "
-                 "indefinitely and clopidogrel 75mg daily for at least 1-3 months is recommended.", "31"),
-        Citation("001_f5986088b79218a7.txt", "use dual pathway inhibition: rivaroxaban 2.5 mg twice daily plus "
-                 "aspirin 81 mg daily", "31"),
+    summary=(
+        "BTK revascularization with exactly one antiplatelet and no rivaroxaban {dpi_rivaroxaban_mg} mg "
+        "{dpi_per_day:daily}"
     ),
-    drugs=frozenset({"aspirin", "clopidogrel", "prasugrel", "ticagrelor", "ticlopidine", "cilostazol",
-                     "rivaroxaban"}),
+    citations=(
+        Citation(
+            "000_db9ef64a206b36dc.txt",
+            "Post-procedure, dual antiplatelet therapy with aspirin 81mg daily "
+            "indefinitely and clopidogrel 75mg daily for at least 1-3 months is recommended.",
+            "31",
+        ),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "use dual pathway inhibition: rivaroxaban 2.5 mg twice daily plus aspirin 81 mg daily",
+            "31",
+        ),
+    ),
+    drugs=frozenset({"aspirin", "clopidogrel", "prasugrel", "ticagrelor", "ticlopidine", "cilostazol", "rivaroxaban"}),
 )
 
 
@@ -98,8 +106,12 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     lines = [
         f"BTK revascularization context: {order_set.btk_context.how if order_set.btk_context else 'forced'}.",
         f"Antiplatelet drugs in the regimen: **{agent}** only"
-        + ("" if o.cilostazol_counts_as_second_agent else " (cilostazol is not counted as a DAPT agent in this "
-                                                          "profile)") + ".",
+        + (
+            ""
+            if o.cilostazol_counts_as_second_agent
+            else " (cilostazol is not counted as a DAPT agent in this profile)"
+        )
+        + ".",
         "Regimen read:\n" + regimen_lines(order_set.regimen),
     ]
     if rivaroxaban:
@@ -108,15 +120,19 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         lines.append(f"No {dpi_text} (dual pathway inhibition) in the regimen.")
     suggestion = None
     if cilostazol_only:
-        lines.append("Cilostazol alone is not dual antiplatelet therapy: the source regimen is aspirin 81 mg daily "
-                     f"with clopidogrel 75 mg daily ({refs(('000', '31'))}).")
+        lines.append(
+            "Cilostazol alone is not dual antiplatelet therapy: the source regimen is aspirin 81 mg daily "
+            f"with clopidogrel 75 mg daily ({refs(('000', '31'))})."
+        )
     elif agent not in p2y12_drugs():
         label = f"Order {o.suggest_template.replace('_', ' ')} (profile regimen)"
         suggestion = Suggestion(label, (CreateAction(o.suggest_template, label),))
         lines.append(f"Suggested: {label}.")
     else:
-        lines.append("Consider adding low-dose aspirin (aspirin 81 mg daily with clopidogrel 75 mg daily, "
-                     f"{refs(('000', '31'))}).")
+        lines.append(
+            "Consider adding low-dose aspirin (aspirin 81 mg daily with clopidogrel 75 mg daily, "
+            f"{refs(('000', '31'))})."
+        )
     yield make_finding(
         META,
         f"Only one antiplatelet ({agent}) after BTK revascularization: no DAPT and no {dpi_text}",

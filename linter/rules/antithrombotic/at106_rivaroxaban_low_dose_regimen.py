@@ -54,11 +54,16 @@ META = RuleMeta(
     family="antithrombotic",
     scope=Scope.PAD,
     default_indicator=Indicator.WARNING,
-    summary=("Rivaroxaban below {full_dose_mg_per_day} mg/day in PAD not given as {dpi_rivaroxaban_mg} mg "
-             "{dpi_per_day:daily}"),
+    summary=(
+        "Rivaroxaban below {full_dose_mg_per_day} mg/day in PAD not given as {dpi_rivaroxaban_mg} mg "
+        "{dpi_per_day:daily}"
+    ),
     citations=(
-        Citation("001_f5986088b79218a7.txt", "use dual pathway inhibition: rivaroxaban 2.5 mg twice daily plus "
-                 "aspirin 81 mg daily", "31"),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "use dual pathway inhibition: rivaroxaban 2.5 mg twice daily plus aspirin 81 mg daily",
+            "31",
+        ),
     ),
     drugs=frozenset({"rivaroxaban"}),
 )
@@ -78,8 +83,11 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         if isinstance(daily, CouldNotVerify):
             yield daily
             continue
-        wrong = [d for d in daily if d.per_day_low < o.full_dose_mg_per_day - EPS
-                 and not is_dpi_phase(d, o.dpi_rivaroxaban_mg, o.dpi_per_day)]
+        wrong = [
+            d
+            for d in daily
+            if d.per_day_low < o.full_dose_mg_per_day - EPS and not is_dpi_phase(d, o.dpi_rivaroxaban_mg, o.dpi_per_day)
+        ]
         if not wrong:
             continue
         d = wrong[0]
@@ -101,6 +109,10 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             ],
             [order.ref],
             suggestion=daily_dose_suggestion(label, order.ref, d.dosage_index, o.dpi_rivaroxaban_mg, o.dpi_per_day),
-            values={"mg_per_day": round(d.per_day_high, 3), "per_administration_mg": round(d.per_admin_high, 3),
-                    "administrations_per_day": round(d.admins_high, 3), "single": d.single},
+            values={
+                "mg_per_day": round(d.per_day_high, 3),
+                "per_administration_mg": round(d.per_admin_high, 3),
+                "administrations_per_day": round(d.admins_high, 3),
+                "single": d.single,
+            },
         )

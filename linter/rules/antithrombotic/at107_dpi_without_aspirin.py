@@ -45,8 +45,11 @@ META = RuleMeta(
     default_indicator=Indicator.WARNING,
     summary="Rivaroxaban {dpi_rivaroxaban_mg} mg {dpi_per_day:daily} without aspirin in the regimen",
     citations=(
-        Citation("001_f5986088b79218a7.txt", "use dual pathway inhibition: rivaroxaban 2.5 mg twice daily plus "
-                 "aspirin 81 mg daily", "31"),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "use dual pathway inhibition: rivaroxaban 2.5 mg twice daily plus aspirin 81 mg daily",
+            "31",
+        ),
     ),
     drugs=frozenset({"rivaroxaban", "aspirin"}),
 )

@@ -49,11 +49,24 @@ META = RuleMeta(
     default_indicator=Indicator.CRITICAL,
     summary="PAD with a full-dose oral anticoagulant and no antiplatelet",
     citations=(
-        Citation("001_f5986088b79218a7.txt", "Never use oral anticoagulation alone—this is harmful "
-                 "(Class III: Harm).", "33"),
+        Citation(
+            "001_f5986088b79218a7.txt", "Never use oral anticoagulation alone—this is harmful (Class III: Harm).", "33"
+        ),
     ),
-    drugs=frozenset({"warfarin", "apixaban", "dabigatran", "edoxaban", "rivaroxaban", "aspirin", "clopidogrel",
-                     "prasugrel", "ticagrelor", "ticlopidine"}),
+    drugs=frozenset(
+        {
+            "warfarin",
+            "apixaban",
+            "dabigatran",
+            "edoxaban",
+            "rivaroxaban",
+            "aspirin",
+            "clopidogrel",
+            "prasugrel",
+            "ticagrelor",
+            "ticlopidine",
+        }
+    ),
 )
 
 OTHER_INDICATIONS = ("atrial_fibrillation", "vte", "mechanical_valve")
@@ -86,16 +99,24 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         lines.append("Cilostazol is in the regimen; it is not counted as the antiplatelet here (RULES.md Terms).")
     if indications:
         found = "; ".join(f"`{c.ref}` {c.concept.label}" for c in indications)
-        lines.append(f"Another indication for anticoagulation is documented ({found}): **warning** instead of "
-                     "critical. Confirm whether a single antiplatelet should be added for the PAD.")
-        summary = (f"{names} without an antiplatelet in PAD; another anticoagulation indication is documented: "
-                   "review the antiplatelet")
+        lines.append(
+            f"Another indication for anticoagulation is documented ({found}): **warning** instead of "
+            "critical. Confirm whether a single antiplatelet should be added for the PAD."
+        )
+        summary = (
+            f"{names} without an antiplatelet in PAD; another anticoagulation indication is documented: "
+            "review the antiplatelet"
+        )
         indicator = Indicator.WARNING
     else:
         lines.append("No atrial fibrillation, venous thromboembolism or mechanical valve documented.")
         summary = f"{names} (full-dose oral anticoagulant) alone in PAD, no antiplatelet: OAC alone is harmful"
         indicator = Indicator.CRITICAL
     yield make_finding(
-        META, summary, lines, [m.ref for m in orders], indicator=indicator,
+        META,
+        summary,
+        lines,
+        [m.ref for m in orders],
+        indicator=indicator,
         values={"other_indication": [c.ref for c in indications]},
     )

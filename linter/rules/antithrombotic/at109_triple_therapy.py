@@ -55,14 +55,29 @@ META = RuleMeta(
     default_indicator=Indicator.CRITICAL,
     summary="Full-dose oral anticoagulant with aspirin and a P2Y12 inhibitor (triple therapy)",
     citations=(
-        Citation("reference/clinical-kb.md §4 #13 (ACCAHA24 rec 8; 2024 ACC/AHA PAD guideline)",
-                 "Full-intensity anticoagulant (rivaroxaban 15/20 mg, apixaban 5 mg BID, warfarin, therapeutic "
-                 "enoxaparin) + aspirin + P2Y12 = triple therapy"),
-        Citation("reference/clinical-kb.md §2.3 (ACCAHA24 rec 8)", "even then ACCAHA24 rec 8 supports adding "
-                 "**single** antiplatelet only"),
+        Citation(
+            "reference/clinical-kb.md §4 #13 (ACCAHA24 rec 8; 2024 ACC/AHA PAD guideline)",
+            "Full-intensity anticoagulant (rivaroxaban 15/20 mg, apixaban 5 mg BID, warfarin, therapeutic "
+            "enoxaparin) + aspirin + P2Y12 = triple therapy",
+        ),
+        Citation(
+            "reference/clinical-kb.md §2.3 (ACCAHA24 rec 8)",
+            "even then ACCAHA24 rec 8 supports adding **single** antiplatelet only",
+        ),
     ),
-    drugs=frozenset({"warfarin", "apixaban", "dabigatran", "edoxaban", "rivaroxaban", "aspirin", "clopidogrel",
-                     "prasugrel", "ticagrelor"}),
+    drugs=frozenset(
+        {
+            "warfarin",
+            "apixaban",
+            "dabigatran",
+            "edoxaban",
+            "rivaroxaban",
+            "aspirin",
+            "clopidogrel",
+            "prasugrel",
+            "ticagrelor",
+        }
+    ),
 )
 
 
@@ -94,7 +109,8 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         [
             "Full-dose oral anticoagulant:\n" + "\n".join(f"- {h}" for h in oac.how),
             "Aspirin: " + ", ".join(f"`{m.ref}`" for m in review_first(aspirin)) + ".",
-            f"P2Y12 inhibitor ({', '.join(p2y12_names)}): " + ", ".join(f"`{m.ref}`" for m in review_first(p2y12))
+            f"P2Y12 inhibitor ({', '.join(p2y12_names)}): "
+            + ", ".join(f"`{m.ref}`" for m in review_first(p2y12))
             + ".",
             "Orders involved:\n" + regimen_lines(orders),
             "Stop aspirin or the P2Y12 inhibitor unless a documented plan (e.g. a short post-stent course) "

@@ -47,8 +47,10 @@ META = RuleMeta(
     default_indicator=Indicator.CRITICAL,
     summary="Two different P2Y12 inhibitors (clopidogrel, prasugrel, ticagrelor) in the regimen",
     citations=(
-        Citation("reference/clinical-kb.md §4 #21 (external: duplicate therapy; ACCAHA24 rec 7)",
-                 "Two P2Y12 inhibitors at once (clopidogrel + prasugrel/ticagrelor)"),
+        Citation(
+            "reference/clinical-kb.md §4 #21 (external: duplicate therapy; ACCAHA24 rec 7)",
+            "Two P2Y12 inhibitors at once (clopidogrel + prasugrel/ticagrelor)",
+        ),
     ),
     drugs=frozenset({"clopidogrel", "prasugrel", "ticagrelor"}),
 )

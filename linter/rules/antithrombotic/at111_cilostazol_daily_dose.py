@@ -51,11 +51,18 @@ META = RuleMeta(
     default_indicator=Indicator.WARNING,
     summary="Cilostazol daily dose above {max_mg_per_day} mg/day",
     citations=(
-        Citation("002_6cec19d6dc2f6528.txt", "The antiplatelet drug administered was aspirin (100 mg/day) with "
-                 "clopidogrel (75 mg/day) and/or cilostazol (100 or 200 mg/day)", "62"),
-        Citation("FDA label: Pletal (cilostazol) dosing (reference/clinical-kb.md §2.3)", "100 mg q12h PO … 50 mg "
-                 "q12h PO should be considered during co-administration of such inhibitors of CYP3A4 … and … "
-                 "CYP2C19"),
+        Citation(
+            "002_6cec19d6dc2f6528.txt",
+            "The antiplatelet drug administered was aspirin (100 mg/day) with "
+            "clopidogrel (75 mg/day) and/or cilostazol (100 or 200 mg/day)",
+            "62",
+        ),
+        Citation(
+            "FDA label: Pletal (cilostazol) dosing (reference/clinical-kb.md §2.3)",
+            "100 mg q12h PO … 50 mg "
+            "q12h PO should be considered during co-administration of such inhibitors of CYP3A4 … and … "
+            "CYP2C19",
+        ),
     ),
     drugs=frozenset({"cilostazol"}),
 )
@@ -94,6 +101,9 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             ],
             [order.ref],
             suggestion=daily_dose_suggestion(label, order.ref, d.dosage_index, o.suggest_dose_mg, o.suggest_per_day),
-            values={"mg_per_day": round(d.per_day_high, 3), "per_administration_mg": round(d.per_admin_high, 3),
-                    "administrations_per_day": round(d.admins_high, 3)},
+            values={
+                "mg_per_day": round(d.per_day_high, 3),
+                "per_administration_mg": round(d.per_admin_high, 3),
+                "administrations_per_day": round(d.admins_high, 3),
+            },
         )

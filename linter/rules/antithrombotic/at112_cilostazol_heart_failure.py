@@ -42,8 +42,10 @@ META = RuleMeta(
     default_indicator=Indicator.CRITICAL,
     summary="Cilostazol with an active heart-failure Condition (boxed contraindication)",
     citations=(
-        Citation("FDA label: Pletal (cilostazol) boxed warning (reference/clinical-kb.md §2.3)",
-                 "contraindicated in patients with heart failure of any severity."),
+        Citation(
+            "FDA label: Pletal (cilostazol) boxed warning (reference/clinical-kb.md §2.3)",
+            "contraindicated in patients with heart failure of any severity.",
+        ),
     ),
     drugs=frozenset({"cilostazol"}),
 )

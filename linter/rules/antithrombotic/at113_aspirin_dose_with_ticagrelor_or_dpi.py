@@ -67,18 +67,28 @@ META = RuleMeta(
     family="antithrombotic",
     scope=Scope.ANY,
     default_indicator=Indicator.WARNING,
-    summary=("Aspirin above {max_aspirin_mg_per_day} mg/day with ticagrelor or with rivaroxaban "
-             "{dpi_rivaroxaban_mg} mg {dpi_per_day:daily}"),
+    summary=(
+        "Aspirin above {max_aspirin_mg_per_day} mg/day with ticagrelor or with rivaroxaban "
+        "{dpi_rivaroxaban_mg} mg {dpi_per_day:daily}"
+    ),
     citations=(
-        Citation("FDA label: Brilinta (ticagrelor) boxed warning (reference/clinical-kb.md §2.3)",
-                 "Maintenance doses of aspirin above 100 mg reduce the effectiveness of BRILINTA and should be "
-                 "avoided."),
-        Citation("FDA label: Brilinta (ticagrelor) boxed warning (reference/clinical-kb.md §2.3)",
-                 "After any initial dose, use with aspirin 75-100 mg per day."),
-        Citation("reference/clinical-kb.md §6.1 (rivaroxaban CAD/PAD indication)",
-                 "2.5 mg twice daily with aspirin 75-100 mg once daily"),
-        Citation("001_f5986088b79218a7.txt", "use dual pathway inhibition: rivaroxaban 2.5 mg twice daily plus "
-                 "aspirin 81 mg daily", "31"),
+        Citation(
+            "FDA label: Brilinta (ticagrelor) boxed warning (reference/clinical-kb.md §2.3)",
+            "Maintenance doses of aspirin above 100 mg reduce the effectiveness of BRILINTA and should be avoided.",
+        ),
+        Citation(
+            "FDA label: Brilinta (ticagrelor) boxed warning (reference/clinical-kb.md §2.3)",
+            "After any initial dose, use with aspirin 75-100 mg per day.",
+        ),
+        Citation(
+            "reference/clinical-kb.md §6.1 (rivaroxaban CAD/PAD indication)",
+            "2.5 mg twice daily with aspirin 75-100 mg once daily",
+        ),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "use dual pathway inhibition: rivaroxaban 2.5 mg twice daily plus aspirin 81 mg daily",
+            "31",
+        ),
     ),
     drugs=frozenset({"aspirin", "ticagrelor", "rivaroxaban"}),
 )
@@ -107,8 +117,11 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     aspirin = regimen_with(order_set, {"aspirin"})
     if not aspirin:
         return
-    dpi = dpi_orders(order_set, o.dpi_rivaroxaban_mg, o.dpi_per_day, rule_code=META.code) \
-        if order_set.regimen_has("rivaroxaban") else None
+    dpi = (
+        dpi_orders(order_set, o.dpi_rivaroxaban_mg, o.dpi_per_day, rule_code=META.code)
+        if order_set.regimen_has("rivaroxaban")
+        else None
+    )
     partners = ticagrelor + list(dpi.matching if dpi else ())
     dpi_text = f"rivaroxaban {fmt(o.dpi_rivaroxaban_mg)} mg {frequency_phrase(o.dpi_per_day, o.dpi_per_day)}"
     for order in aspirin:
@@ -126,8 +139,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             continue
         if not any_under_review([order, *partners]):
             continue  # the combination was reviewed before
-        with_what = " and ".join(
-            (["ticagrelor"] if ticagrelor else []) + ([dpi_text] if dpi and dpi.matching else []))
+        with_what = " and ".join((["ticagrelor"] if ticagrelor else []) + ([dpi_text] if dpi and dpi.matching else []))
         per_day = range_text(excess.per_day_low, excess.per_day_high)
         where = "order under review" if order.under_review else "active medication in context"
         lines = [

@@ -49,15 +49,24 @@ META = RuleMeta(
     family="antithrombotic",
     scope=Scope.PAD,
     default_indicator=Indicator.WARNING,
-    summary=("Rivaroxaban {dpi_rivaroxaban_mg} mg {dpi_per_day:daily} plus clopidogrel with no stop date or more than "
-             "{max_duration_days} days"),
+    summary=(
+        "Rivaroxaban {dpi_rivaroxaban_mg} mg {dpi_per_day:daily} plus clopidogrel with no stop date or more than "
+        "{max_duration_days} days"
+    ),
     citations=(
-        Citation("reference/clinical-kb.md §2.3 (VOYAGER PAD design)", "VOYAGER allowed clopidogrel up to 6 "
-                 "months on top of DPI at investigator discretion"),
-        Citation("reference/clinical-kb.md §2.3 (2024 ACC/AHA PAD guideline, ACCAHA24 rec 7)", "DAPT with a P2Y12 "
-                 "antagonist and **low-dose** aspirin is reasonable for at least 1 to 6 months"),
-        Citation("001_f5986088b79218a7.txt", "use dual pathway inhibition: rivaroxaban 2.5 mg twice daily plus "
-                 "aspirin 81 mg daily", "31"),
+        Citation(
+            "reference/clinical-kb.md §2.3 (VOYAGER PAD design)",
+            "VOYAGER allowed clopidogrel up to 6 months on top of DPI at investigator discretion",
+        ),
+        Citation(
+            "reference/clinical-kb.md §2.3 (2024 ACC/AHA PAD guideline, ACCAHA24 rec 7)",
+            "DAPT with a P2Y12 antagonist and **low-dose** aspirin is reasonable for at least 1 to 6 months",
+        ),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "use dual pathway inhibition: rivaroxaban 2.5 mg twice daily plus aspirin 81 mg daily",
+            "31",
+        ),
     ),
     drugs=frozenset({"rivaroxaban", "clopidogrel"}),
 )
@@ -88,8 +97,11 @@ DAYS_PER_MONTH = 365.25 / 12
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
-    clopidogrel = [m for m in regimen_with(order_set, {"clopidogrel"})
-                   if not m.dosages or any(not is_single_administration(d) for d in m.dosages)]
+    clopidogrel = [
+        m
+        for m in regimen_with(order_set, {"clopidogrel"})
+        if not m.dosages or any(not is_single_administration(d) for d in m.dosages)
+    ]
     rivaroxaban = regimen_with(order_set, {"rivaroxaban"})
     if not clopidogrel or not rivaroxaban:
         return
@@ -107,16 +119,21 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         if days is not None and days <= o.max_duration_days + EPS:
             continue
         if days is None:
-            summary = (f"Clopidogrel with {dpi_text} and no stop date; limit to {fmt(o.max_duration_days)} days "
-                       f"({months})")
-            problem = ("No boundsDuration, boundsPeriod, expectedSupplyDuration or validityPeriod on the "
-                       "clopidogrel maintenance dosage: **no stop date**.")
+            summary = (
+                f"Clopidogrel with {dpi_text} and no stop date; limit to {fmt(o.max_duration_days)} days ({months})"
+            )
+            problem = (
+                "No boundsDuration, boundsPeriod, expectedSupplyDuration or validityPeriod on the "
+                "clopidogrel maintenance dosage: **no stop date**."
+            )
         else:
-            summary = (f"Clopidogrel for {fmt(days)} days with {dpi_text}; limit to {fmt(o.max_duration_days)} "
-                       f"days ({months})")
+            summary = (
+                f"Clopidogrel for {fmt(days)} days with {dpi_text}; limit to {fmt(o.max_duration_days)} days ({months})"
+            )
             problem = f"Stated clopidogrel duration **{fmt(days)} days**, more than {fmt(o.max_duration_days)} days."
         yield make_finding(
-            META, summary,
+            META,
+            summary,
             [
                 f"**{order.name}** (`{order.ref}`) with dual pathway inhibition:\n"
                 + "\n".join(f"- {h}" for h in dpi.how),
@@ -124,6 +141,8 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
                 "Orders involved:\n" + regimen_lines([order, *dpi.matching]),
             ],
             [order.ref, *(m.ref for m in dpi.matching)],
-            values={"duration_days": None if days is None else round(days, 2),
-                    "max_duration_days": o.max_duration_days},
+            values={
+                "duration_days": None if days is None else round(days, 2),
+                "max_duration_days": o.max_duration_days,
+            },
         )

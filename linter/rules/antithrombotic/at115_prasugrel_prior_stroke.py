@@ -43,9 +43,11 @@ META = RuleMeta(
     default_indicator=Indicator.CRITICAL,
     summary="Prasugrel for a patient with prior stroke or TIA (boxed contraindication)",
     citations=(
-        Citation("FDA label: Effient (prasugrel) boxed warning (reference/clinical-kb.md §6.1)",
-                 "Do not use Effient in patients with active pathological bleeding or a history of transient "
-                 "ischemic attack or stroke"),
+        Citation(
+            "FDA label: Effient (prasugrel) boxed warning (reference/clinical-kb.md §6.1)",
+            "Do not use Effient in patients with active pathological bleeding or a history of transient "
+            "ischemic attack or stroke",
+        ),
     ),
     drugs=frozenset({"prasugrel"}),
 )

@@ -42,11 +42,14 @@ def could_not_verify_findings(items: Iterable[CouldNotVerify], order_set: OrderS
             f"**Could not verify** {first.what} of `{ref}` ({name}) because {first.reason}.",
             f"Rules that could not check this order: {', '.join(per_rule)}.",
         ]
-        lines.append("\n".join(
-            f"- {rule} needs {what}" + ("" if reason == first.reason else f", which could not be read because {reason}")
-            for rule, pairs in per_rule.items()
-            for what, reason in pairs
-        ))
+        lines.append(
+            "\n".join(
+                f"- {rule} needs {what}"
+                + ("" if reason == first.reason else f", which could not be read because {reason}")
+                for rule, pairs in per_rule.items()
+                for what, reason in pairs
+            )
+        )
         out.append(
             make_finding(
                 meta,

@@ -61,9 +61,7 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Finding]:
     return ()
 
 
-def text_identified(
-    order_set: OrderSet, needed_drugs: frozenset[str], reads_procedures: bool
-) -> list[Finding]:
+def text_identified(order_set: OrderSet, needed_drugs: frozenset[str], reads_procedures: bool) -> list[Finding]:
     out: list[Finding] = []
     for m in order_set.medications:
         if m.drug.matched_by != "text" or not (m.drug.drugs & needed_drugs):

@@ -40,8 +40,7 @@ META = RuleMeta(
     citations=(
         Citation(
             "RULES.md",
-            "DQ904: a resource in the request is not valid FHIR R4 (it says which field and "
-            "why) and was not checked.",
+            "DQ904: a resource in the request is not valid FHIR R4 (it says which field and why) and was not checked.",
         ),
     ),
 )

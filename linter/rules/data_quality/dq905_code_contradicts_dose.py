@@ -89,8 +89,7 @@ def _problem(m: MedicationOrder, options: Options) -> tuple[str, str] | None:
             ratio = value / st.value
             steps = ratio / options.step
             ok = (
-                options.min_multiple - 1e-9 <= ratio <= options.max_multiple + 1e-9
-                and abs(steps - round(steps)) < 1e-6
+                options.min_multiple - 1e-9 <= ratio <= options.max_multiple + 1e-9 and abs(steps - round(steps)) < 1e-6
             )
             if not ok:
                 shown = display_unit(unit)

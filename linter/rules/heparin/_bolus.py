@@ -53,8 +53,9 @@ def is_heparin(order: MedicationOrder) -> bool:
     return bool(order.drug.drugs & ufh) and not (order.drug.drugs & lmwh)
 
 
-_FLUSH = re.compile(r"\b(?:flush(?:es|ing)?|hep[- ]?lock|heparin lock|lock solution|catheter lock|line lock)\b",
-                    re.IGNORECASE)
+_FLUSH = re.compile(
+    r"\b(?:flush(?:es|ing)?|hep[- ]?lock|heparin lock|lock solution|catheter lock|line lock)\b", re.IGNORECASE
+)
 FLUSH_MAX_UNITS_PER_ML = 10.0  # flush-strength products are 2 units/mL (reference/clinical-kb.md §1)
 
 
@@ -137,8 +138,13 @@ def bolus_dose(bolus: Bolus, rule_code: str) -> tuple[Quantity, Quantity] | Coul
     quantities = dose_quantities(bolus.dosage)
     if quantities is None:
         text = (bolus.dosage.text or "none")[:80]
-        return CouldNotVerify("DQ901", bolus.order.ref, rule_code, "the heparin bolus dose",
-                              f"the dose is not machine-readable (text: '{text}')")
+        return CouldNotVerify(
+            "DQ901",
+            bolus.order.ref,
+            rule_code,
+            "the heparin bolus dose",
+            f"the dose is not machine-readable (text: '{text}')",
+        )
     if any(is_mass_or_volume_without_concentration(bolus.order, q) for q in quantities):
         return None
     return quantities

@@ -67,11 +67,17 @@ META = RuleMeta(
     default_indicator=Indicator.WARNING,
     summary="Procedural heparin bolus outside {min_units_per_kg}-{max_units_per_kg} units/kg",
     citations=(
-        Citation("000_db9ef64a206b36dc.txt", "The procedure typically begins with administration of "
-                 "anticoagulation (unfractionated heparin 70-100 units/kg) to achieve an activated clotting time "
-                 "of 250-300 seconds.", "24"),
-        Citation("reference/clinical-kb.md §2.1 (ISMP heparin label alert)", "fatal 10-fold errors from reading "
-                 "1,000 units/mL × 10 mL vials as 1,000 units total"),
+        Citation(
+            "000_db9ef64a206b36dc.txt",
+            "The procedure typically begins with administration of "
+            "anticoagulation (unfractionated heparin 70-100 units/kg) to achieve an activated clotting time "
+            "of 250-300 seconds.",
+            "24",
+        ),
+        Citation(
+            "reference/clinical-kb.md §2.1 (ISMP heparin label alert)",
+            "fatal 10-fold errors from reading 1,000 units/mL × 10 mL vials as 1,000 units total",
+        ),
     ),
     drugs=frozenset({"heparin"}),
 )
@@ -95,9 +101,14 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     for maybe in unplaced(order_set):
         t = maybe.dosage.timing
         timing = t.code or t.code_text or "no timing"
-        yield CouldNotVerify("DQ901", maybe.order.ref, META.code, "the heparin bolus dose",
-                             f"its timing ('{timing}') is not machine-readable, so it cannot be told whether this "
-                             f"{route_label(maybe.route)} dose is a single procedural bolus")
+        yield CouldNotVerify(
+            "DQ901",
+            maybe.order.ref,
+            META.code,
+            "the heparin bolus dose",
+            f"its timing ('{timing}') is not machine-readable, so it cannot be told whether this "
+            f"{route_label(maybe.route)} dose is a single procedural bolus",
+        )
     for bolus in boluses(order_set):
         order, d = bolus.order, bolus.dosage
         quantities = bolus_dose(bolus, META.code)
@@ -151,27 +162,37 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             new_value, new_unit, new_display = options.suggest_units_per_kg, "[iU]/kg", "units/kg"
             fix_label = f"Change heparin bolus to {fmt(new_value)} units/kg"
         else:
-            abs_units = (high_q if too_high else low_q)
+            abs_units = high_q if too_high else low_q
             conv = convert(abs_units, "[iU]", heparin=True, strength=order.drug.strength)
             total = conv.value if not isinstance(conv, UnitProblem) else shown * (weight.kg if weight else 0)
             assert weight is not None  # noqa: S101 - absolute doses are judged only with a weight
-            summary = (f"Heparin {fmt(total)} units {route} = {fmt(shown)} units/kg at {fmt(weight.kg)} kg; "
-                       f"source range {rng}")
+            summary = (
+                f"Heparin {fmt(total)} units {route} = {fmt(shown)} units/kg at {fmt(weight.kg)} kg; source range {rng}"
+            )
             step = options.round_to_units
             new_value = round(options.suggest_units_per_kg * weight.kg / step) * step
             new_unit, new_display = "[iU]", "units"
-            fix_label = (f"Change heparin bolus to {fmt(new_value)} units "
-                         f"({fmt(options.suggest_units_per_kg)} units/kg x {fmt(weight.kg)} kg)")
+            fix_label = (
+                f"Change heparin bolus to {fmt(new_value)} units "
+                f"({fmt(options.suggest_units_per_kg)} units/kg x {fmt(weight.kg)} kg)"
+            )
         verdict = "above" if too_high else "below"
-        band = (f"more than {fmt(options.critical_above_units_per_kg)} units/kg ("
+        band = (
+            (
+                f"more than {fmt(options.critical_above_units_per_kg)} units/kg ("
                 f"{_times(options.critical_above_units_per_kg / options.max_units_per_kg)} the upper bound: a likely "
-                "10-fold or unit error)") if critical else f"{verdict} the source range {rng}"
+                "10-fold or unit error)"
+            )
+            if critical
+            else f"{verdict} the source range {rng}"
+        )
         lines = [
             f"**{order.name}** (`{order.ref}`): procedural bolus, {route}, one administration.",
             "\n".join(x for x in (how, weight_line) if x),
             f"The dose is **{band}**.",
             f"Suggested: {fix_label}, rounded to {fmt(options.round_to_units)} units."
-            if not per_kg else f"Suggested: {fix_label}.",
+            if not per_kg
+            else f"Suggested: {fix_label}.",
         ]
         suggestion = Suggestion(
             fix_label,
@@ -184,6 +205,10 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             [order.ref],
             indicator=Indicator.CRITICAL if critical else Indicator.WARNING,
             suggestion=suggestion,
-            values={"units_per_kg": round(shown, 1), "weight_kg": weight.kg if weight and not per_kg else None,
-                    "suggested_dose": new_value, "suggested_unit": new_unit},
+            values={
+                "units_per_kg": round(shown, 1),
+                "weight_kg": weight.kg if weight and not per_kg else None,
+                "suggested_dose": new_value,
+                "suggested_unit": new_unit,
+            },
         )

@@ -58,11 +58,18 @@ META = RuleMeta(
     default_indicator=Indicator.WARNING,
     summary="Procedural heparin bolus in absolute units and no body weight: dose per kg could not be verified",
     citations=(
-        Citation("000_db9ef64a206b36dc.txt", "The procedure typically begins with administration of "
-                 "anticoagulation (unfractionated heparin 70-100 units/kg) to achieve an activated clotting time "
-                 "of 250-300 seconds.", "24"),
-        Citation("reference/clinical-kb.md §2.1", "weight missing | no Observation 29463-7 (or 3141-9 measured / "
-                 "8349-3 preoperative) → cannot compute → *warning*"),
+        Citation(
+            "000_db9ef64a206b36dc.txt",
+            "The procedure typically begins with administration of "
+            "anticoagulation (unfractionated heparin 70-100 units/kg) to achieve an activated clotting time "
+            "of 250-300 seconds.",
+            "24",
+        ),
+        Citation(
+            "reference/clinical-kb.md §2.1",
+            "weight missing | no Observation 29463-7 (or 3141-9 measured / "
+            "8349-3 preoperative) → cannot compute → *warning*",
+        ),
     ),
     drugs=frozenset({"heparin"}),
 )
@@ -97,22 +104,23 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
         lines = [
             f"**{order.name}** (`{order.ref}`): procedural bolus, {route}, one administration.",
             f"- dose: {dose_how} (absolute units, not per kg)",
-            "**Could not verify** the dose per kg: the request has no usable body weight "
-            "(Observation LOINC 29463-7).",
+            "**Could not verify** the dose per kg: the request has no usable body weight (Observation LOINC 29463-7).",
         ]
         if patient.weight_issue:
             lines.append(f"A weight observation was present but could not be used: {patient.weight_issue}.")
         gaps = [g for g in patient.gaps if g.key in ("weight", "observations")]
         if gaps:
-            lines.append("Patient data the request could not obtain: "
-                         + "; ".join(f"{g.key}: {g.reason}" for g in gaps) + ".")
-        lines.append("Record the body weight, or order the bolus per kg (units/kg), so that the dose can be "
-                     "checked against the weight-based source range.")
+            lines.append(
+                "Patient data the request could not obtain: " + "; ".join(f"{g.key}: {g.reason}" for g in gaps) + "."
+            )
+        lines.append(
+            "Record the body weight, or order the bolus per kg (units/kg), so that the dose can be "
+            "checked against the weight-based source range."
+        )
         yield make_finding(
             META,
             f"Heparin {dose_text} units {route} bolus: no usable body weight, dose per kg could not be verified",
             lines,
             [order.ref],
-            values={"dose_units_low": low.value, "dose_units_high": high.value,
-                    "weight_issue": patient.weight_issue},
+            values={"dose_units_low": low.value, "dose_units_high": high.value, "weight_issue": patient.weight_issue},
         )

@@ -56,9 +56,13 @@ META = RuleMeta(
     default_indicator=Indicator.WARNING,
     summary="Procedural heparin bolus in BTK revascularization and no ACT target anywhere in the request",
     citations=(
-        Citation("000_db9ef64a206b36dc.txt", "The procedure typically begins with administration of "
-                 "anticoagulation (unfractionated heparin 70-100 units/kg) to achieve an activated clotting time "
-                 "of 250-300 seconds.", "24"),
+        Citation(
+            "000_db9ef64a206b36dc.txt",
+            "The procedure typically begins with administration of "
+            "anticoagulation (unfractionated heparin 70-100 units/kg) to achieve an activated clotting time "
+            "of 250-300 seconds.",
+            "24",
+        ),
     ),
     drugs=frozenset({"heparin"}),
 )
@@ -81,7 +85,7 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
             f"**{order.name}** (`{order.ref}`): procedural bolus, {route}, one administration, in BTK "
             f"revascularization context ({context}).",
             "**No ACT target** was found. Looked in:\n" + "\n".join(f"- {p}" for p in looked.places),
-            "State the target, e.g. \"Target ACT 250-300 seconds\" in the heparin order, or a Goal with the ACT "
+            'State the target, e.g. "Target ACT 250-300 seconds" in the heparin order, or a Goal with the ACT '
             "measure (LOINC 3184-9) and a range in seconds.",
         ]
         yield make_finding(

@@ -50,12 +50,18 @@ META = RuleMeta(
     family="heparin",
     scope=Scope.BTK,
     default_indicator=Indicator.WARNING,
-    summary=("Stated ACT target not within {min_act_seconds}-{max_act_seconds} s (lower bound below "
-             "{min_act_seconds} s or upper bound above {max_act_seconds} s)"),
+    summary=(
+        "Stated ACT target not within {min_act_seconds}-{max_act_seconds} s (lower bound below "
+        "{min_act_seconds} s or upper bound above {max_act_seconds} s)"
+    ),
     citations=(
-        Citation("000_db9ef64a206b36dc.txt", "The procedure typically begins with administration of "
-                 "anticoagulation (unfractionated heparin 70-100 units/kg) to achieve an activated clotting time "
-                 "of 250-300 seconds.", "24"),
+        Citation(
+            "000_db9ef64a206b36dc.txt",
+            "The procedure typically begins with administration of "
+            "anticoagulation (unfractionated heparin 70-100 units/kg) to achieve an activated clotting time "
+            "of 250-300 seconds.",
+            "24",
+        ),
     ),
     drugs=frozenset({"heparin"}),
 )
@@ -105,18 +111,20 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         unreadable = all(t.low_s is None and t.high_s is None for t, _ in bad)
         lines = [
             f"ACT target stated in `{source}`:",
-            "\n".join(f"- \"{t.as_written}\" = {_describe(t)}: {problem}" for t, problem in bad),
+            "\n".join(f'- "{t.as_written}" = {_describe(t)}: {problem}' for t, problem in bad),
             f"The source range is **{rng}**; a one-sided target is judged on its stated bound only.",
         ]
         if ufh:
             lines.append("Heparin order(s) under review: " + ", ".join(f"`{m.ref}`" for m in ufh) + ".")
-        summary = (f"ACT target \"{first.as_written}\" could not be read; source range {rng}" if unreadable
-                   else f"ACT target {_describe(first)} (\"{first.as_written}\") outside source range {rng}")
+        summary = (
+            f'ACT target "{first.as_written}" could not be read; source range {rng}'
+            if unreadable
+            else f'ACT target {_describe(first)} ("{first.as_written}") outside source range {rng}'
+        )
         yield make_finding(
             META,
             summary,
             lines,
             [source, *(m.ref for m in ufh)],
-            values={"targets": [{"low_s": t.low_s, "high_s": t.high_s, "as_written": t.as_written}
-                                for t, _ in bad]},
+            values={"targets": [{"low_s": t.low_s, "high_s": t.high_s, "as_written": t.as_written} for t, _ in bad]},
         )

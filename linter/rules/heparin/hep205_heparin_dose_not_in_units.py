@@ -51,12 +51,18 @@ META = RuleMeta(
     default_indicator=Indicator.WARNING,
     summary="Heparin dose in mass (mg) or volume (mL) without a concentration that converts it to units",
     citations=(
-        Citation("RULES.md", "HEP205 | heparin dose in mass (mg) or volume (mL) units without a concentration "
-                 "that converts it to units (this is HEP205 only, not also DQ902) | warning | | volume with a "
-                 "coded concentration (e.g. RxNorm 1361226, 1000 units/mL) is converted | | heparin is dosed in "
-                 "units"),
-        Citation("reference/clinical-kb.md §6.1", "Heparin sodium injection labels state strengths in USP units "
-                 "(1,000 / 5,000 / 10,000 USP units per mL; the UCUM code is `[USP'U]`)"),
+        Citation(
+            "RULES.md",
+            "HEP205 | heparin dose in mass (mg) or volume (mL) units without a concentration "
+            "that converts it to units (this is HEP205 only, not also DQ902) | warning | | volume with a "
+            "coded concentration (e.g. RxNorm 1361226, 1000 units/mL) is converted | | heparin is dosed in "
+            "units",
+        ),
+        Citation(
+            "reference/clinical-kb.md §6.1",
+            "Heparin sodium injection labels state strengths in USP units "
+            "(1,000 / 5,000 / 10,000 USP units per mL; the UCUM code is `[USP'U]`)",
+        ),
         Citation("reference/clinical-kb.md §2.1", "dose entered as *mL* of a concentrate without concentration"),
     ),
     drugs=frozenset({"heparin"}),
@@ -77,22 +83,30 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
             continue
         kinds = {k for _, k, _ in found}
         doses = ", ".join(dict.fromkeys(text for _, _, text in found))
-        product = (f"coded product RxNorm {order.drug.product_code} ({order.drug.product_display})"
-                   if order.drug.product_code else "no coded product with a concentration")
+        product = (
+            f"coded product RxNorm {order.drug.product_code} ({order.drug.product_display})"
+            if order.drug.product_code
+            else "no coded product with a concentration"
+        )
         lines = [
             f"**{order.name}** (`{order.ref}`): dose {doses} "
             f"(dosageInstruction {', '.join(str(i) for i, _, _ in found)}).",
         ]
         if "volume" in kinds:
-            lines.append(f"A volume needs the concentration in units per mL to become a dose, and the order has "
-                         f"{product}" + (" whose strength is not in units per mL." if order.drug.product_code
-                                         else "."))
+            lines.append(
+                f"A volume needs the concentration in units per mL to become a dose, and the order has "
+                f"{product}" + (" whose strength is not in units per mL." if order.drug.product_code else ".")
+            )
         if "mass" in kinds:
-            lines.append("A mass (mg) is not a heparin dose: heparin is dosed and labelled in units "
-                         "(USP units), and no concentration converts mg to units.")
-        lines.append("The dose in units **could not be verified**; the heparin dose rules (HEP201, HEP202) did not "
-                     "judge it. Order the dose in units (or units/kg), or code the product with its "
-                     "concentration.")
+            lines.append(
+                "A mass (mg) is not a heparin dose: heparin is dosed and labelled in units "
+                "(USP units), and no concentration converts mg to units."
+            )
+        lines.append(
+            "The dose in units **could not be verified**; the heparin dose rules (HEP201, HEP202) did not "
+            "judge it. Order the dose in units (or units/kg), or code the product with its "
+            "concentration."
+        )
         what = "mass (mg)" if kinds == {"mass"} else "volume (mL)" if kinds == {"volume"} else "mg and mL"
         yield make_finding(
             META,

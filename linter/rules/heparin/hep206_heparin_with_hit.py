@@ -59,12 +59,18 @@ META = RuleMeta(
     default_indicator=Indicator.CRITICAL,
     summary="Heparin ordered for a patient with heparin-induced thrombocytopenia (ICD-10-CM D75.82-)",
     citations=(
-        Citation("reference/clinical-kb.md §6.1 (heparin sodium injection labels)", "the labels warn of fatal "
-                 "medication errors from confusing vial strengths, and list heparin-induced thrombocytopenia among "
-                 "the adverse reactions (HIT history is a labelled contraindication in current US labels; confirm "
-                 "the wording before quoting it)"),
-        Citation("reference/clinical-kb.md §6", "heparin-induced thrombocytopenia, ICD-10-CM | D75.82- (D75.821, "
-                 "D75.822, D75.828, D75.829) | V (CMS ICD-10-CM April 2026)"),
+        Citation(
+            "reference/clinical-kb.md §6.1 (heparin sodium injection labels)",
+            "the labels warn of fatal "
+            "medication errors from confusing vial strengths, and list heparin-induced thrombocytopenia among "
+            "the adverse reactions (HIT history is a labelled contraindication in current US labels; confirm "
+            "the wording before quoting it)",
+        ),
+        Citation(
+            "reference/clinical-kb.md §6",
+            "heparin-induced thrombocytopenia, ICD-10-CM | D75.82- (D75.821, "
+            "D75.822, D75.828, D75.829) | V (CMS ICD-10-CM April 2026)",
+        ),
     ),
     drugs=frozenset({"heparin", "enoxaparin", "dalteparin"}),
 )
@@ -87,9 +93,11 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
     cond_lines = []
     for c in evidence:
         codes = ", ".join(f"{x.code}" for x in c.concept.codings if x.code) or "no code"
-        how = "by code" if c.matched_by == "code" else f"by its text \"{c.concept.label}\" only"
-        cond_lines.append(f"- `{c.ref}` {c.concept.label} ({codes}; clinical status "
-                          f"{c.clinical_status or 'not stated'}; recognized {how})")
+        how = "by code" if c.matched_by == "code" else f'by its text "{c.concept.label}" only'
+        cond_lines.append(
+            f"- `{c.ref}` {c.concept.label} ({codes}; clinical status "
+            f"{c.clinical_status or 'not stated'}; recognized {how})"
+        )
     first = evidence[0]
     first_code = next((x.code for x in first.concept.codings if x.code), None)
     for order in order_set.medications:
@@ -106,9 +114,11 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
             "anticoagulant for the procedure and stop every heparin source, flushes included.",
         ]
         if is_lmwh and not is_ufh:
-            lines.append("Low-molecular-weight heparins are included because HIT antibodies cross-react with "
-                         "them (reading taken by this rule; the enoxaparin label was not re-read for this "
-                         "profile, reference/clinical-kb.md §0.2).")
+            lines.append(
+                "Low-molecular-weight heparins are included because HIT antibodies cross-react with "
+                "them (reading taken by this rule; the enoxaparin label was not re-read for this "
+                "profile, reference/clinical-kb.md §0.2)."
+            )
         where = f"Condition {first_code}" if first_code else "Condition matched by text"
         if first.clinical_status in HISTORY:
             where += f", {first.clinical_status}"

@@ -38,8 +38,9 @@ from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import make_finding, regimen_in_class
 
 # Terminology drug keys of class "statin" (tests/rules/test_lipid.py checks this equals the class).
-STATINS = frozenset({"atorvastatin", "rosuvastatin", "simvastatin", "pravastatin", "lovastatin", "fluvastatin",
-                     "pitavastatin"})
+STATINS = frozenset(
+    {"atorvastatin", "rosuvastatin", "simvastatin", "pravastatin", "lovastatin", "fluvastatin", "pitavastatin"}
+)
 
 META = RuleMeta(
     code="LL401",
@@ -49,10 +50,17 @@ META = RuleMeta(
     default_indicator=Indicator.WARNING,
     summary="PAD context and no statin in the regimen",
     citations=(
-        Citation("001_f5986088b79218a7.txt", "Reduce LDL-C by ≥50% from baseline to <55 mg/dL (<1.4 mmol/L) using "
-                 "high-intensity statin therapy (atorvastatin 80 mg daily or equivalent).", "26"),
-        Citation("001_f5986088b79218a7.txt", "Statins improve both cardiovascular outcomes and walking distance in "
-                 "PAD patients.", "27"),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "Reduce LDL-C by ≥50% from baseline to <55 mg/dL (<1.4 mmol/L) using "
+            "high-intensity statin therapy (atorvastatin 80 mg daily or equivalent).",
+            "26",
+        ),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "Statins improve both cardiovascular outcomes and walking distance in PAD patients.",
+            "27",
+        ),
     ),
     drugs=STATINS,
 )
@@ -71,9 +79,11 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     yield make_finding(
         META,
         "No statin in the regimen of a PAD patient: add a high-intensity statin (atorvastatin 80 mg daily)",
-        [f"PAD context: {why}.",
-         "No statin is among the orders under review or the active medications in context.",
-         "Suggested: atorvastatin 80 mg by mouth once daily (high intensity), unless a statin is not tolerated."],
+        [
+            f"PAD context: {why}.",
+            "No statin is among the orders under review or the active medications in context.",
+            "Suggested: atorvastatin 80 mg by mouth once daily (high intensity), unless a statin is not tolerated.",
+        ],
         [pad.ref] if pad is not None and pad.ref else [],
         suggestion=Suggestion(label, (CreateAction(options.suggest_template, label),)),
     )

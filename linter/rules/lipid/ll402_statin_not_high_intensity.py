@@ -58,8 +58,9 @@ from linter.rules._dose import read_phases
 from linter.units import Converted, convert
 
 # Terminology drug keys of class "statin" (tests/rules/test_lipid.py checks this equals the class).
-STATINS = frozenset({"atorvastatin", "rosuvastatin", "simvastatin", "pravastatin", "lovastatin", "fluvastatin",
-                     "pitavastatin"})
+STATINS = frozenset(
+    {"atorvastatin", "rosuvastatin", "simvastatin", "pravastatin", "lovastatin", "fluvastatin", "pitavastatin"}
+)
 
 META = RuleMeta(
     code="LL402",
@@ -67,14 +68,22 @@ META = RuleMeta(
     family="lipid",
     scope=Scope.PAD,
     default_indicator=Indicator.INFO,
-    summary=("Statin in the regimen is not high intensity (atorvastatin < {atorvastatin_high_intensity_min_mg} mg, "
-             "rosuvastatin < {rosuvastatin_high_intensity_min_mg} mg, other statins)"),
+    summary=(
+        "Statin in the regimen is not high intensity (atorvastatin < {atorvastatin_high_intensity_min_mg} mg, "
+        "rosuvastatin < {rosuvastatin_high_intensity_min_mg} mg, other statins)"
+    ),
     citations=(
-        Citation("001_f5986088b79218a7.txt", "Reduce LDL-C by ≥50% from baseline to <55 mg/dL (<1.4 mmol/L) using "
-                 "high-intensity statin therapy (atorvastatin 80 mg daily or equivalent).", "26"),
-        Citation("reference/clinical-kb.md §2.4 (VSAC High Intensity Statin Therapy 2.16.840.1.113883.3.526.3.1572)",
-                 "membership in VSAC High Intensity Statin Therapy 2.16.840.1.113883.3.526.3.1572 (atorva 40/80, "
-                 "rosuva 20/40, simva 80, ezetimibe combos thereof)"),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "Reduce LDL-C by ≥50% from baseline to <55 mg/dL (<1.4 mmol/L) using "
+            "high-intensity statin therapy (atorvastatin 80 mg daily or equivalent).",
+            "26",
+        ),
+        Citation(
+            "reference/clinical-kb.md §2.4 (VSAC High Intensity Statin Therapy 2.16.840.1.113883.3.526.3.1572)",
+            "membership in VSAC High Intensity Statin Therapy 2.16.840.1.113883.3.526.3.1572 (atorva 40/80, "
+            "rosuva 20/40, simva 80, ezetimibe combos thereof)",
+        ),
     ),
     drugs=STATINS,
 )
@@ -93,8 +102,10 @@ def _statin(order: MedicationOrder) -> str:
 
 
 def _floor(statin: str, options: Options) -> float | None:
-    return {"atorvastatin": options.atorvastatin_high_intensity_min_mg,
-            "rosuvastatin": options.rosuvastatin_high_intensity_min_mg}.get(statin)
+    return {
+        "atorvastatin": options.atorvastatin_high_intensity_min_mg,
+        "rosuvastatin": options.rosuvastatin_high_intensity_min_mg,
+    }.get(statin)
 
 
 def _daily_mg(order: MedicationOrder) -> tuple[float, str] | None:
@@ -140,46 +151,67 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             if floor is not None:
                 if strength is None or strength[0] >= floor - 1e-9:
                     continue
-                judged.append((order, strength[0], f"- {strength[1]} (active medication: judged by its product "
-                               "strength)", 0))
+                judged.append(
+                    (order, strength[0], f"- {strength[1]} (active medication: judged by its product strength)", 0)
+                )
             else:
-                judged.append((order, strength[0] if strength else None,
-                               f"- {strength[1]}" if strength else "- (strength not coded)", 0))
+                judged.append(
+                    (
+                        order,
+                        strength[0] if strength else None,
+                        f"- {strength[1]}" if strength else "- (strength not coded)",
+                        0,
+                    )
+                )
     for order, daily, how, dosage_index in judged:
         yield _finding(order, daily, how, dosage_index, options)
 
 
-def _finding(order: MedicationOrder, daily: float | None, how: str, dosage_index: int,
-             options: Options) -> Emitted:
+def _finding(order: MedicationOrder, daily: float | None, how: str, dosage_index: int, options: Options) -> Emitted:
     statin = _statin(order)
     floor = _floor(statin, options)
     target = options.suggest_atorvastatin_mg
     where = "order under review" if order.under_review else f"{order.resource_type} in context, status {order.status}"
     if floor is not None and daily is not None:
         amount = f"{fmt(daily)} mg/day" if order.under_review else f"{fmt(daily)} mg"
-        summary = (f"{drug_display(statin).capitalize()} {amount} is not high intensity "
-                   f"(at least {fmt(floor)} mg/day); source: atorvastatin {fmt(target)} mg daily")
+        summary = (
+            f"{drug_display(statin).capitalize()} {amount} is not high intensity "
+            f"(at least {fmt(floor)} mg/day); source: atorvastatin {fmt(target)} mg daily"
+        )
         verdict = f"below the high-intensity floor of **{fmt(floor)} mg/day** for {drug_display(statin)}"
     else:
         amount = f" {fmt(daily)} mg" if daily is not None else ""
-        summary = (f"{drug_display(statin).capitalize()}{amount} is not the profile's high-intensity statin; "
-                   f"source: atorvastatin {fmt(target)} mg daily")
-        verdict = (f"{drug_display(statin)} is not atorvastatin >= "
-                   f"{fmt(options.atorvastatin_high_intensity_min_mg)} mg or rosuvastatin >= "
-                   f"{fmt(options.rosuvastatin_high_intensity_min_mg)} mg")
+        summary = (
+            f"{drug_display(statin).capitalize()}{amount} is not the profile's high-intensity statin; "
+            f"source: atorvastatin {fmt(target)} mg daily"
+        )
+        verdict = (
+            f"{drug_display(statin)} is not atorvastatin >= "
+            f"{fmt(options.atorvastatin_high_intensity_min_mg)} mg or rosuvastatin >= "
+            f"{fmt(options.rosuvastatin_high_intensity_min_mg)} mg"
+        )
     if statin == "atorvastatin" and order.under_review:
         label = f"Change atorvastatin to {fmt(target)} mg once daily"
         suggestion = daily_dose_suggestion(label, order.ref, dosage_index, target, 1)
     else:
         label = f"Replace {order.name} with atorvastatin {fmt(target)} mg once daily"
-        suggestion = Suggestion(label, (
-            DeleteAction(order.ref, f"Stop {order.name}"),
-            CreateAction(options.suggest_template, f"Start atorvastatin {fmt(target)} mg once daily"),
-        ))
+        suggestion = Suggestion(
+            label,
+            (
+                DeleteAction(order.ref, f"Stop {order.name}"),
+                CreateAction(options.suggest_template, f"Start atorvastatin {fmt(target)} mg once daily"),
+            ),
+        )
     lines = [
         f"**{order.name}** (`{order.ref}`, {where}):\n{how}",
         f"This is {verdict}.",
         f"Suggested: {label}, unless a higher dose is not tolerated.",
     ]
-    return make_finding(META, summary, lines, [order.ref], suggestion=suggestion,
-                        values={"statin": statin, "mg_per_day": daily, "floor_mg_per_day": floor})
+    return make_finding(
+        META,
+        summary,
+        lines,
+        [order.ref],
+        suggestion=suggestion,
+        values={"statin": statin, "mg_per_day": daily, "floor_mg_per_day": floor},
+    )

@@ -49,10 +49,18 @@ META = RuleMeta(
     default_indicator=Indicator.CRITICAL,
     summary="BTK revascularization ordered for claudication with no CLTI (rest pain, ulcer, gangrene) documented",
     citations=(
-        Citation("001_f5986088b79218a7.txt", "Do NOT revascularize for claudication due to isolated infrapopliteal "
-                 "calcified disease—procedural risks outweigh benefits (Class III: Harm).", "46"),
-        Citation("001_f5986088b79218a7.txt", "Never perform prophylactic revascularization for asymptomatic PAD or "
-                 "claudication—procedural risks exceed benefits.", "121"),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "Do NOT revascularize for claudication due to isolated infrapopliteal "
+            "calcified disease—procedural risks outweigh benefits (Class III: Harm).",
+            "46",
+        ),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "Never perform prophylactic revascularization for asymptomatic PAD or "
+            "claudication—procedural risks exceed benefits.",
+            "121",
+        ),
     ),
     reads_procedures=True,
 )

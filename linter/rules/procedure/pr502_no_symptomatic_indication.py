@@ -54,11 +54,16 @@ META = RuleMeta(
     family="procedure",
     scope=Scope.BTK,
     default_indicator=Indicator.INFO,
-    summary=("BTK revascularization with no documented symptomatic indication; critical when the reason says "
-             "asymptomatic"),
+    summary=(
+        "BTK revascularization with no documented symptomatic indication; critical when the reason says asymptomatic"
+    ),
     citations=(
-        Citation("001_f5986088b79218a7.txt", "Never perform prophylactic revascularization for asymptomatic PAD or "
-                 "claudication—procedural risks exceed benefits.", "121"),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "Never perform prophylactic revascularization for asymptomatic PAD or "
+            "claudication—procedural risks exceed benefits.",
+            "121",
+        ),
     ),
     reads_procedures=True,
 )
@@ -77,8 +82,11 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
                 yield make_finding(
                     META,
                     f"{p.name}: the stated reason says asymptomatic; no prophylactic BTK revascularization",
-                    [head, "The stated reason says **asymptomatic**:\n" + evidence_lines(asymptomatic),
-                     "No claudication or chronic limb-threatening ischemia is documented anywhere in the request."],
+                    [
+                        head,
+                        "The stated reason says **asymptomatic**:\n" + evidence_lines(asymptomatic),
+                        "No claudication or chronic limb-threatening ischemia is documented anywhere in the request.",
+                    ],
                     [p.ref],
                     indicator=Indicator.CRITICAL,
                     values={"asymptomatic": [e.where for e in asymptomatic]},
@@ -87,13 +95,18 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
                 yield make_finding(
                     META,
                     f"{p.name}: stated reason says asymptomatic, but symptoms are documented; correct the reason",
-                    [head, "The stated reason says **asymptomatic**:\n" + evidence_lines(asymptomatic),
-                     "but symptomatic disease is documented:\n" + evidence_lines(symptomatic),
-                     "Correct the order's reason so that it states the symptomatic indication."],
+                    [
+                        head,
+                        "The stated reason says **asymptomatic**:\n" + evidence_lines(asymptomatic),
+                        "but symptomatic disease is documented:\n" + evidence_lines(symptomatic),
+                        "Correct the order's reason so that it states the symptomatic indication.",
+                    ],
                     [p.ref],
                     indicator=Indicator.INFO,
-                    values={"asymptomatic": [e.where for e in asymptomatic],
-                            "symptomatic": [e.where for e in symptomatic]},
+                    values={
+                        "asymptomatic": [e.where for e in asymptomatic],
+                        "symptomatic": [e.where for e in symptomatic],
+                    },
                 )
             continue
         if reasons:
@@ -103,11 +116,13 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
         yield make_finding(
             META,
             f"{p.name}: no indication documented for a below-the-knee revascularization",
-            [head,
-             "The order states no reason (no reasonCode, no reasonReference) and the request has no active "
-             "Condition of claudication, chronic limb-threatening ischemia or PAD.",
-             "Document the symptomatic indication (e.g. rest pain I70.22-, ischemic ulcer I70.23-/I70.24-, "
-             "gangrene I70.26-, or claudication I70.21-) as the order's reason."],
+            [
+                head,
+                "The order states no reason (no reasonCode, no reasonReference) and the request has no active "
+                "Condition of claudication, chronic limb-threatening ischemia or PAD.",
+                "Document the symptomatic indication (e.g. rest pain I70.22-, ischemic ulcer I70.23-/I70.24-, "
+                "gangrene I70.26-, or claudication I70.21-) as the order's reason.",
+            ],
             [p.ref],
             indicator=Indicator.INFO,
         )

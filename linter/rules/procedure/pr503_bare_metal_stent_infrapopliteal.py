@@ -44,10 +44,17 @@ META = RuleMeta(
     default_indicator=Indicator.WARNING,
     summary="Bare-metal stent ordered for an infrapopliteal (tibial/peroneal) artery",
     citations=(
-        Citation("001_f5986088b79218a7.txt", "Drug-eluting stents are superior to bare-metal stents for "
-                 "infrapopliteal intervention—never use bare-metal stents due to high restenosis rates.", "67"),
-        Citation("001_f5986088b79218a7.txt", "Avoid bare-metal stents in infrapopliteal arteries due to high "
-                 "restenosis rates.", "123"),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "Drug-eluting stents are superior to bare-metal stents for "
+            "infrapopliteal intervention—never use bare-metal stents due to high restenosis rates.",
+            "67",
+        ),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "Avoid bare-metal stents in infrapopliteal arteries due to high restenosis rates.",
+            "123",
+        ),
         Citation("000_db9ef64a206b36dc.txt", "with dedicated below-knee nitinol stents preferred.", "27"),
     ),
     reads_procedures=True,
@@ -63,16 +70,21 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
         by_text = "bms" in words and "des" not in words and "des" not in p.identity.kinds
         if not (by_code or by_text):
             continue
-        how = (f"its code {p.identity.matched} (non-drug-eluting intraluminal device)" if by_code
-               else "the words of the order and its devices (\"bare-metal\")")
+        how = (
+            f"its code {p.identity.matched} (non-drug-eluting intraluminal device)"
+            if by_code
+            else 'the words of the order and its devices ("bare-metal")'
+        )
         yield make_finding(
             META,
             f"{p.name}: bare-metal stent in a tibial/peroneal artery; use a drug-eluting stent if one is needed",
-            [f"**{p.name}** (`{p.ref}`) places a **bare-metal stent** below the knee, read from {how}.",
-             "If a stent is needed (flow-limiting dissection or residual stenosis > 30% after balloon angioplasty, "
-             f"{refs(('000', '27'))}), choose a drug-eluting stent.",
-             f"Sources differ on nitinol: {refs(('000', '27'))} prefers dedicated below-knee nitinol stents, "
-             "which is why this is a warning and not critical."],
+            [
+                f"**{p.name}** (`{p.ref}`) places a **bare-metal stent** below the knee, read from {how}.",
+                "If a stent is needed (flow-limiting dissection or residual stenosis > 30% after balloon angioplasty, "
+                f"{refs(('000', '27'))}), choose a drug-eluting stent.",
+                f"Sources differ on nitinol: {refs(('000', '27'))} prefers dedicated below-knee nitinol stents, "
+                "which is why this is a warning and not critical.",
+            ],
             [p.ref],
             values={"matched_by": "code" if by_code else "text"},
             confidence="definite" if by_code else "inferred",

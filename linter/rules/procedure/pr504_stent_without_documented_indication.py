@@ -42,13 +42,22 @@ META = RuleMeta(
     family="procedure",
     scope=Scope.BTK,
     default_indicator=Indicator.INFO,
-    summary=("Infrapopliteal stent without documented flow-limiting dissection or residual stenosis > "
-             "{residual_stenosis_above_percent}%"),
+    summary=(
+        "Infrapopliteal stent without documented flow-limiting dissection or residual stenosis > "
+        "{residual_stenosis_above_percent}%"
+    ),
     citations=(
-        Citation("000_db9ef64a206b36dc.txt", "Stenting should be reserved for flow-limiting dissections or residual "
-                 "stenosis >30% after balloon angioplasty, with dedicated below-knee nitinol stents preferred.", "27"),
-        Citation("001_f5986088b79218a7.txt", "Stent implantation in infrapopliteal vessels is reserved for "
-                 "suboptimal outcome after PTA.", "68"),
+        Citation(
+            "000_db9ef64a206b36dc.txt",
+            "Stenting should be reserved for flow-limiting dissections or residual "
+            "stenosis >30% after balloon angioplasty, with dedicated below-knee nitinol stents preferred.",
+            "27",
+        ),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "Stent implantation in infrapopliteal vessels is reserved for suboptimal outcome after PTA.",
+            "68",
+        ),
     ),
     reads_procedures=True,
 )
@@ -79,8 +88,10 @@ def documents_indication(text: str, limit: float) -> bool:
     counts; "≥ limit%" does not, as it includes the limit itself)."""
     if _DISSECTION.search(text):
         return True
-    return any(pct > limit or (cmp_ is not None and cmp_.strip() not in (">=", "≥") and pct >= limit)
-               for _, cmp_, pct in residual_stenoses(text))
+    return any(
+        pct > limit or (cmp_ is not None and cmp_.strip() not in (">=", "≥") and pct >= limit)
+        for _, cmp_, pct in residual_stenoses(text)
+    )
 
 
 def _words(p: ProcedureOrder) -> str:
@@ -97,18 +108,26 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         if documents_indication(text, limit):
             continue
         if stated:
-            why = ("The documented residual stenosis (" + "; ".join(f"\"{s}\"" for s, _, _ in stated)
-                   + f") is not above {fmt(limit)}%.")
+            why = (
+                "The documented residual stenosis ("
+                + "; ".join(f'"{s}"' for s, _, _ in stated)
+                + f") is not above {fmt(limit)}%."
+            )
         else:
             why = "No flow-limiting dissection and no residual stenosis is documented in its reasons, notes or devices."
         yield make_finding(
             META,
             f"{p.name}: stent without documented flow-limiting dissection or residual stenosis > {fmt(limit)}%",
-            [f"**{p.name}** (`{p.ref}`) places a stent below the knee.", why,
-             f"Stents below the knee are for a flow-limiting dissection or a residual stenosis > {fmt(limit)}% "
-             "after balloon angioplasty: document the criterion (e.g. \"stent for flow-limiting dissection\", "
-             "\"residual stenosis 40% after PTA\") or plan balloon angioplasty with provisional stenting."],
+            [
+                f"**{p.name}** (`{p.ref}`) places a stent below the knee.",
+                why,
+                f"Stents below the knee are for a flow-limiting dissection or a residual stenosis > {fmt(limit)}% "
+                'after balloon angioplasty: document the criterion (e.g. "stent for flow-limiting dissection", '
+                '"residual stenosis 40% after PTA") or plan balloon angioplasty with provisional stenting.',
+            ],
             [p.ref],
-            values={"residual_stenosis_stated": [pct for _, _, pct in stated],
-                    "residual_stenosis_above_percent": limit},
+            values={
+                "residual_stenosis_stated": [pct for _, _, pct in stated],
+                "residual_stenosis_above_percent": limit,
+            },
         )

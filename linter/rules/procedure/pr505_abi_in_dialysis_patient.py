@@ -55,8 +55,12 @@ META = RuleMeta(
     default_indicator=Indicator.INFO,
     summary="Ankle-brachial index ordered for a patient with ESRD or on dialysis: use the toe-brachial index",
     citations=(
-        Citation("001_f5986088b79218a7.txt", "Ankle-brachial index (ABI) may be falsely elevated due to medial "
-                 "arterial calcification; use toe-brachial index (TBI) instead.", "109"),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "Ankle-brachial index (ABI) may be falsely elevated due to medial "
+            "arterial calcification; use toe-brachial index (TBI) instead.",
+            "109",
+        ),
     ),
     reads_procedures=True,
 )
@@ -82,19 +86,24 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         return
     for p in abi_orders:
         label = "Replace the ankle-brachial index with a toe-brachial index"
-        suggestion = Suggestion(label, (
-            DeleteAction(p.ref, f"Cancel {p.name}: falsely elevated with medial arterial calcification"),
-            CreateAction(options.suggest_order, "Order a toe-brachial index (TBI)"),
-        ))
+        suggestion = Suggestion(
+            label,
+            (
+                DeleteAction(p.ref, f"Cancel {p.name}: falsely elevated with medial arterial calcification"),
+                CreateAction(options.suggest_order, "Order a toe-brachial index (TBI)"),
+            ),
+        )
         yield make_finding(
             META,
             f"{p.name}: ABI falsely high with ESRD/dialysis (medial calcification); order a toe-brachial index",
-            [f"**{p.name}** (`{p.ref}`) is an ankle-brachial index (recognized from "
-             f"{p.identity.matched or 'its text'}).",
-             "End-stage renal disease or dialysis dependence is documented:\n" + evidence_lines(renal),
-             "Medial arterial calcification makes the ABI falsely high in these patients; the toe-brachial index "
-             "is the measure to use. No verified LOINC or SNOMED CT code exists for the TBI: the suggested order "
-             "is created as text."],
+            [
+                f"**{p.name}** (`{p.ref}`) is an ankle-brachial index (recognized from "
+                f"{p.identity.matched or 'its text'}).",
+                "End-stage renal disease or dialysis dependence is documented:\n" + evidence_lines(renal),
+                "Medial arterial calcification makes the ABI falsely high in these patients; the toe-brachial index "
+                "is the measure to use. No verified LOINC or SNOMED CT code exists for the TBI: the suggested order "
+                "is created as text.",
+            ],
             [p.ref],
             suggestion=suggestion,
             values={"renal": [e.where for e in renal]},

@@ -55,10 +55,17 @@ META = RuleMeta(
     default_indicator=Indicator.INFO,
     summary="Claudication without CLTI and no supervised exercise therapy ordered or on record",
     citations=(
-        Citation("001_f5986088b79218a7.txt", "Exhaust supervised exercise therapy (Class I, Level A) and cilostazol "
-                 "before considering any intervention.", "49"),
-        Citation("001_f5986088b79218a7.txt", "Unstructured advice to \"walk more\" is not efficacious—refer to "
-                 "supervised exercise programs.", "125"),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "Exhaust supervised exercise therapy (Class I, Level A) and cilostazol "
+            "before considering any intervention.",
+            "49",
+        ),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            'Unstructured advice to "walk more" is not efficacious—refer to supervised exercise programs.',
+            "125",
+        ),
     ),
     reads_procedures=True,
 )
@@ -79,12 +86,14 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
     yield make_finding(
         META,
         "Claudication without CLTI: no supervised exercise therapy ordered or on record",
-        ["Claudication is documented:\n" + evidence_lines(claudication),
-         "No chronic limb-threatening ischemia is documented, and no supervised exercise therapy is ordered or on "
-         "record (no order, procedure or note that says supervised exercise, exercise therapy or exercise "
-         "program).",
-         "Refer the patient to a supervised exercise program (and consider cilostazol if there is no heart "
-         "failure) before any intervention."],
+        [
+            "Claudication is documented:\n" + evidence_lines(claudication),
+            "No chronic limb-threatening ischemia is documented, and no supervised exercise therapy is ordered or on "
+            "record (no order, procedure or note that says supervised exercise, exercise therapy or exercise "
+            "program).",
+            "Refer the patient to a supervised exercise program (and consider cilostazol if there is no heart "
+            "failure) before any intervention.",
+        ],
         refs,
         values={"claudication": [e.where for e in claudication]},
     )

@@ -47,12 +47,23 @@ META = RuleMeta(
     default_indicator=Indicator.INFO,
     summary="Paclitaxel drug-coated balloon below the knee in CLTI: IN.PACT DEEP safety signal",
     citations=(
-        Citation("003_bc3cff2c335c2dec.txt", "The IN.PACT DEEP trial assessed the efficacy and safety of the In.Pact "
-                 "Amphirion DCB (Medtronic) in patients with critical limb ischemia (CLI).", "24-27"),
-        Citation("003_bc3cff2c335c2dec.txt", "major amputation-free survival at 12 months, was in favor of the PTA "
-                 "group. These data were considered alarming and led to an interruption of the trial.", "28-30"),
-        Citation("000_db9ef64a206b36dc.txt", "Drug-coated balloons may be considered for complex lesions to reduce "
-                 "restenosis rates", "26"),
+        Citation(
+            "003_bc3cff2c335c2dec.txt",
+            "The IN.PACT DEEP trial assessed the efficacy and safety of the In.Pact "
+            "Amphirion DCB (Medtronic) in patients with critical limb ischemia (CLI).",
+            "24-27",
+        ),
+        Citation(
+            "003_bc3cff2c335c2dec.txt",
+            "major amputation-free survival at 12 months, was in favor of the PTA "
+            "group. These data were considered alarming and led to an interruption of the trial.",
+            "28-30",
+        ),
+        Citation(
+            "000_db9ef64a206b36dc.txt",
+            "Drug-coated balloons may be considered for complex lesions to reduce restenosis rates",
+            "26",
+        ),
     ),
     reads_procedures=True,
 )
@@ -70,12 +81,14 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
         yield make_finding(
             META,
             f"{p.name}: paclitaxel DCB below the knee in CLTI; IN.PACT DEEP safety signal",
-            [f"**{p.name}** (`{p.ref}`) is a drug-coated balloon angioplasty below the knee (recognized from "
-             f"{p.identity.matched or 'its text'}).",
-             "Chronic limb-threatening ischemia is documented:\n" + evidence_lines(clti),
-             "In IN.PACT DEEP (paclitaxel-coated balloon, patients with critical limb ischemia), major "
-             "amputation-free survival at 12 months favoured plain balloon angioplasty and the trial was "
-             "interrupted; plain balloon angioplasty remains the standard below the knee. The signal concerns "
-             "paclitaxel: it does not apply to a balloon coated with another drug."],
+            [
+                f"**{p.name}** (`{p.ref}`) is a drug-coated balloon angioplasty below the knee (recognized from "
+                f"{p.identity.matched or 'its text'}).",
+                "Chronic limb-threatening ischemia is documented:\n" + evidence_lines(clti),
+                "In IN.PACT DEEP (paclitaxel-coated balloon, patients with critical limb ischemia), major "
+                "amputation-free survival at 12 months favoured plain balloon angioplasty and the trial was "
+                "interrupted; plain balloon angioplasty remains the standard below the knee. The signal concerns "
+                "paclitaxel: it does not apply to a balloon coated with another drug.",
+            ],
             [p.ref],
         )

@@ -42,10 +42,15 @@ META = RuleMeta(
     default_indicator=Indicator.INFO,
     summary="Atherectomy of a tibial/peroneal artery: niche indication, distal embolization concern",
     citations=(
-        Citation("001_f5986088b79218a7.txt", "Atherectomy has niche indications in severely calcified lesions and "
-                 "non-stent areas (common femoral and popliteal artery).", "84"),
-        Citation("001_f5986088b79218a7.txt", "Concerns exist regarding risk of distal embolization with these "
-                 "devices.", "85"),
+        Citation(
+            "001_f5986088b79218a7.txt",
+            "Atherectomy has niche indications in severely calcified lesions and "
+            "non-stent areas (common femoral and popliteal artery).",
+            "84",
+        ),
+        Citation(
+            "001_f5986088b79218a7.txt", "Concerns exist regarding risk of distal embolization with these devices.", "85"
+        ),
         Citation("001_f5986088b79218a7.txt", "Long-term benefits remain unclear.", "86"),
     ),
     reads_procedures=True,
@@ -61,11 +66,13 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
         yield make_finding(
             META,
             f"{p.name}: tibial/peroneal atherectomy; niche indication with a distal embolization concern",
-            [f"**{p.name}** (`{p.ref}`) is an atherectomy below the knee (recognized from "
-             f"{p.identity.matched or 'its text'}).",
-             "Atherectomy has niche indications (severe calcification, non-stent zones such as the common femoral "
-             "and popliteal arteries); below the knee there is a concern of distal embolization and the long-term "
-             "benefit is unclear. Confirm the indication (e.g. severe calcification that a balloon cannot "
-             "expand) is documented."],
+            [
+                f"**{p.name}** (`{p.ref}`) is an atherectomy below the knee (recognized from "
+                f"{p.identity.matched or 'its text'}).",
+                "Atherectomy has niche indications (severe calcification, non-stent zones such as the common femoral "
+                "and popliteal arteries); below the knee there is a concern of distal embolization and the long-term "
+                "benefit is unclear. Confirm the indication (e.g. severe calcification that a balloon cannot "
+                "expand) is documented.",
+            ],
             [p.ref],
         )

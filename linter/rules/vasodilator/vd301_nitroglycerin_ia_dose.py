@@ -75,11 +75,18 @@ META = RuleMeta(
     default_indicator=Indicator.WARNING,
     summary="Intra-arterial nitroglycerin dose per administration outside {min_ug}-{max_ug} mcg",
     citations=(
-        Citation("000_db9ef64a206b36dc.txt", "Technical success is optimized by using intraprocedural imaging like "
-                 "digital subtraction angiography with multiple views and adjunctive measures such as vasodilators "
-                 "(nitroglycerin 100-200mcg intra-arterially) to prevent vasospasm.", "32"),
-        Citation("reference/clinical-kb.md §2.2", "single IA dose ≥ 1,000 ug (≥ 5× upper seed bound), **any dose "
-                 "with unit `mg` whose number is 100–200** (mg↔mcg confusion = 1,000×)"),
+        Citation(
+            "000_db9ef64a206b36dc.txt",
+            "Technical success is optimized by using intraprocedural imaging like "
+            "digital subtraction angiography with multiple views and adjunctive measures such as vasodilators "
+            "(nitroglycerin 100-200mcg intra-arterially) to prevent vasospasm.",
+            "32",
+        ),
+        Citation(
+            "reference/clinical-kb.md §2.2",
+            "single IA dose ≥ 1,000 ug (≥ 5× upper seed bound), **any dose "
+            "with unit `mg` whose number is 100–200** (mg↔mcg confusion = 1,000×)",
+        ),
     ),
     drugs=frozenset({"nitroglycerin"}),
 )
@@ -136,9 +143,14 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             high_q = d.dose or d.dose_high or d.dose_low
             if low_q is None or high_q is None:
                 unverified = CouldNotVerify(
-                    "DQ901", order.ref, META.code, "the intra-arterial nitroglycerin dose",
+                    "DQ901",
+                    order.ref,
+                    META.code,
+                    "the intra-arterial nitroglycerin dose",
                     f"the dose is not machine-readable (free text only: '{(d.text or 'no dose')[:80]}')"
-                    if d.text else "the dosage has no doseQuantity or doseRange")
+                    if d.text
+                    else "the dosage has no doseQuantity or doseRange",
+                )
                 continue
             lo = convert(low_q, "ug", strength=order.drug.strength)
             hi = convert(high_q, "ug", strength=order.drug.strength) if high_q is not low_q else lo
@@ -178,8 +190,16 @@ def _badness(low: float, high: float, options: Options) -> float:
     return 0
 
 
-def _finding(order: MedicationOrder, d: Dosage, dose_ug: tuple[float, float], how: str, reading: str, sent: str,
-             too_high: bool, options: Options) -> Emitted:
+def _finding(
+    order: MedicationOrder,
+    d: Dosage,
+    dose_ug: tuple[float, float],
+    how: str,
+    reading: str,
+    sent: str,
+    too_high: bool,
+    options: Options,
+) -> Emitted:
     low_ug, high_ug = dose_ug
     critical = high_ug >= options.critical_at_or_above_ug - 1e-9
     shown = high_ug if too_high else low_ug
@@ -188,11 +208,13 @@ def _finding(order: MedicationOrder, d: Dosage, dose_ug: tuple[float, float], ho
         "coded": "route coded intra-arterial (SNOMED 58100008)",
         "text": "intra-arterial per the order's text",
         "assumed": "no route stated; an injectable nitroglycerin single dose is read as the intra-arterial "
-                   "vasospasm bolus",
+        "vasospasm bolus",
     }[reading]
     if critical:
-        band = (f"at or above {fmt(options.critical_at_or_above_ug)} mcg, {fmt(shown / options.max_ug)} times the "
-                "upper bound: the pattern of a mg/mcg (1000-fold) confusion")
+        band = (
+            f"at or above {fmt(options.critical_at_or_above_ug)} mcg, {fmt(shown / options.max_ug)} times the "
+            "upper bound: the pattern of a mg/mcg (1000-fold) confusion"
+        )
     else:
         band = f"{'above' if too_high else 'below'} the source range {rng}"
     fix = f"Change nitroglycerin to {fmt(options.suggest_ug)} mcg intra-arterially"
@@ -215,7 +237,13 @@ def _finding(order: MedicationOrder, d: Dosage, dose_ug: tuple[float, float], ho
         [order.ref],
         indicator=Indicator.CRITICAL if critical else Indicator.WARNING,
         suggestion=Suggestion(fix, (UpdateAction(order.ref, fix, changes),)),
-        values={"dose_ug": shown, "dose_ug_low": low_ug, "dose_ug_high": high_ug, "route_reading": reading,
-                "suggested_dose": options.suggest_ug, "suggested_unit": "ug"},
+        values={
+            "dose_ug": shown,
+            "dose_ug_low": low_ug,
+            "dose_ug_high": high_ug,
+            "route_reading": reading,
+            "suggested_dose": options.suggest_ug,
+            "suggested_unit": "ug",
+        },
         confidence="inferred" if reading == "assumed" else "definite",
     )

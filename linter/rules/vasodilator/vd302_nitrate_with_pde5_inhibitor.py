@@ -50,16 +50,30 @@ META = RuleMeta(
     default_indicator=Indicator.CRITICAL,
     summary="A nitrate ordered while a PDE5 inhibitor is in the regimen (or the reverse)",
     citations=(
-        Citation("RULES.md VD302 (external: FDA labels of sildenafil, tadalafil, vardenafil, avanafil)",
-                 "VD302 | any nitrate ordered while a PDE5 inhibitor (sildenafil, tadalafil, vardenafil, avanafil) "
-                 "is in the regimen | critical | | | external: FDA labels"),
-        Citation("RULES.md (Terms: Combination rules)", "Combination rules (AT109, AT110, AT113, AT114, VD302, ...) "
-                 "fire when at least one drug of the combination is among the orders under review; the others may "
-                 "come from the regimen."),
+        Citation(
+            "RULES.md VD302 (external: FDA labels of sildenafil, tadalafil, vardenafil, avanafil)",
+            "VD302 | any nitrate ordered while a PDE5 inhibitor (sildenafil, tadalafil, vardenafil, avanafil) "
+            "is in the regimen | critical | | | external: FDA labels",
+        ),
+        Citation(
+            "RULES.md (Terms: Combination rules)",
+            "Combination rules (AT109, AT110, AT113, AT114, VD302, ...) "
+            "fire when at least one drug of the combination is among the orders under review; the others may "
+            "come from the regimen.",
+        ),
     ),
     # the members of the terminology classes `nitrate` and `pde5_inhibitor` (a test keeps them in step)
-    drugs=frozenset({"nitroglycerin", "isosorbide_mononitrate", "isosorbide_dinitrate",
-                     "sildenafil", "tadalafil", "vardenafil", "avanafil"}),
+    drugs=frozenset(
+        {
+            "nitroglycerin",
+            "isosorbide_mononitrate",
+            "isosorbide_dinitrate",
+            "sildenafil",
+            "tadalafil",
+            "vardenafil",
+            "avanafil",
+        }
+    ),
 )
 
 Options = NoOptions
@@ -107,11 +121,15 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
             "document why the combination is intended.",
         ]
         if is_nitrate:
-            summary = (f"{_names([order], NITRATE).capitalize()} ordered with PDE5 inhibitor "
-                       f"{_names(partners, PDE5)} in the regimen: severe hypotension risk")
+            summary = (
+                f"{_names([order], NITRATE).capitalize()} ordered with PDE5 inhibitor "
+                f"{_names(partners, PDE5)} in the regimen: severe hypotension risk"
+            )
         else:
-            summary = (f"{_names([order], PDE5).capitalize()} (PDE5 inhibitor) ordered with nitrate "
-                       f"{_names(partners, NITRATE)} in the regimen: severe hypotension risk")
+            summary = (
+                f"{_names([order], PDE5).capitalize()} (PDE5 inhibitor) ordered with nitrate "
+                f"{_names(partners, NITRATE)} in the regimen: severe hypotension risk"
+            )
         yield make_finding(
             META,
             summary,
