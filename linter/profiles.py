@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from linter.errors import ProfileError
 from linter.model import Indicator
+from linter.regimen_words import Regimen, regimen_words
 
 PROFILE_DIR_ENV = "ORDERLINT_PROFILES_DIR"
 DEFAULT_PROFILE = "btk-angioplasty"
@@ -99,8 +100,16 @@ class Profile(_Strict):
             from linter.rules import RULES_BY_CODE
 
             cfg = self.rules.get(code)
-            self._options_cache[code] = RULES_BY_CODE[code].Options.model_validate(cfg.options if cfg else {})
+            options = RULES_BY_CODE[code].Options.model_validate(cfg.options if cfg else {})
+            options._regimens = self._regimen_words()
+            self._options_cache[code] = options
         return self._options_cache[code]
+
+    def _regimen_words(self) -> dict[str, Regimen]:
+        return {
+            key: regimen_words(t.drug, t.dose, t.unit_display, t.frequency, t.period, t.period_unit, t.text)
+            for key, t in self.regimens.items()
+        }
 
     @field_validator("version")
     @classmethod
