@@ -19,11 +19,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from linter import DEFAULT_PROFILE as DEFAULT_PROFILE  # re-exported: callers import it from here too
 from linter.errors import ProfileError
 from linter.model import Indicator
+from linter.terminology import terminology
 
 PROFILE_DIR_ENV = "ORDERLINT_PROFILES_DIR"
-DEFAULT_PROFILE = "btk-angioplasty"
 
 
 def profiles_dir() -> Path:
@@ -96,6 +97,7 @@ class Profile(_Strict):
     def options(self, code: str) -> Any:
         """The rule's Options model, validated once from this profile."""
         if code not in self._options_cache:
+            # Lazy: profiles sit below the rule registry (render and fixes import them without every rule).
             from linter.rules import RULES_BY_CODE
 
             cfg = self.rules.get(code)
@@ -177,8 +179,6 @@ def load_profile_file(path: Path, *, strict_codes: bool | None = None) -> Profil
 
 
 def _known_drugs() -> frozenset[str]:
-    from linter.terminology import terminology
-
     return frozenset(terminology().drugs)
 
 
@@ -189,6 +189,7 @@ STRICT_CODES = True
 
 def _check_against_rules(profile: Profile, path: Path, strict_codes: bool | None = None) -> None:
     """Every configured rule exists, its options validate, and every option has a citation."""
+    # Lazy: profiles sit below the rule registry (render and fixes import them without every rule).
     from linter.rules import RULES_BY_CODE
 
     problems: list[str] = []
