@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from linter import DEFAULT_PROFILE as DEFAULT_PROFILE  # re-exported: callers import it from here too
 from linter.errors import ProfileError
 from linter.model import Indicator
-from linter.terminology import terminology
+from linter.terminology import drug_keys
 
 PROFILE_DIR_ENV = "ORDERLINT_PROFILES_DIR"
 
@@ -179,7 +179,7 @@ def load_profile_file(path: Path, *, strict_codes: bool | None = None) -> Profil
 
 
 def _known_drugs() -> frozenset[str]:
-    return frozenset(terminology().drugs)
+    return drug_keys()
 
 
 # A profile must name every registered rule (`enabled = false` to switch one off) and no unknown one: a
