@@ -91,3 +91,25 @@ def test_a_strict_lint_loads_the_fhir_models_and_nothing_of_the_service() -> Non
 def test_the_version_needs_no_profile() -> None:
     modules = imported_modules("--version")
     assert _loaded(modules, ("pydantic", "linter.profiles", "linter.rules")) == []
+
+
+def test_a_profile_check_reads_the_drug_keys_the_terminology_indexes() -> None:
+    """`rules` and `explain` check a profile's regimens against drugs.toml's keys without building the
+    terminology (tests/test_profiles.py covers the unknown-drug error); the keys are the indexed drugs."""
+    from linter.terminology import drug_keys, terminology
+
+    assert drug_keys() == frozenset(terminology().drugs)
+    assert "aspirin" in drug_keys()
+
+
+def test_rules_builds_no_terminology_and_no_unit_registry() -> None:
+    code = (
+        "import contextlib, io, sys\n"
+        "from linter.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    rc = main(['rules'])\n"
+        "from linter.terminology import terminology\n"
+        "print(rc, terminology.cache_info().currsize, 'pint' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert out.stdout.split() == ["0", "0", "False"], out.stderr[-2000:]
