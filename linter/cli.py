@@ -217,7 +217,10 @@ def _lint(args: argparse.Namespace) -> int:
     records = None
     if args.export:
         from linter.bulk_cli import export_results, installation_salt, window_of
+        from linter.bulk_stream import STREAMED_FORMATS, stream_export  # both only for an export
 
+        if args.format in STREAMED_FORMATS and not args.summary:  # memory bounded by one order set
+            return stream_export(args, profile, options)
         results, records = export_results(args.paths, profile, options, window_of(args), installation_salt())
     elif args.since or args.until:
         _print_error("--since/--until select orders in a Bulk Data export: add --export")

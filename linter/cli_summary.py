@@ -40,16 +40,7 @@ def _findings_phrase(total: int, by_indicator: dict[str, int]) -> str:
 def closing_line(results: Sequence[FileResult]) -> str:
     """The run's last line: `a.json: clean: 8 orders checked, no findings.` for one input, totals for several."""
     if len(results) == 1:
-        r = results[0]
-        counts = ordering.file_counts(r)
-        if counts["errors"] and not counts["order_sets"]:
-            return f"{r.path}: error: could not be read ({plural(counts['errors'], 'error')})."
-        parts = [plural(counts["order_sets"], "order set")] if counts["order_sets"] > 1 else []
-        parts.append(f"{plural(counts['orders_checked'], 'order')} checked")
-        parts.append(_findings_phrase(counts["findings"], counts))
-        if counts["errors"]:
-            parts.append(f"{plural(counts['errors'], 'part')} could not be read")
-        return f"{r.path}: {ordering.status(counts)}: {', '.join(parts)}."
+        return input_closing_line(results[0].path, ordering.file_counts(results[0]))
     s = report_summary(results)
     by_status = s["files_by_status"]
     files = (
@@ -58,6 +49,19 @@ def closing_line(results: Sequence[FileResult]) -> str:
     )
     orders = f"{plural(s['order_sets'], 'order set')}, {plural(s['orders_checked'], 'order')} checked"
     return f"{files}; {orders}; {_findings_phrase(s['findings'], s['by_indicator'])}."
+
+
+def input_closing_line(path: str, counts: dict[str, int]) -> str:
+    """The closing line of a run over one input, from its counts (ordering.file_counts); linter.bulk_cli
+    counts an export as it streams it."""
+    if counts["errors"] and not counts["order_sets"]:
+        return f"{path}: error: could not be read ({plural(counts['errors'], 'error')})."
+    parts = [plural(counts["order_sets"], "order set")] if counts["order_sets"] > 1 else []
+    parts.append(f"{plural(counts['orders_checked'], 'order')} checked")
+    parts.append(_findings_phrase(counts["findings"], counts))
+    if counts["errors"]:
+        parts.append(f"{plural(counts['errors'], 'part')} could not be read")
+    return f"{path}: {ordering.status(counts)}: {', '.join(parts)}."
 
 
 # A table row: its label cells, its (column, count) cells, its style. A terminal wide enough gets a column per
