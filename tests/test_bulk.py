@@ -148,10 +148,15 @@ def fixed_salt(monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_the_streamed_export_writes_what_the_in_memory_path_writes(
-    args: list[str], fixture_export: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    args: list[str],
+    fixture_export: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Text and MUE are written patient by patient (linter.bulk_stream); --summary takes the in-memory path
     (every order set kept, the CLI's renderers). Same report, error lines, closing line and exit code."""
+    monkeypatch.setattr("linter.bulk_stream.MUE_CHUNK", 7)  # MUE counts added up over many small chunks
     streamed = _lint_cli([str(fixture_export), *args], tmp_path / "a", capsys)
     in_memory = _lint_cli([str(fixture_export), *args, "--summary"], tmp_path / "b", capsys)
     assert streamed == in_memory
