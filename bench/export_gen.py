@@ -1,7 +1,8 @@
 """A realistic FHIR Bulk Data export of N patients (NDJSON per resource type, gzipped, split in parts like a
 server's `$export`): BTK angioplasty order sets, PAD (claudication) order sets and unrelated ones, over the
 months of 2025, with Medications referenced through medicationReference, patients without a weight, orders
-in every status and a few unreadable lines. Used by bench/spark_bench.py and the Spark tests.
+in every status and a few unreadable lines. Used by bench/spark_bench.py, bench/export_memory.py and the
+Spark tests.
 
     python bench/export_gen.py OUT_DIR [--patients 10000]
 

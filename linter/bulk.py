@@ -7,7 +7,9 @@ linter.spark), so both key, group and lint the same way and write the same rows:
    `subject` or its `patient` reference), a Medication (keyed by `Medication/<id>`: it belongs to the patients
    whose MedicationRequests name it in `medicationReference`), or an error row (file and line number).
 2. One patient's lines (its resources plus the Medications they reference), sorted by file and line, become
-   one order set (`lint_patient`), linted by the very same engine as every other input.
+   one order set (`lint_patient`), linted by the very same engine as every other input. On one machine the
+   lines are grouped on disk (`index_export`: a SQLite index in a temp dir, linter.bulk_index), so memory is
+   bounded by one patient's order set, not by the export; the Spark job groups with Spark.
 3. Each patient yields rows (`RECORD_COLUMNS`): one per finding, one per order under review ("order" rows,
    the MUE denominators), one per error.
 
@@ -39,6 +41,7 @@ from typing import Any
 import orjson
 
 from linter.batch import FileResult, LintedSet
+from linter.bulk_index import ExportIndex
 from linter.engine import run
 from linter.errors import InputError
 from linter.fhir_io import ContextKind, Mode, Role, order_set_from_resources, upload_role
@@ -429,37 +432,51 @@ def records_from_results(results: Sequence[FileResult], salt: str) -> list[Recor
     return out
 
 
-def lint_export(paths: Sequence[str], profile: Profile, options: ExportOptions, salt: str) -> ExportRun:
-    """Everything in memory, in this process: for exports small enough for one machine (and the reference
-    the Spark job is tested against)."""
+def index_export(paths: Sequence[str], errors: list[Record], directory: str | None = None) -> ExportIndex:
+    """Every line of the export read once into a disk-backed index (linter.bulk_index), never all in memory.
+    Unreadable lines become error rows in `errors` (file and line); a file that stops being readable (a
+    truncated .gz) an error row naming the last good line, the lines before it are kept."""
+    files = export_files(paths)
+    index = ExportIndex([label for label, _ in files], directory)
+    try:
+        for i, (label, path) in enumerate(files):
+            last = 0
+            for n, text in read_lines(path):
+                if n == 0:
+                    errors.append(error_record(label, last or None, str(text)))
+                    continue
+                last = n
+                keyed = key_line(text)
+                if keyed is None:
+                    continue
+                kind, key, med_refs, body = keyed
+                if kind == "error":
+                    errors.append(error_record(label, n, body))
+                elif kind == "medication":
+                    index.add_medication_line(key, i, n, body)
+                else:
+                    index.add_patient_line(key, i, n, body, med_refs)
+    except BaseException:
+        index.close()
+        raise
+    return index
+
+
+def iter_export(
+    paths: Sequence[str], profile: Profile, options: ExportOptions, salt: str, errors: list[Record]
+) -> Iterator[PatientResult]:
+    """The export's patients linted one at a time, in patient key order: memory bounded by one order set.
+    `errors` holds the unreadable lines once the first patient is yielded (or the iterator is exhausted)."""
     if options.now is None:
         options = replace(options, now=datetime.now(UTC))
-    groups: dict[str, list[tuple[str, int, str]]] = {}
-    refs: dict[str, set[str]] = {}
-    meds: dict[str, list[tuple[str, int, str]]] = {}
+    with index_export(paths, errors) as index:
+        for key, lines in index.groups():
+            yield lint_patient(key, lines, profile, options, salt)
+
+
+def lint_export(paths: Sequence[str], profile: Profile, options: ExportOptions, salt: str) -> ExportRun:
+    """The whole run's results in memory (the report formats that need them all, and the reference the Spark
+    job is tested against); the input itself is grouped on disk by `index_export`."""
     errors: list[Record] = []
-    for label, path in export_files(paths):
-        for n, text in read_lines(path):
-            if n == 0:
-                errors.append(error_record(label, None, str(text)))
-                continue
-            keyed = key_line(text)
-            if keyed is None:
-                continue
-            kind, key, med_refs, body = keyed
-            if kind == "error":
-                errors.append(error_record(label, n, body))
-            elif kind == "medication":
-                meds.setdefault(key, []).append((label, n, body))
-            else:
-                groups.setdefault(key, []).append((label, n, body))
-                if med_refs:
-                    refs.setdefault(key, set()).update(med_refs)
-    patients = []
-    for key in sorted(groups):
-        lines = list(groups[key])
-        for ref in refs.get(key, ()):
-            lines.extend(meds.get(ref, ()))
-        lines.sort(key=lambda t: (t[0], t[1]))
-        patients.append(lint_patient(key, lines, profile, options, salt))
+    patients = list(iter_export(paths, profile, options, salt, errors))
     return ExportRun(patients, errors)

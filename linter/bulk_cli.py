@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from linter.batch import FileResult, LintOptions
 from linter.bulk import ExportOptions, Record, Window, lint_export, records_from_results
 from linter.profiles import Profile, load_profile
-from linter.render.mue import counts_from_records, mue_doc, mue_html
+from linter.render.mue import MueCounts, counts_from_records, mue_doc, mue_html
 from linter.rules import RULE_NAMES
 
 
@@ -40,23 +40,23 @@ def window_of(args: argparse.Namespace) -> Window:
     return Window(getattr(args, "since", None), getattr(args, "until", None))
 
 
+def export_options(options: LintOptions, window: Window) -> ExportOptions:
+    return ExportOptions(
+        mode=options.mode,
+        context=options.context,
+        select=list(options.select) if options.select is not None else None,
+        ignore=list(options.ignore),
+        now=options.now or datetime.now(UTC),
+        window=window,
+    )
+
+
 def export_results(
     paths: Sequence[str], profile: Profile, options: LintOptions, window: Window, salt: str
 ) -> tuple[list[FileResult], list[Record]]:
-    """`orderlint lint --export`: the paths as one Bulk Data export, linted per patient in this process."""
-    run = lint_export(
-        paths,
-        profile,
-        ExportOptions(
-            mode=options.mode,
-            context=options.context,
-            select=list(options.select) if options.select is not None else None,
-            ignore=list(options.ignore),
-            now=options.now or datetime.now(UTC),
-            window=window,
-        ),
-        salt,
-    )
+    """`orderlint lint --export` for the report formats that need every order set at once (json, csv, html,
+    cards, outcome, --summary): the input is grouped on disk, the results are kept in memory."""
+    run = lint_export(paths, profile, export_options(options, window), salt)
     return run.file_results(", ".join(paths)), run.records
 
 
@@ -65,8 +65,12 @@ def mue_output(
 ) -> str:
     """`--format mue` (the HTML page) or `mue-json`; rows from the export run, or from any other input."""
     rows = records if records is not None else records_from_results(results, installation_salt())
+    return mue_text(fmt, counts_from_records(rows), profile, window)
+
+
+def mue_text(fmt: str, counts: MueCounts, profile: Profile, window: Window) -> str:
     doc = mue_doc(
-        counts_from_records(rows),
+        counts,
         profile,
         window.since.isoformat() if window.since else None,
         window.until.isoformat() if window.until else None,

@@ -45,7 +45,10 @@ def lint_command(args: argparse.Namespace) -> int:
     if args.export:
         # Lazy: the Bulk Data reader and the store (SQLAlchemy, for the patient salt) only for --export.
         from linter.bulk_cli import export_results, installation_salt, window_of
+        from linter.bulk_stream import STREAMED_FORMATS, stream_export
 
+        if args.format in STREAMED_FORMATS and not args.summary:  # memory bounded by one order set
+            return stream_export(args, profile, options)
         results, records = export_results(args.paths, profile, options, window_of(args), installation_salt())
     elif args.since or args.until:
         _print_error("--since/--until select orders in a Bulk Data export: add --export")
@@ -88,16 +91,7 @@ def _findings_phrase(total: int, by_indicator: dict[str, int]) -> str:
 def closing_line(results: Sequence[FileResult]) -> str:
     """The run's last line: `a.json: clean: 8 orders checked, no findings.` for one input, totals for several."""
     if len(results) == 1:
-        r = results[0]
-        counts = ordering.file_counts(r)
-        if counts["errors"] and not counts["order_sets"]:
-            return f"{r.path}: error: could not be read ({plural(counts['errors'], 'error')})."
-        parts = [plural(counts["order_sets"], "order set")] if counts["order_sets"] > 1 else []
-        parts.append(f"{plural(counts['orders_checked'], 'order')} checked")
-        parts.append(_findings_phrase(counts["findings"], counts))
-        if counts["errors"]:
-            parts.append(f"{plural(counts['errors'], 'part')} could not be read")
-        return f"{r.path}: {ordering.status(counts)}: {', '.join(parts)}."
+        return input_closing_line(results[0].path, ordering.file_counts(results[0]))
     s = report.report_summary(results)
     by_status = s["files_by_status"]
     files = (
@@ -106,6 +100,19 @@ def closing_line(results: Sequence[FileResult]) -> str:
     )
     orders = f"{plural(s['order_sets'], 'order set')}, {plural(s['orders_checked'], 'order')} checked"
     return f"{files}; {orders}; {_findings_phrase(s['findings'], s['by_indicator'])}."
+
+
+def input_closing_line(path: str, counts: dict[str, int]) -> str:
+    """The closing line of a run over one input, from its counts (ordering.file_counts); linter.bulk_stream
+    counts an export as it streams it."""
+    if counts["errors"] and not counts["order_sets"]:
+        return f"{path}: error: could not be read ({plural(counts['errors'], 'error')})."
+    parts = [plural(counts["order_sets"], "order set")] if counts["order_sets"] > 1 else []
+    parts.append(f"{plural(counts['orders_checked'], 'order')} checked")
+    parts.append(_findings_phrase(counts["findings"], counts))
+    if counts["errors"]:
+        parts.append(f"{plural(counts['errors'], 'part')} could not be read")
+    return f"{path}: {ordering.status(counts)}: {', '.join(parts)}."
 
 
 def _report_errors_and_summary(args: argparse.Namespace, results: list[FileResult]) -> None:

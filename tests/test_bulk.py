@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -16,6 +17,7 @@ import pytest
 
 from linter.batch import LintOptions, lint_bytes
 from linter.bulk import VALUE_COLUMNS, ExportOptions, Window, export_role, lint_export, read_lines
+from linter.bulk_index import ExportIndex
 from linter.cli import main
 from linter.orderset_definition import is_definition
 from linter.profiles import Profile
@@ -111,10 +113,95 @@ def test_the_retrospective_window() -> None:
 def test_a_truncated_gzip_file_is_an_error_row_not_a_crash(tmp_path: Path, profile: Profile) -> None:
     data = gzip.compress(b'{"resourceType": "Patient", "id": "a"}\n' * 2000)
     (tmp_path / "Patient.000.ndjson.gz").write_bytes(data[: len(data) // 2])
-    assert list(read_lines(str(tmp_path / "Patient.000.ndjson.gz")))[-1][0] == 0
+    lines = list(read_lines(str(tmp_path / "Patient.000.ndjson.gz")))
+    assert lines[-1][0] == 0
+    last_good = lines[-2][0]
     run = lint_export([str(tmp_path)], profile, ExportOptions(now=FIXTURE_NOW), SALT)
     (err,) = run.errors
     assert err["file"] == "Patient.000.ndjson.gz" and "cannot read" in err["summary"]
+    assert err["line"] == last_good and f"after line {last_good}" in err["summary"]  # the last good line
+
+
+def _lint_cli(args: list[str], out: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, list[str]]:
+    code = main(["lint", "--export", *args, "-o", str(out)])
+    err = capsys.readouterr().err
+    return code, out.read_text(), [line for line in err.splitlines() if ": error at " in line or "checked" in line]
+
+
+@pytest.fixture
+def fixed_salt(monkeypatch: pytest.MonkeyPatch) -> None:
+    from linter.settings import get_settings
+
+    monkeypatch.setenv("ORDERLINT_PATIENT_ID_SALT", SALT)
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("fixed_salt")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--format", "text"],
+        ["--format", "text", "--show-source", "--select", "HEP201,DPI101,DAPT301"],
+        ["--format", "mue-json"],
+        ["--format", "mue-json", "--since", "2025-01-01", "--until", "2026-06-01"],
+        ["--format", "mue", "--fail-on", "critical"],
+    ],
+)
+def test_the_streamed_export_writes_what_the_in_memory_path_writes(
+    args: list[str],
+    fixture_export: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Text and MUE are written patient by patient (linter.bulk_stream); --summary takes the in-memory path
+    (every order set kept, the CLI's renderers). Same report, error lines, closing line and exit code."""
+    monkeypatch.setattr("linter.bulk_stream.MUE_CHUNK", 7)  # MUE counts added up over many small chunks
+    streamed = _lint_cli([str(fixture_export), *args], tmp_path / "a", capsys)
+    in_memory = _lint_cli([str(fixture_export), *args, "--summary"], tmp_path / "b", capsys)
+    assert streamed == in_memory
+    code, report, stderr = streamed
+    assert code == 2 and len(report) > 1000  # the fixture export has unreadable lines: exit 2, findings kept
+    assert sum(": error at " in line for line in stderr) == 3 and stderr[-1].endswith("could not be read.")
+
+
+@pytest.mark.usefixtures("fixed_salt")
+def test_cli_lints_the_lines_before_a_truncated_gzip(
+    fixture_export: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A .gz cut short: an error line naming the file and its last good line, exit 2, and the findings of the
+    lines read before the cut are reported as if the file had ended there."""
+    name = "MedicationRequest.000.ndjson.gz"
+    lines = gzip.decompress((fixture_export / name).read_bytes()).splitlines(keepends=True)
+    cut, whole = tmp_path / "cut", tmp_path / "whole"
+    shutil.copytree(fixture_export, cut)
+    shutil.copytree(fixture_export, whole)
+    data = gzip.compress(b"".join(lines))
+    (cut / name).write_bytes(data[: len(data) * 2 // 3])
+    good = [n for n, _ in read_lines(str(cut / name)) if n]
+    assert 0 < len(good) < len(lines)
+    (whole / name).write_bytes(gzip.compress(b"".join(lines[: len(good)])))
+    code, report, stderr = _lint_cli([str(cut), "--format", "text"], tmp_path / "cut.txt", capsys)
+    _, expected, _ = _lint_cli([str(whole), "--format", "text"], tmp_path / "whole.txt", capsys)
+    assert code == 2 and report.replace(str(cut), str(whole)) == expected and len(report) > 1000
+    assert any(f"error at {name} line {len(good)}: cannot read after line {len(good)}" in line for line in stderr)
+
+
+def test_the_index_groups_in_python_key_order_with_medications(tmp_path: Path) -> None:
+    """Patients come back in Python's str order (SQLite compares UTF-8 bytes), each with its lines and those
+    of the Medications it references, by file label then line."""
+    keys = ["Patient/é", "Patient/z", "Patient/Z", "Patient/10", "Patient/9", "", "Patient/\u4e2d"]
+    with ExportIndex(["b.ndjson", "a.ndjson"], str(tmp_path)) as index:
+        for n, key in enumerate(keys, start=1):
+            index.add_patient_line(key, 0, n, f"b{n}", ["Medication/m"] if key == "Patient/9" else [])
+            index.add_patient_line(key, 1, 100 - n, f"a{n}", [])
+        index.add_medication_line("Medication/m", 1, 1, "med")
+        index.add_medication_line("Medication/other", 1, 2, "other")
+        groups = dict(index.groups())
+        assert list(groups) == sorted(keys)
+        assert groups["Patient/9"] == [("a.ndjson", 1, "med"), ("a.ndjson", 95, "a5"), ("b.ndjson", 5, "b5")]
+        assert groups["Patient/z"] == [("a.ndjson", 98, "a2"), ("b.ndjson", 2, "b2")]
+    assert not list(tmp_path.iterdir())  # the index's temporary directory is removed
 
 
 def test_cli_since_needs_export(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,106 @@
+"""`orderlint lint --export` written patient by patient (linter.cli routes the STREAMED_FORMATS here): memory
+bounded by one order set however large the export. The input is grouped on disk (linter.bulk.index_export);
+text findings go to one temporary file per indicator (the report lists critical, then warning, then info,
+each in patient order) and are concatenated at the end; MUE counts are added up chunk by chunk. Output,
+stderr and exit code are those of the in-memory path (linter.bulk_cli.export_results, then the CLI's
+renderers), which the report formats that need every order set at once still use."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from contextlib import ExitStack, nullcontext
+from pathlib import Path
+from typing import TypeVar
+
+from linter.batch import LintOptions
+from linter.bulk import ExportRun, Record, iter_export
+from linter.bulk_cli import export_options, installation_salt, mue_text, window_of
+from linter.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
+from linter.cli_lint import input_closing_line
+from linter.model import Indicator
+from linter.profiles import Profile
+from linter.render import report
+from linter.render.mue import MueCounts, counts_from_records
+from linter.render.ordering import INDICATORS, ordered_findings, orders_checked, report_rows
+
+STREAMED_FORMATS = ("text", "mue", "mue-json")
+MUE_CHUNK = 2_000  # rows counted at a time (the counts of disjoint patients add up; ~1 KB a row)
+
+K = TypeVar("K")
+
+
+def stream_export(args: argparse.Namespace, profile: Profile, options: LintOptions) -> int:
+    """The export in a STREAMED_FORMATS format (not with --summary, whose tables need every order set)."""
+    window = window_of(args)
+    name = ", ".join(args.paths)
+    fail_on = Indicator(args.fail_on)
+    errors: list[Record] = []
+    patient_errors: list[Record] = []
+    counts = dict.fromkeys(("order_sets", "orders_checked", "findings", *INDICATORS, "errors"), 0)
+    mue, chunk, failed = MueCounts(), list[Record](), False
+    with tempfile.TemporaryDirectory(prefix="orderlint-report-") as tmp:
+        with ExitStack() as stack:
+            parts = {ind: stack.enter_context(Path(tmp, ind).open("w", encoding="utf-8")) for ind in INDICATORS}
+            for p in iter_export(args.paths, profile, export_options(options, window), installation_salt(), errors):
+                patient_errors.extend(r for r in p.records if r["kind"] == "error")
+                if args.format != "text":
+                    chunk.extend(p.records)
+                    if len(chunk) >= MUE_CHUNK:
+                        add_counts(mue, counts_from_records(chunk))
+                        chunk = []
+                if p.order_set is None:
+                    continue
+                counts["order_sets"] += 1
+                counts["orders_checked"] += orders_checked(p.order_set)
+                for f in ordered_findings(p.findings):
+                    counts["findings"] += 1
+                    counts[f.indicator.value] += 1
+                    failed = failed or fail_on <= f.indicator
+                    if args.format == "text":
+                        title = report.action_title(p.order_set, f.primary_ref)
+                        out = parts[f.indicator.value]
+                        out.write(report.text_line(f, name, title) + "\n")
+                        if args.show_source:
+                            out.writelines(f"    > {line}\n" for line in report.source_lines(f))
+        add_counts(mue, counts_from_records(chunk + errors))
+        with open(args.output, "w", encoding="utf-8") if args.output else nullcontext(sys.stdout) as dest:
+            if args.format == "text":
+                for ind in INDICATORS:
+                    with Path(tmp, ind).open(encoding="utf-8") as src:
+                        shutil.copyfileobj(src, dest)
+            else:
+                dest.write(mue_text(args.format, mue, profile, window))
+            dest.flush()
+    (result,) = ExportRun([], errors + patient_errors).file_results(name)
+    for row in report_rows([result]):
+        if row.error is not None:
+            where = f" at {row.error.path}" if row.error.path else ""
+            print(f"{row.result.path}: error{where}: {row.error.message}", file=sys.stderr)
+    counts["errors"] = len(result.errors)
+    if not args.quiet:
+        print(input_closing_line(name, counts), file=sys.stderr)
+    if result.errors:  # as `orderlint lint`: an input not read was not checked, which outranks any finding
+        return EXIT_ERROR
+    return EXIT_FINDINGS if failed else EXIT_CLEAN
+
+
+def add_counts(total: MueCounts, part: MueCounts) -> None:
+    """Add the MUE counts of rows of other patients (keys keep their first-seen order, as in one pass)."""
+    total.order_sets += part.order_sets
+    total.orders += part.orders
+    total.undated += part.undated
+    total.errors += part.errors
+    for month, (sets, orders) in part.months.items():
+        had_sets, had_orders = total.months.get(month, (0, 0))
+        total.months[month] = (had_sets + sets, had_orders + orders)
+    _add_into(total.findings, part.findings)
+    _add_into(total.rule_drugs, part.rule_drugs)
+    _add_into(total.order_drugs, part.order_drugs)
+
+
+def _add_into(mine: dict[K, int], theirs: dict[K, int]) -> None:
+    for k, n in theirs.items():
+        mine[k] = mine.get(k, 0) + n
