@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse, Response
 
-from linter.api.deps import StateDep
+from linter.api.deps import ProfilesDep
 from linter.api.problems import outcome_response
 from linter.api.websecurity import inline_csp
 from linter.docs import rule_markdown
@@ -37,9 +37,9 @@ def _not_found(request: Request, message: str) -> Response:
 
 @router.get("/rules/{code}", response_class=HTMLResponse)
 async def rule_page(
-    code: str, request: Request, state: StateDep, profile: str | None = Query(default=None, max_length=200)
+    code: str, request: Request, profiles: ProfilesDep, profile: str | None = Query(default=None, max_length=200)
 ) -> Response:
-    chosen = state.profiles.get(profile) if profile else next(iter(state.profiles.values()), None)
+    chosen = profiles.get(profile) if profile else next(iter(profiles.values()), None)
     if chosen is None:
         return _not_found(request, f"there is no profile '{(profile or '')[:100]}'")
     try:
@@ -53,7 +53,7 @@ async def rule_page(
         .render(
             title=text.splitlines()[0].lstrip("# "),
             profile=chosen,
-            others=[p for p in state.profiles.values() if p.id != chosen.id],
+            others=[p for p in profiles.values() if p.id != chosen.id],
             body=markdown(text),
             css=Markup(css),  # noqa: S704 - our own stylesheet
         )
