@@ -24,11 +24,12 @@ from linter.api.prefetch import PrefetchResult
 from linter.api.problems import ApiError, json_response
 from linter.api.responses import CardsResponse
 from linter.api.routes._body import json_object, validated
-from linter.api.routes.rules import rule_url
+from linter.api.routes.rules import rule_urls
 from linter.api.schemas import HookRequest
 from linter.api.services import PREFETCH_TEMPLATES, CdsService
 from linter.engine import run as run_engine
 from linter.fhir_io import Mode, order_set_from_hook
+from linter.fixes import suggestion_actions
 from linter.render.cards import cards_response
 from linter.store.repository import CardRecord, Store
 
@@ -61,12 +62,12 @@ def lint(
 ) -> dict[str, Any]:
     read = order_set_from_hook(hook_request.reader_view(), prefetch=prefetch.data, gaps=tuple(prefetch.gaps), mode=mode)
     findings = run_engine(read.order_set, service.profile)
-    profile_id = service.profile.id
     return cards_response(
         findings,
         read.order_set,
         service.profile,
-        rule_url=lambda code: rule_url(base_url, code, profile_id),
+        actions_for=suggestion_actions,
+        rule_url=rule_urls(base_url, service.profile.id),
         originals=read.originals,
     )
 

@@ -8,6 +8,7 @@ OperationOutcome otherwise)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
@@ -25,7 +26,14 @@ router = APIRouter(tags=["rules"])
 
 def rule_url(base_url: str, code: str, profile_id: str) -> str:
     """The absolute link a card's source carries: <public base URL>/rules/<code>?profile=<id>."""
-    return f"{base_url.rstrip('/')}/rules/{quote(code)}?profile={quote(profile_id)}"
+    return rule_urls(base_url, profile_id)(code)
+
+
+def rule_urls(base_url: str, profile_id: str) -> Callable[[str], str]:
+    """`rule_url` for one request's cards: the base and the profile are quoted once, not once per card."""
+    prefix = f"{base_url.rstrip('/')}/rules/"
+    suffix = f"?profile={quote(profile_id)}"
+    return lambda code: prefix + (code if code.isalnum() and code.isascii() else quote(code)) + suffix
 
 
 def _not_found(request: Request, message: str) -> Response:
