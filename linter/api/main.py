@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await stop_daily_purge(purge)
+            jobs.close()
             await http.aclose()
             store.dispose()
 

@@ -166,6 +166,10 @@ class JobStore:
             settings.upload_idle_s,
         )
 
+    def close(self) -> None:
+        """No new job starts; jobs already queued or running finish in their threads (the app's shutdown)."""
+        self._executor.shutdown(wait=False)
+
     # --- declaring and receiving files --------------------------------------------------------------
 
     def create(
