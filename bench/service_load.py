@@ -52,9 +52,9 @@ BASELINE = "/bench/baseline"
 
 def bench_app() -> Any:
     """The real service plus the baseline route (uvicorn factory)."""
-    import orjson
+    import orjson  # here, not at the top: only the server child needs it, not the load generator
 
-    from linter.api.main import create_app
+    from linter.api.main import create_app  # idem: the generator process never loads the service
 
     app = create_app()
 

@@ -22,7 +22,7 @@ from linter.store.db import make_engine
 from linter.store.repository import utcnow
 from linter.store.retention import RetentionPolicy, StorePurge, purge_store
 from linter.store.stats import has_tables
-from linter.workbench.jobs import job_store
+from linter.workbench.jobs import JobStore
 
 log = logging.getLogger("orderlint.purge")
 
@@ -77,7 +77,7 @@ def purge_all(settings: Settings, engine: Engine | None, now: datetime | None = 
     now = now or utcnow()
     rules = policy(settings)
     stored = purge_store(engine, rules, now) if engine is not None else None
-    jobs = job_store(settings).purge_expired()
+    jobs = JobStore.from_settings(settings).purge_expired()
     return PurgeReport(now, rules, settings.upload_ttl_s, stored, jobs)
 
 

@@ -39,5 +39,16 @@ DEPRECATED
 REMOVED
 
 # Typed FastAPI dependencies (issue 9 item 6 asks handlers to take these); no handler takes them yet.
-SettingsDep
 WorkbenchUserDep
+
+# Response models (api/responses.py): they document the answers in the OpenAPI document (`response_model=`)
+# and the tests validate real answers against them; the fields are read by the schema generator, not by code.
+appContext
+resourceId
+isRecommended
+suggestions
+selectionBehavior
+overrideReasons
+extension
+systemActions
+orderSets

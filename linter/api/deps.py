@@ -1,49 +1,135 @@
-"""Typed dependencies: the service state built at start-up, settings, and client authentication."""
+"""Typed dependencies, as the full-stack FastAPI template declares them (`Annotated[..., Depends(...)]`).
+
+Everything is built once, in the app's lifespan (linter.api.main), and kept on `app.state.orderlint`; a handler
+names the one dependency it needs (`SettingsDep`, `StoreDep`, `JobStoreDep`, `ProfileDep`, `ProfilesDep`,
+`ServiceDep`, `ResolverDep`), never the whole state. Every dependency here is `async def`: FastAPI runs a
+plain `def` dependency in the thread pool, a hop that costs more than these attribute reads (issue 11 §3).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
 import httpx
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 
 from linter.api.auth import AuthError, ClientIdentity, JwtVerifier
 from linter.api.log_hygiene import route_of
 from linter.api.prefetch import PrefetchResolver
+from linter.api.problems import ApiError
 from linter.api.services import CdsService
 from linter.profiles import Profile
 from linter.settings import Settings
 from linter.store.repository import Store
+from linter.workbench.jobs import JobStore
 
 log = logging.getLogger("orderlint.api.auth")
 
 
+class Profiles(Mapping[str, Profile]):
+    """The profiles the service may lint with, by id, the served ones first; `choose` is the one place a
+    request's profile name (query, job declaration, upload form) becomes a profile."""
+
+    def __init__(self, by_id: Mapping[str, Profile]) -> None:
+        self._by_id = dict(by_id)
+
+    def __getitem__(self, key: str) -> Profile:
+        return self._by_id[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_id)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def choose(self, name: str | None) -> Profile:
+        """The profile named `name`, the first (default) one when no name is given; 400 for an unknown name."""
+        chosen = self._by_id.get(name) if name else next(iter(self._by_id.values()), None)
+        if chosen is None:
+            known = ", ".join(self._by_id) or "none"
+            raise ApiError(400, f"unknown profile '{(name or '')[:100]}'; loaded profiles: {known}", "profile")
+        return chosen
+
+
 @dataclass(slots=True)
 class ServiceState:
+    """What the lifespan builds once; the dependencies below hand out its parts."""
+
     settings: Settings
     store: Store
-    profiles: dict[str, Profile]
+    jobs: JobStore
+    profiles: Profiles
     services: dict[str, CdsService]
     http: httpx.AsyncClient
     resolver: PrefetchResolver
     verifier: JwtVerifier | None
 
 
-def get_state(request: Request) -> ServiceState:
+def state_of(request: Request) -> ServiceState:
+    """For code outside a handler's signature (middleware, helpers given the request)."""
     state: ServiceState = request.app.state.orderlint
     return state
 
 
-StateDep = Annotated[ServiceState, Depends(get_state)]
+async def _settings(request: Request) -> Settings:
+    return state_of(request).settings
 
 
-def get_app_settings(state: StateDep) -> Settings:
-    return state.settings
+async def _store(request: Request) -> Store:
+    return state_of(request).store
 
 
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+async def _jobs(request: Request) -> JobStore:
+    return state_of(request).jobs
+
+
+async def _profiles(request: Request) -> Profiles:
+    return state_of(request).profiles
+
+
+async def _resolver(request: Request) -> PrefetchResolver:
+    return state_of(request).resolver
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+StoreDep = Annotated[Store, Depends(_store)]
+JobStoreDep = Annotated[JobStore, Depends(_jobs)]
+ProfilesDep = Annotated[Profiles, Depends(_profiles)]
+ResolverDep = Annotated[PrefetchResolver, Depends(_resolver)]
+
+
+async def _profile(
+    profiles: ProfilesDep,
+    profile: Annotated[
+        str | None, Query(max_length=200, description="Profile id; the service's default profile when absent.")
+    ] = None,
+) -> Profile:
+    return profiles.choose(profile)
+
+
+ProfileDep = Annotated[Profile, Depends(_profile)]
+"""The profile named by the `profile` query parameter (400 OperationOutcome for an unknown one)."""
+
+
+async def _service(service_id: str, request: Request) -> CdsService:
+    service = state_of(request).services.get(service_id)
+    if service is None:
+        raise ApiError(404, f"there is no CDS service '{service_id[:100]}'", None, "not-found")
+    return service
+
+
+ServiceDep = Annotated[CdsService, Depends(_service)]
+"""The CDS service of the path's `{service_id}` (404 OperationOutcome for an unknown one)."""
+
+
+async def _services(request: Request) -> dict[str, CdsService]:
+    return state_of(request).services
+
+
+ServicesDep = Annotated[dict[str, CdsService], Depends(_services)]
 
 
 def expected_audience(request: Request, settings: Settings) -> str:
@@ -52,8 +138,9 @@ def expected_audience(request: Request, settings: Settings) -> str:
     return base + request.url.path
 
 
-async def require_client(request: Request, state: StateDep) -> ClientIdentity | None:
+async def require_client(request: Request) -> ClientIdentity | None:
     """Bearer JWT check on every CDS Hooks call when trusted issuers are configured; bare 401 otherwise."""
+    state = state_of(request)
     if state.verifier is None:
         return None
     header = request.headers.get("authorization", "")

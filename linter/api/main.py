@@ -1,7 +1,8 @@
 """Assemble the FastAPI app. `create_app(settings)` is the factory; `app_factory` is uvicorn's entry point.
 
-Nothing happens at import time: migrations, database, profiles and the HTTP client are set up in the
-lifespan, so tests must enter the app (`with TestClient(app)`).
+Nothing happens at import time: migrations, database, profiles, the upload job store and the HTTP client are
+set up once in the lifespan and handed to handlers by linter.api.deps, so tests must enter the app
+(`with TestClient(app)`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from linter import __version__
 from linter.api import oidc
 from linter.api.auth import JwksCache, JwtVerifier
-from linter.api.deps import ServiceState
+from linter.api.deps import Profiles, ServiceState
 from linter.api.log_hygiene import RouteScopeMiddleware, install_access_log_filter
 from linter.api.middleware import BodyLimitMiddleware, ErrorOutcomeMiddleware
 from linter.api.prefetch import PrefetchResolver
@@ -35,6 +36,7 @@ from linter.render.html import STATIC_DIR
 from linter.settings import Settings, get_settings
 from linter.store.migrate import upgrade
 from linter.store.repository import Store
+from linter.workbench.jobs import JobStore
 
 log = logging.getLogger("orderlint.api")
 
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = Store.from_url(settings.database_url, settings.patient_id_salt)
         await run_in_threadpool(store.salt)  # load or create the shared salt before the first request
         profiles, served = await run_in_threadpool(load_profiles, settings)
+        jobs = await run_in_threadpool(JobStore.from_settings, settings)  # creates the upload directory
         if settings.warm_on_start:  # before the server accepts a connection: /readyz means ready to lint
             await run_in_threadpool(warm, list(profiles.values()))
         http = httpx.AsyncClient(
@@ -108,7 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.orderlint = ServiceState(
             settings=settings,
             store=store,
-            profiles=profiles,
+            jobs=jobs,
+            profiles=Profiles(profiles),
             services=services_for(list(served.values())),
             http=http,
             resolver=PrefetchResolver(
@@ -124,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await stop_daily_purge(purge)
+            jobs.close()
             await http.aclose()
             store.dispose()
 

@@ -46,10 +46,9 @@ def _known(draft: Any, prefetch: Mapping[str, Any]) -> set[str]:
     return known
 
 
-def missing_medication_ids(body: Mapping[str, Any], prefetch: Mapping[str, Any], server: str) -> list[str]:
-    """Ids of Medications referenced by draft orders and carried nowhere in the request."""
-    context = body.get("context")
-    draft = context.get("draftOrders") if isinstance(context, Mapping) else None
+def missing_medication_ids(draft: Mapping[str, Any] | None, prefetch: Mapping[str, Any], server: str) -> list[str]:
+    """Ids of Medications referenced by the draft orders (`draft`, the Bundle) and carried nowhere in the
+    request."""
     known = _known(draft, prefetch)
     wanted: list[str] = []
     for order in _resources(draft):
@@ -69,11 +68,11 @@ def missing_medication_ids(body: Mapping[str, Any], prefetch: Mapping[str, Any],
 
 
 async def fetch_referenced_medications(
-    resolver: PrefetchResolver, request: HookRequest, body: Mapping[str, Any], result: PrefetchResult
+    resolver: PrefetchResolver, request: HookRequest, result: PrefetchResult
 ) -> None:
     """Add the missing Medications to `result.data` (one key each), or a DataGap saying why not."""
     server = (request.fhirServer or "").rstrip("/")
-    ids = missing_medication_ids(body, result.data, server)
+    ids = missing_medication_ids(request.context.draftOrders, result.data, server)
     if not ids:
         return
     token = request.fhirAuthorization.access_token if request.fhirAuthorization else None

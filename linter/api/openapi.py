@@ -73,11 +73,12 @@ def json_body(schema: dict[str, Any], *media_types: str, description: str = "") 
     }
 
 
-def answers(
-    ok: dict[str, Any], ok_description: str, *errors: int, ok_media: str = "application/json"
-) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route: its 200 body and its error answers (OperationOutcome, 401 bare)."""
-    out: dict[int | str, dict[str, Any]] = {200: {"description": ok_description, "content": {ok_media: {"schema": ok}}}}
+def answers(*errors: int, ok: dict[str, dict[str, Any]] | None = None) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: its error answers (OperationOutcome, 401 bare) and, in `ok`, 200 bodies of
+    media types beside the route's `response_model` (which FastAPI documents as application/json)."""
+    out: dict[int | str, dict[str, Any]] = {}
+    if ok:
+        out[200] = {"content": {media: {"schema": schema} for media, schema in ok.items()}}
     for status in errors:
         entry: dict[str, Any] = {"description": _ERRORS[status]}
         if status != 401:
@@ -86,61 +87,17 @@ def answers(
     return out
 
 
-CARDS_RESPONSE: dict[str, Any] = {
-    "type": "object",
-    "required": ["cards"],
-    "properties": {
-        "cards": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["uuid", "summary", "indicator", "source"],
-                "properties": {
-                    "uuid": {"type": "string"},
-                    "summary": {"type": "string"},
-                    "detail": {"type": "string"},
-                    "indicator": {"type": "string", "enum": ["info", "warning", "critical"]},
-                    "source": {"type": "object"},
-                    "suggestions": {"type": "array", "items": {"type": "object"}},
-                    "overrideReasons": {"type": "array", "items": {"type": "object"}},
-                    "selectionBehavior": {"type": "string"},
-                    "links": {"type": "array", "items": {"type": "object"}},
-                },
-            },
+FHIR_LINT_RESPONSE: dict[str, Any] = {
+    "description": "With `Accept: application/fhir+json`: an OperationOutcome (one order set) or a Bundle of "
+    "them (type collection, one entry per order set).",
+    "oneOf": [
+        OPERATION_OUTCOME,
+        {
+            "type": "object",
+            "required": ["resourceType"],
+            "properties": {"resourceType": {"type": "string", "enum": ["Bundle"]}, "entry": {"type": "array"}},
         },
-        "systemActions": {"type": "array", "items": {"type": "object"}},
-    },
-}
-
-FEEDBACK_RESPONSE: dict[str, Any] = {
-    "type": "object",
-    "required": ["stored", "duplicates", "unknownCards"],
-    "properties": {
-        "stored": {"type": "integer", "minimum": 0},
-        "duplicates": {"type": "integer", "minimum": 0},
-        "unknownCards": {"type": "array", "items": {"type": "string"}},
-    },
-}
-
-LINT_RESPONSE: dict[str, Any] = {
-    "type": "object",
-    "description": "Findings per order set; with `Accept: application/fhir+json` an OperationOutcome (one "
-    "order set) or a Bundle of them.",
-    "required": ["profile", "orderSets"],
-    "properties": {
-        "profile": {"type": "string"},
-        "orderSets": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["source", "findings"],
-                "properties": {
-                    "source": {"type": "string"},
-                    "findings": {"type": "array", "items": {"type": "object"}},
-                },
-            },
-        },
-    },
+    ],
 }
 
 LINT_BODY: dict[str, Any] = {

@@ -33,14 +33,36 @@ class HookContext(_Open):
     selections: list[str] | None = None
     draftOrders: dict[str, Any] | None = None
 
+    @field_validator("draftOrders")
+    @classmethod
+    def _bundle(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        # the one check of its shape here; its entries are read (and judged) by the reader
+        if value is not None and value.get("resourceType") != "Bundle":
+            raise ValueError("must be a FHIR Bundle")
+        return value
+
 
 class HookRequest(_Open):
+    """A CDS Hooks 2.0 request, validated once by the service (linter.api.routes.hooks) and passed on as is:
+    the prefetch resolver, the medication fetcher and the reader all take this object."""
+
     hook: str = Field(min_length=1)
     hookInstance: str = Field(min_length=1)
     fhirServer: str | None = None
     fhirAuthorization: FhirAuthorization | None = None
     context: HookContext
     prefetch: dict[str, Any] | None = None
+
+    def reader_view(self) -> dict[str, Any]:
+        """The request as linter.fhir_io.order_set_from_hook reads it (a JSON mapping), made from the fields
+        validated here: no second parse, and the orders themselves are not copied."""
+        ctx = self.context
+        context: dict[str, Any] = {"draftOrders": ctx.draftOrders}
+        if ctx.selections is not None:
+            context["selections"] = ctx.selections
+        if ctx.patientId is not None:
+            context["patientId"] = ctx.patientId
+        return {"hook": self.hook, "hookInstance": self.hookInstance, "context": context, "prefetch": self.prefetch}
 
 
 # --- feedback (CDS Hooks 2.0 §Feedback) ----------------------------------------------------------------
@@ -115,9 +137,10 @@ class FeedbackRequest(_SpecOnly):
 class FeedbackAck(BaseModel):
     """Our answer (the spec defines none): every item is stored once, now or by an earlier identical call."""
 
-    stored: int = Field(description="items in this request, all of them now stored (each exactly once)")
+    stored: int = Field(ge=0, description="items in this request, all of them now stored (each exactly once)")
     duplicates: int = Field(
+        ge=0,
         description="of those, items stored by an earlier call with the same card, outcome and outcomeTimestamp "
-        "(a retry): acknowledged, not stored again"
+        "(a retry): acknowledged, not stored again",
     )
     unknownCards: list[str] = Field(description="card uuids this service never issued (stored, flagged)")

@@ -35,12 +35,12 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from linter.api.deps import StateDep
+from linter.api.deps import JobStoreDep, SettingsDep, state_of
 from linter.api.log_hygiene import route_of
 from linter.api.websecurity import CSRF_FIELD, CSRF_HEADER, UNSAFE_METHODS, csrf_ok
 from linter.settings import Settings, WorkbenchRole
 from linter.store.audit import AuditAction, AuditEvent, record
-from linter.workbench.jobs import job_store
+from linter.workbench.jobs import UploadLimits
 
 log = logging.getLogger("orderlint.api.workbench_auth")
 
@@ -181,7 +181,7 @@ def audit(request: Request, action: AuditAction, job_id: str | None = None, deta
     if identity.name is None:
         return
     event = AuditEvent(datetime.now(UTC), identity.name, identity.role, identity.method, action, job_id, detail)
-    record(request.app.state.orderlint.store.engine, event)
+    record(state_of(request).store.engine, event)
 
 
 def _first_sight(request: Request, identity: WorkbenchIdentity) -> bool:
@@ -193,13 +193,13 @@ def _first_sight(request: Request, identity: WorkbenchIdentity) -> bool:
     return True
 
 
-async def _check_csrf(request: Request, settings: Settings) -> None:
+async def _check_csrf(request: Request, limits: UploadLimits) -> None:
     if request.method not in UNSAFE_METHODS:
         return
     sent = request.headers.get(CSRF_HEADER)
     content_type = request.headers.get("content-type", "")
     if sent is None and content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        limits = job_store(settings).limits  # the upload form: parsed once here, read again by the route
+        # the upload form: parsed once here, read again by the route
         form = await request.form(max_files=limits.max_files + 1, max_fields=20)
         field = form.get(CSRF_FIELD)
         sent = field if isinstance(field, str) else None
@@ -211,8 +211,7 @@ async def _check_csrf(request: Request, settings: Settings) -> None:
         )
 
 
-async def require_workbench_user(request: Request, state: StateDep) -> WorkbenchIdentity:
-    settings = state.settings
+async def require_workbench_user(request: Request, settings: SettingsDep, jobs: JobStoreDep) -> WorkbenchIdentity:
     request.state.workbench_identity = OPEN
     if not login_configured(settings):
         if settings.auth_enabled:
@@ -233,7 +232,7 @@ async def require_workbench_user(request: Request, state: StateDep) -> Workbench
             raise _login_required(request, settings)
         identity = found
     request.state.workbench_identity = identity
-    await _check_csrf(request, settings)
+    await _check_csrf(request, jobs.limits)
     if identity.method in ("basic", "proxy") and _first_sight(request, identity):
         await run_in_threadpool(audit, request, "login")
     return identity

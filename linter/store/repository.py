@@ -150,13 +150,20 @@ class CardWriter:
     write failed and was logged). `close` flushes, then stops the thread. Counters (`queued`, `written`,
     `failed`, `batches`) are what the bench reports."""
 
-    def __init__(self, store: Store, max_rows: int = 1000) -> None:
+    def __init__(self, store: Store, max_rows: int = 1000, linger_s: float = 0.1) -> None:
         self._store = store
         self._max_rows = max_rows
+        # Once woken, the writer waits this long for more cards before writing, so that a busy service writes
+        # one transaction for many requests; put() wakes it only when it sleeps idle (issue 11 §3: a wake-up
+        # per request cost more CPU than its SQL).
+        self._linger_s = linger_s
         self._cond = threading.Condition()
         self._pending: list[_QueuedCards] = []
+        self._pending_rows = 0
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._idle = False  # the writer waits for a first item (put must wake it)
+        self._hurry = 0  # flush() calls waiting: write now, do not linger
         self.queued = self.written = self.failed = self.batches = 0
         self._done_items = self._put_items = 0
 
@@ -166,18 +173,25 @@ class CardWriter:
                 self._write([item])
                 return
             self._pending.append(item)
+            self._pending_rows += len(item.cards)
             self._put_items += 1
             self.queued += len(item.cards)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="orderlint-card-writer", daemon=True)
                 self._thread.start()
-            self._cond.notify_all()
+            elif self._idle or self._pending_rows >= self._max_rows:
+                self._cond.notify_all()
 
     def flush(self, timeout: float | None = 30.0) -> bool:
         """Wait until every item put so far is written; False on timeout."""
         with self._cond:
             target = self._put_items
-            return self._cond.wait_for(lambda: self._done_items >= target, timeout)
+            self._hurry += 1
+            self._cond.notify_all()  # cut the writer's linger short
+            try:
+                return self._cond.wait_for(lambda: self._done_items >= target, timeout)
+            finally:
+                self._hurry -= 1
 
     def close(self, timeout: float = 30.0) -> None:
         self.flush(timeout)
@@ -190,15 +204,20 @@ class CardWriter:
     def _run(self) -> None:
         while True:
             with self._cond:
+                self._idle = True
                 self._cond.wait_for(lambda: bool(self._pending) or self._closed)
+                self._idle = False
                 if not self._pending and self._closed:
                     return
+                if not (self._closed or self._hurry or self._pending_rows >= self._max_rows):
+                    self._cond.wait(self._linger_s)  # gather more; flush, close or a full batch wake it early
                 batch: list[_QueuedCards] = []
                 rows = 0
                 while self._pending and (not batch or rows + len(self._pending[0].cards) <= self._max_rows):
                     item = self._pending.pop(0)
                     batch.append(item)
                     rows += len(item.cards)
+                self._pending_rows -= rows
             self._write(batch)
             with self._cond:
                 self._done_items += len(batch)

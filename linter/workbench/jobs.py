@@ -34,6 +34,7 @@ from typing import Any, BinaryIO, Literal
 
 from linter.batch import ArchiveReader, InputSource, LintOptions, ZipLimits, lint_sources, source_for_file
 from linter.profiles import Profile
+from linter.render.report import report_csv, report_doc
 from linter.settings import Settings
 
 log = logging.getLogger("orderlint.workbench")
@@ -150,6 +151,24 @@ class JobStore:
         self._last_purge = 0.0
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="orderlint-job")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> JobStore:
+        """The store of the configured upload directory and limits. The service builds one at start-up
+        (linter.api.main's lifespan) and hands it to requests (linter.api.deps.JobStoreDep); `orderlint purge`
+        builds its own. There is no module-level cache: two stores on one directory agree, since everything
+        a job is lives on disk."""
+        return cls(
+            upload_root(settings),
+            UploadLimits.from_settings(settings),
+            settings.upload_ttl_s,
+            settings.upload_jobs,
+            settings.upload_idle_s,
+        )
+
+    def close(self) -> None:
+        """No new job starts; jobs already queued or running finish in their threads (the app's shutdown)."""
+        self._executor.shutdown(wait=False)
 
     # --- declaring and receiving files --------------------------------------------------------------
 
@@ -301,8 +320,9 @@ class JobStore:
             self._lint_and_report(job, profile, archives)
 
     def _lint_and_report(self, job: Job, profile: Profile, archives: ArchiveReader) -> None:
+        # Jinja and the report templates load when a job first runs, not at import: `orderlint purge` imports
+        # this module only to delete expired jobs.
         from linter.render.html import render_report_body, render_report_doc
-        from linter.render.report import report_csv, report_doc
 
         sources = self.sources(job, archives)
         total = len(sources)
@@ -375,23 +395,5 @@ class JobStore:
             return False
 
 
-_STORES: dict[tuple[str, UploadLimits, int, int, int], JobStore] = {}
-_STORES_LOCK = threading.Lock()
-
-
 def upload_root(settings: Settings) -> Path:
     return Path(settings.upload_dir) if settings.upload_dir else Path(tempfile.gettempdir()) / "orderlint-uploads"
-
-
-def job_store(settings: Settings) -> JobStore:
-    """One store per upload directory and limits, shared by the requests of this process."""
-    limits = UploadLimits.from_settings(settings)
-    key = (str(upload_root(settings)), limits, settings.upload_ttl_s, settings.upload_jobs, settings.upload_idle_s)
-    with _STORES_LOCK:
-        store = _STORES.get(key)
-        if store is None:
-            store = JobStore(
-                upload_root(settings), limits, settings.upload_ttl_s, settings.upload_jobs, settings.upload_idle_s
-            )
-            _STORES[key] = store
-        return store

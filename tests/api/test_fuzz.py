@@ -15,6 +15,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from linter.settings import Settings
+
 from .conftest import full_prefetch, hook_request
 
 SIGN = "/cds-services/btk-angioplasty-order-sign"
@@ -87,8 +89,7 @@ def mutate(body: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str,
 
 @pytest.fixture(scope="module")
 def fuzz_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    from linter.api.main import create_app
-    from linter.settings import Settings
+    from linter.api.main import create_app  # imported late: it pulls in the whole engine
 
     db = tmp_path_factory.mktemp("fuzz") / "fuzz.db"
     app = create_app(Settings(database_url=f"sqlite:///{db}"))

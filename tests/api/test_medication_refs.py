@@ -145,18 +145,14 @@ def test_server_not_on_the_allowlist_is_never_asked(
 
 def test_references_to_other_hosts_or_odd_ids_are_never_followed() -> None:
     server = "https://ehr.example.org/fhir"
-    body = {
-        "context": {
-            "draftOrders": {
-                "resourceType": "Bundle",
-                "entry": [
-                    {"resource": heparin_by_reference(1, "https://evil.example.com/fhir/Medication/x")},
-                    {"resource": heparin_by_reference(1, "Medication/../../admin")},
-                    {"resource": heparin_by_reference(1, "#contained")},
-                    {"resource": heparin_by_reference(1, f"{server}/Medication/ok-1")},
-                    {"resource": heparin_by_reference(1, "Medication/ok-2")},
-                ],
-            }
-        }
+    draft = {
+        "resourceType": "Bundle",
+        "entry": [
+            {"resource": heparin_by_reference(1, "https://evil.example.com/fhir/Medication/x")},
+            {"resource": heparin_by_reference(1, "Medication/../../admin")},
+            {"resource": heparin_by_reference(1, "#contained")},
+            {"resource": heparin_by_reference(1, f"{server}/Medication/ok-1")},
+            {"resource": heparin_by_reference(1, "Medication/ok-2")},
+        ],
     }
-    assert missing_medication_ids(body, {}, server) == ["ok-1", "ok-2"]
+    assert missing_medication_ids(draft, {}, server) == ["ok-1", "ok-2"]

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from linter.api.serve import is_loopback, run_server
+from linter.settings import get_settings
 
 from .conftest import PATIENT_ID, full_prefetch, hook_request
 
@@ -43,8 +44,6 @@ def test_loopback_detection() -> None:
 def test_non_loopback_without_auth_is_refused(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from linter.settings import get_settings
-
     monkeypatch.setenv("ORDERLINT_DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
     monkeypatch.delenv("ORDERLINT_TRUSTED_ISSUERS", raising=False)
     get_settings.cache_clear()

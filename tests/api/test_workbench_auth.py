@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.requests import Request
 
-from linter.api.workbench_auth import check_password, hash_password
+from linter.api.workbench_auth import _proxy_identity, check_password, hash_password
 from linter.settings import Settings
 from tests.workbench.web import with_csrf
 
@@ -90,15 +91,11 @@ def test_a_job_is_visible_to_the_user_who_uploaded_it_only(make_client: Callable
 
 
 def _request(peer: str, headers: dict[str, str]) -> Any:
-    from starlette.requests import Request
-
     raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     return Request({"type": "http", "method": "GET", "path": "/", "headers": raw, "client": (peer, 50000)})
 
 
 def test_proxy_header_names_are_configurable_and_addresses_are_cidrs() -> None:
-    from linter.api.workbench_auth import _proxy_identity
-
     settings = Settings(
         workbench_trusted_proxies="10.20.0.0/16, ::1",  # type: ignore[arg-type]
         workbench_proxy_user_header="X-Remote-User",

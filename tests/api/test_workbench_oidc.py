@@ -44,7 +44,7 @@ def oidc_settings(tmp_path: Path, issuer: str, **overrides: Any) -> Any:
 
 @pytest.fixture
 def app_client(tmp_path: Path, issuer: str) -> Iterator[TestClient]:
-    from linter.api.main import create_app
+    from linter.api.main import create_app  # imported late: it pulls in the whole engine
 
     with TestClient(create_app(oidc_settings(tmp_path, issuer))) as client:
         yield client
@@ -156,7 +156,7 @@ def test_logout_needs_the_csrf_token_and_ends_the_session(app_client: TestClient
 
 
 def test_the_cookie_is_secure_behind_tls(tmp_path: Path, issuer: str) -> None:
-    from linter.api.main import create_app
+    from linter.api.main import create_app  # imported late: it pulls in the whole engine
 
     with TestClient(create_app(oidc_settings(tmp_path, issuer)), base_url="https://testserver") as client:
         answer = login(client, "alice")

@@ -168,7 +168,8 @@ def test_values_the_database_cannot_hold_are_a_400_not_a_500(
 
 
 def test_openapi_describes_the_feedback_body_and_says_unknown_fields_are_dropped(client: TestClient) -> None:
-    operation = client.get("/openapi.json").json()["paths"]["/cds-services/{service_id}/feedback"]["post"]
+    doc = client.get("/openapi.json").json()
+    operation = doc["paths"]["/cds-services/{service_id}/feedback"]["post"]
     assert "dropped, never stored" in operation["description"]
     assert "ORDERLINT_FEEDBACK_COMMENT_DAYS" in operation["description"]
     body = operation["requestBody"]["content"]["application/json"]["schema"]
@@ -176,5 +177,6 @@ def test_openapi_describes_the_feedback_body_and_says_unknown_fields_are_dropped
     assert set(item["properties"]) == {"card", "outcome", "acceptedSuggestions", "overrideReason", "outcomeTimestamp"}
     assert "$ref" not in str(body)
     assert {"200", "400", "401", "404", "413"} <= set(operation["responses"])
-    ack = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    ack_ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]  # response_model
+    ack = doc["components"]["schemas"][ack_ref.removeprefix("#/components/schemas/")]
     assert set(ack["required"]) == {"stored", "duplicates", "unknownCards"}

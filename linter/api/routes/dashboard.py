@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse
 
-from linter.api.deps import StateDep
+from linter.api.deps import StoreDep
 from linter.api.routes.pages import render_page
 from linter.api.workbench_auth import current_identity
 from linter.rules import RULE_NAMES
@@ -19,9 +19,9 @@ router = APIRouter(tags=["workbench"], include_in_schema=False)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-async def dashboard(request: Request, state: StateDep, days: int = Query(default=30, ge=1, le=3660)) -> HTMLResponse:
+async def dashboard(request: Request, store: StoreDep, days: int = Query(default=30, ge=1, le=3660)) -> HTMLResponse:
     since, until = period(days)
-    stats = await run_in_threadpool(rule_stats, state.store.engine, since, until, RULE_NAMES)
+    stats = await run_in_threadpool(rule_stats, store.engine, since, until, RULE_NAMES)
     charts = {r.code: rule_chart(r) for r in stats.rules}
     show_comments = current_identity(request).is_lead
     return render_page(

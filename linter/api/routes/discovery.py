@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from linter.api.deps import ClientDep, StateDep
+from linter.api.deps import ClientDep, ServicesDep
 from linter.api.problems import json_response
 
 router = APIRouter(tags=["cds-hooks"])
 
 
 @router.get("/cds-services")
-async def discovery(state: StateDep, _client: ClientDep) -> Response:
-    return json_response({"services": [s.discovery_entry() for s in state.services.values()]})
+async def discovery(_client: ClientDep, services: ServicesDep) -> Response:
+    return json_response({"services": [s.discovery_entry() for s in services.values()]})

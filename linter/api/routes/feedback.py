@@ -10,11 +10,10 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from linter.api.deps import ClientDep, StateDep
-from linter.api.openapi import FEEDBACK_RESPONSE, answers, inline_schema, json_body
+from linter.api.deps import ClientDep, ServiceDep, StoreDep
+from linter.api.openapi import answers, inline_schema, json_body
 from linter.api.problems import json_response
 from linter.api.routes._body import json_object, validated
-from linter.api.routes.hooks import find_service
 from linter.api.schemas import FeedbackAck, FeedbackItem, FeedbackRequest
 from linter.store.repository import FeedbackRecord
 
@@ -37,17 +36,6 @@ Items for cards this service never issued are stored and listed in `unknownCards
 """
 
 
-RESPONSES = answers(
-    FEEDBACK_RESPONSE,
-    "every item stored once (now, or by an earlier identical call); cards this service never issued",
-    400,
-    401,
-    404,
-    413,
-    500,
-)
-
-
 def _record(item: FeedbackItem) -> FeedbackRecord:
     override = item.overrideReason
     reason = override.reason if override else None
@@ -67,14 +55,16 @@ def _record(item: FeedbackItem) -> FeedbackRecord:
     "/cds-services/{service_id}/feedback",
     summary="Record feedback on issued cards",
     description=DESCRIPTION,
-    responses=RESPONSES,
+    response_model=FeedbackAck,
+    response_description="every item stored once (now, or by an earlier identical call); cards this service "
+    "never issued",
+    responses=answers(400, 401, 404, 413, 500),
     openapi_extra=json_body(inline_schema(FeedbackRequest), description="CDS Hooks 2.0 feedback."),
 )
-async def feedback(service_id: str, request: Request, state: StateDep, _client: ClientDep) -> Response:
-    service = find_service(state, service_id)
+async def feedback(request: Request, _client: ClientDep, service: ServiceDep, store: StoreDep) -> Response:
     body = validated(FeedbackRequest, json_object(await request.body(), "a CDS Hooks feedback body"))
     records = [_record(item) for item in body.feedback]
-    result = await run_in_threadpool(state.store.record_feedback, service.id, records)
+    result = await run_in_threadpool(store.record_feedback, service.id, records)
     # The spec defines no response body; we say what was stored and which cards we never issued.
     ack = FeedbackAck(stored=len(records), duplicates=result.duplicates, unknownCards=result.unknown_cards)
     return json_response(ack.model_dump())

@@ -17,33 +17,29 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from linter.api.deps import ClientDep, ServiceState, StateDep
+from linter.api.deps import ClientDep, ResolverDep, ServiceDep, SettingsDep, StoreDep
 from linter.api.medication_refs import fetch_referenced_medications
-from linter.api.openapi import CARDS_RESPONSE, answers, inline_schema, json_body
+from linter.api.openapi import answers, inline_schema, json_body
 from linter.api.prefetch import PrefetchResult
 from linter.api.problems import ApiError, json_response
+from linter.api.responses import CardsResponse
 from linter.api.routes._body import json_object, validated
-from linter.api.routes.rules import rule_url
+from linter.api.routes.rules import rule_urls
 from linter.api.schemas import HookRequest
 from linter.api.services import PREFETCH_TEMPLATES, CdsService
 from linter.engine import run as run_engine
-from linter.fhir_io import order_set_from_hook
+from linter.fhir_io import Mode, order_set_from_hook
+from linter.fixes import suggestion_actions
 from linter.render.cards import cards_response
-from linter.store.repository import CardRecord
+from linter.store.repository import CardRecord, Store
 
 router = APIRouter(tags=["cds-hooks"])
 
 INLINE_MAX_BYTES = 64 * 1024  # ~5x the 20-draft order-sign of bench/service_load.py (13 KB, ~2-3 ms of lint)
 
 
-def find_service(state: ServiceState, service_id: str) -> CdsService:
-    service = state.services.get(service_id)
-    if service is None:
-        raise ApiError(404, f"there is no CDS service '{service_id[:100]}'", None, "not-found")
-    return service
-
-
 def check_hook_request(service: CdsService, hook_request: HookRequest) -> None:
+    """What the service's hook requires beyond the request's shape (HookRequest checked that)."""
     if hook_request.hook != service.hook:
         raise ApiError(
             400,
@@ -58,50 +54,57 @@ def check_hook_request(service: CdsService, hook_request: HookRequest) -> None:
 
 
 def lint(
-    state: ServiceState,
     service: CdsService,
-    body: dict[str, Any],
+    hook_request: HookRequest,
     prefetch: PrefetchResult,
+    mode: Mode,
     base_url: str,
 ) -> dict[str, Any]:
-    read = order_set_from_hook(body, prefetch=prefetch.data, gaps=tuple(prefetch.gaps), mode=state.settings.lint_mode)
+    read = order_set_from_hook(hook_request.reader_view(), prefetch=prefetch.data, gaps=tuple(prefetch.gaps), mode=mode)
     findings = run_engine(read.order_set, service.profile)
-    profile_id = service.profile.id
     return cards_response(
         findings,
         read.order_set,
         service.profile,
-        rule_url=lambda code: rule_url(base_url, code, profile_id),
+        actions_for=suggestion_actions,
+        rule_url=rule_urls(base_url, service.profile.id),
         originals=read.originals,
     )
 
 
-def record(state: ServiceState, service: CdsService, hook_request: HookRequest, response: dict[str, Any]) -> None:
+def record(store: Store, service: CdsService, hook_request: HookRequest, response: dict[str, Any]) -> None:
     """Queue the cards issued for the batch writer: the clinician does not wait for the database, and a
     database failure is logged by the writer, never turned into a missing card."""
     records = [CardRecord.from_card(c) for c in response["cards"]]
     if records:
-        state.store.queue_cards(service.id, hook_request.hookInstance, hook_request.context.patientId, records)
+        store.queue_cards(service.id, hook_request.hookInstance, hook_request.context.patientId, records)
 
 
 @router.post(
     "/cds-services/{service_id}",
     summary="Call a CDS service (order-select or order-sign)",
     openapi_extra=json_body(inline_schema(HookRequest), description="A CDS Hooks 2.0 request."),
-    responses=answers(CARDS_RESPONSE, "CDS Hooks cards.", 400, 401, 404, 413, 500),
+    response_model=CardsResponse,
+    response_description="CDS Hooks cards.",
+    responses=answers(400, 401, 404, 413, 500),
 )
-async def call_service(service_id: str, request: Request, state: StateDep, _client: ClientDep) -> Response:
-    service = find_service(state, service_id)
+async def call_service(
+    request: Request,
+    _client: ClientDep,
+    service: ServiceDep,
+    settings: SettingsDep,
+    store: StoreDep,
+    resolver: ResolverDep,
+) -> Response:
     raw = await request.body()
-    body = json_object(raw, "a CDS Hooks request")
-    hook_request = validated(HookRequest, body)
+    hook_request = validated(HookRequest, json_object(raw, "a CDS Hooks request"))  # the one validation
     check_hook_request(service, hook_request)
-    prefetch = await state.resolver.resolve(hook_request, PREFETCH_TEMPLATES)
-    await fetch_referenced_medications(state.resolver, hook_request, body, prefetch)
-    base_url = state.settings.public_base_url or str(request.base_url)
+    prefetch = await resolver.resolve(hook_request, PREFETCH_TEMPLATES)
+    await fetch_referenced_medications(resolver, hook_request, prefetch)
+    base_url = settings.public_base_url or str(request.base_url)
     if len(raw) <= INLINE_MAX_BYTES:
-        response = lint(state, service, body, prefetch, base_url)
+        response = lint(service, hook_request, prefetch, settings.lint_mode, base_url)
     else:
-        response = await run_in_threadpool(lint, state, service, body, prefetch, base_url)
-    record(state, service, hook_request, response)
-    return json_response(response)
+        response = await run_in_threadpool(lint, service, hook_request, prefetch, settings.lint_mode, base_url)
+    record(store, service, hook_request, response)
+    return json_response(response)  # pre-serialized: FastAPI does not re-validate a returned Response

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from linter.api.deps import ClientDep, StateDep
-from linter.api.openapi import LINT_BODY, LINT_RESPONSE, answers, json_body
+from linter.api.deps import ClientDep, ProfileDep
+from linter.api.openapi import FHIR_LINT_RESPONSE, LINT_BODY, answers, json_body
 from linter.api.problems import FHIR_JSON, ApiError, json_response
+from linter.api.responses import LintResponse
 from linter.engine import run as run_engine
 from linter.fhir_io import order_sets_from_bytes
 from linter.profiles import Profile
@@ -47,23 +48,20 @@ def _lint(
     "/lint",
     summary="Lint an upload: Bundle, resource, CDS Hooks request or NDJSON",
     openapi_extra=json_body(LINT_BODY, "application/json", "application/fhir+json"),
-    responses=answers(LINT_RESPONSE, "Findings per order set.", 400, 401, 413, 500),
+    response_model=LintResponse,
+    response_description="Findings per order set.",
+    responses=answers(400, 401, 413, 500, ok={FHIR_JSON: FHIR_LINT_RESPONSE}),
 )
 async def lint(
     request: Request,
-    state: StateDep,
     _client: ClientDep,
-    profile: str | None = Query(default=None, max_length=200),
+    profile: ProfileDep,
     mode: Literal["fast", "strict"] = "strict",
     context: Literal["btk", "pad"] | None = None,
 ) -> Response:
-    chosen = state.profiles.get(profile) if profile else next(iter(state.profiles.values()), None)
-    if chosen is None:
-        known = ", ".join(state.profiles) or "none"
-        raise ApiError(400, f"unknown profile '{(profile or '')[:100]}'; loaded profiles: {known}", "profile")
     data = await request.body()
     if not data.strip():
         raise ApiError(400, "the request body is empty; expected a FHIR Bundle, resource or NDJSON", "$")
     fhir = FHIR_JSON in request.headers.get("accept", "")
-    body, media_type = await run_in_threadpool(_lint, data, chosen, mode, context, fhir)
-    return json_response(body, media_type=media_type)
+    body, media_type = await run_in_threadpool(_lint, data, profile, mode, context, fhir)
+    return json_response(body, media_type=media_type)  # pre-serialized: FastAPI does not re-validate it

@@ -10,13 +10,13 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse
 
-from linter.api.deps import StateDep
+from linter.api.deps import JobStoreDep, ProfilesDep, StoreDep
 from linter.api.problems import ApiError
 from linter.api.websecurity import csrf_token
 from linter.api.workbench_auth import audit, current_identity
 from linter.render.html import environment
 from linter.store.audit import recent
-from linter.workbench.jobs import JobError, job_store
+from linter.workbench.jobs import JobError
 
 router = APIRouter(tags=["workbench"], include_in_schema=False)
 
@@ -32,17 +32,15 @@ def render_page(request: Request, template: str, **context: Any) -> HTMLResponse
 
 
 @router.get("/", response_class=HTMLResponse)
-async def upload_page(request: Request, state: StateDep) -> HTMLResponse:
-    store = job_store(state.settings)
-    await run_in_threadpool(store.maybe_purge)
+async def upload_page(request: Request, jobs: JobStoreDep, profiles: ProfilesDep) -> HTMLResponse:
+    await run_in_threadpool(jobs.maybe_purge)
     return render_page(
-        request, "index.html", nav="upload", profiles=list(state.profiles.values()), limits=store.limits.page_view()
+        request, "index.html", nav="upload", profiles=list(profiles.values()), limits=jobs.limits.page_view()
     )
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
-async def job_page(job_id: str, request: Request, state: StateDep) -> HTMLResponse:
-    store = job_store(state.settings)
+async def job_page(job_id: str, request: Request, store: JobStoreDep) -> HTMLResponse:
     identity = current_identity(request)
     try:
         job = store.get_for(job_id, identity.name, see_all=identity.is_lead)
@@ -65,10 +63,10 @@ async def job_page(job_id: str, request: Request, state: StateDep) -> HTMLRespon
 
 @router.get("/audit", response_class=HTMLResponse)
 async def audit_page(
-    request: Request, state: StateDep, user: str | None = Query(default=None, max_length=200)
+    request: Request, store: StoreDep, user: str | None = Query(default=None, max_length=200)
 ) -> HTMLResponse:
     """Who logged in, viewed a job's results, downloaded a report: for leads only."""
     if not current_identity(request).is_lead:
         raise ApiError(403, "the audit trail is for workbench leads only", None, "forbidden")
-    events = await run_in_threadpool(recent, state.store.engine, 500, user or None)
+    events = await run_in_threadpool(recent, store.engine, 500, user or None)
     return render_page(request, "audit.html", nav="audit", events=events, user=user or "")

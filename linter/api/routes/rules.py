@@ -8,13 +8,14 @@ OperationOutcome otherwise)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse, Response
 
-from linter.api.deps import StateDep
+from linter.api.deps import ProfilesDep
 from linter.api.problems import outcome_response
 from linter.api.websecurity import inline_csp
 from linter.docs import rule_markdown
@@ -25,7 +26,14 @@ router = APIRouter(tags=["rules"])
 
 def rule_url(base_url: str, code: str, profile_id: str) -> str:
     """The absolute link a card's source carries: <public base URL>/rules/<code>?profile=<id>."""
-    return f"{base_url.rstrip('/')}/rules/{quote(code)}?profile={quote(profile_id)}"
+    return rule_urls(base_url, profile_id)(code)
+
+
+def rule_urls(base_url: str, profile_id: str) -> Callable[[str], str]:
+    """`rule_url` for one request's cards: the base and the profile are quoted once, not once per card."""
+    prefix = f"{base_url.rstrip('/')}/rules/"
+    suffix = f"?profile={quote(profile_id)}"
+    return lambda code: prefix + (code if code.isalnum() and code.isascii() else quote(code)) + suffix
 
 
 def _not_found(request: Request, message: str) -> Response:
@@ -37,9 +45,9 @@ def _not_found(request: Request, message: str) -> Response:
 
 @router.get("/rules/{code}", response_class=HTMLResponse)
 async def rule_page(
-    code: str, request: Request, state: StateDep, profile: str | None = Query(default=None, max_length=200)
+    code: str, request: Request, profiles: ProfilesDep, profile: str | None = Query(default=None, max_length=200)
 ) -> Response:
-    chosen = state.profiles.get(profile) if profile else next(iter(state.profiles.values()), None)
+    chosen = profiles.get(profile) if profile else next(iter(profiles.values()), None)
     if chosen is None:
         return _not_found(request, f"there is no profile '{(profile or '')[:100]}'")
     try:
@@ -53,7 +61,7 @@ async def rule_page(
         .render(
             title=text.splitlines()[0].lstrip("# "),
             profile=chosen,
-            others=[p for p in state.profiles.values() if p.id != chosen.id],
+            others=[p for p in profiles.values() if p.id != chosen.id],
             body=markdown(text),
             css=Markup(css),  # noqa: S704 - our own stylesheet
         )

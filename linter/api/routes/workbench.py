@@ -21,14 +21,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from linter.api.deps import StateDep
+from linter.api.deps import JobStoreDep, ProfilesDep
 from linter.api.problems import ApiError, json_response
 from linter.api.routes._body import json_object, validated
 from linter.api.websecurity import inline_csp
 from linter.api.workbench_auth import audit, current_identity, workbench_user
-from linter.profiles import Profile
 from linter.render.html import report_inline_assets
-from linter.workbench.jobs import REPORT_KINDS, Job, JobError, JobFile, JobStore, job_store
+from linter.workbench.jobs import REPORT_KINDS, Job, JobError, JobFile, JobStore
 
 router = APIRouter(tags=["workbench"])
 
@@ -44,18 +43,6 @@ class NewJob(BaseModel):
     profile: str | None = Field(default=None, max_length=200)
     context: Literal["btk", "pad"] | None = None
     files: list[DeclaredFile]
-
-
-def store_for(state: StateDep) -> JobStore:
-    return job_store(state.settings)
-
-
-def choose_profile(state: StateDep, name: str | None) -> Profile:
-    chosen = state.profiles.get(name) if name else next(iter(state.profiles.values()), None)
-    if chosen is None:
-        known = ", ".join(state.profiles) or "none"
-        raise ApiError(400, f"unknown profile '{(name or '')[:100]}'; loaded profiles: {known}", "profile")
-    return chosen
 
 
 def _api(exc: JobError) -> ApiError:
@@ -76,13 +63,13 @@ def report_csp() -> str:
 
 
 @router.post("/workbench/jobs")
-async def create_job(request: Request, state: StateDep) -> Response:
+async def create_job(request: Request, store: JobStoreDep, profiles: ProfilesDep) -> Response:
     body = validated(NewJob, json_object(await request.body(), "a job declaration"))
-    profile = choose_profile(state, body.profile)
-    await run_in_threadpool(store_for(state).maybe_purge)
+    profile = profiles.choose(body.profile)
+    await run_in_threadpool(store.maybe_purge)
     try:
         job = await run_in_threadpool(
-            store_for(state).create,
+            store.create,
             profile.id,
             body.context,
             [JobFile(f.name, f.size) for f in body.files],
@@ -90,16 +77,13 @@ async def create_job(request: Request, state: StateDep) -> Response:
         )
     except JobError as exc:
         raise _api(exc) from None
-    return json_response(
-        {"id": job.id, "chunkBytes": store_for(state).limits.chunk_bytes, "files": len(job.files)}, status=201
-    )
+    return json_response({"id": job.id, "chunkBytes": store.limits.chunk_bytes, "files": len(job.files)}, status=201)
 
 
 @router.put("/workbench/jobs/{job_id}/files/{index}")
 async def upload_chunk(
-    job_id: str, index: int, request: Request, state: StateDep, offset: int = Query(default=0, ge=0)
+    job_id: str, index: int, request: Request, store: JobStoreDep, offset: int = Query(default=0, ge=0)
 ) -> Response:
-    store = store_for(state)
     try:
         job = visible_job(store, job_id, request)
         size = await store.receive_chunk(job, index, offset, request.stream())
@@ -109,19 +93,17 @@ async def upload_chunk(
 
 
 @router.post("/workbench/jobs/{job_id}/start")
-async def start_job(job_id: str, request: Request, state: StateDep) -> Response:
-    store = store_for(state)
+async def start_job(job_id: str, request: Request, store: JobStoreDep, profiles: ProfilesDep) -> Response:
     try:
         job = visible_job(store, job_id, request)
-        store.start(job, choose_profile(state, job.profile))
+        store.start(job, profiles.choose(job.profile))
         return json_response(store.status(job_id), status=202)
     except JobError as exc:
         raise _api(exc) from None
 
 
 @router.get("/workbench/jobs/{job_id}")
-async def job_status(job_id: str, request: Request, state: StateDep) -> Response:
-    store = store_for(state)
+async def job_status(job_id: str, request: Request, store: JobStoreDep) -> Response:
     try:
         visible_job(store, job_id, request)
         return json_response(store.status(job_id))
@@ -130,8 +112,7 @@ async def job_status(job_id: str, request: Request, state: StateDep) -> Response
 
 
 @router.get("/workbench/jobs/{job_id}/report.{kind}")
-async def job_report(job_id: str, kind: str, request: Request, state: StateDep) -> Response:
-    store = store_for(state)
+async def job_report(job_id: str, kind: str, request: Request, store: JobStoreDep) -> Response:
     try:
         visible_job(store, job_id, request)
         path = store.report_path(job_id, kind)
@@ -148,15 +129,14 @@ async def job_report(job_id: str, kind: str, request: Request, state: StateDep) 
 
 
 @router.post("/workbench/upload")
-async def upload_form(request: Request, state: StateDep) -> Response:
+async def upload_form(request: Request, store: JobStoreDep, profiles: ProfilesDep) -> Response:
     """The upload page without JavaScript: one multipart form; answers with a redirect to the job's page."""
-    store = store_for(state)
     form = await request.form(max_files=store.limits.max_files + 1, max_fields=20)
     uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
     raw_context = form.get("context")
     context: Literal["btk", "pad"] | None = "btk" if raw_context == "btk" else "pad" if raw_context == "pad" else None
     profile_name = form.get("profile")
-    profile = choose_profile(state, profile_name if isinstance(profile_name, str) and profile_name else None)
+    profile = profiles.choose(profile_name if isinstance(profile_name, str) and profile_name else None)
     declared = [JobFile(f.filename or "upload", f.size or 0) for f in uploads]
     try:
         job = await run_in_threadpool(store.create, profile.id, context, declared, workbench_user(request))
