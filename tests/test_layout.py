@@ -50,11 +50,6 @@ def test_no_module_over_500_lines() -> None:
     assert long == {}
 
 
-# Another helper's file at the time this check was added (issue 9): its two report imports are being moved.
-# Remove the entry once linter/workbench/jobs.py explains or hoists them.
-_UNEXPLAINED_ALLOWED = {"workbench/jobs.py": 2}
-
-
 def _comment_lines(source: str) -> tuple[set[int], set[int]]:
     """Lines holding a comment, and lines holding nothing but a comment."""
     any_comment: set[int] = set()
@@ -114,7 +109,7 @@ def test_no_unexplained_import_inside_a_function() -> None:
     for path in sorted(LINTER.rglob("*.py")):
         lines = unexplained_function_imports(path.read_text("utf-8"))
         name = str(path.relative_to(LINTER))
-        if lines and len(lines) != _UNEXPLAINED_ALLOWED.get(name):
+        if lines:
             offenders[name] = lines
     assert offenders == {}, "imports inside functions need a comment on the line or the line above saying why"
 
