@@ -60,7 +60,11 @@ def _strings(value: object) -> list[str]:
 
 def display_name(patient: Mapping[str, Any]) -> str | None:
     """`text`, or `Family, Given Middle` of the official (else usual, else first) HumanName."""
-    names = [n for n in patient.get("name") or [] if isinstance(n, Mapping)] if isinstance(patient.get("name"), list) else []
+    names = (
+        [n for n in patient.get("name") or [] if isinstance(n, Mapping)]
+        if isinstance(patient.get("name"), list)
+        else []
+    )
     if not names:
         return None
     ranked = sorted(names, key=lambda n: NAME_USES.index(n["use"]) if n.get("use") in NAME_USES else len(NAME_USES))
@@ -111,7 +115,7 @@ def demographics(order_set: OrderSet, originals: Originals) -> Demographics | No
     """The patient of one order set (None when it names none: a template, or no Patient resource sent) and the
     procedures under review."""
     patient = _patient(order_set, originals)
-    procedures = tuple(dict.fromkeys(p.name for p in order_set.procedures))[:3]
+    procedures = tuple(dict.fromkeys(p.name for p in order_set.procedures if p.code.label))[:3]  # named ones
     if patient is None and not procedures:
         return None
     if patient is None:

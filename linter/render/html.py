@@ -89,7 +89,10 @@ CLEAN = "clean"  # the indicator of a row that stands for a clean order set (or 
 def _context(order_set: Mapping[str, Any]) -> list[tuple[str, str]]:
     """[(kind, how)]: the BTK/PAD context the engine detected for an order set, as in the report."""
     ctx = order_set.get("context") or {}
-    return [(kind, ctx[kind]) for kind in ("btk", "pad") if ctx.get(kind)]
+    found = [(kind, ctx[kind]) for kind in ("btk", "pad") if ctx.get(kind)]
+    if len(found) == 2 and found[0][1] in found[1][1]:  # PAD because of the BTK procedure: say so once
+        found[1] = ("pad", "from the BTK procedure")
+    return found
 
 
 def _patient_key(patient: Mapping[str, Any] | None) -> tuple[int, str, str, str]:
