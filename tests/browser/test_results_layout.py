@@ -8,6 +8,8 @@ Screenshots and PDFs go to test-artifacts/browser/ (results-*.png, print-*.pdf, 
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import unicodedata
 import zipfile
 from collections.abc import Iterator
@@ -189,3 +191,33 @@ def test_390px_wide_upload_and_results_pages_do_not_overflow(pharmacist: Any, si
     button.scroll_into_view_if_needed()
     _no_overflow(page, "results-detail")
     context.close()
+
+
+def test_the_cli_html_report_prints_with_its_header_and_no_controls(pharmacist: Any, tmp_path: Path) -> None:
+    """The standalone report (`orderlint lint --format html`, the same file as the workbench's download): no
+    user in it (it is a file, and carries no patient), the profile, the date it is printed and the counts."""
+    report = tmp_path / "report.html"
+    names = ["heparin-overdose.json", "heparin-low.json", "clean-order-set.json", "not-fhir.json"]
+    run = subprocess.run(
+        [sys.executable, "-m", "linter.cli", "lint", "--format", "html", "-q", "--output", str(report), *names],
+        cwd=DATA,
+        capture_output=True,
+        check=False,
+    )
+    assert report.is_file(), run.stderr
+    context = pharmacist.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto(report.as_uri())
+    page.get_by_label("Show clean").check()  # the clean file prints too
+    page.emulate_media(media="print")
+    pdf = ARTIFACTS / "print-cli-report-Letter.pdf"
+    page.pdf(path=str(pdf), format="Letter")
+    context.close()
+    pages = [unicodedata.normalize("NFKC", p.extract_text()) for p in PdfReader(str(pdf)).pages]
+    assert "Profile btk-angioplasty" in pages[0] and "Printed 20" in pages[0]
+    assert "4 files: 1 clean, 2 with findings, 1 with errors" in " ".join(pages[0].split())
+    text = "\n".join(pages)
+    assert "clean-order-set.json" in text and "No findings" in text
+    for label in CONTROLS:
+        assert label not in text, label
+    assert len(pages) >= 4  # the summary page, then heparin-overdose, heparin-low, clean, not-fhir
