@@ -153,7 +153,8 @@ def test_the_results_print_to_pdf_with_a_header_and_no_controls(pharmacist: Any,
     }
     assert len(patients) >= 3
     page.emulate_media(media="print")
-    page.screenshot(path=str(ARTIFACTS / f"print-{paper}-emulated.png"))
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(ARTIFACTS / f"print-{paper}-emulated.png"))  # the top of the printed page
     pdf = ARTIFACTS / f"print-{paper}.pdf"
     page.pdf(path=str(pdf), format=paper, print_background=True)
     context.close()

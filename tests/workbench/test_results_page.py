@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from linter.fhir_io.demographics import demographics, display_name, identifier
+from linter.batch import LintOptions, lint_paths
+from linter.fhir_io.demographics import demographics, display_name, identifier, report_people
 from linter.fhir_io.documents import load_bytes
+from linter.profiles import load_profile
 from linter.render.html import render_report_body, table_rows
 from linter.render.report import report_doc
 from tests.workbench.conftest import DATA
@@ -49,9 +51,6 @@ def test_demographics_take_what_is_there_and_ignore_wrong_types() -> None:
 
 
 def test_rows_put_critical_first_then_the_patient_and_list_clean_order_sets() -> None:
-    from linter.batch import LintOptions, lint_paths
-    from linter.fhir_io.demographics import report_people
-    from linter.profiles import load_profile
 
     profile = load_profile("btk-angioplasty")
     results = lint_paths(
@@ -106,3 +105,16 @@ def test_the_results_page_has_no_inline_script_or_style(wb_client: TestClient) -
     assert "<tbody" in html
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
     assert "<style" not in html and " style=" not in html and re.search(r"\son[a-z]+=", html) is None
+
+
+def test_a_long_by_rule_summary_is_folded_below_the_findings_a_short_one_stays_open_above() -> None:
+
+    profile = load_profile("btk-angioplasty")
+    root = Path(__file__).resolve().parents[2] / "fixtures"
+    many = report_doc(lint_paths([str(root)], profile, LintOptions()), profile)
+    assert len(many["summary"]["by_code"]) > 6
+    body = render_report_body(many)
+    assert body.index('<details class="by-code">') > body.index('id="findings-title"')
+    few = report_doc(lint_paths([str(DATA / "heparin-low.json")], profile, LintOptions()), profile)
+    body = render_report_body(few)
+    assert body.index('<details class="by-code" open>') < body.index('id="findings-title"')
