@@ -15,6 +15,7 @@ see them. Where they are shown:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -125,9 +126,15 @@ def demographics(order_set: OrderSet, originals: Originals) -> Demographics | No
 
 
 def report_people(results: Sequence[FileResult]) -> dict[str, list[dict[str, Any] | None]]:
-    """Report-level attachment for the HTML renderer: file path -> one entry per order set (in file order)."""
+    """Report-level attachment for the HTML renderer: file path -> one entry per order set (in file order).
+    Two inputs under one name cannot be told apart in the report: they get no demographics rather than
+    perhaps another input's patient."""
     people: dict[str, list[dict[str, Any] | None]] = {}
+    paths = Counter(r.path for r in results)
     for r in results:
+        if paths[r.path] > 1:
+            people[r.path] = [None] * len(r.sets)
+            continue
         entries = []
         for s in r.sets:
             found = demographics(s.order_set, s.originals)

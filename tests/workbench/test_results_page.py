@@ -118,3 +118,12 @@ def test_a_long_by_rule_summary_is_folded_below_the_findings_a_short_one_stays_o
     few = report_doc(lint_paths([str(DATA / "heparin-low.json")], profile, LintOptions()), profile)
     body = render_report_body(few)
     assert body.index('<details class="by-code" open>') < body.index('id="findings-title"')
+
+
+def test_two_inputs_under_one_name_get_no_patient_rather_than_the_wrong_one() -> None:
+    profile = load_profile("btk-angioplasty")
+    named = lint_paths([str(DATA / NAMED)], profile, LintOptions())
+    other = lint_paths([str(DATA / "heparin-low.json")], profile, LintOptions())
+    other[0].path = named[0].path
+    assert report_people(named)[named[0].path][0] is not None
+    assert report_people([*named, *other])[named[0].path] == [None]
