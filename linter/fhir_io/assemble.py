@@ -147,6 +147,7 @@ def build_order_set(
                 act_targets.extend(goal_act_targets(r, e.path, ref))
             elif rtype == "Patient":
                 patient_ref = patient_ref or ref
+                raw[ref] = r  # for report-level demographics (fhir_io.demographics), never for rules
             elif rtype == "OperationOutcome":
                 all_gaps.append(DataGap(e.path, outcome_text(r)))
         except FieldError as bad:

@@ -6,6 +6,7 @@ show the same rows. Templates and static files live beside this module (`linter/
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,32 +77,97 @@ def environment() -> Environment:
     env.filters["markdown"] = markdown
     env.filters["diff_lines"] = diff_lines
     env.globals["INDICATORS"] = INDICATORS
+    env.filters["short_ref"] = short_ref
+    env.filters["utc"] = utc_minute
+    env.filters["path_breaks"] = path_breaks
     return env
 
 
-def table_rows(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One row per finding and per error, in report order (linter.render.ordering: critical first, as in the
-    CLI's text and CSV), each with a stable id for its detail panel."""
-    keyed: list[tuple[tuple[int, str, int, str, str], int, dict[str, Any]]] = []
+CLEAN = "clean"  # the indicator of a row that stands for a clean order set (or a clean file without any)
+
+
+def _context(order_set: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """[(kind, how)]: the BTK/PAD context the engine detected for an order set, as in the report."""
+    ctx = order_set.get("context") or {}
+    found = [(kind, ctx[kind]) for kind in ("btk", "pad") if ctx.get(kind)]
+    if len(found) == 2 and found[0][1] in found[1][1]:  # PAD because of the BTK procedure: say so once
+        found[1] = ("pad", "from the BTK procedure")
+    return found
+
+
+def _patient_key(patient: Mapping[str, Any] | None) -> tuple[int, str, str, str]:
+    if not patient or not patient.get("name"):
+        return (1, "", "", "")  # rows without a named patient after the named ones
+    return (0, str(patient["name"]).casefold(), patient.get("birthDate") or "", patient.get("identifier") or "")
+
+
+def table_rows(
+    doc: Mapping[str, Any], people: Mapping[str, Sequence[Mapping[str, Any] | None]] | None = None
+) -> list[dict[str, Any]]:
+    """One row per finding, per error and per clean order set (a clean file without order sets gets one too),
+    each with a stable id for its detail panel. Without `people` in report order (linter.render.ordering:
+    critical first, as in the CLI's text and CSV; clean rows last); with `people` (report-level demographics,
+    linter.fhir_io.demographics, for signed-in workbench users) by indicator, then patient, then report order."""
+    keyed: list[tuple[tuple[Any, ...], int, dict[str, Any]]] = []
+
+    def add(key: tuple[int, str, int, str, str], patient: Mapping[str, Any] | None, row: dict[str, Any]) -> None:
+        full = (key[0], _patient_key(patient), *key[1:]) if people is not None else key
+        keyed.append((full, len(keyed), {"patient": patient, **row}))
+
     for file in doc["files"]:
+        sets_people = (people or {}).get(file["path"]) or ()
+        many = len(file["order_sets"]) > 1
         for set_index, order_set in enumerate(file["order_sets"]):
+            patient = sets_people[set_index] if set_index < len(sets_people) else None
+            where = {
+                "file": file["path"],
+                "set_label": order_set["label"] if many else "",
+                "context": _context(order_set),
+                "order_set": order_set,
+            }
             for f in order_set["findings"]:
                 order = f["refs"][0] if f["refs"] else ""
                 row = {
-                    "file": file["path"],
+                    **where,
                     "order": order,
                     "drug": f.get("order", ""),
                     "code": f["code"],
                     "indicator": f["indicator"],
                     "summary": f["summary"],
                     "finding": f,
-                    "order_set": order_set,
                 }
-                key = ordering.row_key(f["indicator"], file["path"], set_index, order, f["code"])
-                keyed.append((key, len(keyed), row))
+                add(ordering.row_key(f["indicator"], file["path"], set_index, order, f["code"]), patient, row)
+            if not order_set["findings"]:
+                n = order_set["counts"]["orders_checked"]
+                row = {
+                    **where,
+                    "order": "",
+                    "drug": "",
+                    "code": "",
+                    "indicator": CLEAN,
+                    "summary": f"No findings: {n} {'order' if n == 1 else 'orders'} checked.",
+                    "finding": None,
+                }
+                add(ordering.row_key(CLEAN, file["path"], set_index, "", ""), patient, row)
+        if not file["order_sets"] and not file["errors"]:
+            row = {
+                "file": file["path"],
+                "set_label": "",
+                "context": [],
+                "order_set": None,
+                "order": "",
+                "drug": "",
+                "code": "",
+                "indicator": CLEAN,
+                "summary": "No findings: the file holds no order set.",
+                "finding": None,
+            }
+            add(ordering.row_key(CLEAN, file["path"], 0, "", ""), None, row)
         for err in file["errors"]:
             row = {
                 "file": file["path"],
+                "set_label": "",
+                "context": [],
                 "order": err.get("path") or "",
                 "drug": "",
                 "code": "ERROR",
@@ -111,18 +177,40 @@ def table_rows(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "order_set": None,
             }
             key = ordering.row_key("error", file["path"], ordering.ERROR_SET_INDEX, row["order"], "")
-            keyed.append((key, len(keyed), row))
+            add(key, None, row)
     keyed.sort(key=lambda item: item[:2])
     return [{"id": f"f{n}", **row} for n, (_key, _i, row) in enumerate(keyed, start=1)]
 
 
-def report_context(doc: Mapping[str, Any]) -> dict[str, Any]:
-    rows = table_rows(doc)
+def path_breaks(path: str) -> Markup:
+    """A file path that may wrap after its slashes (and only there) in a narrow column."""
+    return Markup("/<wbr>").join(path.split("/"))
+
+
+def utc_minute(epoch: float) -> str:
+    """`2026-11-29 21:40 UTC` for a job's time."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def short_ref(ref: str) -> str:
+    """`MedicationRequest/3f2a…` for the table (the full reference stays in the row's title and detail)."""
+    kind, sep, rid = ref.partition("/")
+    if not sep or len(rid) <= 12:
+        return ref
+    return f"{kind}/{rid[:8]}…"
+
+
+def report_context(
+    doc: Mapping[str, Any], people: Mapping[str, Sequence[Mapping[str, Any] | None]] | None = None
+) -> dict[str, Any]:
+    rows = table_rows(doc, people)
     return {
         "doc": doc,
         "summary": doc["summary"],
         "rows": rows,
-        "codes": sorted({r["code"] for r in rows}),
+        "with_people": people is not None,
+        "clean_rows": sum(1 for r in rows if r["indicator"] == CLEAN),
+        "codes": sorted({r["code"] for r in rows if r["code"]}),
         "trees": definition_trees(doc, rows),
     }
 
@@ -153,9 +241,12 @@ def render_report_doc(doc: Mapping[str, Any], title: str = "orderlint report", b
     )
 
 
-def render_report_body(doc: Mapping[str, Any]) -> str:
-    """The summary, table and details alone, for the workbench's results page."""
-    return environment().get_template("_report_body.html").render(**report_context(doc))
+def render_report_body(
+    doc: Mapping[str, Any], people: Mapping[str, Sequence[Mapping[str, Any] | None]] | None = None
+) -> str:
+    """The summary, table and details alone, for the workbench's results page; with `people` (report-level
+    demographics) the patient's name, identifier and birth date on every row: for signed-in users only."""
+    return environment().get_template("_report_body.html").render(**report_context(doc, people))
 
 
 def report_html(results: Sequence[FileResult], profile: Profile) -> str:

@@ -45,6 +45,7 @@ STALE_AFTER_S = {"running": 600.0, "queued": 3600.0}  # no status write for this
 REPORT_KINDS = {"json": "application/json", "csv": "text/csv", "html": "text/html"}
 # Below this many inputs a job lints in its thread: starting worker processes would cost more than it saves.
 PARALLEL_MIN_INPUTS = 200
+PEOPLE_BODY = "body-people.html"  # the results page's table with patients, for signed-in users only
 PURGE_EVERY_S = 60.0  # how often requests sweep expired and idle jobs
 
 
@@ -322,6 +323,7 @@ class JobStore:
     def _lint_and_report(self, job: Job, profile: Profile, archives: ArchiveReader) -> None:
         # Jinja and the report templates load when a job first runs, not at import: `orderlint purge` imports
         # this module only to delete expired jobs.
+        from linter.fhir_io.demographics import report_people
         from linter.render.html import render_report_body, render_report_doc
 
         sources = self.sources(job, archives)
@@ -353,6 +355,9 @@ class JobStore:
         body = render_report_body(doc)  # the results page's table, rendered once for the page and the download
         (directory / "report.html").write_text(render_report_doc(doc, body=body), "utf-8")
         (directory / "body.html").write_text(body, "utf-8")
+        if job.owner is not None:  # a signed-in user's job: the page shows who each row is for (not the downloads)
+            people = render_report_body(doc, people=report_people(results))
+            (directory / PEOPLE_BODY).write_text(people, "utf-8")
         shutil.rmtree(directory / "files", ignore_errors=True)  # patient data: keep only the reports
         self.set_status(job.id, "done", done=total, total=total)
 

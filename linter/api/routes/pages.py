@@ -16,7 +16,7 @@ from linter.api.websecurity import csrf_token
 from linter.api.workbench_auth import audit, current_identity
 from linter.render.html import environment
 from linter.store.audit import recent
-from linter.workbench.jobs import JobError
+from linter.workbench.jobs import PEOPLE_BODY, JobError
 
 router = APIRouter(tags=["workbench"], include_in_schema=False)
 
@@ -47,7 +47,10 @@ async def job_page(job_id: str, request: Request, store: JobStoreDep) -> HTMLRes
         status = store.status(job_id)
         body = ""
         if status["state"] == "done":
-            body = await run_in_threadpool(store.report_path(job_id, "body").read_text, "utf-8")
+            body_path = store.report_path(job_id, "body")
+            if identity.name is not None and (body_path.parent / PEOPLE_BODY).is_file():
+                body_path = body_path.parent / PEOPLE_BODY  # patients on the rows: signed-in users only
+            body = await run_in_threadpool(body_path.read_text, "utf-8")
             await run_in_threadpool(audit, request, "job-view", job_id)
     except JobError as exc:
         raise ApiError(exc.status, exc.message) from None
