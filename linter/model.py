@@ -14,6 +14,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Literal
 
+from linter.model_pickle import compact_pickle
 from linter.orderset_model import ActionOrigin, OrderSetDefinition
 
 # --- Rule metadata and findings -------------------------------------------------------------------------------
@@ -495,3 +496,4 @@ class OrderSet:
 # ref -> the resource as sent, returned beside the OrderSet (fhir_io.ReadOrderSet) for fixes and diffs; never to rules.
 Originals = Mapping[str, Mapping[str, Any]]
 NO_ORIGINALS: Originals = MappingProxyType({})
+compact_pickle(globals().values(), __name__)  # cheap pickling for --jobs results (linter.model_pickle)

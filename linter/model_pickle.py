@@ -1,0 +1,32 @@
+"""Pickling the normalized model cheaply, for `--jobs N` (linter.batch): results cross a process boundary.
+
+A slotted dataclass pickles through Python-level `__getstate__`/`__setstate__` that call
+`dataclasses.fields()` for every object, which made sending an order set back from a worker cost half as
+much as linting it. `compact_pickle` gives each class a `__reduce__` that reads every field with one C-level
+`attrgetter` and rebuilds the object by calling the class with them: the same object, a third of the cost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+from collections.abc import Callable, Iterable
+from typing import Any
+
+
+def _reducer(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
+    names = [f.name for f in dataclasses.fields(cls) if f.init]
+    if len(names) != len(dataclasses.fields(cls)):  # pragma: no cover - every model field is an init field
+        raise TypeError(f"{cls.__name__} has fields outside __init__: cannot rebuild it from its fields")
+    if len(names) == 1:
+        one = operator.attrgetter(names[0])
+        return lambda self: (cls, (one(self),))
+    many = operator.attrgetter(*names)
+    return lambda self: (cls, many(self))
+
+
+def compact_pickle(namespace: Iterable[object], module: str) -> None:
+    """Give every dataclass defined in `module` (found among `namespace`, a module's globals) the reducer."""
+    for obj in list(namespace):
+        if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == module:
+            obj.__reduce__ = _reducer(obj)  # type: ignore[assignment,method-assign]

@@ -1,0 +1,34 @@
+"""linter.model_pickle: the compact `__reduce__` gives back an equal object for every model class, over the
+whole fixture catalog (what `--jobs N` workers send back), and is installed on every model dataclass."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+
+import pytest
+
+from linter import model
+from linter.batch import LintOptions, collect_inputs, lint_sources
+from linter.profiles import Profile
+from tests.conftest import FIXTURE_NOW, FIXTURES
+
+
+def test_every_model_dataclass_has_the_compact_reducer() -> None:
+    classes = [c for c in vars(model).values() if isinstance(c, type) and dataclasses.is_dataclass(c)]
+    mine = [c for c in classes if c.__module__ == model.__name__]
+    assert len(mine) > 20
+    for cls in mine:
+        assert "__reduce__" in vars(cls), cls.__name__
+
+
+@pytest.mark.parametrize("mode", ["fast", "strict"])
+def test_results_round_trip_equal_over_the_catalog(profile: Profile, mode: str) -> None:
+    results = lint_sources(collect_inputs([str(FIXTURES)]), profile, LintOptions(mode=mode, now=FIXTURE_NOW))  # type: ignore[arg-type]
+    sets = [(s.order_set, s.findings) for r in results for s in r.sets]
+    assert len(sets) > 100
+    for order_set, findings in sets:
+        back_set, back_findings = pickle.loads(pickle.dumps((order_set, findings), protocol=pickle.HIGHEST_PROTOCOL))
+        assert back_set == order_set
+        assert back_findings == findings
+        assert type(back_set.patient) is model.PatientContext
