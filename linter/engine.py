@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Collection, Iterable
-from dataclasses import replace
 from typing import Any
 
 from linter.model import CouldNotVerify, Finding, Indicator, OrderSet, Scope
+from linter.model_fast import copy_with
 from linter.orderset_run import run_definition
 from linter.profiles import Profile
 from linter.rules import RULES
@@ -65,6 +65,21 @@ def _plan(profile: Profile, select: Collection[str] | None, ignore: Collection[s
     return plan
 
 
+_CODES: dict[int, tuple[list[tuple[RuleModule, Any]], frozenset[str]]] = {}
+
+
+def _codes(plan: list[tuple[RuleModule, Any]]) -> frozenset[str]:
+    """The codes a plan enables (plans are cached, so this is computed once per plan)."""
+    cached = _CODES.get(id(plan))
+    if cached is not None and cached[0] is plan:
+        return cached[1]
+    codes = frozenset(r.META.code for r, _ in plan)
+    if len(_CODES) > 64:
+        _CODES.clear()
+    _CODES[id(plan)] = (plan, codes)
+    return codes
+
+
 def _crash_finding(rule: RuleModule, order_set: OrderSet, exc: Exception) -> Finding:
     return Finding(
         code=rule.META.code,
@@ -94,7 +109,7 @@ def run(
     plan = _plan(profile, select, ignore)
     with run_scope():
         findings, unverified, needed_drugs, reads_procedures = _run_rules(plan, order_set)
-    dq_codes = {r.META.code for r, _ in plan}
+    dq_codes = _codes(plan)
     findings.extend(f for f in could_not_verify_findings(unverified, order_set) if f.code in dq_codes)
     if "DQ903" in dq_codes:
         findings.extend(text_identified(order_set, frozenset(needed_drugs), reads_procedures))
@@ -131,9 +146,9 @@ def _run_rules(
 
 def _override(profile: Profile, finding: Finding) -> Finding:
     cfg = profile.rule(finding.code)
-    if cfg is None or finding.indicator not in cfg.indicator_overrides:
+    if cfg is None or not cfg.indicator_overrides or finding.indicator not in cfg.indicator_overrides:
         return finding
-    return replace(finding, indicator=cfg.indicator_overrides[finding.indicator])
+    return copy_with(finding, indicator=cfg.indicator_overrides[finding.indicator])
 
 
 def finalize(findings: Iterable[Finding], profile: Profile) -> list[Finding]:
