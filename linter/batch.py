@@ -14,6 +14,7 @@ sizes that lie, or member names that try to escape (absolute, `..`, drive letter
 
 from __future__ import annotations
 
+import gc
 import stat
 import sys
 import zipfile
@@ -28,7 +29,17 @@ from typing import TYPE_CHECKING
 from linter.engine import run
 from linter.errors import InputError
 from linter.fhir_io import ContextKind, Mode, load_bytes
-from linter.model import Finding, OrderSet, Originals
+from linter.model import (
+    Concept,
+    DrugIdentity,
+    Finding,
+    MedicationOrder,
+    OrderSet,
+    Originals,
+    PatientContext,
+    ProcedureIdentity,
+    ProcedureOrder,
+)
 from linter.profiles import Profile
 
 if TYPE_CHECKING:
@@ -414,6 +425,9 @@ _WORKER: dict[str, object] = {}
 
 
 def _init_worker(profile: Profile, options: LintOptions, limits: ZipLimits) -> None:
+    # What the worker inherited or imported lives as long as it does: keep the garbage collector off it (its
+    # full collections would otherwise walk, and under fork copy, every page of the parent's heap).
+    gc.freeze()
     # The worker's archives stay open for its life (it ends with the batch's pool).
     _WORKER.update(profile=profile, options=options, limits=limits, archives=ArchiveReader())
 
@@ -429,7 +443,56 @@ def _work(src: InputSource) -> _Packed:
     assert isinstance(archives, ArchiveReader)  # noqa: S101
     result = lint_source(src, profile, options, limits, archives)
     errors = [(e.message, e.path, e.source) for e in result.errors]
-    return FileResult(result.path, result.sets, []), errors
+    return FileResult(result.path, [_for_reports(s) for s in result.sets], []), errors
+
+
+# --- what a worker sends back: what the reporters read, not the whole model ----------------------------------
+#
+# The reporters (linter.render: text, CSV, JSON, HTML, cards, OperationOutcome; linter.fixes for suggestions;
+# linter.cli_summary) read of an order set only: its source, subject, evaluation time, BTK/PAD evidence,
+# resource paths and order-set definition; how many orders were checked; and the ref, resource type and
+# name of each order (under review, active in context, procedure history). The originals only when a
+# finding carries a suggestion (suggested actions and their diffs are built from them). So a worker sends
+# an OrderSet of the same type holding just those, and the report is byte-identical to --jobs 1
+# (tests/test_batch_jobs.py renders every format both ways over the fixture catalog), for ~a fifth of the
+# bytes and pickling work of the whole model (dosages, codings, identities, conditions, ...).
+
+_NO_DRUG = DrugIdentity()
+_NO_PROCEDURE = ProcedureIdentity()
+
+
+def _named_medication(m: MedicationOrder) -> MedicationOrder:
+    return MedicationOrder(
+        m.ref, m.resource_type, None, None, None, Concept((), m.name), _NO_DRUG, under_review=m.under_review
+    )
+
+
+def _named_procedure(p: ProcedureOrder) -> ProcedureOrder:
+    return ProcedureOrder(p.ref, p.resource_type, None, None, None, Concept((), p.name), _NO_PROCEDURE)
+
+
+def _for_reports(linted: LintedSet) -> LintedSet:
+    o = linted.order_set
+    patient = PatientContext(
+        patient_ref=o.patient.patient_ref,
+        active_medications=tuple(map(_named_medication, o.patient.active_medications)),
+        procedures=tuple(map(_named_procedure, o.patient.procedures)),
+    )
+    view = OrderSet(
+        source=o.source,
+        medications=tuple(map(_named_medication, o.medications)),
+        procedures=tuple(map(_named_procedure, o.procedures)),
+        patient=patient,
+        evaluated_at=o.evaluated_at,
+        btk_context=o.btk_context,
+        pad_context=o.pad_context,
+        resource_paths=dict(o.resource_paths),
+        subject_ref=o.subject_ref,
+        hook=o.hook,
+        definition=o.definition,
+    )
+    suggested = any(f.suggestion is not None for f in linted.findings)
+    return LintedSet(view, linted.findings, dict(linted.originals) if suggested else {})
 
 
 def _work_chunk(chunk: list[InputSource]) -> list[_Packed]:

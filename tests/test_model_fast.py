@@ -9,8 +9,8 @@ import pickle
 import pytest
 
 from linter import model
-from linter.model_fast import copy_with
 from linter.batch import LintOptions, collect_inputs, lint_sources
+from linter.model_fast import copy_with
 from linter.profiles import Profile
 from tests.conftest import FIXTURE_NOW, FIXTURES
 
