@@ -34,15 +34,6 @@ def selected(code: str, select: Collection[str] | None, ignore: Collection[str])
     return any(code.startswith(p.strip().upper()) for p in select if p.strip())
 
 
-def in_scope(rule: RuleModule, order_set: OrderSet) -> bool:
-    scope = rule.META.scope
-    if scope is Scope.BTK:
-        return order_set.btk_context is not None
-    if scope is Scope.PAD:
-        return order_set.pad_context is not None
-    return True
-
-
 # (profile, select, ignore) -> the enabled rules with their validated options, computed once: the service
 # lints every request with the same profile, and this is on its hot path.
 _PLANS: dict[tuple[int, tuple[str, ...] | None, tuple[str, ...]], tuple[Profile, list[tuple[RuleModule, Any]]]] = {}
@@ -123,11 +114,15 @@ def _run_rules(
     unverified: list[CouldNotVerify] = []
     needed_drugs: set[str] = set()
     reads_procedures = False
+    no_btk, no_pad = order_set.btk_context is None, order_set.pad_context is None
     for rule, options in plan:
-        if not in_scope(rule, order_set):
+        meta = rule.META
+        scope = meta.scope  # the rule's scope (any / pad / btk), against the context read once
+        if (scope is Scope.BTK and no_btk) or (scope is Scope.PAD and no_pad):
             continue
-        needed_drugs |= rule.META.drugs
-        reads_procedures = reads_procedures or rule.META.reads_procedures
+        if meta.drugs:
+            needed_drugs |= meta.drugs
+        reads_procedures = reads_procedures or meta.reads_procedures
         try:
             emitted = list(rule.check(order_set, options))
         except Exception as exc:  # a broken rule is a finding, not a crash
