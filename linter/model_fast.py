@@ -22,13 +22,17 @@ T = TypeVar("T")
 _LAYOUT: dict[type, tuple[Callable[[Any], Any], dict[str, int]]] = {}
 
 
+def _one_field(name: str) -> Callable[[Any], tuple[Any]]:
+    return lambda obj: (getattr(obj, name),)
+
+
 def copy_with(obj: T, **changes: Any) -> T:
     """`dataclasses.replace(obj, **changes)` for the model's dataclasses (every field an init field)."""
     cls = type(obj)
     layout = _LAYOUT.get(cls)
     if layout is None:
         names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-        getter = operator.attrgetter(*names) if len(names) > 1 else (lambda o, n=names[0]: (getattr(o, n),))
+        getter: Callable[[Any], Any] = operator.attrgetter(*names) if len(names) > 1 else _one_field(names[0])
         layout = _LAYOUT[cls] = (getter, {n: i for i, n in enumerate(names)})
     getter, index = layout
     values = list(getter(obj))
@@ -54,4 +58,4 @@ def compact_pickle(namespace: Iterable[object], module: str) -> None:
     """Give every dataclass defined in `module` (found among `namespace`, a module's globals) the reducer."""
     for obj in list(namespace):
         if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == module:
-            obj.__reduce__ = _reducer(obj)  # type: ignore[assignment,method-assign]
+            setattr(obj, "__reduce__", _reducer(obj))  # noqa: B010 - a method set on the class, for pickle

@@ -166,7 +166,7 @@ def quantity(v: Any, path: str, sfx: str = "") -> Quantity | None:
     if type(v) is dict:  # the fast path: a numeric value and string (or absent) unit, system, code
         value, unit, system, code = v.get("value"), v.get("unit"), v.get("system"), v.get("code")
         if (
-            type(value) in (int, float)
+            (type(value) is float or type(value) is int)  # not bool (a subclass of int)
             and (unit is None or type(unit) is str)
             and (system is None or type(system) is str)
             and (code is None or type(code) is str)
