@@ -29,18 +29,9 @@ from typing import TYPE_CHECKING
 from linter.engine import run
 from linter.errors import InputError
 from linter.fhir_io import ContextKind, Mode, load_bytes
-from linter.model import (
-    Concept,
-    DrugIdentity,
-    Finding,
-    MedicationOrder,
-    OrderSet,
-    Originals,
-    PatientContext,
-    ProcedureIdentity,
-    ProcedureOrder,
-)
+from linter.model import Finding, OrderSet, Originals
 from linter.profiles import Profile
+from linter.report_view import report_view
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -443,56 +434,8 @@ def _work(src: InputSource) -> _Packed:
     assert isinstance(archives, ArchiveReader)  # noqa: S101
     result = lint_source(src, profile, options, limits, archives)
     errors = [(e.message, e.path, e.source) for e in result.errors]
-    return FileResult(result.path, [_for_reports(s) for s in result.sets], []), errors
-
-
-# --- what a worker sends back: what the reporters read, not the whole model ----------------------------------
-#
-# The reporters (linter.render: text, CSV, JSON, HTML, cards, OperationOutcome; linter.fixes for suggestions;
-# linter.cli_summary) read of an order set only: its source, subject, evaluation time, BTK/PAD evidence,
-# resource paths and order-set definition; how many orders were checked; and the ref, resource type and
-# name of each order (under review, active in context, procedure history). The originals only when a
-# finding carries a suggestion (suggested actions and their diffs are built from them). So a worker sends
-# an OrderSet of the same type holding just those, and the report is byte-identical to --jobs 1
-# (tests/test_batch_jobs.py renders every format both ways over the fixture catalog), for ~a fifth of the
-# bytes and pickling work of the whole model (dosages, codings, identities, conditions, ...).
-
-_NO_DRUG = DrugIdentity()
-_NO_PROCEDURE = ProcedureIdentity()
-
-
-def _named_medication(m: MedicationOrder) -> MedicationOrder:
-    return MedicationOrder(
-        m.ref, m.resource_type, None, None, None, Concept((), m.name), _NO_DRUG, under_review=m.under_review
-    )
-
-
-def _named_procedure(p: ProcedureOrder) -> ProcedureOrder:
-    return ProcedureOrder(p.ref, p.resource_type, None, None, None, Concept((), p.name), _NO_PROCEDURE)
-
-
-def _for_reports(linted: LintedSet) -> LintedSet:
-    o = linted.order_set
-    patient = PatientContext(
-        patient_ref=o.patient.patient_ref,
-        active_medications=tuple(map(_named_medication, o.patient.active_medications)),
-        procedures=tuple(map(_named_procedure, o.patient.procedures)),
-    )
-    view = OrderSet(
-        source=o.source,
-        medications=tuple(map(_named_medication, o.medications)),
-        procedures=tuple(map(_named_procedure, o.procedures)),
-        patient=patient,
-        evaluated_at=o.evaluated_at,
-        btk_context=o.btk_context,
-        pad_context=o.pad_context,
-        resource_paths=dict(o.resource_paths),
-        subject_ref=o.subject_ref,
-        hook=o.hook,
-        definition=o.definition,
-    )
-    suggested = any(f.suggestion is not None for f in linted.findings)
-    return LintedSet(view, linted.findings, dict(linted.originals) if suggested else {})
+    sets = [LintedSet(*report_view(s.order_set, s.findings, s.originals)) for s in result.sets]
+    return FileResult(result.path, sets, []), errors
 
 
 def _work_chunk(chunk: list[InputSource]) -> list[_Packed]:
