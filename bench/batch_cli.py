@@ -11,6 +11,9 @@ time, bundles/s, and CPU seconds per bundle (user + system of the child processe
 speed-up that 2 idle cores would give is estimated from CPU alone: with F the CPU of a one-file run (the
 start, paid once) and W1, W2 the rest at --jobs 1 and 2, (F + W1) / (F + W2 / 2): both cores busy for the
 whole run, which ignores the imbalance at the end (chunks of 32 keep that under a chunk's worth).
+Beside it: the same estimate for the per-bundle work alone, W1 / (W2 / 2) (how the lint itself scales),
+and the bound the fixed start sets however well the work scales, (F + W1) / (F + W1 / 2) (Amdahl: the
+start is paid once, by one process).
 """
 
 from __future__ import annotations
@@ -90,6 +93,8 @@ def run(bundles: int, rounds: int, mode: str) -> dict[str, object]:
         r["marginal_cpu_ms_per_bundle"] = (r["cpu_s"] - fixed) / bundles * 1000
     work1, work2 = one["cpu_s"] - fixed, two["cpu_s"] - fixed
     result["speedup_two_idle_cores_est"] = (fixed + work1) / (fixed + work2 / 2)
+    result["speedup_work_only_est"] = work1 / (work2 / 2)
+    result["speedup_bound_by_start"] = (fixed + work1) / (fixed + work1 / 2)
     result["cpu_ratio_jobs2_over_jobs1"] = two["cpu_s"] / one["cpu_s"]
     result["python_floor_s"] = floor_wall
     return result
@@ -113,6 +118,10 @@ def report(result: dict[str, object]) -> None:
         f"  --jobs 2 / --jobs 1: wall {result['speedup_wall']:.2f}x, CPU spent "
         f"{result['cpu_ratio_jobs2_over_jobs1']:.2f}x, on 2 idle cores (est.) "
         f"{result['speedup_two_idle_cores_est']:.2f}x; reports identical: {result['reports_identical']}"
+    )
+    print(
+        f"  the per-bundle work alone on 2 idle cores (est.): {result['speedup_work_only_est']:.2f}x; "
+        f"the bound the fixed start sets with perfect scaling: {result['speedup_bound_by_start']:.2f}x"
     )
 
 

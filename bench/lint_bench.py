@@ -5,11 +5,14 @@ Measured in the same run, on the same bytes:
   (b) fhir.resources R4B Bundle validation  (parse + validate, no linting)
   (c) orderlint lint, strict mode           (every resource validated + normalize + all rules)
   (d) orderlint lint, fast mode             (only the fields the rules read + all rules)
-Targets: (c) <= 1.5 x (b); (d) <= 20 x (a).
+Targets (issue 11): (c) <= 1.1 x (b); (d) <= 8 x (a).
 
 The four are timed interleaved, bundle by bundle (a, b, c, d on bundle 1, then on bundle 2, ...), over several
 rounds, and the per-bundle medians are compared: every measure sees the same machine state, which matters on
-a shared, noisy machine more than any absolute figure.
+a shared, noisy machine more than any absolute figure. Each call is timed twice: wall (perf_counter) and CPU
+of this process (process_time). The ratios are taken from the CPU medians: at a load average of 20 on 2
+cores a call's wall time is mostly waiting for a core (a 3 ms validation measured 17-32 ms wall), its CPU
+time is not; the wall ratios are printed beside them.
 
 Run: python bench/lint_bench.py [--bundles 200] [--rounds 7]
 """
@@ -153,16 +156,23 @@ def make_bundle(rng: random.Random, n: int) -> bytes:
 
 def interleaved_medians_us(
     fns: dict[str, Callable[[bytes], object]], bundles: list[bytes], rounds: int
-) -> dict[str, float]:
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    clock = time.perf_counter
+) -> tuple[dict[str, float], dict[str, float]]:
+    """(wall, CPU) per-call medians in us, each call timed on both clocks."""
+    wall: dict[str, list[float]] = {name: [] for name in fns}
+    cpu: dict[str, list[float]] = {name: [] for name in fns}
+    clock, cpu_clock = time.perf_counter, time.process_time
     for _ in range(rounds):
         for b in bundles:
             for name, fn in fns.items():
-                t0 = clock()
+                t0, c0 = clock(), cpu_clock()
                 fn(b)
-                samples[name].append(clock() - t0)
-    return {name: statistics.median(v) * 1e6 for name, v in samples.items()}
+                c1, t1 = cpu_clock(), clock()
+                wall[name].append(t1 - t0)
+                cpu[name].append(c1 - c0)
+    return (
+        {name: statistics.median(v) * 1e6 for name, v in wall.items()},
+        {name: statistics.median(v) * 1e6 for name, v in cpu.items()},
+    )
 
 
 def main() -> None:
@@ -194,7 +204,7 @@ def main() -> None:
         fn(bundles[0])
 
     size = statistics.median(len(b) for b in bundles)
-    m = interleaved_medians_us(
+    m, cpu = interleaved_medians_us(
         {
             "a": orjson.loads,
             "b": lambda d: Bundle.model_validate(orjson.loads(d)),
@@ -204,34 +214,34 @@ def main() -> None:
         bundles,
         args.rounds,
     )
-    a, b, c, d = m["a"], m["b"], m["c"], m["d"]
+    a, b, c, d = cpu["a"], cpu["b"], cpu["c"], cpu["d"]
     print(
         f"bundles: {args.bundles} x {args.entries} entries, median {size / 1024:.1f} KB; "
-        f"per-bundle medians of {args.rounds} interleaved rounds"
+        f"per-bundle medians of {args.rounds} interleaved rounds, CPU us (wall us)"
     )
-    print(f"(a) orjson.loads                  {a:10.1f} us")
-    print(f"(b) fhir.resources R4B validation {b:10.1f} us")
-    print(f"(c) orderlint strict lint         {c:10.1f} us   c/b = {c / b:5.2f}  (target <= 1.5)")
-    print(f"(d) orderlint fast lint           {d:10.1f} us   d/a = {d / a:5.1f}  (target <= 20)")
-    cpu = {name: cpu_us_per_bundle(fn, bundles) for name, fn in
-           (("a", orjson.loads), ("c", lint("strict")), ("d", lint("fast")))}  # fmt: skip
+    print(f"(a) orjson.loads                  {a:10.1f} ({m['a']:.1f})")
+    print(f"(b) fhir.resources R4B validation {b:10.1f} ({m['b']:.1f})")
     print(
-        f"CPU per bundle (process time, one pass): orjson {cpu['a']:.1f} us, strict {cpu['c']:.1f} us, "
-        f"fast {cpu['d']:.1f} us"
+        f"(c) orderlint strict lint         {c:10.1f} ({m['c']:.1f})   c/b = {c / b:5.2f} "
+        f"(wall {m['c'] / m['b']:.2f}; target <= 1.1)"
+    )
+    print(
+        f"(d) orderlint fast lint           {d:10.1f} ({m['d']:.1f})   d/a = {d / a:5.1f} "
+        f"(wall {m['d'] / m['a']:.1f}; target <= 8)"
     )
     if args.json:
         args.json.write_text(
             orjson.dumps(
-                {"median_us": m, "cpu_us": cpu, "fast_over_orjson": d / a, "strict_over_fhir_resources": c / b}
+                {
+                    "median_us": m,
+                    "cpu_us": cpu,
+                    "fast_over_orjson": d / a,
+                    "strict_over_fhir_resources": c / b,
+                    "wall_fast_over_orjson": m["d"] / m["a"],
+                    "wall_strict_over_fhir_resources": m["c"] / m["b"],
+                }
             ).decode()
         )
-
-
-def cpu_us_per_bundle(fn: Callable[[bytes], object], bundles: list[bytes]) -> float:
-    start = time.process_time()
-    for b in bundles:
-        fn(b)
-    return (time.process_time() - start) / len(bundles) * 1e6
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ sizes that lie, or member names that try to escape (absolute, `..`, drive letter
 
 from __future__ import annotations
 
+import gc
 import stat
 import sys
 import zipfile
@@ -30,6 +31,7 @@ from linter.errors import InputError
 from linter.fhir_io import ContextKind, Mode, load_bytes
 from linter.model import Finding, OrderSet, Originals
 from linter.profiles import Profile
+from linter.report_view import report_view
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -414,6 +416,9 @@ _WORKER: dict[str, object] = {}
 
 
 def _init_worker(profile: Profile, options: LintOptions, limits: ZipLimits) -> None:
+    # What the worker inherited or imported lives as long as it does: keep the garbage collector off it (its
+    # full collections would otherwise walk, and under fork copy, every page of the parent's heap).
+    gc.freeze()
     # The worker's archives stay open for its life (it ends with the batch's pool).
     _WORKER.update(profile=profile, options=options, limits=limits, archives=ArchiveReader())
 
@@ -429,7 +434,8 @@ def _work(src: InputSource) -> _Packed:
     assert isinstance(archives, ArchiveReader)  # noqa: S101
     result = lint_source(src, profile, options, limits, archives)
     errors = [(e.message, e.path, e.source) for e in result.errors]
-    return FileResult(result.path, result.sets, []), errors
+    sets = [LintedSet(*report_view(s.order_set, s.findings, s.originals)) for s in result.sets]
+    return FileResult(result.path, sets, []), errors
 
 
 def _work_chunk(chunk: list[InputSource]) -> list[_Packed]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Collection, Iterable
-from dataclasses import replace
 from typing import Any
 
 from linter.model import CouldNotVerify, Finding, Indicator, OrderSet, Scope
+from linter.model_fast import copy_with
 from linter.orderset_run import run_definition
 from linter.profiles import Profile
 from linter.rules import RULES
@@ -32,15 +32,6 @@ def selected(code: str, select: Collection[str] | None, ignore: Collection[str])
     if select is None:
         return True
     return any(code.startswith(p.strip().upper()) for p in select if p.strip())
-
-
-def in_scope(rule: RuleModule, order_set: OrderSet) -> bool:
-    scope = rule.META.scope
-    if scope is Scope.BTK:
-        return order_set.btk_context is not None
-    if scope is Scope.PAD:
-        return order_set.pad_context is not None
-    return True
 
 
 # (profile, select, ignore) -> the enabled rules with their validated options, computed once: the service
@@ -63,6 +54,21 @@ def _plan(profile: Profile, select: Collection[str] | None, ignore: Collection[s
         _PLANS.clear()
     _PLANS[key] = (profile, plan)
     return plan
+
+
+_CODES: dict[int, tuple[list[tuple[RuleModule, Any]], frozenset[str]]] = {}
+
+
+def _codes(plan: list[tuple[RuleModule, Any]]) -> frozenset[str]:
+    """The codes a plan enables (plans are cached, so this is computed once per plan)."""
+    cached = _CODES.get(id(plan))
+    if cached is not None and cached[0] is plan:
+        return cached[1]
+    codes = frozenset(r.META.code for r, _ in plan)
+    if len(_CODES) > 64:
+        _CODES.clear()
+    _CODES[id(plan)] = (plan, codes)
+    return codes
 
 
 def _crash_finding(rule: RuleModule, order_set: OrderSet, exc: Exception) -> Finding:
@@ -94,7 +100,7 @@ def run(
     plan = _plan(profile, select, ignore)
     with run_scope():
         findings, unverified, needed_drugs, reads_procedures = _run_rules(plan, order_set)
-    dq_codes = {r.META.code for r, _ in plan}
+    dq_codes = _codes(plan)
     findings.extend(f for f in could_not_verify_findings(unverified, order_set) if f.code in dq_codes)
     if "DQ903" in dq_codes:
         findings.extend(text_identified(order_set, frozenset(needed_drugs), reads_procedures))
@@ -108,11 +114,15 @@ def _run_rules(
     unverified: list[CouldNotVerify] = []
     needed_drugs: set[str] = set()
     reads_procedures = False
+    no_btk, no_pad = order_set.btk_context is None, order_set.pad_context is None
     for rule, options in plan:
-        if not in_scope(rule, order_set):
+        meta = rule.META
+        scope = meta.scope  # the rule's scope (any / pad / btk), against the context read once
+        if (scope is Scope.BTK and no_btk) or (scope is Scope.PAD and no_pad):
             continue
-        needed_drugs |= rule.META.drugs
-        reads_procedures = reads_procedures or rule.META.reads_procedures
+        if meta.drugs:
+            needed_drugs |= meta.drugs
+        reads_procedures = reads_procedures or meta.reads_procedures
         try:
             emitted = list(rule.check(order_set, options))
         except Exception as exc:  # a broken rule is a finding, not a crash
@@ -131,9 +141,9 @@ def _run_rules(
 
 def _override(profile: Profile, finding: Finding) -> Finding:
     cfg = profile.rule(finding.code)
-    if cfg is None or finding.indicator not in cfg.indicator_overrides:
+    if cfg is None or not cfg.indicator_overrides or finding.indicator not in cfg.indicator_overrides:
         return finding
-    return replace(finding, indicator=cfg.indicator_overrides[finding.indicator])
+    return copy_with(finding, indicator=cfg.indicator_overrides[finding.indicator])
 
 
 def finalize(findings: Iterable[Finding], profile: Profile) -> list[Finding]:

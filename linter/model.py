@@ -14,6 +14,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Literal
 
+from linter.model_fast import compact_pickle
 from linter.orderset_model import ActionOrigin, OrderSetDefinition
 
 # --- Rule metadata and findings -------------------------------------------------------------------------------
@@ -28,7 +29,7 @@ class Indicator(enum.Enum):
 
     @property
     def rank(self) -> int:
-        return _INDICATOR_RANK[self]
+        return _INDICATOR_RANK[self._value_]  # by value: an Enum member's __hash__ is Python code
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Indicator):
@@ -41,7 +42,7 @@ class Indicator(enum.Enum):
         return self.rank <= other.rank
 
 
-_INDICATOR_RANK = {Indicator.INFO: 0, Indicator.WARNING: 1, Indicator.CRITICAL: 2}
+_INDICATOR_RANK = {"info": 0, "warning": 1, "critical": 2}
 
 
 class Scope(enum.Enum):
@@ -495,3 +496,4 @@ class OrderSet:
 # ref -> the resource as sent, returned beside the OrderSet (fhir_io.ReadOrderSet) for fixes and diffs; never to rules.
 Originals = Mapping[str, Mapping[str, Any]]
 NO_ORIGINALS: Originals = MappingProxyType({})
+compact_pickle(globals().values(), __name__)  # cheap pickling for --jobs results (linter.model_fast)

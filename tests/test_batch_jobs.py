@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing
+import re
 
 import pytest
 
 from linter.batch import InputSource, LintOptions, chunk_size, collect_inputs, lint_sources
+from linter.cli_lint import render  # the CLI's renderers, every --format
 from linter.profiles import Profile
 from tests.conftest import FIXTURE_NOW, FIXTURES
 
@@ -46,3 +48,20 @@ def test_chunks_amortise_and_still_balance() -> None:
     assert chunk_size(10, 2) == 1  # few inputs: one per task so both workers get some
     assert chunk_size(200, 4) == 6
     assert all(2010 // chunk_size(2010, j) >= 4 * j for j in (1, 2, 4, 8))  # several chunks per worker
+
+
+@pytest.mark.parametrize("mode", ["fast", "strict"])
+def test_every_report_format_is_identical_from_workers(profile: Profile, mode: str) -> None:
+    """Workers send back only what the reporters read (linter.batch._for_reports): every format rendered
+    from their results equals the one rendered from the whole model, over the fixture catalog (cards
+    compared with their random uuids blanked)."""
+    sources = [*collect_inputs([str(FIXTURES)]), InputSource("missing.json", error="no such file")]
+    options = LintOptions(mode=mode, now=FIXTURE_NOW)  # type: ignore[arg-type]
+    one = lint_sources(sources, profile, options, jobs=1)
+    two = lint_sources(sources, profile, options, jobs=2, mp_context=multiprocessing.get_context("fork"))
+    assert sum(1 for r in two for s in r.sets for f in s.findings if f.suggestion is not None) > 20
+    for fmt in ("text", "json", "csv", "outcome", "html", "cards"):
+        a, b = render(fmt, one, profile, show_source=True), render(fmt, two, profile, show_source=True)
+        if fmt == "cards":
+            a, b = (re.sub(r'"uuid": "[^"]+"', '"uuid": ""', x) for x in (a, b))
+        assert a == b, fmt

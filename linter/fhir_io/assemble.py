@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from linter import context as ctxmod
 from linter.fhir_io.context_records import body_weight, condition_record, goal_act_targets
-from linter.fhir_io.entries import Entry, ResourceIndex, ref_of
+from linter.fhir_io.entries import Entry, ResourceIndex
 from linter.fhir_io.fields import FieldError
 from linter.fhir_io.medications import medication_order
 from linter.fhir_io.procedures import procedure_order
@@ -83,8 +83,13 @@ def build_order_set(
 ) -> ReadOrderSet:
     now = now or datetime.now(UTC)
     index = ResourceIndex()
-    for e in entries:
-        index.add(e.resource, e.full_url)
+    refs: list[str] = []  # each entry's ref, built once (ref_of's rule) and its "Type/id" indexed
+    for n, e in enumerate(entries):
+        r = e.resource
+        rtype, rid = r.get("resourceType"), r.get("id")
+        typed = f"{rtype}/{rid}" if isinstance(rtype, str) and isinstance(rid, str) else None
+        index.add(r, e.full_url, typed)
+        refs.append(typed if typed is not None and rid else (e.full_url or f"{rtype}/#{n}"))
     invalid: list[InvalidResource] = []
     meds: list[MedicationOrder] = []
     active_meds: list[MedicationOrder] = []
@@ -101,10 +106,9 @@ def build_order_set(
     patient_ref = subject
     skip_strict = set(strict_done)
 
-    for n, e in enumerate(entries):
+    for e, ref in zip(entries, refs, strict=True):
         r = e.resource
         rtype = r.get("resourceType")
-        ref = ref_of(r, e.full_url or f"{rtype}/#{n}")
         paths.setdefault(ref, e.path)
         if mode == "strict" and rtype in READ_TYPES and e.path not in skip_strict:
             err = strict_error(r)

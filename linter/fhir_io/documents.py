@@ -47,7 +47,9 @@ def order_set_from_document(
     rtype = doc.get("resourceType")
     if not isinstance(rtype, str):
         raise InputError("not a FHIR resource: no resourceType (and not a CDS Hooks request)", "$.resourceType")
-    if rtype in ("PlanDefinition", "RequestGroup", "Bundle") and osd.is_definition(doc):
+    if (
+        rtype in ("PlanDefinition", "RequestGroup") or (rtype == "Bundle" and _may_hold_definition(doc))
+    ) and osd.is_definition(doc):
         return osd.order_set_from_definition(doc, source, mode=mode, context=context, now=now)
     if rtype == "Bundle":
         entries = bundle_entries(doc, "Bundle")
@@ -62,6 +64,27 @@ def order_set_from_document(
                 read = replace(read, order_set=replace(read.order_set, invalid=(*read.order_set.invalid, bad)))
         return read
     return build_order_set([Entry(doc, rtype)], source=source, mode=mode, now=now, forced_context=context)
+
+
+def _may_hold_definition(bundle: Mapping[str, Any]) -> bool:
+    """False only when every entry is a plain resource of a type that is not a definition: a quick pass, so
+    that `osd.is_definition` (the judge, with its careful type checks) runs only on Bundles that might be
+    one or that hold something unusual."""
+    entries = bundle.get("entry")
+    if not isinstance(entries, list):
+        return False
+    for e in entries:
+        if type(e) is not dict:
+            return True
+        r = e.get("resource")
+        if r is None:
+            continue
+        if type(r) is not dict:
+            return True
+        rtype = r.get("resourceType")
+        if type(rtype) is not str or rtype in osd.DEFINITION_TYPES:
+            return True
+    return False
 
 
 def order_set_from_hook(

@@ -15,10 +15,14 @@ class ResourceIndex:
 
     by_ref: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
-    def add(self, resource: Mapping[str, Any], full_url: str | None) -> None:
-        rtype, rid = resource.get("resourceType"), resource.get("id")
-        if isinstance(rtype, str) and isinstance(rid, str):
-            self.by_ref[f"{rtype}/{rid}"] = resource
+    def add(self, resource: Mapping[str, Any], full_url: str | None, ref: str | None = None) -> None:
+        """`ref`: "Type/id" when the caller has built it already (None: built here)."""
+        if ref is None:
+            rtype, rid = resource.get("resourceType"), resource.get("id")
+            if isinstance(rtype, str) and isinstance(rid, str):
+                ref = f"{rtype}/{rid}"
+        if ref is not None:
+            self.by_ref[ref] = resource
         if full_url:
             self.by_ref[full_url] = resource
 
@@ -44,7 +48,7 @@ def ref_of(resource: Mapping[str, Any], fallback: str) -> str:
     return fallback
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     resource: Mapping[str, Any]
     path: str

@@ -92,7 +92,22 @@ def date_time(v: Any, path: str, sfx: str = "") -> datetime | None:
         raise FieldError(path + sfx, f"not a FHIR date/dateTime: {s!r}") from exc
 
 
+def _plain_coding(v: Any) -> Coding | None:
+    """The fast path: a dict whose fields are strings or absent (nearly every coding sent); None otherwise,
+    and the checked reader below then names the bad field."""
+    system, code, display = v.get("system"), v.get("code"), v.get("display")
+    if (
+        (system is None or type(system) is str)
+        and (code is None or type(code) is str)
+        and (display is None or type(display) is str)
+    ):
+        return Coding(system, code, display)
+    return None
+
+
 def coding(v: Any, path: str, sfx: str = "") -> Coding | None:
+    if type(v) is dict and (fast := _plain_coding(v)) is not None:
+        return fast
     if sfx:
         path += sfx
     o = obj(v, path)
@@ -106,8 +121,28 @@ def coding(v: Any, path: str, sfx: str = "") -> Coding | None:
 
 
 def concept(v: Any, path: str, sfx: str = "") -> Concept | None:
-    if sfx:
-        path += sfx
+    if v is None:
+        return None
+    if type(v) is dict:  # the fast path: plain codings and text, no path built
+        raw_codings, text = v.get("coding"), v.get("text")
+        if text is None or type(text) is str:
+            if not raw_codings:
+                return Concept((), text)
+            if type(raw_codings) is list:
+                out = []
+                for raw in raw_codings:
+                    if raw is None:
+                        continue
+                    c = _plain_coding(raw) if type(raw) is dict else None
+                    if c is None:
+                        break
+                    out.append(c)
+                else:
+                    return Concept(tuple(out), text)
+    return _checked_concept(v, path + sfx)
+
+
+def _checked_concept(v: Any, path: str) -> Concept | None:
     o = obj(v, path)
     if o is None:
         return None
@@ -126,16 +161,27 @@ def concepts(v: Any, path: str, sfx: str = "") -> tuple[Concept, ...]:
 
 
 def quantity(v: Any, path: str, sfx: str = "") -> Quantity | None:
+    if v is None:
+        return None
+    if type(v) is dict:  # the fast path: a numeric value and string (or absent) unit, system, code
+        value, unit, system, code = v.get("value"), v.get("unit"), v.get("system"), v.get("code")
+        if (
+            (type(value) is float or type(value) is int)  # not bool (a subclass of int)
+            and (unit is None or type(unit) is str)
+            and (system is None or type(system) is str)
+            and (code is None or type(code) is str)
+        ):
+            return Quantity(float(value), unit, system, code)
     if sfx:
         path += sfx
     o = obj(v, path)
     if o is None:
         return None
-    value = number(o.get("value"), path, ".value")
-    if value is None:
+    number_value = number(o.get("value"), path, ".value")
+    if number_value is None:
         raise FieldError(f"{path}.value", "a dose quantity without a value")
     return Quantity(
-        value,
+        number_value,
         string(o.get("unit"), path, ".unit"),
         string(o.get("system"), path, ".system"),
         string(o.get("code"), path, ".code"),

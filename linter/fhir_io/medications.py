@@ -4,7 +4,6 @@ ingredients), its strength, the dosages, dispense request and notes."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from linter.fhir_io.dosage import dosage
@@ -21,6 +20,7 @@ from linter.fhir_io.fields import (
     string,
 )
 from linter.model import Concept, DrugIdentity, MedicationOrder, Strength
+from linter.model_fast import copy_with
 from linter.terminology import terminology
 
 
@@ -56,7 +56,7 @@ def _product_strength(
     """The strength per unit of the dose form, in RULES.md's order: the Medication's ingredient.strength, the
     coded SCD/SBD we know, then the strength written in the product's RxNorm name (last resort)."""
     if med_strength is not None:
-        return replace(med_strength, form=med_form or med_strength.form or drug.dose_form)
+        return copy_with(med_strength, form=med_form or med_strength.form or drug.dose_form)
     if drug.strength is not None:
         return drug.strength
     t = terminology()
@@ -110,7 +110,7 @@ def medication_order(
                 st = _ratio_strength(ingo.get("strength"), f"{mpath}.ingredient[{i}].strength")
                 if st is not None:
                     origin = f"{ref_of(med, med_ref)} ingredient.strength"
-                    strengths.append((ic, replace(st, origin=origin)))
+                    strengths.append((ic, copy_with(st, origin=origin)))
             med_strength = _ingredient_strength(strengths)
         if medication is None:
             medication = Concept((), display)
@@ -121,7 +121,7 @@ def medication_order(
     drug = t.identify_drug(concepts)
     strength = _product_strength(drug, med_strength, med_form, concepts)
     if strength is not None:
-        drug = replace(drug, strength=strength, dose_form=drug.dose_form or med_form or strength.form)
+        drug = copy_with(drug, strength=strength, dose_form=drug.dose_form or med_form or strength.form)
     # MedicationStatement (active medications in context) names its dosages "dosage".
     dosage_key = "dosage" if r.get("resourceType") == "MedicationStatement" else "dosageInstruction"
     dosages = tuple(

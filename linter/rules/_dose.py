@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 from linter.model import CouldNotVerify, Dosage, MedicationOrder, Quantity
 from linter.rules._common import fmt
 from linter.rules._memo import memo
+from linter.rules._units import convert, display_unit
 from linter.terminology import terminology
-from linter.unit_display import display_unit
-from linter.units import Converted, UnitProblem, convert, per_day_factor
+from linter.units import Converted, UnitProblem, per_day_factor
 
 PRN_SINGLE_WORDS = ("on call", "once", "single dose", "x1", "one time", "stat")
 

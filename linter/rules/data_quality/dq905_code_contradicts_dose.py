@@ -35,8 +35,8 @@ from collections.abc import Iterable
 from linter.model import Citation, Finding, Indicator, MedicationOrder, OrderSet, Quantity, RuleMeta, Scope
 from linter.rules._base import RuleOptions
 from linter.rules._common import OVERRIDE_DATA_WRONG, fmt, make_finding
-from linter.unit_display import display_unit
-from linter.units import Converted, canonical_unit, convert
+from linter.rules._units import canonical_unit, convert, display_unit
+from linter.units import Converted
 
 META = RuleMeta(
     code="DQ905",

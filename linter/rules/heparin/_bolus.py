@@ -29,8 +29,9 @@ from typing import Literal
 from linter.model import CouldNotVerify, Dosage, MedicationOrder, OrderSet, Quantity
 from linter.rules._dose import frequency_of, is_single_administration, route_of
 from linter.rules._memo import memo
+from linter.rules._units import convert
 from linter.terminology import terminology
-from linter.units import Converted, UnitProblem, convert, unit_of
+from linter.units import Converted, UnitProblem, unit_of
 
 BOLUS_ROUTES = frozenset({"intravenous", "intra_arterial"})
 UFH_CLASS = "heparin_ufh"

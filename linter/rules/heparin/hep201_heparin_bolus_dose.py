@@ -50,6 +50,7 @@ from linter.model import (
 from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import fmt, make_finding
 from linter.rules._dose import unit_problem_to_dq
+from linter.rules._units import convert
 from linter.rules.heparin._bolus import (
     bolus_dose,
     boluses,
@@ -57,7 +58,7 @@ from linter.rules.heparin._bolus import (
     route_label,
     unplaced,
 )
-from linter.units import UnitProblem, convert
+from linter.units import UnitProblem
 
 META = RuleMeta(
     code="HEP201",

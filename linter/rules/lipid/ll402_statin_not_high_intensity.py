@@ -55,7 +55,8 @@ from linter.model import (
 from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import daily_dose_suggestion, drug_display, fmt, make_finding, regimen_in_class
 from linter.rules._dose import read_phases
-from linter.units import Converted, convert
+from linter.rules._units import convert
+from linter.units import Converted
 
 # Terminology drug keys of class "statin" (tests/rules/test_lipid.py checks this equals the class).
 STATINS = frozenset(

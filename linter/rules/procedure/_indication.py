@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from linter.model import Concept, ConditionRecord, OrderSet, ProcedureOrder
+from linter.rules._memo import memo
 from linter.terminology import phrase_pattern, terminology
 
 REVASC_KINDS = frozenset({"angioplasty", "stent", "atherectomy", "lithotripsy", "bypass"})
@@ -48,7 +49,12 @@ def _patterns() -> dict[str, re.Pattern[str]]:
 
 
 def text_kinds(text: str) -> frozenset[str]:
-    """Procedure words (`[text]` keys of procedures.toml: dcb, des, bms, abi, tbi, exercise, ...) in `text`."""
+    """Procedure words (`[text]` keys of procedures.toml: dcb, des, bms, abi, tbi, exercise, ...) in `text`.
+    Scanned once per text and engine run: PR501-PR508 ask about the same order words."""
+    return memo(("text_kinds", text), lambda: _scan_kinds(text))
+
+
+def _scan_kinds(text: str) -> frozenset[str]:
     return frozenset(k for k, pat in _patterns().items() if pat.search(text))
 
 

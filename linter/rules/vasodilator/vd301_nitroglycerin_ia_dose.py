@@ -63,9 +63,9 @@ from linter.model import (
 from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import fmt, make_finding, orders_of
 from linter.rules._dose import unit_problem_to_dq
+from linter.rules._units import convert, display_unit
 from linter.terminology import phrase_pattern, terminology
-from linter.unit_display import display_unit
-from linter.units import UnitProblem, convert
+from linter.units import UnitProblem
 
 META = RuleMeta(
     code="VD301",

@@ -1,0 +1,31 @@
+"""Unit conversions for the rules, remembered: `linter.units` converts with care (UCUM parsing, counts of
+the dose form, volumes through the product's concentration) and the rules ask it the same questions many
+times (every dose rule reads the same orders; an order set repeats the units of the last one). Each answer
+depends only on the question (a frozen Quantity, the target unit, the flags, a frozen Strength) and the
+fixed unit tables, and is a frozen value, so it is computed once per process and shared. What is kept:
+numbers and unit strings, never a patient's identifiers."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from linter import unit_display, units
+from linter.model import Quantity, Strength
+
+__all__ = ["canonical_unit", "convert", "display_unit"]
+
+
+@lru_cache(maxsize=8192)
+def _convert(q: Quantity, target: str, heparin: bool, strength: Strength | None) -> units.Converted | units.UnitProblem:
+    return units.convert(q, target, heparin=heparin, strength=strength)
+
+
+def convert(
+    q: Quantity, target: str, *, heparin: bool = False, strength: Strength | None = None
+) -> units.Converted | units.UnitProblem:
+    """`linter.units.convert`, computed once per distinct question."""
+    return _convert(q, target, heparin, strength)
+
+
+canonical_unit = lru_cache(maxsize=4096)(units.canonical_unit)
+display_unit = lru_cache(maxsize=4096)(unit_display.display_unit)
