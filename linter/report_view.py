@@ -4,7 +4,8 @@ The reporters (linter.render: text, CSV, JSON, HTML, cards, OperationOutcome; li
 linter.cli_summary) read of an order set only: its source, subject, evaluation time, BTK/PAD evidence,
 resource paths and order-set definition; how many orders were checked; and the ref, resource type and name
 of each order (under review, active in context, procedure history); the originals only when a finding carries
-a suggestion (suggested actions and their diffs are built from them). So a worker sends an OrderSet of the
+a suggestion (suggested actions and their diffs are built from them), and the Patient resource always (the
+workbench's patient column for signed-in users). So a worker sends an OrderSet of the
 same type holding just those, and every report is byte-identical to --jobs 1 (tests/test_batch_jobs.py
 renders every format both ways over the fixture catalog), for about half the bytes and a fifth of the
 pickling work of the whole model (dosages, codings, identities, conditions, ...). A reporter that starts
@@ -36,7 +37,7 @@ def _named_medication(m: MedicationOrder) -> MedicationOrder:
 
 
 def _named_procedure(p: ProcedureOrder) -> ProcedureOrder:
-    return ProcedureOrder(p.ref, p.resource_type, None, None, None, Concept((), p.name), _NO_PROCEDURE)
+    return ProcedureOrder(p.ref, p.resource_type, None, None, None, Concept((), p.code.label), _NO_PROCEDURE)
 
 
 def report_view(
@@ -62,4 +63,8 @@ def report_view(
         definition=o.definition,
     )
     suggested = any(f.suggestion is not None for f in findings)
-    return view, findings, dict(originals) if suggested else {}
+    if suggested:
+        return view, findings, dict(originals)
+    # The Patient resource always: the workbench shows signed-in users who the order set is for
+    # (linter.fhir_io.demographics), and parallel jobs must show what one process shows.
+    return view, findings, {ref: r for ref, r in originals.items() if r.get("resourceType") == "Patient"}

@@ -9,6 +9,7 @@ import pytest
 
 from linter.batch import InputSource, LintOptions, chunk_size, collect_inputs, lint_sources
 from linter.cli_lint import render  # the CLI's renderers, every --format
+from linter.fhir_io.demographics import report_people
 from linter.profiles import Profile
 from tests.conftest import FIXTURE_NOW, FIXTURES
 
@@ -65,3 +66,7 @@ def test_every_report_format_is_identical_from_workers(profile: Profile, mode: s
         if fmt == "cards":
             a, b = (re.sub(r'"uuid": "[^"]+"', '"uuid": ""', x) for x in (a, b))
         assert a == b, fmt
+    # The workbench's patient column (signed-in users) reads the Patient resource: workers keep it.
+    people = report_people(one)
+    assert sum(1 for entries in people.values() for p in entries if p and p.get("name")) > 3
+    assert report_people(two) == people
