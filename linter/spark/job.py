@@ -61,8 +61,7 @@ class JobResult:
 
 def session(master: str, conf: list[tuple[str, str]], app: str = "orderlint") -> SparkSession:
     builder = SparkSession.builder.master(master).appName(app)
-    # Arrow carries the pandas frames. A corrupt or truncated .gz file stops the job with Spark's error naming
-    # it (fail closed: silently linting half a file would bias every rate); bad lines are error rows.
+    # Arrow carries the pandas frames
     builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
     if master.startswith("local"):  # the workers run this interpreter (its venv has orderlint), as the driver
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -93,8 +92,15 @@ def list_files(spark: SparkSession, inputs: list[str]) -> tuple[list[tuple[str, 
 
 
 def keyed_lines(spark: SparkSession, files: list[tuple[str, str]]) -> DataFrame:
+    """Plain files through textFile (split across tasks); gzipped ones through binaryFiles, gunzipped in the
+    worker like the CLI does, so a truncated file yields its readable lines and one error row."""
     sc = spark.sparkContext
-    rdds = [sc.textFile(uri).zipWithIndex().mapPartitions(worker.key_lines(label)) for label, uri in files]
+    rdds = [
+        sc.binaryFiles(uri, 1).flatMap(worker.key_gzip(label))
+        if uri.lower().endswith(".gz")
+        else sc.textFile(uri).zipWithIndex().mapPartitions(worker.key_lines(label))
+        for label, uri in files
+    ]
     rdd = sc.union(rdds) if rdds else sc.emptyRDD()
     return spark.createDataFrame(rdd, KEYED_SCHEMA, verifySchema=False)
 
