@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pyspark import SparkConf, StorageLevel
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, DoubleType, LongType, StringType, StructField, StructType
@@ -70,12 +70,17 @@ class JobResult:
 
 
 def session(master: str | None, conf: list[tuple[str, str]], app: str = "orderlint") -> SparkSession:
-    """master None: the one spark-submit set (its --master), else local[*]."""
-    master = master or SparkConf().get("spark.master", None) or "local[*]"
-    builder = SparkSession.builder.master(master).appName(app)
+    """master None: the one spark-submit was given (it starts the JVM first and hands this process its
+    gateway, with spark.master already set there), else local[*]."""
+    builder = SparkSession.builder.appName(app)
+    if master or "PYSPARK_GATEWAY_PORT" not in os.environ:
+        master = master or "local[*]"
+        builder = builder.master(master)
     # Arrow carries the pandas frames
     builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
-    if master.startswith("local"):  # the workers run this interpreter (its venv has orderlint), as the driver
+    if master and master.startswith(
+        "local"
+    ):  # the workers run this interpreter (its venv has orderlint), as the driver
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for k, v in conf:
         builder = builder.config(k, v)
