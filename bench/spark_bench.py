@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from export_gen import write_export
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -39,10 +41,24 @@ class Measure:
     peak_jvm_mb: float
     peak_workers_mb: float  # Python workers, summed at each poll
     totals: dict[str, Any]
+    cpu_seconds: float  # user + system of the whole process tree
+    cpu_workers: float  # of which the Python workers (polled; the rest is the JVM and the Python driver)
+    load: tuple[float, float]  # 1-minute load average at start and end
 
     @property
     def rate(self) -> float:
         return self.patients / self.seconds
+
+    @property
+    def cpu_rate(self) -> float:
+        """Patients per CPU second: the rate on one idle core if all the work were serial."""
+        return self.patients / self.cpu_seconds
+
+    def idle_seconds(self, cores: int) -> tuple[float, float]:
+        """Wall time on `cores` idle cores estimated from CPU: (best, worst). Best: every core busy all along
+        (CPU / cores). Worst: only the Python workers run in parallel, the driver and the JVM serially."""
+        best = self.cpu_seconds / cores
+        return best, max(best, self.cpu_seconds - self.cpu_workers + self.cpu_workers / cores)
 
 
 def _children() -> dict[int, list[int]]:
@@ -66,6 +82,20 @@ def _rss_mb(pid: int) -> float:
         return 0.0
 
 
+def _cpu_s(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _children_cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def _cmd(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
@@ -75,9 +105,13 @@ def _cmd(pid: int) -> str:
 
 
 def run_measured(label: str, argv: list[str], patients: int, report: Path) -> Measure:
+    load0 = os.getloadavg()[0]
+    cpu0 = _children_cpu_s()
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peaks = {"driver": 0.0, "jvm": 0.0, "workers": 0.0}
+    cpu_seen: dict[int, float] = {}  # per process of the tree, its latest CPU seconds (workers may not be reaped)
+    is_jvm: dict[int, bool] = {}  # as last seen: spark-submit is a shell script until it execs java
     done = threading.Event()
 
     def poll() -> None:
@@ -87,10 +121,13 @@ def run_measured(label: str, argv: list[str], patients: int, report: Path) -> Me
             while stack:
                 pid = stack.pop()
                 stack.extend(tree.get(pid, []))
-                if "java" in _cmd(pid).split(" ", 1)[0]:
+                cpu_seen[pid] = max(cpu_seen.get(pid, 0.0), _cpu_s(pid))
+                is_jvm[pid] = "java" in _cmd(pid).split(" ", 1)[0]
+                if is_jvm[pid]:
                     jvm += _rss_mb(pid)
                 else:
                     workers += _rss_mb(pid)
+            cpu_seen[proc.pid] = max(cpu_seen.get(proc.pid, 0.0), _cpu_s(proc.pid))
             peaks["driver"] = max(peaks["driver"], _rss_mb(proc.pid))
             peaks["jvm"] = max(peaks["jvm"], jvm)
             peaks["workers"] = max(peaks["workers"], workers)
@@ -102,17 +139,25 @@ def run_measured(label: str, argv: list[str], patients: int, report: Path) -> Me
     seconds = time.perf_counter() - start
     done.set()
     watcher.join()
+    # rusage counts every descendant that was waited for; the polled sum also counts workers that were not
+    # (it misses at most the last poll interval of each process): the larger is the closer to the truth
+    cpu = max(_children_cpu_s() - cpu0, sum(cpu_seen.values()))
     if proc.returncode not in (0, 1, 2) or not report.exists():
         raise SystemExit(f"{label} failed ({proc.returncode}):\n{err.decode(errors='replace')[-3000:]}")
     totals = json.loads(report.read_text())["totals"]
-    return Measure(label, seconds, patients, peaks["driver"], peaks["jvm"], peaks["workers"], totals)
+    load = (load0, os.getloadavg()[0])
+    cpu_workers = sum(cpu_seen[pid] for pid, jvm in is_jvm.items() if not jvm)
+    return Measure(
+        label, seconds, patients, peaks["driver"], peaks["jvm"], peaks["workers"], totals, cpu, cpu_workers, load
+    )
 
 
-def spark_argv(export: Path, out: Path, master: str, memory: str, grouping: str) -> list[str]:
+def spark_argv(export: Path, out: Path, master: str, memory: str, grouping: str, conf: list[str]) -> list[str]:
     return [
         sys.executable, "-m", "linter.cli", "spark", str(export), "--output", str(out), "--mode", "fast",
         "--master", master, "--grouping", grouping, "--conf", f"spark.driver.memory={memory}",
         "--conf", "spark.ui.enabled=false",
+        *(a for c in conf for a in ("--conf", c)),
     ]  # fmt: skip
 
 
@@ -123,7 +168,8 @@ def main() -> int:
     p.add_argument("--grouping", action="store_true", help="also time applyInPandas grouping on local[2]")
     p.add_argument("--no-cli", action="store_true", help="skip the single-machine baseline (large N)")
     p.add_argument("--keep", type=Path, help="generate the export here and keep it")
-    p.add_argument("--masters", nargs="+", default=["local[1]", "local[2]"], help="Spark masters to time")
+    p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="more Spark settings")
+    p.add_argument("--masters", nargs="*", default=["local[1]", "local[2]"], help="Spark masters to time")
     args = p.parse_args()
     os.environ.setdefault("ORDERLINT_PATIENT_ID_SALT", "bench-salt")
     tmp = Path(tempfile.mkdtemp(prefix="orderlint-spark-bench-"))
@@ -137,32 +183,40 @@ def main() -> int:
         runs: list[Measure] = []
         for master in args.masters:
             out = tmp / f"out-{len(runs)}"
-            runs.append(run_measured(master, spark_argv(export, out, master, args.driver_memory, "sorted"),
+            runs.append(run_measured(master, spark_argv(export, out, master, args.driver_memory, "sorted", args.conf),
                                      args.patients, out / "mue.json"))  # fmt: skip
             print(f"{master}: {runs[-1].seconds:.1f} s", file=sys.stderr)
         if args.grouping:
             out = tmp / "out-apply"
-            runs.append(run_measured("local[2] applyInPandas", spark_argv(export, out, "local[2]",
-                                     args.driver_memory, "apply"), args.patients, out / "mue.json"))  # fmt: skip
+            argv = spark_argv(export, out, "local[2]", args.driver_memory, "apply", args.conf)
+            runs.append(run_measured("local[2] applyInPandas", argv, args.patients, out / "mue.json"))
         if not args.no_cli:
             report = tmp / "cli-mue.json"
             argv = [sys.executable, "-m", "linter.cli", "lint", "--export", str(export), "--mode", "fast",
                     "--format", "mue-json", "-q", "-o", str(report)]  # fmt: skip
             runs.append(run_measured("CLI (lint --export)", argv, args.patients, report))
         print(f"\n{args.patients} patients, export {size:.1f} MB gzipped, spark.driver.memory={args.driver_memory}\n")
-        print("| run | seconds | patients/s | peak driver (Python) MB | peak JVM MB | peak Python workers MB |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: |")
+        print("| run | load avg start/end | wall s | patients/s (wall) | CPU s (tree) | of it Python workers | "
+              "patients per CPU s | peak driver (Python) MB | peak JVM MB | peak Python workers MB |")  # fmt: skip
+        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for m in runs:
-            print(f"| {m.label} | {m.seconds:.1f} | {m.rate:.0f} | {m.peak_driver_mb:.0f} | {m.peak_jvm_mb:.0f} | "
-                  f"{m.peak_workers_mb:.0f} |")  # fmt: skip
-        rates = {m.label: m.rate for m in runs}
-        if "local[1]" in rates and "local[2]" in rates:
-            speed_up = rates["local[2]"] / rates["local[1]"]
-            print(f"\nspeed-up local[1] -> local[2]: {speed_up:.2f}x (target >= 1.7 on 2 idle cores)")
+            print(f"| {m.label} | {m.load[0]:.1f} / {m.load[1]:.1f} | {m.seconds:.1f} | {m.rate:.0f} | "
+                  f"{m.cpu_seconds:.1f} | {m.cpu_workers:.1f} | {m.cpu_rate:.0f} | {m.peak_driver_mb:.0f} | "
+                  f"{m.peak_jvm_mb:.0f} | {m.peak_workers_mb:.0f} |")  # fmt: skip
+        by = {m.label: m for m in runs}
+        if "local[1]" in by and "local[2]" in by:
+            one, two = by["local[1]"], by["local[2]"]
+            print(f"\nspeed-up local[1] -> local[2], wall (loaded machine): {two.rate / one.rate:.2f}x")
+            best, worst = two.idle_seconds(2)
+            print(f"speed-up on 2 idle cores estimated from CPU: {one.cpu_seconds / worst:.2f}x - "
+                  f"{one.cpu_seconds / best:.2f}x (local[1] on one core = its CPU s; local[2] between CPU/2 and "
+                  f"serial driver+JVM + workers/2; target >= 1.7)")  # fmt: skip
         cli = next((m for m in runs if m.label.startswith("CLI")), None)
         if cli is not None:
-            if "local[1]" in rates:
-                print(f"per-core rate local[1] / CLI: {rates['local[1]'] / cli.rate:.2f} (target >= 0.5)")
+            if "local[1]" in by:
+                one = by["local[1]"]
+                print(f"per-core rate local[1] / CLI: wall {one.rate / cli.rate:.2f}, per CPU second "
+                      f"{one.cpu_rate / cli.cpu_rate:.2f} (target >= 0.5)")  # fmt: skip
             same = all(m.totals == cli.totals for m in runs)
             print(f"Spark totals equal the CLI's: {same}")
             if not same:

@@ -37,7 +37,7 @@ def add_spark_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument("--select", help="only these rule codes or prefixes, comma-separated")
     p.add_argument("--ignore", help="skip these rule codes or prefixes, comma-separated")
     add_window_arguments(p)
-    p.add_argument("--master", default="local[*]", help="Spark master URL (default: %(default)s)")
+    p.add_argument("--master", help="Spark master URL (default: spark-submit's --master when run by it, else local[*])")
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting (repeatable)")
     p.add_argument("--partitions", type=int, help="patient partitions (default: 4 per core, at least 8)")
     p.add_argument(

@@ -3,12 +3,13 @@ pandas frames in and out (Arrow-based mapInPandas / applyInPandas)."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pandas as pd
 
-from linter.bulk import RECORD_COLUMNS, ExportOptions, Record, key_line, lint_patient
+from linter.bulk import RECORD_COLUMNS, ExportOptions, Record, key_line, lint_patient, read_lines
 from linter.profiles import Profile
 
 _NO_KEY = object()  # no patient seen yet in this partition ("" is a real key: resources naming no patient)
@@ -23,6 +24,31 @@ def key_lines(label: str) -> Callable[[Iterable[tuple[str, int]]], Iterator[tupl
             if keyed is not None:
                 kind, key, refs, body = keyed
                 yield (label, index + 1, kind, key, refs, body)
+
+    return fn
+
+
+def key_gzip(label: str) -> Callable[[tuple[str, bytes]], Iterator[tuple[Any, ...]]]:
+    """For one gzipped file's (uri, bytes) (binaryFiles): its keyed lines, read by linter.bulk.read_lines like
+    the CLI, so a truncated or corrupt file gives the lines before the damage and then the CLI's own error
+    row (file, last good line, "cannot read after line N: ..."), where Hadoop's gzip codec would kill the job."""
+
+    def fn(item: tuple[str, bytes]) -> Iterator[tuple[Any, ...]]:
+        # read_lines opens a path: the compressed bytes go to a local temporary file (gzip is read whole,
+        # one task per file, either way)
+        with tempfile.NamedTemporaryFile(suffix=".gz") as tmp:
+            tmp.write(item[1])
+            tmp.flush()
+            last = 0
+            for n, text in read_lines(tmp.name):
+                if n == 0:  # as the CLI (linter.bulk): the error row names the last good line
+                    yield (label, last or None, "error", "", [], text)
+                    continue
+                last = n
+                keyed = key_line(text)
+                if keyed is not None:
+                    kind, key, refs, body = keyed
+                    yield (label, n, kind, key, refs, body)
 
     return fn
 

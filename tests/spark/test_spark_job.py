@@ -18,7 +18,7 @@ from linter.profiles import Profile
 from linter.render.mue import counts_from_records, mue_doc
 from linter.rules import RULE_NAMES
 from linter.settings import get_settings
-from tests.spark.conftest import SALT, WINDOW, Run
+from tests.spark.conftest import SALT, TRUNCATED, WINDOW, Run
 
 pytestmark = pytest.mark.spark
 
@@ -61,6 +61,25 @@ def test_unreadable_lines_are_error_rows_with_file_and_line(fixture_run: Run) ->
     lines = sorted(r["line"] for r in errors)
     assert lines[0] > 1 and lines == list(range(lines[0], lines[0] + 3))  # the three lines appended last
     assert any("not JSON" in r["summary"] for r in errors)
+
+
+def test_truncated_gzip_is_one_error_row_and_its_readable_lines_are_linted(generated_run: Run) -> None:
+    rows = _parquet(generated_run.out / "findings.parquet")
+    errors = [r for r in rows if r["file"] == TRUNCATED and r["code"] == "ERROR"]
+    expected = [r for r in _reference(generated_run, "error") if r["file"] == TRUNCATED]
+    assert sorted((r["line"] or 0, r["summary"]) for r in errors) == sorted(
+        (r["line"] or 0, r["summary"]) for r in expected
+    )
+    # the file's own row names its last good line, as the CLI's does; the others are bad lines in it
+    (error,) = [r for r in errors if r["summary"].startswith("cannot read after line ")]
+    last = int(error["summary"].split()[4].rstrip(":"))
+    assert error["line"] == last
+    assert last > 100  # the damage is past the start: there were readable lines
+    linted = [r["line"] for r in rows if r["file"] == TRUNCATED and r["code"] != "ERROR"]
+    assert linted and max(linted) <= last  # the lines before the damage were linted, nothing after it
+    assert Counter(r["code"] for r in rows if r["file"] == TRUNCATED and r["code"] != "ERROR") == Counter(
+        r["code"] for r in _reference(generated_run, "finding") if r["file"] == TRUNCATED
+    )
 
 
 def test_csv_has_one_row_per_finding_with_values_as_columns(generated_run: Run) -> None:
