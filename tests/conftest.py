@@ -5,9 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import authlib.deprecate  # noqa: F401 - see below
 import pytest
 
 from linter.profiles import Profile, load_profile
+
+# authlib.deprecate installs a warnings filter of its own ("always" for Authlib's deprecation warnings) when it
+# is first imported. Imported here, before any test module, so that pytest's filterwarnings (pyproject.toml)
+# stay in front of it and the loopback OIDC test provider's `from authlib import jose` warns no more.
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
