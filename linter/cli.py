@@ -94,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument(
         "--show-source",
         action="store_true",
-        help="text format: print each finding's quoted source sentences (FILE:LINE) under its line",
+        help="text format: print each finding's computed values, confidence and quoted source sentences "
+        "(FILE:LINE) under its line",
     )
 
     rules = sub.add_parser("rules", help="list every rule")
@@ -288,7 +289,7 @@ def _render(fmt: str, results: list[FileResult], profile: Profile, show_source: 
                 title = report.action_title(row.order_set, row.finding.primary_ref)
                 out.append(report.text_line(row.finding, row.result.path, title) + "\n")
                 if show_source:
-                    out.extend(f"    > {line}\n" for line in report.source_lines(row.finding))
+                    out.extend(f"    {line}\n" for line in report.detail_lines(row.finding, row.order_set))
         return "".join(out)
     if fmt == "json":
         return report.report_json(results, profile)
