@@ -7,7 +7,7 @@ the old one, and must not delete it silently either (issue 12 §3). For each cha
   kept as it is: it contradicts nothing;
 - a text whose only dose is the old coded dose, written as a number and a unit ("15,000 units IV once"), gets
   the new dose in its place ("5,600 units IV once"), when nothing else the suggestion changed (frequency,
-  route, duration) is also written in it;
+  route, duration) is also written in it (a text that says no frequency, route or duration contradicts none);
 - any other text (two quantities, a range, a dose in words, a changed frequency) is replaced by a sig
   generated from the coded dose, route, timing and as-needed of the corrected dosage ("5,600 units IV once").
 Every number is written exactly (never rounded), so the text and the coded dose say the same thing; the
@@ -92,7 +92,14 @@ _WORD_NUMBERS = (
     r"sixty|seventy|eighty|ninety|hundred|thousand|half|quarter"
 )
 _DOSE_IN_WORDS = re.compile(rf"\b(?:{_WORD_NUMBERS})\b[\s-]*(?:{_UNIT_RE})(?![\w\]}}'])", re.IGNORECASE)
-_BARE_NUMBER = re.compile(rf"(?<![\w.,])({_NUM})(?![\w.,])")
+_BARE_NUMBER = re.compile(rf"(?<![\w.,])({_NUM})(?![\w,]|\.\d)")
+# Words that state how often: a changed frequency contradicts a text that has any of them.
+_FREQUENCY = re.compile(
+    r"\b(?:daily|once|twice|thrice|times|every|each|hourly|nightly|weekly|monthly|morning|evening|bedtime|"
+    r"q\.?\s?\d+\s?h(?:rs?)?|q\.?[dh]|b\.?i\.?d|t\.?i\.?d|q\.?i\.?d|qhs|qam|qpm|qod|od|bd|tds|"
+    r"per\s+(?:day|week|hour)|a\s+(?:day|week))\b|/\s*(?:day|d|week|wk)\b",
+    re.IGNORECASE,
+)
 _DURATION = re.compile(r"\b\d+\s*(?:days?|d|weeks?|wks?|months?|mos?)\b|\bfor\s+(?:life|ever)\b", re.IGNORECASE)
 _ROUTE_WORDS = {
     "intravenous": re.compile(r"\b(?:iv|i\.v\.|intravenous(?:ly)?)\b", re.IGNORECASE),
@@ -225,7 +232,7 @@ def coded_dose(dosage: Mapping[str, Any]) -> Dose | None:
 def rewritten(text: str, old: Dose | None, new: Dose | None, new_text: str, changed: Changed) -> str | None:
     """The text with its one statement of the old dose replaced by the new dose; None when that cannot be done
     safely (the caller generates a sig instead)."""
-    if changed.frequency:
+    if changed.frequency and _FREQUENCY.search(text):
         return None  # frequencies are written in too many ways to replace one safely
     if changed.duration and _DURATION.search(text):
         return None
@@ -347,7 +354,7 @@ def _touches(text: str, old: Dose | None, changed: Changed) -> bool:
     """Whether the change can contradict this text at all."""
     if changed.dose and states_a_dose(text, old):
         return True
-    if changed.frequency:
+    if changed.frequency and _FREQUENCY.search(text):
         return True
     if changed.duration and _DURATION.search(text):
         return True

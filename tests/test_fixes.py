@@ -259,3 +259,11 @@ def test_the_heparin_fixture_suggestion_says_the_new_dose_in_its_sig(profile: Pr
     assert read.originals["MedicationRequest/hep"]["dosageInstruction"][0]["text"] == "15,000 units IV once"
     assert dosage["text"] == "5,600 units IV once"
     assert dosage["doseAndRate"][0]["doseQuantity"]["value"] == 5600
+
+
+def test_a_new_frequency_keeps_a_sig_that_states_no_frequency() -> None:
+    dose = [{"doseQuantity": {"value": 325, "unit": "mg", "system": UCUM, "code": "mg"}}]
+    twice = (SetDose(0, 81, "mg", "mg"), SetFrequency(0, 1, 1, "d", "once daily"))
+    assert _updated(_order("Take with food", doseAndRate=dose), *twice)["text"] == "Take with food"
+    assert _updated(_order("325 mg with food", doseAndRate=dose), *twice)["text"] == "81 mg with food"
+    assert _updated(_order("325 mg BID with food", doseAndRate=dose), *twice)["text"] == "81 mg IV once daily"
