@@ -9,13 +9,17 @@ more on the same keep-alive connection; reports first call / steady p50. Each ro
 warm-up on (ORDERLINT_WARM_ON_START=true, the default) and off, interleaved, so the ratio it saves is measured
 in the same run. Target: first call within 3x the steady p50 with the warm-up on.
 
-CLI: wall time of `python -c pass` (the interpreter's own start, the floor), `orderlint rules` and a one-file
-`orderlint lint -q`, interleaved rounds, medians.
+CLI: wall time and CPU seconds of `python -c pass` (the interpreter's own start, the floor), `orderlint
+rules`, `orderlint explain`, a one-file `orderlint lint -q` (strict, the default) and the same in fast mode,
+interleaved rounds, medians, each also as a ratio to the floor. The package's bytecode is compiled first
+(`compileall`, as any install does; this checkout runs with PYTHONDONTWRITEBYTECODE=1, so otherwise every
+start would compile the sources again): `--no-compile` measures without it.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import resource
@@ -88,7 +92,9 @@ def cli_start(rounds: int) -> dict[str, dict[str, float]]:
     commands = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "orderlint rules": [ORDERLINT, "rules"],
+        "orderlint explain": [ORDERLINT, "explain", "HEP201"],
         "orderlint lint (one file)": [ORDERLINT, "lint", "-q", str(ONE_FILE)],
+        "orderlint lint --mode fast (one file)": [ORDERLINT, "lint", "-q", "--mode", "fast", str(ONE_FILE)],
     }
     samples: dict[str, list[float]] = {name: [] for name in commands}
     cpu: dict[str, list[float]] = {name: [] for name in commands}
@@ -113,7 +119,10 @@ def main() -> int:
     parser.add_argument("--cli-rounds", type=int, default=5)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--cli-only", action="store_true", help="only the CLI's fixed start (no server rounds)")
+    parser.add_argument("--no-compile", action="store_true", help="do not compile the package's bytecode first")
     args = parser.parse_args()
+    if not args.no_compile:
+        compileall.compile_dir(ROOT / "linter", quiet=1)
     print(f"load average before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     rounds: dict[str, list[dict[str, float]]] = {"warm": [], "cold": []}
     for i in range(0 if args.cli_only else args.rounds):
@@ -133,11 +142,12 @@ def main() -> int:
               f"warm-up off: first/p50 {off['ratio']:.2f}x, ready after {off['ready_s']:.2f} s")  # fmt: skip
     cli = cli_start(args.cli_rounds)
     floor = cli["python -c pass"]["median_s"]
+    cpu_floor = cli["python -c pass"]["cpu_s"]
     print(f"\nCLI fixed start, median of {args.cli_rounds} interleaved rounds:")
     for name, row in cli.items():
         print(
-            f"  {name:28s} {row['median_s']:.3f} s (min {row['min_s']:.3f} s, {row['median_s'] / floor:.1f}x python, "
-            f"CPU {row['cpu_s']:.3f} s)"
+            f"  {name:38s} {row['median_s']:.3f} s (min {row['min_s']:.3f} s, {row['median_s'] / floor:.1f}x python), "
+            f"CPU {row['cpu_s']:.3f} s ({row['cpu_s'] / cpu_floor:.1f}x python)"
         )
     summary["cli"] = cli
     print(f"load average after: {os.getloadavg()[0]:.2f}")

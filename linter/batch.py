@@ -19,18 +19,21 @@ import sys
 import zipfile
 from collections import OrderedDict, deque
 from collections.abc import Callable, Collection, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from multiprocessing.context import BaseContext
 from pathlib import Path, PurePosixPath
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from linter.engine import run
 from linter.errors import InputError
 from linter.fhir_io import ContextKind, Mode, load_bytes
 from linter.model import Finding, OrderSet, Originals
 from linter.profiles import Profile
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from multiprocessing.context import BaseContext
 
 INPUT_SUFFIXES = (".json", ".ndjson", ".jsonl")
 ARCHIVE_SUFFIXES = (".zip",)
@@ -356,6 +359,8 @@ def lint_sources(
                     progress(len(out), total, src.name)
         return out
     chunk = chunk_size(total, jobs)
+    from concurrent.futures import ProcessPoolExecutor  # lazy: multiprocessing (~20 ms to import) only for --jobs
+
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=mp_context, initializer=_init_worker, initargs=(profile, options, limits)
     ) as pool:

@@ -24,6 +24,7 @@ def installation_salt() -> str:
     settings = get_settings()
     if settings.patient_id_salt:
         return settings.patient_id_salt
+    # Lazy: the store (SQLAlchemy) only when the salt is not in the environment.
     from linter.store.migrate import upgrade
     from linter.store.repository import Store
 

@@ -14,27 +14,22 @@ Exit codes (like ruff): 0 clean, 1 findings at or above --fail-on, 2 unusable in
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Sequence
+from pathlib import Path
 
-from linter import __version__
-from linter.batch import FileResult, LintOptions
+from linter import DEFAULT_PROFILE, __version__
 from linter.errors import ProfileError
-from linter.model import Indicator
-from linter.profiles import DEFAULT_PROFILE, Profile, load_profile, load_profile_file
 from linter.spark.args import add_spark_parser, add_window_arguments
 
+# Each command imports what it uses inside its function, with the reason beside the import: the CLI must
+# start at once (bench/first_call.py), so `rules` never loads the reader, `lint` never the database stack,
+# and nothing but `serve` loads FastAPI (tests/test_cli_start.py checks which modules each command loads).
+
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-def _codes(value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    return [c.strip().upper() for c in value.split(",") if c.strip()]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -140,10 +135,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _load_profile(name: str) -> Profile:
-    return load_profile(name)
-
-
 def _print_error(message: str) -> None:
     print(f"orderlint: error: {message}", file=sys.stderr)
 
@@ -153,7 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "lint":
-            return _lint(args)
+            from linter.cli_lint import lint_command  # lazy: the reader, engine and rules only for lint
+
+            return lint_command(args)
         if args.command == "rules":
             return _rules(args)
         if args.command == "explain":
@@ -161,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "profile":
             return _profile_check(args)
         if args.command == "serve":
-            from linter.api.serve import run_server
+            from linter.api.serve import run_server  # lazy: FastAPI and uvicorn only for serve
 
             return run_server(args.host, args.port, args.workers, args.insecure_no_auth)
         if args.command == "stats":
@@ -183,9 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _workbench_user(args: argparse.Namespace) -> int:
-    import getpass
-
-    from linter.api.workbench_auth import hash_password
+    from linter.api.workbench_auth import hash_password  # lazy: the linter.api package imports FastAPI
 
     name = args.name.strip()
     if not name or any(c in name for c in ":,") or name != args.name:
@@ -207,146 +198,12 @@ def _workbench_user(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-def _lint(args: argparse.Namespace) -> int:
-    profile = _load_profile(args.profile)
-    if args.jobs < 1:
-        _print_error("--jobs must be at least 1")
-        return EXIT_ERROR
-    options = LintOptions(
-        mode=args.mode, context=args.context, select=_codes(args.select), ignore=_codes(args.ignore) or ()
-    )
-    records = None
-    if args.export:
-        from linter.bulk_cli import export_results, installation_salt, window_of
-
-        results, records = export_results(args.paths, profile, options, window_of(args), installation_salt())
-    elif args.since or args.until:
-        _print_error("--since/--until select orders in a Bulk Data export: add --export")
-        return EXIT_ERROR
-    else:
-        results = _run_batch(args, profile, options)
-    if args.format in ("mue", "mue-json"):
-        from linter.bulk_cli import mue_output, window_of
-
-        output = mue_output(args.format, results, records, profile, window_of(args))
-    else:
-        output = _render(args.format, results, profile, show_source=args.show_source)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(output)
-    elif output:
-        sys.stdout.write(output)
-        sys.stdout.flush()
-    _report_errors_and_summary(args, results)
-    fail_on = Indicator(args.fail_on)
-    if any(r.errors for r in results):  # an input not read was not checked: that outranks any finding
-        return EXIT_ERROR
-    if any(fail_on <= f.indicator for r in results for f in r.findings):
-        return EXIT_FINDINGS
-    return EXIT_CLEAN
-
-
-def _report_errors_and_summary(args: argparse.Namespace, results: list[FileResult]) -> None:
-    """stderr: one line per unreadable input (always), the summary tables (on a terminal with several inputs,
-    or with --summary; never with -q unless --summary), and one closing line (unless -q)."""
-    from linter import cli_summary  # rich, only when a lint needs it
-    from linter.render.ordering import report_rows
-
-    for row in report_rows(results):
-        if row.error is not None:
-            where = f" at {row.error.path}" if row.error.path else ""
-            print(f"{row.result.path}: error{where}: {row.error.message}", file=sys.stderr)
-    tables = args.summary
-    if tables is None:
-        tables = not args.quiet and len(results) > 1 and sys.stderr.isatty()
-    if tables:
-        sys.stderr.flush()
-        cli_summary.print_summary(results)
-    if not args.quiet:
-        print(cli_summary.closing_line(results), file=sys.stderr)
-
-
-def _run_batch(args: argparse.Namespace, profile: Profile, options: LintOptions) -> list[FileResult]:
-    """Lint with a progress bar on stderr when it is a terminal (none when piped or with --quiet)."""
-    from linter.batch import ZipLimits, collect_inputs, lint_sources
-
-    limits = ZipLimits()
-    sources = collect_inputs(args.paths, limits)
-    if args.quiet or not sys.stderr.isatty() or len(sources) < 2:
-        return lint_sources(sources, profile, options, jobs=args.jobs, limits=limits)
-    with _progress_bar(len(sources)) as advance:
-        return lint_sources(sources, profile, options, jobs=args.jobs, limits=limits, progress=advance)
-
-
-def _render(fmt: str, results: list[FileResult], profile: Profile, show_source: bool = False) -> str:
-    from linter.render import ordering, report
-
-    by_name = ordering.ordered_results(results)  # inputs by name in every format, as in the reports
-    if fmt == "text":
-        out = []
-        for row in ordering.report_rows(results):  # the report order, as in the CSV, JSON and HTML reports
-            if row.finding is not None and row.order_set is not None:
-                title = report.action_title(row.order_set, row.finding.primary_ref)
-                out.append(report.text_line(row.finding, row.result.path, title) + "\n")
-                if show_source:
-                    out.extend(f"    {line}\n" for line in report.detail_lines(row.finding, row.order_set))
-        return "".join(out)
-    if fmt == "json":
-        return report.report_json(results, profile)
-    if fmt == "cards":
-        from linter.render.cards import cards_response
-
-        responses = [
-            cards_response(s.findings, s.order_set, profile, originals=s.originals) for r in by_name for s in r.sets
-        ]
-        if len(responses) == 1:
-            return json.dumps(responses[0], indent=2, ensure_ascii=False) + "\n"
-        return "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in responses)
-    if fmt == "outcome":
-        from linter.render.outcome import error_outcome, operation_outcome, outcome_document
-
-        outcomes: list[dict[str, Any]] = []
-        for r in by_name:  # one per input: its order sets' findings, or why it could not be read
-            outcomes.extend(operation_outcome(s.findings, s.order_set) for s in r.sets)
-            outcomes.extend(error_outcome(f"{r.path}: {e.message}", e.path) for e in r.errors)
-        doc = outcome_document(outcomes)
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    if fmt == "csv":
-        return report.report_csv(results)
-    if fmt == "html":
-        from linter.render.html import report_html
-
-        return report_html(results, profile)
-    raise ValueError(fmt)
-
-
-@contextmanager
-def _progress_bar(total: int) -> Iterator[Callable[[int, int, str], None]]:
-    """A rich progress bar on stderr; yields the batch's progress callback."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    progress = Progress(
-        TextColumn("linting"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        TextColumn("{task.description}", style="dim"),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    task = progress.add_task("", total=total)
-
-    def advance(done: int, _total: int, name: str) -> None:
-        progress.update(task, completed=done, description=name[-60:])
-
-    with progress:
-        yield advance
-
-
 def _rules(args: argparse.Namespace) -> int:
-    profile = _load_profile(args.profile)
+    # Lazy: docs load the profile and every rule module (pydantic): only rules and explain need them.
     from linter import docs
+    from linter.profiles import load_profile
+
+    profile = load_profile(args.profile)
 
     if args.format == "markdown":
         sys.stdout.write(docs.rules_markdown(profile))
@@ -372,10 +229,12 @@ def _rules(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    profile = _load_profile(args.profile)
+    # Lazy: docs load the profile and every rule module (pydantic): only rules and explain need them.
     from linter import docs
+    from linter.profiles import load_profile
     from linter.rules import RULES_BY_CODE
 
+    profile = load_profile(args.profile)
     code = args.code.strip().upper()
     if code not in RULES_BY_CODE:
         _print_error(f"no rule {code} (see `orderlint rules`)")
@@ -385,7 +244,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _profile_check(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from linter.profiles import load_profile_file  # lazy: pydantic and the rule registry only for this command
 
     profile = load_profile_file(Path(args.file), strict_codes=True)
     print(
@@ -396,7 +255,7 @@ def _profile_check(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    from linter.stats_cli import stats_command
+    from linter.stats_cli import stats_command  # lazy: the database stack (SQLAlchemy) only for this command
 
     return stats_command(args.days, args.format)
 

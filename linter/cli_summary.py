@@ -1,7 +1,7 @@
-"""What `orderlint lint` says about a batch on stderr, besides the report itself.
+"""What `orderlint lint` draws on a terminal with rich, besides the report itself (the closing line, which
+needs no rich, is linter.cli_lint's; this module is imported only when a table or a bar is drawn).
 
-- `closing_line`: one line that ends every run (unless -q): for one input its name, status and counts, for
-  several the count of clean inputs, inputs with findings and inputs with errors, and the totals.
+- `progress_bar`: the bar on stderr while several inputs are linted on a terminal.
 - `print_summary`: the tables, on a terminal when several inputs were linted, or whenever --summary asks:
   one row per input (and per order set when an input holds several) with status and counts and a total row
   that adds them up, then the findings by rule. Columns fold long names instead of cutting them, at the
@@ -10,11 +10,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from linter.render import ordering
@@ -24,40 +26,6 @@ if TYPE_CHECKING:
     from linter.batch import FileResult
 
 INDICATORS = ordering.INDICATORS
-
-
-def plural(n: int, word: str, words: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (words or word + 's')}"
-
-
-def _findings_phrase(total: int, by_indicator: dict[str, int]) -> str:
-    if not total:
-        return "no findings"
-    counts = ", ".join(f"{by_indicator[i]} {i}" for i in INDICATORS)
-    return f"{plural(total, 'finding')} ({counts})"
-
-
-def closing_line(results: Sequence[FileResult]) -> str:
-    """The run's last line: `a.json: clean: 8 orders checked, no findings.` for one input, totals for several."""
-    if len(results) == 1:
-        r = results[0]
-        counts = ordering.file_counts(r)
-        if counts["errors"] and not counts["order_sets"]:
-            return f"{r.path}: error: could not be read ({plural(counts['errors'], 'error')})."
-        parts = [plural(counts["order_sets"], "order set")] if counts["order_sets"] > 1 else []
-        parts.append(f"{plural(counts['orders_checked'], 'order')} checked")
-        parts.append(_findings_phrase(counts["findings"], counts))
-        if counts["errors"]:
-            parts.append(f"{plural(counts['errors'], 'part')} could not be read")
-        return f"{r.path}: {ordering.status(counts)}: {', '.join(parts)}."
-    s = report_summary(results)
-    by_status = s["files_by_status"]
-    files = (
-        f"{plural(s['files'], 'file')}: {by_status['clean']} clean, {by_status['findings']} with findings, "
-        f"{by_status['error']} with errors"
-    )
-    orders = f"{plural(s['order_sets'], 'order set')}, {plural(s['orders_checked'], 'order')} checked"
-    return f"{files}; {orders}; {_findings_phrase(s['findings'], s['by_indicator'])}."
 
 
 # A table row: its label cells, its (column, count) cells, its style. A terminal wide enough gets a column per
@@ -133,3 +101,24 @@ def print_summary(results: Sequence[FileResult], console: Console | None = None)
     if summary["findings"]:
         names = {f.code: f.name for r in results for f in r.findings}  # each finding names its rule
         console.print(rules_table(summary, names, console.width))
+
+
+@contextmanager
+def progress_bar(total: int) -> Iterator[Callable[[int, int, str], None]]:
+    """A rich progress bar on stderr; yields the batch's progress callback."""
+    progress = Progress(
+        TextColumn("linting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.description}", style="dim"),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = progress.add_task("", total=total)
+
+    def advance(done: int, _total: int, name: str) -> None:
+        progress.update(task, completed=done, description=name[-60:])
+
+    with progress:
+        yield advance

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Collection, Iterable
+from dataclasses import replace
 from typing import Any
 
 from linter.model import CouldNotVerify, Finding, Indicator, OrderSet, Scope
@@ -132,8 +133,6 @@ def _override(profile: Profile, finding: Finding) -> Finding:
     cfg = profile.rule(finding.code)
     if cfg is None or finding.indicator not in cfg.indicator_overrides:
         return finding
-    from dataclasses import replace
-
     return replace(finding, indicator=cfg.indicator_overrides[finding.indicator])
 
 

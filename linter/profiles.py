@@ -19,11 +19,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from linter import DEFAULT_PROFILE as DEFAULT_PROFILE  # re-exported: callers import it from here too
 from linter.errors import ProfileError
 from linter.model import Indicator
+from linter.regimen_words import Regimen, regimen_words
+from linter.terminology import drug_keys
 
 PROFILE_DIR_ENV = "ORDERLINT_PROFILES_DIR"
-DEFAULT_PROFILE = "btk-angioplasty"
 
 
 def profiles_dir() -> Path:
@@ -96,11 +98,20 @@ class Profile(_Strict):
     def options(self, code: str) -> Any:
         """The rule's Options model, validated once from this profile."""
         if code not in self._options_cache:
+            # Lazy: profiles sit below the rule registry (render and fixes import them without every rule).
             from linter.rules import RULES_BY_CODE
 
             cfg = self.rules.get(code)
-            self._options_cache[code] = RULES_BY_CODE[code].Options.model_validate(cfg.options if cfg else {})
+            options = RULES_BY_CODE[code].Options.model_validate(cfg.options if cfg else {})
+            options._regimens = self._regimen_words()
+            self._options_cache[code] = options
         return self._options_cache[code]
+
+    def _regimen_words(self) -> dict[str, Regimen]:
+        return {
+            key: regimen_words(t.drug, t.dose, t.unit_display, t.frequency, t.period, t.period_unit, t.text)
+            for key, t in self.regimens.items()
+        }
 
     @field_validator("version")
     @classmethod
@@ -177,9 +188,7 @@ def load_profile_file(path: Path, *, strict_codes: bool | None = None) -> Profil
 
 
 def _known_drugs() -> frozenset[str]:
-    from linter.terminology import terminology
-
-    return frozenset(terminology().drugs)
+    return drug_keys()
 
 
 # A profile must name every registered rule (`enabled = false` to switch one off) and no unknown one: a
@@ -189,6 +198,7 @@ STRICT_CODES = True
 
 def _check_against_rules(profile: Profile, path: Path, strict_codes: bool | None = None) -> None:
     """Every configured rule exists, its options validate, and every option has a citation."""
+    # Lazy: profiles sit below the rule registry (render and fixes import them without every rule).
     from linter.rules import RULES_BY_CODE
 
     problems: list[str] = []

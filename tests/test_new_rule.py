@@ -86,6 +86,16 @@ def test_no_other_rules_expectations_change(scaffolded: Path) -> None:
     assert after == before
 
 
+def test_scaffold_passes_the_static_checks_ci_runs(scaffolded: Path) -> None:
+    # CI runs ruff check and ruff format --check on the tree: the scaffold must not be the first thing to fail.
+    ruff = Path(sys.executable).with_name("ruff")
+    written = [str(p.relative_to(scaffolded)) for p in (scaffolded / "linter" / "rules").rglob(f"{CODE.lower()}_*.py")]
+    assert written, "the scaffold wrote no rule module"
+    for args in (("check",), ("format", "--check")):
+        out = _run(scaffolded, str(ruff), *args, *written, "linter/rules/__init__.py")
+        assert out.returncode == 0, out.stdout + out.stderr
+
+
 def test_existing_code_is_refused(scaffolded: Path) -> None:
     out = _run(scaffolded, sys.executable, "scripts/new-rule", "AT101", "anything", FAMILY)
     assert out.returncode == 2 and "already registered" in out.stderr

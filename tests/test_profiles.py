@@ -15,8 +15,7 @@ import pytest
 from linter.engine import run
 from linter.fhir_io import load_bytes, validate_resource
 from linter.fixes import medication_request
-from linter.profiles import load_profile, profiles_dir
-from linter.rules import RULES_BY_CODE
+from linter.profiles import Profile, load_profile, profiles_dir
 from tests.conftest import FIXTURE_NOW, FIXTURES
 
 JP = "btk-angioplasty-jp"
@@ -113,11 +112,6 @@ def _aspirin_100_cilostazol_bundle() -> bytes:
     return orjson.dumps(b)
 
 
-@pytest.mark.xfail(
-    "AT105" not in RULES_BY_CODE,
-    strict=False,
-    reason="AT105 is being written in linter/rules/antithrombotic/; passes once it is registered",
-)
 def test_aspirin_100_with_cilostazol_is_dapt_only_in_the_jp_profile() -> None:
     result = load_bytes(_aspirin_100_cilostazol_bundle(), "jp", now=FIXTURE_NOW)
     assert not result.errors
@@ -128,3 +122,40 @@ def test_aspirin_100_with_cilostazol_is_dapt_only_in_the_jp_profile() -> None:
     assert "AT105" in default_codes
     assert "AT105" not in jp_codes
     assert "AT101" not in jp_codes  # aspirin 100 mg/day is within 75-325 mg
+
+
+@pytest.mark.parametrize(
+    ("fixture", "code", "default_text", "jp_text"),
+    [
+        ("AT104/fail-no-antiplatelet.json", "AT104", "start aspirin 81 mg daily", "start aspirin 100 mg daily"),
+        ("AT107/fail-dpi-without-aspirin.json", "AT107", "needs aspirin 81 mg daily", "needs aspirin 100 mg daily"),
+    ],
+)
+def test_messages_name_the_regimen_of_the_active_profile(
+    fixture: str, code: str, default_text: str, jp_text: str
+) -> None:
+    # The suggestion creates the profile's regimen; the summary must name that regimen, not a dose written in code.
+    order_set = load_bytes((FIXTURES / fixture).read_bytes(), fixture, now=FIXTURE_NOW).order_sets[0]
+    default = [f.summary for f in run(order_set, load_profile(DEFAULT)) if f.code == code]
+    jp = [f.summary for f in run(order_set, load_profile(JP)) if f.code == code]
+    assert default and all(default_text in s for s in default), default
+    assert jp and all(jp_text in s and "81 mg" not in s for s in jp), jp
+
+
+def test_ll401_names_the_profiles_statin_regimen() -> None:
+    data = load_profile(DEFAULT).model_dump()
+    data["regimens"]["atorvastatin_80_daily"].update(
+        {
+            "dose": 40,
+            "display": "atorvastatin 40 MG Oral Tablet",
+            "text": "atorvastatin 40 mg by mouth once daily",
+        }
+    )
+    profile = Profile.model_validate(data)
+    order_set = load_bytes((FIXTURES / "LL401/fail-no-statin.json").read_bytes(), "ll401", now=FIXTURE_NOW).order_sets[
+        0
+    ]
+    (finding,) = [f for f in run(order_set, profile) if f.code == "LL401"]
+    assert "(atorvastatin 40 mg daily)" in finding.summary
+    assert finding.suggestion is not None and finding.suggestion.label == "Add atorvastatin 40 mg once daily"
+    assert "Suggested: atorvastatin 40 mg by mouth once daily (high intensity)" in finding.detail

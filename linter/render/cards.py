@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from linter.fixes import suggestion_actions
 from linter.ids import new_uuid
 from linter.messages import SUMMARY_LIMIT as SUMMARY_LIMIT  # the clip's limit, for callers and tests
 from linter.messages import clip_summary
@@ -29,8 +30,6 @@ RuleUrl = Callable[[str], str]  # rule code -> the absolute URL of its page (the
 
 
 def _default_actions() -> SuggestionActions:
-    from linter.fixes import suggestion_actions
-
     return suggestion_actions
 
 

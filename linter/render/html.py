@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from linter.render import ordering
 from linter.render.definition_tree import definition_trees
+from linter.render.report import report_doc
 
 if TYPE_CHECKING:
     from linter.batch import FileResult
@@ -42,8 +44,6 @@ def _rendered(text: str) -> str:
 
 @cache
 def _md() -> Any:
-    from markdown_it import MarkdownIt
-
     return MarkdownIt("commonmark", {"html": False, "linkify": False})
 
 
@@ -159,6 +159,4 @@ def render_report_body(doc: Mapping[str, Any]) -> str:
 
 
 def report_html(results: Sequence[FileResult], profile: Profile) -> str:
-    from linter.render.report import report_doc
-
     return render_report_doc(report_doc(results, profile))

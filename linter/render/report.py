@@ -6,6 +6,10 @@ downloaded from the page equals the CLI's.
 
 from __future__ import annotations
 
+import csv
+import difflib
+import io
+import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +119,7 @@ def order_set_json(
 ) -> dict[str, Any]:
     items = findings_json(findings, order_set)
     if with_suggestions and profile is not None:
+        # Lazy: suggestions are built and checked with fhir.resources; the text and CSV reports never need them.
         from linter.fixes import suggestion_actions
 
         for item, f in zip(items, findings, strict=True):
@@ -200,9 +205,6 @@ def sources_json(f: Finding) -> list[dict[str, str]]:
 
 def suggestion_diff(action: dict[str, Any], original: Any) -> str:
     """A suggested action as a unified diff of the pretty-printed resource (update), or added/removed lines."""
-    import difflib
-    import json
-
     if action.get("type") == "delete":
         return f"- {action.get('resourceId', '')}\n"
     new = json.dumps(action.get("resource"), indent=2, ensure_ascii=False).splitlines()
@@ -284,8 +286,6 @@ def report_doc(results: Sequence[FileResult], profile: Any) -> dict[str, Any]:
 
 
 def report_json(results: Sequence[FileResult], profile: Any) -> str:
-    import json
-
     return json.dumps(report_doc(results, profile), indent=2, ensure_ascii=False) + "\n"
 
 
@@ -306,9 +306,6 @@ def _count_cells(counts: dict[str, int]) -> dict[str, str]:
 
 def report_csv(results: Sequence[FileResult]) -> str:
     """Every input and order set with its status and counts, then every finding and error in report order."""
-    import csv
-    import io
-
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()

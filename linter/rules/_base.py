@@ -15,10 +15,11 @@ from collections.abc import Iterable
 from types import ModuleType
 from typing import Protocol, cast
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from linter.messages import fill, unfilled
 from linter.model import CouldNotVerify, Finding, OrderSet, RuleMeta
+from linter.regimen_words import Regimen
 
 REQUIRED_SECTIONS = ("What it checks", "Why it matters", "Example", "Options", "Source", "Limitations")
 
@@ -27,6 +28,14 @@ class RuleOptions(BaseModel):
     """Base of every rule's options: thresholds come from the profile, never from code."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    _regimens: dict[str, Regimen] = PrivateAttr(default_factory=dict)
+
+    def regimen(self, key: str) -> Regimen:
+        """The profile's regimen `key` in words (set by the profile that built these options)."""
+        try:
+            return self._regimens[key]
+        except KeyError:
+            raise KeyError(f"regimen {key!r} is not in the profile that built these options") from None
 
 
 class NoOptions(RuleOptions):

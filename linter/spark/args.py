@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from linter.profiles import DEFAULT_PROFILE
+from linter import DEFAULT_PROFILE
 
 
 def iso_date(value: str) -> date:

@@ -44,9 +44,18 @@ class CountForm:
         return self.display if value == 1 else self.plural
 
 
+@cache
 def _load(name: str) -> dict[str, object]:
+    """A data file as parsed TOML, read once (the indexes and drug_keys share it; never mutated)."""
     with (HERE / name).open("rb") as fh:
         return tomllib.load(fh)
+
+
+def drug_keys() -> frozenset[str]:
+    """The drug keys of drugs.toml (what a profile's regimens may name), without building the indexes: a
+    profile check (`orderlint rules`, `explain`) needs only these, not the terminology a lint needs."""
+    drugs = _load("drugs.toml").get("drugs")
+    return frozenset(drugs) if isinstance(drugs, dict) else frozenset()
 
 
 # ---- loaded, indexed terminology -----------------------------------------------------------------------

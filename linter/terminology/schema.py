@@ -12,7 +12,9 @@ Verification = Literal["V", "V2", "PV"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: the validators are built when a file is first validated (terminology()), not at import, so
+    # the commands that never build the terminology (`orderlint rules`, `explain`) do not pay for them.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # ---- schemas of the data files ---------------------------------------------------------------------------

@@ -62,10 +62,11 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     if antiplatelet_drugs(order_set.regimen, include_cilostazol=True):
         return
     ctx = order_set.btk_context
-    label = f"Order {options.suggest_template.replace('_', ' ')} (profile regimen)"
+    label = f"Order {options.regimen(options.suggest_template).sig}"
     yield make_finding(
         META,
-        "No antiplatelet in the regimen after BTK revascularization; start aspirin 81 mg daily unless contraindicated",
+        "No antiplatelet in the regimen after BTK revascularization; "
+        f"start {options.regimen(options.suggest_template).short} unless contraindicated",
         [
             f"BTK revascularization context: {ctx.how if ctx else 'forced'}.",
             "Looked for aspirin, clopidogrel, prasugrel, ticagrelor, ticlopidine or cilostazol among the orders "

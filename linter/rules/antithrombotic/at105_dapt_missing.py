@@ -125,7 +125,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             f"with clopidogrel 75 mg daily ({refs(('000', '31'))})."
         )
     elif agent not in p2y12_drugs():
-        label = f"Order {o.suggest_template.replace('_', ' ')} (profile regimen)"
+        label = f"Order {o.regimen(o.suggest_template).sig}"
         suggestion = Suggestion(label, (CreateAction(o.suggest_template, label),))
         lines.append(f"Suggested: {label}.")
     else:

@@ -68,13 +68,13 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     dpi = dpi_orders(order_set, o.dpi_rivaroxaban_mg, o.dpi_per_day, rule_code=META.code)
     yield from dpi.unreadable  # a rivaroxaban order we cannot read might be DPI without aspirin
     regimen = f"rivaroxaban {fmt(o.dpi_rivaroxaban_mg)} mg {frequency_phrase(o.dpi_per_day, o.dpi_per_day)}"
-    label = f"Order {o.suggest_template.replace('_', ' ')} (profile regimen)"
+    label = f"Order {o.regimen(o.suggest_template).sig}"
     for order, how in zip(dpi.matching, dpi.how, strict=True):
         where = "order under review" if order.under_review else "active medication in context"
         yield make_finding(
             META,
             f"Rivaroxaban {fmt(o.dpi_rivaroxaban_mg)} mg {frequency_phrase(o.dpi_per_day, o.dpi_per_day)} "
-            "without aspirin: dual pathway inhibition needs aspirin 81 mg daily",
+            f"without aspirin: dual pathway inhibition needs {o.regimen(o.suggest_template).short}",
             [
                 f"**{order.name}** ({where}): {how}, that is {regimen} (dual pathway inhibition).",
                 "No aspirin among the orders under review or the active medications in context.",

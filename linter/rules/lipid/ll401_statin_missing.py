@@ -75,14 +75,15 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         return
     pad = order_set.pad_context
     why = pad.how if pad is not None else "PAD context"
-    label = "Add atorvastatin 80 mg once daily"
+    regimen = options.regimen(options.suggest_template)
+    label = f"Add {regimen.spelled}"
     yield make_finding(
         META,
-        "No statin in the regimen of a PAD patient: add a high-intensity statin (atorvastatin 80 mg daily)",
+        f"No statin in the regimen of a PAD patient: add a high-intensity statin ({regimen.short})",
         [
             f"PAD context: {why}.",
             "No statin is among the orders under review or the active medications in context.",
-            "Suggested: atorvastatin 80 mg by mouth once daily (high intensity), unless a statin is not tolerated.",
+            f"Suggested: {regimen.sig} (high intensity), unless a statin is not tolerated.",
         ],
         [pad.ref] if pad is not None and pad.ref else [],
         suggestion=Suggestion(label, (CreateAction(options.suggest_template, label),)),

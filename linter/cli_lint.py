@@ -1,0 +1,178 @@
+"""`orderlint lint`: read the inputs, run the engine, write the report, say on stderr what happened.
+
+linter.cli imports this module only when the command is `lint`, so the reader, the engine and the rule
+registry are loaded for that command alone. Formats that need more load it when chosen: `cards` the
+suggestion builder (fhir.resources), `html` Jinja, `mue`/`--export` the Bulk Data reader and the store, the
+summary tables and the progress bar rich.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from linter.batch import FileResult, LintOptions, ZipLimits, collect_inputs, lint_sources
+from linter.model import Indicator
+from linter.profiles import Profile, load_profile
+from linter.render import ordering, report
+from linter.render.outcome import error_outcome, operation_outcome, outcome_document
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _codes(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [c.strip().upper() for c in value.split(",") if c.strip()]
+
+
+def _print_error(message: str) -> None:
+    print(f"orderlint: error: {message}", file=sys.stderr)
+
+
+def lint_command(args: argparse.Namespace) -> int:
+    profile = load_profile(args.profile)
+    if args.jobs < 1:
+        _print_error("--jobs must be at least 1")
+        return EXIT_ERROR
+    options = LintOptions(
+        mode=args.mode, context=args.context, select=_codes(args.select), ignore=_codes(args.ignore) or ()
+    )
+    records = None
+    if args.export:
+        # Lazy: the Bulk Data reader and the store (SQLAlchemy, for the patient salt) only for --export.
+        from linter.bulk_cli import export_results, installation_salt, window_of
+
+        results, records = export_results(args.paths, profile, options, window_of(args), installation_salt())
+    elif args.since or args.until:
+        _print_error("--since/--until select orders in a Bulk Data export: add --export")
+        return EXIT_ERROR
+    else:
+        results = _run_batch(args, profile, options)
+    if args.format in ("mue", "mue-json"):
+        # Lazy: the MUE page and the store (SQLAlchemy, for the patient salt) only for these formats.
+        from linter.bulk_cli import mue_output, window_of
+
+        output = mue_output(args.format, results, records, profile, window_of(args))
+    else:
+        output = render(args.format, results, profile, show_source=args.show_source)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(output)
+    elif output:
+        sys.stdout.write(output)
+        sys.stdout.flush()
+    _report_errors_and_summary(args, results)
+    fail_on = Indicator(args.fail_on)
+    if any(r.errors for r in results):  # an input not read was not checked: that outranks any finding
+        return EXIT_ERROR
+    if any(fail_on <= f.indicator for r in results for f in r.findings):
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
+def _findings_phrase(total: int, by_indicator: dict[str, int]) -> str:
+    if not total:
+        return "no findings"
+    counts = ", ".join(f"{by_indicator[i]} {i}" for i in ordering.INDICATORS)
+    return f"{plural(total, 'finding')} ({counts})"
+
+
+def closing_line(results: Sequence[FileResult]) -> str:
+    """The run's last line: `a.json: clean: 8 orders checked, no findings.` for one input, totals for several."""
+    if len(results) == 1:
+        r = results[0]
+        counts = ordering.file_counts(r)
+        if counts["errors"] and not counts["order_sets"]:
+            return f"{r.path}: error: could not be read ({plural(counts['errors'], 'error')})."
+        parts = [plural(counts["order_sets"], "order set")] if counts["order_sets"] > 1 else []
+        parts.append(f"{plural(counts['orders_checked'], 'order')} checked")
+        parts.append(_findings_phrase(counts["findings"], counts))
+        if counts["errors"]:
+            parts.append(f"{plural(counts['errors'], 'part')} could not be read")
+        return f"{r.path}: {ordering.status(counts)}: {', '.join(parts)}."
+    s = report.report_summary(results)
+    by_status = s["files_by_status"]
+    files = (
+        f"{plural(s['files'], 'file')}: {by_status['clean']} clean, {by_status['findings']} with findings, "
+        f"{by_status['error']} with errors"
+    )
+    orders = f"{plural(s['order_sets'], 'order set')}, {plural(s['orders_checked'], 'order')} checked"
+    return f"{files}; {orders}; {_findings_phrase(s['findings'], s['by_indicator'])}."
+
+
+def _report_errors_and_summary(args: argparse.Namespace, results: list[FileResult]) -> None:
+    """stderr: one line per unreadable input (always), the summary tables (on a terminal with several inputs,
+    or with --summary; never with -q unless --summary), and one closing line (unless -q)."""
+    for row in ordering.report_rows(results):
+        if row.error is not None:
+            where = f" at {row.error.path}" if row.error.path else ""
+            print(f"{row.result.path}: error{where}: {row.error.message}", file=sys.stderr)
+    tables = args.summary
+    if tables is None:
+        tables = not args.quiet and len(results) > 1 and sys.stderr.isatty()
+    if tables:
+        sys.stderr.flush()
+        from linter.cli_summary import print_summary  # lazy: rich only when the tables are printed
+
+        print_summary(results)
+    if not args.quiet:
+        print(closing_line(results), file=sys.stderr)
+
+
+def _run_batch(args: argparse.Namespace, profile: Profile, options: LintOptions) -> list[FileResult]:
+    """Lint with a progress bar on stderr when it is a terminal (none when piped or with --quiet)."""
+    limits = ZipLimits()
+    sources = collect_inputs(args.paths, limits)
+    if args.quiet or not sys.stderr.isatty() or len(sources) < 2:
+        return lint_sources(sources, profile, options, jobs=args.jobs, limits=limits)
+    from linter.cli_summary import progress_bar  # lazy: rich only when a bar is drawn
+
+    with progress_bar(len(sources)) as advance:
+        return lint_sources(sources, profile, options, jobs=args.jobs, limits=limits, progress=advance)
+
+
+def render(fmt: str, results: list[FileResult], profile: Profile, show_source: bool = False) -> str:
+    by_name = ordering.ordered_results(results)  # inputs by name in every format, as in the reports
+    if fmt == "text":
+        out = []
+        for row in ordering.report_rows(results):  # the report order, as in the CSV, JSON and HTML reports
+            if row.finding is not None and row.order_set is not None:
+                title = report.action_title(row.order_set, row.finding.primary_ref)
+                out.append(report.text_line(row.finding, row.result.path, title) + "\n")
+                if show_source:
+                    out.extend(f"    {line}\n" for line in report.detail_lines(row.finding, row.order_set))
+        return "".join(out)
+    if fmt == "json":
+        return report.report_json(results, profile)
+    if fmt == "cards":
+        # Lazy: cards carry suggestions, built and checked with fhir.resources: only for this format.
+        from linter.render.cards import cards_response
+
+        responses = [
+            cards_response(s.findings, s.order_set, profile, originals=s.originals) for r in by_name for s in r.sets
+        ]
+        if len(responses) == 1:
+            return json.dumps(responses[0], indent=2, ensure_ascii=False) + "\n"
+        return "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in responses)
+    if fmt == "outcome":
+        outcomes: list[dict[str, Any]] = []
+        for r in by_name:  # one per input: its order sets' findings, or why it could not be read
+            outcomes.extend(operation_outcome(s.findings, s.order_set) for s in r.sets)
+            outcomes.extend(error_outcome(f"{r.path}: {e.message}", e.path) for e in r.errors)
+        doc = outcome_document(outcomes)
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        return report.report_csv(results)
+    if fmt == "html":
+        from linter.render.html import report_html  # lazy: Jinja and markdown only for this format
+
+        return report_html(results, profile)
+    raise ValueError(fmt)
