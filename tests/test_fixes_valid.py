@@ -150,7 +150,8 @@ def _written(value: float) -> str:
 
 def _states_number(text: str, value: float) -> bool:
     forms = {_written(value), _written(value).replace(",", "")}
-    return any(re.search(rf"(?<![\d,.]){re.escape(f)}(?![\d,.]|,\d)", text) for f in forms)
+    # a number of its own: not the 1 of "x1" or "q8h", not part of 1,500 or 0.15
+    return any(re.search(rf"(?<![\w,.]){re.escape(f)}(?![\d,.]|,\d)", text) for f in forms)
 
 
 def _old_dose(dosage: dict[str, Any]) -> float | None:
