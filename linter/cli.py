@@ -89,7 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument(
         "--show-source",
         action="store_true",
-        help="text format: print each finding's quoted source sentences (FILE:LINE) under its line",
+        help="text format: print each finding's computed values, confidence and quoted source sentences "
+        "(FILE:LINE) under its line",
     )
 
     rules = sub.add_parser("rules", help="list every rule")

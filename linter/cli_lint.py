@@ -155,7 +155,7 @@ def render(fmt: str, results: list[FileResult], profile: Profile, show_source: b
                 title = report.action_title(row.order_set, row.finding.primary_ref)
                 out.append(report.text_line(row.finding, row.result.path, title) + "\n")
                 if show_source:
-                    out.extend(f"    > {line}\n" for line in report.source_lines(row.finding))
+                    out.extend(f"    {line}\n" for line in report.detail_lines(row.finding, row.order_set))
         return "".join(out)
     if fmt == "json":
         return report.report_json(results, profile)

@@ -4,7 +4,9 @@ Rules describe a fix as data (linter.model: UpdateAction with SetDose/SetFrequen
 CreateAction from a profile template, DeleteAction). This module applies them to a copy of the
 original resource (an update keeps the draft's id and everything the rule did not change), builds new
 resources from the profile's templates, and checks every resource is valid FHIR before it leaves orderlint.
-A suggestion that would not validate is dropped (and logged), never sent.
+A suggestion that would not validate is dropped (and logged), never sent. A changed dosage's sig text and
+patient instruction are made to agree with its new dose, frequency, route and duration (linter.fixes_sig:
+rewritten in place, or generated from the coded fields), never left contradicting them nor deleted.
 
 Valid by construction, checked once per shape (issue 11 §2). An update copies only the path it edits (the
 resource, its dosage list and dosages; everything else is shared with the draft, never mutated) and each edit
@@ -32,6 +34,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from linter.errors import InputError
 from linter.fhir_io import READ_TYPES, InvalidFhir, validate_resource
+from linter.fixes_sig import changes_by_dosage, refresh_sig
 from linter.model import (
     CreateAction,
     DeleteAction,
@@ -81,7 +84,10 @@ def _set_dose(resource: dict[str, Any], change: SetDose) -> None:
     d = _dosage(resource, change.dosage_index)
     d.pop("doseQuantity", None)  # the STU3 shape some EHRs still send: replaced by the R4 shape
     d.pop("doseRange", None)
-    dose = {"value": change.value, "unit": change.unit_display, "system": UCUM_SYSTEM, "code": change.unit}
+    value = change.value
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)  # 5600, not 5600.0: the dose as a clinician reads it in the suggested resource
+    dose = {"value": value, "unit": change.unit_display, "system": UCUM_SYSTEM, "code": change.unit}
     dar = d.get("doseAndRate")
     if isinstance(dar, dict):
         dar = [dar]
@@ -91,7 +97,6 @@ def _set_dose(resource: dict[str, Any], change: SetDose) -> None:
         d["doseAndRate"] = [first, *dar[1:]]
     else:
         d["doseAndRate"] = [{"doseQuantity": dose}]
-    d.pop("text", None)  # the old sig contradicts the new dose; the EHR renders a sig from the coded fields
 
 
 def _set_frequency(resource: dict[str, Any], change: SetFrequency) -> None:
@@ -105,7 +110,6 @@ def _set_frequency(resource: dict[str, Any], change: SetFrequency) -> None:
     new_timing = {k: v for k, v in timing.items() if k not in ("repeat", "code")}
     new_timing["repeat"] = repeat
     d["timing"] = new_timing
-    d.pop("text", None)  # the old sig names the old frequency
 
 
 def _set_duration(resource: dict[str, Any], change: SetDuration) -> None:
@@ -154,9 +158,21 @@ def _edit_copy(original: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def apply_update(original: Mapping[str, Any], action: UpdateAction) -> dict[str, Any]:
-    """The original resource in its entirety with the action's changes applied (same id). The original is
-    never mutated."""
+    """The original resource in its entirety with the action's changes applied (same id), each changed
+    dosage's sig text (and patientInstruction) made to agree with its new coded fields (linter.fixes_sig).
+    The original is never mutated."""
     resource = _edit_copy(original)
+    _apply_changes(resource, action)
+    key = _dosage_key(resource)
+    before, after = original.get(key), resource.get(key)
+    if isinstance(before, list) and isinstance(after, list):
+        for i, changed in changes_by_dosage(action.changes, len(after)).items():
+            if i < len(before) and isinstance(before[i], Mapping) and isinstance(after[i], dict):
+                refresh_sig(before[i], after[i], changed)
+    return resource
+
+
+def _apply_changes(resource: dict[str, Any], action: UpdateAction) -> None:
     for change in action.changes:
         if isinstance(change, SetDose):
             _set_dose(resource, change)
@@ -166,7 +182,6 @@ def apply_update(original: Mapping[str, Any], action: UpdateAction) -> dict[str,
             _set_duration(resource, change)
         elif isinstance(change, SetRoute):
             _set_route(resource, change)
-    return resource
 
 
 def _subject(order_set: OrderSet, originals: Originals) -> dict[str, str] | None:

@@ -12,6 +12,8 @@ Three claims, each proven here with fhir.resources itself (`validate_resource`, 
 from __future__ import annotations
 
 import copy
+import re
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -46,10 +48,12 @@ from linter.model import (
     UpdateAction,
 )
 from linter.profiles import Profile, available_profiles
+from linter.unit_display import display_unit
 from tests.conftest import FIXTURE_NOW, FIXTURES
 
 FIXTURE_FILES = sorted(p for p in FIXTURES.rglob("*.json") if not p.name.endswith(".expected.json"))
 UCUM_UNITS = ("mg", "g", "ug", "[iU]", "[iU]/kg", "mg/kg", "mL", "[iU]/h", "mg/d")
+UCUM = "http://unitsofmeasure.org"
 PERIOD_UNITS = ("s", "min", "h", "d", "wk", "mo", "a")
 SLOW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -135,6 +139,93 @@ def test_every_edit_kind_yields_valid_fhir(draft: dict[str, Any], edits: list[An
     before = copy.deepcopy(draft)
     updated = apply_update(draft, UpdateAction(f"MedicationRequest/{draft.get('id')}", "fix", tuple(edits)))
     assert draft == before  # the draft is never mutated (the copy shares untouched subtrees)
+    validate_resource(updated)
+
+
+def _written(value: float) -> str:
+    """How a sig must write a dose number (an oracle apart from linter.fixes_sig): exact, with thousands
+    separators, no trailing zeros, no exponent: 5600.0 -> 5,600; 1e-06 -> 0.000001."""
+    return f"{Decimal(repr(value) if isinstance(value, float) else value).normalize():,f}"
+
+
+def _states_number(text: str, value: float) -> bool:
+    forms = {_written(value), _written(value).replace(",", "")}
+    # a number of its own: not the 1 of "x1" or "q8h", not part of 1,500 or 0.15
+    return any(re.search(rf"(?<![\w,.]){re.escape(f)}(?![\d,.]|,\d)", text) for f in forms)
+
+
+def _old_dose(dosage: dict[str, Any]) -> float | None:
+    dar = dosage.get("doseAndRate")
+    first = dar[0] if isinstance(dar, list) and dar else dar if isinstance(dar, dict) else dosage
+    q = first.get("doseQuantity") if isinstance(first, dict) else None
+    value = q.get("value") if isinstance(q, dict) else None
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _check_sig(before: dict[str, Any], after: dict[str, Any], value: float, unit: str) -> None:
+    """Never deleted; when changed, it says the new dose as written; when kept, it does not say the old one."""
+    old = _old_dose(before)
+    for key in ("text", "patientInstruction"):
+        was, now = before.get(key), after.get(key)
+        if not isinstance(was, str) or not was.strip():
+            continue
+        assert isinstance(now, str) and now.strip(), f"{key} deleted: {was!r}"
+        if now != was:
+            assert f"{_written(value)} {display_unit(unit)}" in now, (was, now)
+        if old is not None and _written(old) != _written(value):
+            assert not _states_number(now, old), f"{key} still says the old dose {old}: {was!r} -> {now!r}"
+
+
+@SLOW
+@given(st.sampled_from(DRAFTS), doses, st.sampled_from(UCUM_UNITS))
+def test_a_new_dose_never_leaves_a_draft_sig_contradicting_it(draft: dict[str, Any], value: float, unit: str) -> None:
+    dose = SetDose(0, value, unit, display_unit(unit))
+    updated = apply_update(draft, UpdateAction(f"MedicationRequest/{draft.get('id')}", "fix", (dose,)))
+    _check_sig(draft["dosageInstruction"][0], updated["dosageInstruction"][0], value, unit)
+    validate_resource(updated)
+
+
+OLD_UNITS = {"[iU]": ("units", "U", "unit", "[iU]", "IU"), "mg": ("mg",), "ug": ("mcg", "ug"), "mL": ("mL", "ml")}
+
+
+@SLOW
+@given(
+    st.sampled_from(sorted(OLD_UNITS)),
+    st.data(),
+    st.one_of(st.integers(1, 10**6), st.floats(0.01, 1e6, allow_nan=False)),
+    doses,
+    st.sampled_from(UCUM_UNITS),
+    st.sampled_from(["", " IV once", " intravenously at start of procedure", " (see protocol)", " x1", " q8h"]),
+    st.sampled_from(["", "Give ", "Heparin "]),
+    st.booleans(),
+)
+def test_a_sig_stating_the_old_dose_never_survives_a_new_dose(
+    old_unit: str,
+    data: st.DataObject,
+    old: float,
+    value: float,
+    unit: str,
+    tail: str,
+    head: str,
+    in_patient_instruction: bool,
+) -> None:
+    word = data.draw(st.sampled_from(OLD_UNITS[old_unit]))
+    number = data.draw(st.sampled_from([_written(old), _written(old).replace(",", "")]))
+    sig = f"{head}{number} {word}{tail}"
+    dosage: dict[str, Any] = {
+        "text": sig,
+        "doseAndRate": [{"doseQuantity": {"value": old, "unit": word, "system": UCUM, "code": old_unit}}],
+        **({"patientInstruction": f"You will get {number} {word}."} if in_patient_instruction else {}),
+    }
+    draft = {"resourceType": "MedicationRequest", "id": "m", "status": "draft", "intent": "order"}
+    draft |= {"subject": {"reference": "Patient/p"}, "medicationCodeableConcept": {"text": "x"}}
+    draft["dosageInstruction"] = [dosage]
+    dose = SetDose(0, value, unit, display_unit(unit))
+    updated = apply_update(draft, UpdateAction("MedicationRequest/m", "fix", (dose,)))
+    after = updated["dosageInstruction"][0]
+    _check_sig(dosage, after, value, unit)
+    if _written(old) != _written(value) or old_unit != unit:
+        assert after["text"] != sig
     validate_resource(updated)
 
 

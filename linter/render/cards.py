@@ -10,6 +10,7 @@ fields are omitted, never null or empty. No HTTP here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ from linter.messages import SUMMARY_LIMIT as SUMMARY_LIMIT  # the clip's limit, 
 from linter.messages import clip_summary
 from linter.model import NO_ORIGINALS, Finding, OrderSet, Originals
 from linter.profiles import Profile
+from linter.render.values import confidence_text, labelled_values
 
 RULE_CODE_SYSTEM = "https://orderlint.dev/fhir/CodeSystem/rule"
 ORDERS_EXTENSION = "https://orderlint.dev/cds-hooks/extension/orders"
@@ -29,6 +31,27 @@ RuleUrl = Callable[[str], str]  # rule code -> the absolute URL of its page (the
 
 def _default_actions() -> SuggestionActions:
     return suggestion_actions
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+
+
+def _md_text(text: str) -> str:
+    """Plain text (refs, reasons quoted from the request) as GitHub-flavoured markdown that shows it as is."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def card_detail(finding: Finding, order_set: OrderSet | None = None) -> str:
+    """The card's detail, GitHub-flavoured markdown: the computed values with their labels and the confidence
+    explained, as a list ("- **Dose per kg:** 214 units/kg"), then the rule's detail (which ends with its
+    source quotes). Empty when the finding has neither values nor detail."""
+    body = finding.detail.strip()
+    values = labelled_values(finding, order_set)
+    if not values and not body:
+        return ""
+    lines = [f"- **{_md_text(v.label)}:** {_md_text(v.text)}" for v in values]
+    lines.append(f"- **Confidence:** {_md_text(confidence_text(finding))}")
+    return "\n".join(lines) + ("\n\n" + finding.detail if body else "")
 
 
 def card_for(
@@ -44,8 +67,8 @@ def card_for(
         "summary": clip_summary(finding.summary),
         "indicator": finding.indicator.value,
     }
-    if finding.detail.strip():
-        card["detail"] = finding.detail
+    if detail := card_detail(finding, order_set):
+        card["detail"] = detail
     card["source"] = {
         "label": f"orderlint - {profile.title}",
         "topic": {"system": RULE_CODE_SYSTEM, "code": finding.code, "display": finding.name},

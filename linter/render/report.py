@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from linter.model import NO_ORIGINALS, Finding, OrderSet, Originals
 from linter.orderset_model import definition_json
 from linter.render import ordering
+from linter.render.values import confidence_text, detail_body, labelled_values
+from linter.sources import citation_text
 
 if TYPE_CHECKING:
     from linter.batch import FileResult
@@ -172,12 +174,33 @@ def source_lines(f: Finding) -> list[str]:
     return [f'"{c.quote}" ({c.label})' for c in f.citations]
 
 
+def detail_lines(f: Finding, order_set: OrderSet | None = None) -> list[str]:
+    """What the text format prints under a finding's line with --show-source: its computed values in words
+    ("Dose per kg: 214 units/kg", "Weight: 70 kg (Observation, 2026-11-20)"), its confidence explained, then
+    each source sentence once (`> "<sentence>" (FILE:LINE)`)."""
+    lines = [f"{v.label}: {v.text}" for v in labelled_values(f, order_set)]
+    lines.append(f"Confidence: {confidence_text(f)}")
+    return [*lines, *(f"> {line}" for line in source_lines(f))]
+
+
+def display_json(f: Finding, order_set: OrderSet) -> dict[str, Any]:
+    """The finding as people read it, for the HTML report and the results page (the machine `values` and the
+    whole `detail` stay beside it): labelled values, the confidence explained, and the detail without its
+    source block (the page shows `sources` once, on their own)."""
+    return {
+        "values": [{"key": v.key, "label": v.label, "text": v.text} for v in labelled_values(f, order_set)],
+        "confidence": confidence_text(f),
+        "detail": detail_body(f),
+    }
+
+
 # --- whole-batch reports: the CLI's --format json|csv and the workbench downloads ---------------------------
 
 
 def sources_json(f: Finding) -> list[dict[str, str]]:
-    """The rule's source sentences with FILE:LINE (or the external reference), for the expandable detail."""
-    return [{"label": c.label, "quote": c.quote} for c in f.citations]
+    """The rule's source sentences with FILE:LINE (or the external reference) and the titled reference a
+    clinician reads ("Q&A: below-knee angioplasty (2025-03-24), line 24"), for the expandable detail."""
+    return [{"label": c.label, "quote": c.quote, "cited_as": citation_text(c)} for c in f.citations]
 
 
 def suggestion_diff(action: dict[str, Any], original: Any) -> str:
@@ -198,6 +221,7 @@ def _report_order_set(
     doc = order_set_json(findings, order_set, with_suggestions=True, profile=profile, originals=originals)
     for item, f in zip(doc["findings"], findings, strict=True):
         item["sources"] = sources_json(f)
+        item["display"] = display_json(f, order_set)
         suggestion = item.get("suggestion")
         if suggestion:
             diffs = []

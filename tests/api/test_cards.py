@@ -11,6 +11,7 @@ import pytest
 from linter.model import Coding, Finding, Indicator, OrderSet, Originals, PatientContext, Suggestion, UpdateAction
 from linter.profiles import Profile, available_profiles
 from linter.render.cards import ORDERS_EXTENSION, RULE_CODE_SYSTEM, SUMMARY_LIMIT, cards_response
+from linter.render.values import DEFINITE
 from linter.rules import RULES_BY_CODE
 
 from .conftest import spec_example
@@ -144,7 +145,8 @@ def test_card_fields(profile: Profile) -> None:
         {"system": "http://x", "code": "weight-estimated", "display": "Weight is estimated"},
     ]
     assert card["extension"] == {ORDERS_EXTENSION: ["MedicationRequest/hep-1"]}
-    assert card["detail"] == "**214 units/kg** for 70 kg"
+    # the confidence explained (issue 12 §3), then the rule's detail as it wrote it
+    assert card["detail"] == f"- **Confidence:** {DEFINITE}\n\n**214 units/kg** for 70 kg"
 
 
 def test_optional_fields_are_omitted_not_null(profile: Profile) -> None:
