@@ -60,11 +60,7 @@ def stream_export(args: argparse.Namespace, profile: Profile, options: LintOptio
                     counts[f.indicator.value] += 1
                     failed = failed or fail_on <= f.indicator
                     if args.format == "text":
-                        title = report.action_title(p.order_set, f.primary_ref)
-                        out = parts[f.indicator.value]
-                        out.write(report.text_line(f, name, title) + "\n")
-                        if args.show_source:
-                            out.writelines(f"    > {line}\n" for line in report.source_lines(f))
+                        parts[f.indicator.value].write(report.text_entry(f, name, p.order_set, args.show_source))
         add_counts(mue, counts_from_records(chunk + errors))
         with open(args.output, "w", encoding="utf-8") if args.output else nullcontext(sys.stdout) as dest:
             if args.format == "text":

@@ -152,10 +152,7 @@ def render(fmt: str, results: list[FileResult], profile: Profile, show_source: b
         out = []
         for row in ordering.report_rows(results):  # the report order, as in the CSV, JSON and HTML reports
             if row.finding is not None and row.order_set is not None:
-                title = report.action_title(row.order_set, row.finding.primary_ref)
-                out.append(report.text_line(row.finding, row.result.path, title) + "\n")
-                if show_source:
-                    out.extend(f"    {line}\n" for line in report.detail_lines(row.finding, row.order_set))
+                out.append(report.text_entry(row.finding, row.result.path, row.order_set, show_source))
         return "".join(out)
     if fmt == "json":
         return report.report_json(results, profile)

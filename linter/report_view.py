@@ -2,14 +2,15 @@
 
 The reporters (linter.render: text, CSV, JSON, HTML, cards, OperationOutcome; linter.fixes for suggestions;
 linter.cli_summary) read of an order set only: its source, subject, evaluation time, BTK/PAD evidence,
-resource paths and order-set definition; how many orders were checked; and the ref, resource type and name
-of each order (under review, active in context, procedure history); the originals only when a finding carries
-a suggestion (suggested actions and their diffs are built from them), and the Patient resource always (the
-workbench's patient column for signed-in users). So a worker sends an OrderSet of the
-same type holding just those, and every report is byte-identical to --jobs 1 (tests/test_batch_jobs.py
-renders every format both ways over the fixture catalog), for about half the bytes and a fifth of the
-pickling work of the whole model (dosages, codings, identities, conditions, ...). A reporter that starts
-reading another field of the order set must add it here (that test then fails until it does).
+resource paths and order-set definition; the weight used (the labelled values say where it came from); how
+many orders were checked; and the ref, resource type and name of each order (under review, active in
+context, procedure history); the originals only when a finding carries a suggestion (suggested actions and
+their diffs are built from them), and the Patient resource always (the workbench's patient column for
+signed-in users). So a worker sends an OrderSet of the same type holding just those, and every report is
+byte-identical to --jobs 1 (tests/test_batch_jobs.py renders every format both ways over the fixture
+catalog), for about half the bytes and a fifth of the pickling work of the whole model (dosages, codings,
+identities, conditions, ...). A reporter that starts reading another field of the order set must add it here
+(that test then fails until it does).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def report_view(
     """(order set, findings, originals) reduced to what the reporters read (see the module's docstring)."""
     patient = PatientContext(
         patient_ref=o.patient.patient_ref,
+        weight=o.patient.weight,  # the labelled values say where the weight came from (linter.render.values)
         active_medications=tuple(map(_named_medication, o.patient.active_medications)),
         procedures=tuple(map(_named_procedure, o.patient.procedures)),
     )

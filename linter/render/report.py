@@ -174,6 +174,15 @@ def source_lines(f: Finding) -> list[str]:
     return [f'"{c.quote}" ({c.label})' for c in f.citations]
 
 
+def text_entry(f: Finding, file: str, order_set: OrderSet, show_source: bool = False) -> str:
+    """One finding in the text format: its line, and with --show-source its detail lines indented (the CLI's
+    `lint` and the streamed Bulk export both write this)."""
+    out = [text_line(f, file, action_title(order_set, f.primary_ref)) + "\n"]
+    if show_source:
+        out.extend(f"    {line}\n" for line in detail_lines(f, order_set))
+    return "".join(out)
+
+
 def detail_lines(f: Finding, order_set: OrderSet | None = None) -> list[str]:
     """What the text format prints under a finding's line with --show-source: its computed values in words
     ("Dose per kg: 214 units/kg", "Weight: 70 kg (Observation, 2026-11-20)"), its confidence explained, then
