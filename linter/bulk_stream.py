@@ -1,7 +1,9 @@
 """`orderlint lint --export` written patient by patient (linter.cli routes the STREAMED_FORMATS here): memory
 bounded by one order set however large the export. The input is grouped on disk (linter.bulk.index_export);
-text findings go to one temporary file per indicator (the report lists critical, then warning, then info,
-each in patient order) and are concatenated at the end; MUE counts are added up chunk by chunk. Output,
+text and CSV findings go to one temporary file per indicator (the report lists critical, then warning, then
+info, each in patient order) and are concatenated at the end; the CSV's order-set rows go to a file of their
+own, written after the file row whose totals are known only at the end; MUE counts are added up chunk by
+chunk. Output,
 stderr and exit code are those of the in-memory path (linter.bulk_cli.export_results, then the CLI's
 renderers), which the report formats that need every order set at once still use."""
 
@@ -24,9 +26,9 @@ from linter.model import Indicator
 from linter.profiles import Profile
 from linter.render import report
 from linter.render.mue import MueCounts, counts_from_records
-from linter.render.ordering import INDICATORS, ordered_findings, orders_checked, report_rows
+from linter.render.ordering import INDICATORS, counts_of, label_of, ordered_findings, orders_checked, report_rows
 
-STREAMED_FORMATS = ("text", "mue", "mue-json")
+STREAMED_FORMATS = ("text", "csv", "mue", "mue-json")
 MUE_CHUNK = 2_000  # rows counted at a time (the counts of disjoint patients add up; ~1 KB a row)
 
 K = TypeVar("K")
@@ -44,6 +46,8 @@ def stream_export(args: argparse.Namespace, profile: Profile, options: LintOptio
     with tempfile.TemporaryDirectory(prefix="orderlint-report-") as tmp:
         with ExitStack() as stack:
             parts = {ind: stack.enter_context(Path(tmp, ind).open("w", encoding="utf-8")) for ind in INDICATORS}
+            csv_parts = {ind: report.csv_writer(fh) for ind, fh in parts.items()}
+            set_rows = report.csv_writer(stack.enter_context(Path(tmp, "sets").open("w", encoding="utf-8")))
             for p in iter_export(args.paths, profile, export_options(options, window), installation_salt(), errors):
                 patient_errors.extend(r for r in p.records if r["kind"] == "error")
                 if args.format != "text":
@@ -55,27 +59,44 @@ def stream_export(args: argparse.Namespace, profile: Profile, options: LintOptio
                     continue
                 counts["order_sets"] += 1
                 counts["orders_checked"] += orders_checked(p.order_set)
+                label = label_of(name, p.order_set, counts["order_sets"] - 1)
+                if args.format == "csv":
+                    set_rows.writerow(report.order_set_row(name, label, counts_of(p.order_set, p.findings)))
                 for f in ordered_findings(p.findings):
                     counts["findings"] += 1
                     counts[f.indicator.value] += 1
                     failed = failed or fail_on <= f.indicator
                     if args.format == "text":
                         parts[f.indicator.value].write(report.text_entry(f, name, p.order_set, args.show_source))
+                    elif args.format == "csv":
+                        csv_parts[f.indicator.value].writerows(report.csv_rows([f], p.order_set, name, label))
         add_counts(mue, counts_from_records(chunk + errors))
+        (result,) = ExportRun([], errors + patient_errors).file_results(name)
+        counts["errors"] = len(result.errors)
         with open(args.output, "w", encoding="utf-8") if args.output else nullcontext(sys.stdout) as dest:
-            if args.format == "text":
+            if args.format in ("text", "csv"):
+                head = report.csv_writer(dest)
+                if args.format == "csv":
+                    head.writeheader()
+                    head.writerow(report.file_row(name, counts))
+                    with Path(tmp, "sets").open(encoding="utf-8") as src:
+                        shutil.copyfileobj(src, dest)
                 for ind in INDICATORS:
                     with Path(tmp, ind).open(encoding="utf-8") as src:
                         shutil.copyfileobj(src, dest)
+                if args.format == "csv":  # input errors last, as in the report order
+                    head.writerows(
+                        report.error_row(name, row.error.message, row.error.path)
+                        for row in report_rows([result])
+                        if row.error is not None
+                    )
             else:
                 dest.write(mue_text(args.format, mue, profile, window))
             dest.flush()
-    (result,) = ExportRun([], errors + patient_errors).file_results(name)
     for row in report_rows([result]):
         if row.error is not None:
             where = f" at {row.error.path}" if row.error.path else ""
             print(f"{row.result.path}: error{where}: {row.error.message}", file=sys.stderr)
-    counts["errors"] = len(result.errors)
     if not args.quiet:
         print(input_closing_line(name, counts), file=sys.stderr)
     if result.errors:  # as `orderlint lint`: an input not read was not checked, which outranks any finding

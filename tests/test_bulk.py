@@ -142,6 +142,8 @@ def fixed_salt(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ["--format", "text"],
         ["--format", "text", "--show-source", "--select", "HEP201,DPI101,DAPT301"],
+        ["--format", "csv"],
+        ["--format", "csv", "--since", "2025-01-01", "--until", "2026-06-01"],
         ["--format", "mue-json"],
         ["--format", "mue-json", "--since", "2025-01-01", "--until", "2026-06-01"],
         ["--format", "mue", "--fail-on", "critical"],

@@ -96,11 +96,11 @@ def _by_indicator(findings: Iterable[Finding]) -> dict[str, int]:
 
 def set_counts(linted: LintedSet) -> dict[str, int]:
     """orders_checked, findings and findings per indicator of one order set."""
-    return {
-        "orders_checked": orders_checked(linted.order_set),
-        "findings": len(linted.findings),
-        **_by_indicator(linted.findings),
-    }
+    return counts_of(linted.order_set, linted.findings)
+
+
+def counts_of(order_set: OrderSet, findings: Sequence[Finding]) -> dict[str, int]:
+    return {"orders_checked": orders_checked(order_set), "findings": len(findings), **_by_indicator(findings)}
 
 
 def file_counts(result: FileResult) -> dict[str, int]:
@@ -126,8 +126,12 @@ def status(counts: dict[str, int]) -> str:
 def set_label(result: FileResult, index: int) -> str:
     """How a report names an order set inside its input: the NDJSON line or patient it came from and its
     subject reference; `order set N` when it has neither."""
-    order_set = result.sets[index].order_set
-    rest = order_set.source[len(result.path) :] if order_set.source.startswith(result.path) else ""
+    return label_of(result.path, result.sets[index].order_set, index)
+
+
+def label_of(path: str, order_set: OrderSet, index: int) -> str:
+    """set_label for the order set `index` of the input `path` (a streamed export has no FileResult)."""
+    rest = order_set.source[len(path) :] if order_set.source.startswith(path) else ""
     parts = [rest.strip(" :()")]
     subject = order_set.subject_ref or ""
     if subject and subject not in parts[0]:

@@ -11,7 +11,7 @@ import difflib
 import io
 import json
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from linter.model import NO_ORIGINALS, Finding, OrderSet, Originals
 from linter.orderset_model import definition_json
@@ -313,25 +313,34 @@ def _count_cells(counts: dict[str, int]) -> dict[str, str]:
     return {k: str(v) for k, v in counts.items()}
 
 
+def csv_writer(fh: TextIO) -> csv.DictWriter[str]:
+    """A writer of the CSV report's rows (the header is the caller's: `writeheader()`)."""
+    return csv.DictWriter(fh, fieldnames=CSV_COLUMNS, lineterminator="\n")
+
+
+def file_row(file: str, counts: dict[str, int]) -> dict[str, str]:
+    return {"record": "file", "file": file, "status": ordering.status(counts), **_count_cells(counts)}
+
+
+def order_set_row(file: str, label: str, counts: dict[str, int]) -> dict[str, str]:
+    return {
+        "record": "order_set",
+        "file": file,
+        "order_set": label,
+        "status": ordering.status(counts),
+        **_count_cells(counts),
+    }
+
+
 def report_csv(results: Sequence[FileResult]) -> str:
     """Every input and order set with its status and counts, then every finding and error in report order."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = csv_writer(buf)
     writer.writeheader()
     for r in ordering.ordered_results(results):
-        counts = ordering.file_counts(r)
-        writer.writerow({"record": "file", "file": r.path, "status": ordering.status(counts), **_count_cells(counts)})
+        writer.writerow(file_row(r.path, ordering.file_counts(r)))
         for i, s in enumerate(r.sets):
-            counts = ordering.set_counts(s)
-            writer.writerow(
-                {
-                    "record": "order_set",
-                    "file": r.path,
-                    "order_set": ordering.set_label(r, i),
-                    "status": ordering.status(counts),
-                    **_count_cells(counts),
-                }
-            )
+            writer.writerow(order_set_row(r.path, ordering.set_label(r, i), ordering.set_counts(s)))
     for row in ordering.report_rows(results):
         if row.finding is not None and row.linted is not None:
             label = ordering.set_label(row.result, row.set_index)
