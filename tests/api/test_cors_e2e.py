@@ -12,7 +12,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,8 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from tests.live_server import wait_until_ready
 
 from .conftest import Signer, full_prefetch, hook_request
 
@@ -92,18 +93,7 @@ def served(
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"orderlint serve did not come up:\n{output}")
-            time.sleep(0.2)
+        wait_until_ready(base, process, timeout_s=60)
         yield Served(base, signer)
     finally:
         process.terminate()

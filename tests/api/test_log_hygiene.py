@@ -12,7 +12,6 @@ import logging
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.live_server import wait_until_ready
 from tests.test_reader_robustness import base_request
 
 from .conftest import FhirRoute, hook_request
@@ -161,17 +161,7 @@ def uvicorn_process(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[byte
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"uvicorn did not come up:\n{process.communicate()[0].decode()}")
-        time.sleep(0.2)
+    wait_until_ready(base, process, timeout_s=60, what="uvicorn")
     try:
         yield base, process
     finally:

@@ -8,7 +8,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 
 from linter.api.serve import is_loopback, run_server
 from linter.settings import get_settings
+from tests.live_server import wait_until_ready
 
 from .conftest import PATIENT_ID, full_prefetch, hook_request
 
@@ -72,20 +72,7 @@ def test_orderlint_serve_answers_discovery_and_a_hook_call(tmp_path: Path) -> No
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        # Generous: the service warms up (imports, FHIR models, unit registry) before it accepts connections,
-        # and this machine is shared.
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()  # before reading its output: a running server never closes it
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"orderlint serve did not come up:\n{output}")
-            time.sleep(0.2)
+        wait_until_ready(base, process, timeout_s=120)  # generous: it warms up first, the machine is shared
         services = httpx.get(f"{base}/cds-services").json()["services"]
         assert {s["id"] for s in services} >= {"btk-angioplasty-order-select", "btk-angioplasty-order-sign"}
         response = httpx.post(
