@@ -6,7 +6,12 @@ the 1 -> 2 core speed-up, the per-core rate against the CLI, and peak memory: th
 workers (summed), polled from /proc. Checks that Spark and the CLI report the same totals.
 
     python bench/spark_bench.py [--patients 10000] [--driver-memory 1g] [--grouping] [--no-cli] [--keep DIR]
-                                [--masters local[1] local[2]]
+                                [--masters local[1] local[2]] [--pin]
+
+--pin runs each local[N] under `taskset` on the first N cores (and the CLI on one core), so "1 core" means one
+CPU for the whole process tree: unpinned, local[1] has one task slot but its JVM (reading, shuffling, writing
+Parquet, garbage collection) runs beside the Python worker on the second core, so local[1] -> local[2]
+compares ~1.5 cores with 2.
 """
 
 from __future__ import annotations
@@ -161,6 +166,19 @@ def spark_argv(export: Path, out: Path, master: str, memory: str, grouping: str,
     ]  # fmt: skip
 
 
+def _slots(master: str) -> int:
+    """local[N] -> N; local[*] and cluster masters -> every core."""
+    inner = master[master.find("[") + 1 : master.find("]")] if master.startswith("local[") else ""
+    return int(inner) if inner.isdigit() else os.cpu_count() or 1
+
+
+def _pinned(argv: list[str], cores: int, pin: bool) -> list[str]:
+    """The command on the first `cores` CPUs (taskset; every child inherits it), or unchanged."""
+    if not pin or shutil.which("taskset") is None:
+        return argv
+    return ["taskset", "-c", ",".join(str(c) for c in sorted(os.sched_getaffinity(0))[:cores]), *argv]
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--patients", type=int, default=10_000)
@@ -170,6 +188,7 @@ def main() -> int:
     p.add_argument("--keep", type=Path, help="generate the export here and keep it")
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="more Spark settings")
     p.add_argument("--masters", nargs="*", default=["local[1]", "local[2]"], help="Spark masters to time")
+    p.add_argument("--pin", action="store_true", help="run local[N] on the first N cores only (taskset)")
     args = p.parse_args()
     os.environ.setdefault("ORDERLINT_PATIENT_ID_SALT", "bench-salt")
     tmp = Path(tempfile.mkdtemp(prefix="orderlint-spark-bench-"))
@@ -183,8 +202,8 @@ def main() -> int:
         runs: list[Measure] = []
         for master in args.masters:
             out = tmp / f"out-{len(runs)}"
-            runs.append(run_measured(master, spark_argv(export, out, master, args.driver_memory, "sorted", args.conf),
-                                     args.patients, out / "mue.json"))  # fmt: skip
+            argv = spark_argv(export, out, master, args.driver_memory, "sorted", args.conf)
+            runs.append(run_measured(master, _pinned(argv, _slots(master), args.pin), args.patients, out / "mue.json"))
             print(f"{master}: {runs[-1].seconds:.1f} s", file=sys.stderr)
         if args.grouping:
             out = tmp / "out-apply"
@@ -194,8 +213,10 @@ def main() -> int:
             report = tmp / "cli-mue.json"
             argv = [sys.executable, "-m", "linter.cli", "lint", "--export", str(export), "--mode", "fast",
                     "--format", "mue-json", "-q", "-o", str(report)]  # fmt: skip
-            runs.append(run_measured("CLI (lint --export)", argv, args.patients, report))
-        print(f"\n{args.patients} patients, export {size:.1f} MB gzipped, spark.driver.memory={args.driver_memory}\n")
+            runs.append(run_measured("CLI (lint --export)", _pinned(argv, 1, args.pin), args.patients, report))
+        pinned = ", each local[N] pinned to N cores (taskset), the CLI to one" if args.pin else ""
+        print(f"\n{args.patients} patients, export {size:.1f} MB gzipped, spark.driver.memory={args.driver_memory}"
+              f"{pinned}\n")  # fmt: skip
         print("| run | load avg start/end | wall s | patients/s (wall) | CPU s (tree) | of it Python workers | "
               "patients per CPU s | peak driver (Python) MB | peak JVM MB | peak Python workers MB |")  # fmt: skip
         print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -206,7 +227,8 @@ def main() -> int:
         by = {m.label: m for m in runs}
         if "local[1]" in by and "local[2]" in by:
             one, two = by["local[1]"], by["local[2]"]
-            print(f"\nspeed-up local[1] -> local[2], wall (loaded machine): {two.rate / one.rate:.2f}x")
+            how = "1 core -> 2 cores, pinned" if args.pin else "unpinned: local[1] uses more than one core"
+            print(f"\nspeed-up local[1] -> local[2], wall ({how}): {two.rate / one.rate:.2f}x")
             best, worst = two.idle_seconds(2)
             print(f"speed-up on 2 idle cores estimated from CPU: {one.cpu_seconds / worst:.2f}x - "
                   f"{one.cpu_seconds / best:.2f}x (local[1] on one core = its CPU s; local[2] between CPU/2 and "

@@ -31,6 +31,7 @@ Orders under review (a reading: the catalog's "Upload and CLI" rule is written f
 from __future__ import annotations
 
 import gzip
+import io
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -146,12 +147,16 @@ def export_files(paths: Sequence[str]) -> list[tuple[str, str]]:
     return out
 
 
-def read_lines(path: str) -> Iterator[tuple[int, bytes | str]]:
-    """(line number, bytes) of a local file, gunzipped by suffix. A file that cannot be read (missing,
-    truncated gzip) ends with (0, error message) instead of raising."""
+def read_lines(path: str, content: bytes | None = None) -> Iterator[tuple[int, bytes | str]]:
+    """(line number, bytes) of a local file, or of its `content` already read (the Spark job), gunzipped by
+    suffix. A file that cannot be read (missing, truncated gzip) ends with (0, error message) instead of
+    raising."""
     n = 0
     try:
-        with gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb") as fh:
+        with (
+            open(path, "rb") if content is None else io.BytesIO(content) as raw,
+            gzip.GzipFile(fileobj=raw) if path.lower().endswith(".gz") else raw as fh,
+        ):
             for n, line in enumerate(fh, start=1):
                 yield n, line
     except (OSError, EOFError, zlib.error) as exc:

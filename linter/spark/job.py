@@ -1,24 +1,25 @@
 """The Spark pipeline of `orderlint spark` (the only module, with linter.spark.worker, that imports pyspark).
 
-    NDJSON files --textFile+zipWithIndex--> (file, line, text) --key_line (Python)--> keyed lines (persisted)
+    NDJSON files --binaryFile + mapInArrow (keyed in Python, linter.bulk.key_line)--> (file, line, kind, key,
+    med_refs, text), persisted; plain files over WHOLE_FILE_BYTES through textFile + zipWithIndex instead
       patients' lines  ∪  Medications joined through (patient, medicationReference)
-      --repartition(patient) + sortWithinPartitions(patient, file, line)--> mapInPandas: lint each patient
+      --repartition(patient) + sortWithinPartitions(patient, file, line)--> mapInArrow: lint each patient
       --> rows (linter.bulk.RECORD_COLUMNS) --> findings.parquet, findings.csv, orders.parquet
       --> group-bys --> MUE counts (a few hundred numbers reach the driver) --> mue.json, mue.html
 
-No data is collected to the driver: only the file listing and the aggregated counts. Plain files go through
-textFile (splittable); .gz files through binaryFiles and linter.bulk.read_lines in the worker (one task per
-file, as gzip is not splittable anyway), so a truncated file gives its readable lines and the CLI's error row.
+No data is collected to the driver: only the file listing and the aggregated counts. Files are read whole
+(gzip is not splittable anyway) and their lines by linter.bulk.read_lines in the worker, as the CLI reads
+them, so a truncated .gz gives its readable lines and the CLI's error row where Hadoop's codec would kill
+the job; only large plain files are split across tasks.
 
-Partitioning (measured in bench/README.md, "Spark"): repartition(patient) + sortWithinPartitions +
-mapInPandas, not groupBy(patient).applyInPandas: the latter builds a pandas frame and an Arrow round trip
-per patient (~5 rows each) and was 1.4x slower at 2,000 patients; mapInPandas streams Arrow batches of
-10,000 rows (Spark's default) through one reused Python worker per core and hands contiguous patients to
-the engine. mapPartitions on an RDD would pickle both ways instead of Arrow. Patient partitions: 4 per
-core, at least 8 (a default, not yet tuned by measurement). Python workers are reused
-(spark.python.worker.reuse, Spark's default), so the engine is imported once per worker, not per task.
-At 100,000 patients the whole run (JVM included) lints 815 patients per CPU second, 0.56x the CLI's 1,462;
-at 10,000 the fixed cost (JVM start and JIT, Python workers, ~10 small Spark jobs: about 47 CPU s) dominates.
+Partitioning and transport (measured in bench/README.md, "Spark"): repartition(patient) + sortWithinPartitions
++ mapInArrow, not groupBy(patient).applyInPandas: the latter builds a pandas frame and an Arrow round trip per
+patient (~5 rows each) and was 1.4x slower at 2,000 patients. mapInArrow streams Arrow batches of 10,000 rows
+through one reused Python worker per core and hands contiguous patients to the engine, with no pandas on the
+way (with mapInPandas the lint stage took 42 instead of 37 s at 100,000 patients on one core); the keying goes
+the same way instead of an RDD whose rows were pickled back to the JVM. Patient partitions: 4 per core, at
+least 8. Python workers are reused (spark.python.worker.reuse, Spark's default), so the engine is imported
+once per worker, not per task. In local mode the JVM runs with C1 only (LOCAL_JVM_OPTIONS).
 """
 
 from __future__ import annotations
@@ -63,6 +64,13 @@ FINDING_COLUMNS = ["patient_hmac", "order", "authored", "month", "code", "name",
                    "file", "line", *VALUE_COLUMNS, "values_json"]  # fmt: skip
 
 
+# In local mode the one JVM is driver and executor, and it does little per row (reading, shuffling, writing
+# Parquet): the Python workers lint. C2, the JIT's optimizing tier, cost more CPU than it saved: at 100,000
+# patients on one core, 59.7 instead of 73.3 CPU s (bench/README.md, "Spark"). --conf
+# spark.driver.extraJavaOptions=... replaces it.
+LOCAL_JVM_OPTIONS = "-XX:TieredStopAtLevel=1"
+
+
 @dataclass
 class JobResult:
     files: int
@@ -78,12 +86,12 @@ def session(master: str | None, conf: list[tuple[str, str]], app: str = "orderli
     if master or "PYSPARK_GATEWAY_PORT" not in os.environ:
         master = master or "local[*]"
         builder = builder.master(master)
-    # Arrow carries the pandas frames
-    builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
-    if master and master.startswith(
-        "local"
-    ):  # the workers run this interpreter (its venv has orderlint), as the driver
+    builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")  # for applyInPandas
+    if master and master.startswith("local"):
+        # the workers run this interpreter (its venv has orderlint), as the driver
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        if not any(k == "spark.driver.extraJavaOptions" for k, _ in conf):
+            builder = builder.config("spark.driver.extraJavaOptions", LOCAL_JVM_OPTIONS)
     for k, v in conf:
         builder = builder.config(k, v)
     return builder.getOrCreate()
@@ -110,18 +118,40 @@ def list_files(spark: SparkSession, inputs: list[str]) -> tuple[list[tuple[str, 
     return files, errors
 
 
+# Files up to this size are read whole, as one row of Spark's binaryFile source, and keyed in the Python
+# workers through Arrow (mapInPandas); larger plain files are split across tasks by textFile (gzip is never
+# splittable, and a JVM array holds at most 2 GB).
+WHOLE_FILE_BYTES = 256 * 1024 * 1024
+
+
 def keyed_lines(spark: SparkSession, files: list[tuple[str, str]]) -> DataFrame:
-    """Plain files through textFile (split across tasks); gzipped ones through binaryFiles, gunzipped in the
-    worker like the CLI does, so a truncated file yields its readable lines and one error row."""
+    """(file, line, kind, key, med_refs, text) of every line. Whole files go through binaryFile and
+    worker.key_files: Arrow both ways, the lines read by linter.bulk.read_lines like the CLI, so a
+    truncated gzip yields its readable lines and one error row. Plain files larger than WHOLE_FILE_BYTES go
+    through textFile + zipWithIndex (split across tasks; rows pickled back to the JVM)."""
     sc = spark.sparkContext
-    rdds = [
-        sc.binaryFiles(uri, 1).flatMap(worker.key_gzip(label))
-        if uri.lower().endswith(".gz")
-        else sc.textFile(uri).zipWithIndex().mapPartitions(worker.key_lines(label))
-        for label, uri in files
-    ]
-    rdd = sc.union(rdds) if rdds else sc.emptyRDD()
-    return spark.createDataFrame(rdd, KEYED_SCHEMA, verifySchema=False)
+    whole: dict[str, str] = {}
+    split: list[tuple[str, str]] = []
+    for label, uri in files:
+        fs, path = _hadoop(spark, uri)
+        status = fs.getFileStatus(path)
+        if uri.lower().endswith(".gz") or status.getLen() <= WHOLE_FILE_BYTES:
+            whole[status.getPath().toString()] = label
+        else:
+            split.append((label, uri))
+    frames = []
+    if whole:
+        raw = spark.read.format("binaryFile").load(list(whole)).select("path", "content")
+        frames.append(raw.mapInArrow(worker.key_files(whole), KEYED_SCHEMA))
+    if split:
+        rdds = [sc.textFile(uri).zipWithIndex().mapPartitions(worker.key_lines(label)) for label, uri in split]
+        frames.append(spark.createDataFrame(sc.union(rdds), KEYED_SCHEMA, verifySchema=False))
+    if not frames:
+        return spark.createDataFrame([], KEYED_SCHEMA)
+    keyed = frames[0]
+    for more in frames[1:]:
+        keyed = keyed.unionByName(more)
+    return keyed
 
 
 def lint_records(
@@ -147,7 +177,7 @@ def lint_records(
         records = (
             resources.repartition(partitions, "key")
             .sortWithinPartitions("key", "file", "line")
-            .mapInPandas(worker.lint_sorted(profile, options, salt), RECORD_SCHEMA)
+            .mapInArrow(worker.lint_sorted(profile, options, salt), RECORD_SCHEMA)
         )
     fixed = {
         "kind": F.lit("error"),

@@ -1,17 +1,35 @@
 """What runs inside the Spark Python workers: keying NDJSON lines and linting patients (linter.bulk), with
-pandas frames in and out (Arrow-based mapInPandas / applyInPandas)."""
+Arrow batches in and out (mapInArrow: no pandas on the hot path), or pandas frames for applyInPandas."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
-from linter.bulk import RECORD_COLUMNS, ExportOptions, Record, key_line, lint_patient, read_lines
+from linter.bulk import (
+    RECORD_COLUMNS,
+    TEXT_COLUMNS,
+    VALUE_COLUMNS,
+    ExportOptions,
+    Record,
+    key_line,
+    lint_patient,
+    read_lines,
+)
 from linter.profiles import Profile
 
+# Arrow schemas of job.KEYED_SCHEMA and job.RECORD_SCHEMA (mapInArrow wants the batches in these types)
+KEYED_ARROW = pa.schema(
+    [("file", pa.string()), ("line", pa.int64()), ("kind", pa.string()), ("key", pa.string()),
+     ("med_refs", pa.list_(pa.string())), ("text", pa.string())]
+)  # fmt: skip
+RECORD_ARROW = pa.schema(
+    [(c, pa.string()) for c in TEXT_COLUMNS] + [("line", pa.int64())] + [(c, pa.float64()) for c in VALUE_COLUMNS]
+)
+_KEYED_BATCH = 10_000  # rows per Arrow batch back to the JVM, as Spark's own default batch
 _NO_KEY = object()  # no patient seen yet in this partition ("" is a real key: resources naming no patient)
 
 
@@ -28,29 +46,47 @@ def key_lines(label: str) -> Callable[[Iterable[tuple[str, int]]], Iterator[tupl
     return fn
 
 
-def key_gzip(label: str) -> Callable[[tuple[str, bytes]], Iterator[tuple[Any, ...]]]:
-    """For one gzipped file's (uri, bytes) (binaryFiles): its keyed lines, read by linter.bulk.read_lines like
-    the CLI, so a truncated or corrupt file gives the lines before the damage and then the CLI's own error
-    row (file, last good line, "cannot read after line N: ..."), where Hadoop's gzip codec would kill the job."""
+def key_files(labels: dict[str, str]) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """mapInArrow over whole files (Spark's binaryFile source: path, content): each file's keyed lines as
+    KEYED_SCHEMA batches, read by linter.bulk.read_lines like the CLI, so a truncated or corrupt gzip gives the
+    lines before the damage and then the CLI's own error row (file, last good line, "cannot read after line
+    N: ..."), where Hadoop's gzip codec would kill the job. `labels` maps Spark's path to the file's name."""
 
-    def fn(item: tuple[str, bytes]) -> Iterator[tuple[Any, ...]]:
-        # read_lines opens a path: the compressed bytes go to a local temporary file (gzip is read whole,
-        # one task per file, either way)
-        with tempfile.NamedTemporaryFile(suffix=".gz") as tmp:
-            tmp.write(item[1])
-            tmp.flush()
-            last = 0
-            for n, text in read_lines(tmp.name):
-                if n == 0:  # as the CLI (linter.bulk): the error row names the last good line
-                    yield (label, last or None, "error", "", [], text)
-                    continue
-                last = n
-                keyed = key_line(text)
-                if keyed is not None:
-                    kind, key, refs, body = keyed
-                    yield (label, n, kind, key, refs, body)
+    def fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            paths, contents = batch.column("path").to_pylist(), batch.column("content").to_pylist()
+            for path, content in zip(paths, contents, strict=True):
+                label = labels.get(path, path)
+                rows: list[tuple[Any, ...]] = []
+                last = 0
+                for n, text in read_lines(label, content):
+                    if n == 0:  # as the CLI (linter.bulk): the error row names the last good line
+                        rows.append((label, last or None, "error", "", [], text))
+                        continue
+                    last = n
+                    keyed = key_line(text)
+                    if keyed is not None:
+                        kind, key, refs, body = keyed
+                        rows.append((label, n, kind, key, refs, body))
+                    if len(rows) >= _KEYED_BATCH:
+                        yield _batch(rows, KEYED_ARROW)
+                        rows = []
+                if rows:
+                    yield _batch(rows, KEYED_ARROW)
 
     return fn
+
+
+def _batch(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.RecordBatch:
+    """Rows (tuples in the schema's column order) as one Arrow batch, column by column (no pandas)."""
+    columns = list(zip(*rows, strict=True)) or [()] * len(schema)
+    return pa.RecordBatch.from_arrays(
+        [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)], schema=schema
+    )
+
+
+def _record_batch(records: list[Record]) -> pa.RecordBatch:
+    return _batch([tuple(r.get(c) for c in RECORD_COLUMNS) for r in records], RECORD_ARROW)
 
 
 def frame(records: list[Record]) -> pd.DataFrame:
@@ -61,25 +97,26 @@ def frame(records: list[Record]) -> pd.DataFrame:
 
 def lint_sorted(
     profile: Profile, options: ExportOptions, salt: str
-) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
-    """mapInPandas over a partition sorted by (key, file, line): each patient's rows are contiguous, so groups
-    stream through (a group may straddle two Arrow batches) and one output frame leaves per input batch."""
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """mapInArrow over a partition sorted by (key, file, line): each patient's rows are contiguous, so groups
+    stream through (a group may straddle two Arrow batches) and one output batch leaves per input batch."""
 
-    def fn(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    def fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         key: object = _NO_KEY
         lines: list[tuple[str, int, str]] = []
-        for df in batches:
+        for batch in batches:
             out: list[Record] = []
-            for k, f, n, t in zip(df["key"], df["file"], df["line"], df["text"], strict=True):
+            columns = (batch.column(c).to_pylist() for c in ("key", "file", "line", "text"))
+            for k, f, n, t in zip(*columns, strict=True):
                 if k != key:
                     if lines:
                         out.extend(lint_patient(str(key), lines, profile, options, salt).records)
                     key, lines = k, []
-                lines.append((f, int(n), t))
+                lines.append((f, n, t))
             if out:
-                yield frame(out)
+                yield _record_batch(out)
         if lines:
-            yield frame(lint_patient(str(key), lines, profile, options, salt).records)
+            yield _record_batch(lint_patient(str(key), lines, profile, options, salt).records)
 
     return fn
 

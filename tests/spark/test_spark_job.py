@@ -123,3 +123,31 @@ def test_apply_in_pandas_grouping_gives_the_same_rows(
 
     run_job(spark, [str(fixture_run.export)], str(tmp_path), profile, fixture_run.options, SALT, grouping="apply")
     assert _findings(_parquet(tmp_path / "findings.parquet")) == _findings(_reference(fixture_run, "finding"))
+
+
+@pytest.mark.parametrize("whole_file_bytes", [None, 0], ids=["whole-files", "split-by-textFile"])
+def test_plain_ndjson_files_give_the_same_rows_read_whole_or_split(
+    spark: Any, fixture_run: Run, profile: Profile, tmp_path: Path, monkeypatch: Any, whole_file_bytes: int | None
+) -> None:
+    """Uncompressed NDJSON, as most servers' $export writes it: small files are read whole (binaryFile and
+    Arrow), files over WHOLE_FILE_BYTES split across tasks (textFile); both number lines as the CLI does."""
+    import gzip
+
+    from linter.bulk import lint_export
+    from linter.spark import job
+
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    for part in fixture_run.export.iterdir():
+        data = part.read_bytes()
+        (plain / part.name.removesuffix(".gz")).write_bytes(gzip.decompress(data) if part.suffix == ".gz" else data)
+    if whole_file_bytes is not None:
+        monkeypatch.setattr(job, "WHOLE_FILE_BYTES", whole_file_bytes)
+    out = tmp_path / "out"
+    job.run_job(spark, [str(plain)], str(out), profile, fixture_run.options, SALT, partitions=3)
+    reference = lint_export([str(plain)], profile, fixture_run.options, SALT).records
+    rows = _parquet(out / "findings.parquet")
+    assert _findings(rows) == _findings([r for r in reference if r["kind"] == "finding"])
+    errors = _errors(rows)
+    assert errors == _errors([r for r in reference if r["kind"] == "error"])
+    assert {file for file, _, _ in errors} == {"MedicationRequest.000.ndjson"}
