@@ -127,6 +127,7 @@ class Terminology:
         self.atc: dict[str, str] = {}
         self.drug_classes: dict[str, frozenset[str]] = {}
         name_patterns: list[tuple[str, re.Pattern[str]]] = []
+        all_names: list[str] = []
         for key, drug in self.drugs.items():
             self.drug_classes[key] = frozenset(drug.classes)
             for ing in drug.ingredients:
@@ -151,7 +152,11 @@ class Terminology:
             pat = phrase_pattern([*drug.names, drug.display])
             if pat is not None:
                 name_patterns.append((key, pat))
+                all_names.extend([*drug.names, drug.display])
         self._drug_names = name_patterns
+        # Every drug name in one pattern with the same word boundaries: where any one name matches, this
+        # matches too, so a text it does not match names no drug (most orders of an order set are not ours).
+        self._any_drug_name = phrase_pattern(all_names)
         self._class_members: dict[str, frozenset[str]] = {}
 
         self.conditions = self.condition_file.categories
@@ -235,6 +240,8 @@ class Terminology:
     def drug_names_in(self, text: str) -> set[str]:
         """Drugs named in `text`; a name inside a longer name of another drug does not count
         ("heparin" in "low molecular weight heparin")."""
+        if self._any_drug_name is None or self._any_drug_name.search(text) is None:
+            return set()
         spans: list[tuple[int, int, str]] = []
         for key, pat in self._drug_names:
             spans.extend((m.start(), m.end(), key) for m in pat.finditer(text))
