@@ -6,6 +6,7 @@ not acknowledged once the server is back; every item ends up stored exactly once
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -30,10 +31,26 @@ SIGN = "/cds-services/btk-angioplasty-order-sign"
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    """A free port below the kernel's ephemeral range. The server is killed and started again on its port:
+    a port from the ephemeral range (what binding port 0 gives) can meanwhile become the local end of any
+    outgoing connection on this machine (the readiness polls, a parallel test), and the restart then fails
+    with "address already in use" (uvicorn exits with 3)."""
+    low = _ephemeral_low()
+    for port in random.Random().sample(range(max(1024, low - 12000), low), 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
 
 
 class Server:
@@ -53,7 +70,8 @@ class Server:
 
     def start(self) -> None:
         script = Path(sys.executable).parent / "orderlint"
-        log = (self.workdir / f"serve-{self.kills}.log").open("wb")
+        log_path = self.workdir / f"serve-{self.kills}.log"
+        log = log_path.open("wb")
         self.process = subprocess.Popen(
             [str(script), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             cwd=self.workdir,
@@ -64,7 +82,8 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                pytest.fail(f"orderlint serve exited with {self.process.returncode}")
+                tail = log_path.read_text(errors="replace")[-3000:]
+                pytest.fail(f"orderlint serve exited with {self.process.returncode}; its output:\n{tail}")
             try:
                 if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
                     return
