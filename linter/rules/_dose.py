@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from linter.model import CouldNotVerify, Dosage, MedicationOrder, Quantity
+from linter.model_fast import fast_init
 from linter.rules._common import fmt
 from linter.rules._memo import memo
 from linter.rules._units import convert, display_unit
@@ -267,3 +268,6 @@ def stated_duration_days(order: MedicationOrder) -> float | None:
     if order.validity_start is not None and order.validity_end is not None:
         candidates.append((order.validity_end - order.validity_start).total_seconds() / 86400)
     return min(candidates) if candidates else None
+
+
+fast_init(globals().values(), __name__)  # frozen dataclasses built per order (linter.model_fast)

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 
 from linter.messages import times_daily
 from linter.model import ConditionRecord, CouldNotVerify, MedicationOrder, OrderSet
+from linter.model_fast import fast_init
 from linter.rules._common import drugs_in_class, fmt
 from linter.rules._dose import Phase, read_phases
 
@@ -259,3 +260,6 @@ def newest(orders: Sequence[MedicationOrder]) -> MedicationOrder:
 def _aware(when: datetime | None) -> datetime:
     assert when is not None  # noqa: S101 - filtered by the caller
     return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+fast_init(globals().values(), __name__)  # frozen dataclasses built per order (linter.model_fast)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from linter.model import CouldNotVerify, Dosage, MedicationOrder, OrderSet, Quantity
+from linter.model_fast import fast_init
 from linter.rules._dose import frequency_of, is_single_administration, route_of
 from linter.rules._memo import memo
 from linter.rules._units import convert
@@ -190,3 +191,6 @@ def absolute_units(order: MedicationOrder, q: Quantity) -> Converted | UnitProbl
 
 def route_label(route: str | None) -> str:
     return {"intravenous": "IV", "intra_arterial": "IA"}.get(route or "", "route not stated")
+
+
+fast_init(globals().values(), __name__)  # frozen dataclasses built per order (linter.model_fast)
