@@ -57,8 +57,10 @@ def is_single_administration(d: Dosage) -> bool:
         return True
     if t.has_repeat and t.frequency is None and t.period is None and t.code is None and not t.count:
         return True  # repeat with only bounds: one administration within the bounds
+    if not d.as_needed:
+        return False
     text = " ".join(x for x in (d.text, t.code_text, d.as_needed_text) if x).lower()
-    return d.as_needed and any(w in text for w in PRN_SINGLE_WORDS)
+    return any(w in text for w in PRN_SINGLE_WORDS)
 
 
 def frequency_of(d: Dosage) -> Frequency | None:
@@ -143,7 +145,7 @@ def _phase(
     what: str,
     heparin: bool,
 ) -> Phase | CouldNotVerify | UnitProblem:
-    single = all(is_single_administration(d) for d in dosages) and len(dosages) == 1
+    single = len(dosages) == 1 and is_single_administration(dosages[0])
     lows: list[float] = []
     highs: list[float] = []
     day_low = day_high = 0.0
