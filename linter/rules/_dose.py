@@ -253,11 +253,11 @@ def route_of(order: MedicationOrder, d: Dosage | None = None) -> str | None:
     return None
 
 
-def stated_duration_days(order: MedicationOrder) -> float | None:
+def stated_duration_days(order: MedicationOrder, dosages: Sequence[Dosage] | None = None) -> float | None:
     """A stated treatment duration: boundsDuration, boundsPeriod, expectedSupplyDuration, validityPeriod
-    (the shortest stated one)."""
+    (the shortest stated one). `dosages`: read only these of the order's dosages (its maintenance dosages)."""
     candidates: list[float] = []
-    for d in order.dosages:
+    for d in order.dosages if dosages is None else dosages:
         t = d.timing
         if t.bounds_duration_days is not None:
             candidates.append(t.bounds_duration_days)
