@@ -247,8 +247,8 @@ class Concept:
         return ""
 
     def all_text(self) -> str:
-        parts = [self.text or ""] + [c.display or "" for c in self.codings]
-        return " ".join(p for p in parts if p)
+        parts = [self.text] if self.text else []  # the text, then each display; empty ones left out
+        return " ".join(parts + [c.display for c in self.codings if c.display])
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,7 +359,7 @@ class MedicationOrder:
             if d.text:
                 parts.append(d.text)
             parts.extend(d.extra_text)
-        return "\n".join(p for p in parts if p)
+        return "\n".join([p for p in parts if p])
 
 
 @dataclass(frozen=True, slots=True)
