@@ -60,12 +60,12 @@ def status_of(r: Mapping[str, Any]) -> str | None:
 def _upload_role(r: Mapping[str, Any]) -> Role:
     """RULES.md "Upload and CLI": which resources are orders under review."""
     rtype = r.get("resourceType")
-    status = status_of(r)
     if rtype in ("MedicationRequest", "ServiceRequest"):
+        status = status_of(r)
         return "review" if status in REVIEW_MED_STATUS or status is None else "context"
     if rtype == "Procedure":
-        return "review" if status in REVIEW_PROC_STATUS else "context"
-    return "context"
+        return "review" if status_of(r) in REVIEW_PROC_STATUS else "context"
+    return "context"  # every other type, whatever its status (most entries: observations, conditions)
 
 
 def build_order_set(
