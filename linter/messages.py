@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 SUMMARY_LIMIT = 139  # CDS Hooks 2.0 Card.summary "<140 characters"; Inferno flags length >= 140
@@ -25,8 +26,12 @@ def clip_summary(text: str) -> str:
     return text[: SUMMARY_LIMIT - 1].rstrip() + "…"
 
 
+@lru_cache(maxsize=8192)
 def fmt(value: float, digits: int = 3) -> str:
-    """1234.0 -> '1,234'; 2.5 -> '2.5'; 214.2857 -> '214'."""
+    """1234.0 -> '1,234'; 2.5 -> '2.5'; 214.2857 -> '214'.
+
+    Remembered (a finding writes ~10 numbers, most of them the profile's thresholds, the same in every order
+    set): equal numbers are written alike (1 and 1.0 both as '1'), so sharing an answer between them is safe."""
     if value == int(value):
         return f"{int(value):,}"
     if abs(value) >= 100:

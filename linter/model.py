@@ -14,7 +14,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Literal
 
-from linter.model_fast import compact_pickle
+from linter.model_fast import compact_pickle, fast_init
 from linter.orderset_model import ActionOrigin, OrderSetDefinition
 
 # --- Rule metadata and findings -------------------------------------------------------------------------------
@@ -247,8 +247,8 @@ class Concept:
         return ""
 
     def all_text(self) -> str:
-        parts = [self.text or ""] + [c.display or "" for c in self.codings]
-        return " ".join(p for p in parts if p)
+        parts = [self.text] if self.text else []  # the text, then each display; empty ones left out
+        return " ".join(parts + [c.display for c in self.codings if c.display])
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,7 +359,7 @@ class MedicationOrder:
             if d.text:
                 parts.append(d.text)
             parts.extend(d.extra_text)
-        return "\n".join(p for p in parts if p)
+        return "\n".join([p for p in parts if p])
 
 
 @dataclass(frozen=True, slots=True)
@@ -497,3 +497,4 @@ class OrderSet:
 Originals = Mapping[str, Mapping[str, Any]]
 NO_ORIGINALS: Originals = MappingProxyType({})
 compact_pickle(globals().values(), __name__)  # cheap pickling for --jobs results (linter.model_fast)
+fast_init(globals().values(), __name__)  # cheap building: the reader and the rules build ~150 per order set

@@ -8,6 +8,13 @@ A slotted dataclass pickles through Python-level `__getstate__`/`__setstate__` t
 `dataclasses.fields()` for every object, which made sending an order set back from a worker cost half as
 much as linting it. `compact_pickle` gives each class a `__reduce__` that reads every field with one C-level
 `attrgetter` and rebuilds the object by calling the class with them: the same object, a third of the cost.
+
+Building: the `__init__` that `dataclass(frozen=True)` writes sets each field with
+`object.__setattr__(self, "name", value)`, a generic attribute lookup per field (~100 ns each: a 14-field
+Dosage cost 1.4 us, and an order set builds ~150 such objects in the reader and the rules). `fast_init`
+gives each frozen slotted dataclass an `__init__` that stores each field through its slot's own
+descriptor (`Cls.name.__set__`, bound once): same signature, defaults and factories, still frozen (the
+class's `__setattr__` still refuses changes), about half the cost.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 from collections.abc import Callable, Iterable
+from types import MemberDescriptorType
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -52,6 +60,60 @@ def _reducer(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
         return lambda self: (cls, (one(self),))
     many = operator.attrgetter(*names)
     return lambda self: (cls, many(self))
+
+
+def _fast_init(cls: type) -> None:
+    """Replace the dataclass `__init__` of frozen slotted `cls` (see the module docstring)."""
+    params = cls.__dataclass_params__  # type: ignore[attr-defined]
+    if not (params.frozen and params.init) or "__slots__" not in cls.__dict__ or "__post_init__" in dir(cls):
+        return
+    fields = dataclasses.fields(cls)
+    env: dict[str, Any] = {"_FACTORY": _FACTORY}
+    args: list[str] = []
+    body: list[str] = []
+    for f in fields:
+        if not f.init or f.kw_only:  # pragma: no cover - the model has neither
+            return
+        name = f.name
+        slot = cls.__dict__.get(name)
+        if not isinstance(slot, MemberDescriptorType):  # pragma: no cover - every field of a slotted class
+            return
+        env[f"_set_{name}"] = slot.__set__
+        value = name
+        if f.default is not dataclasses.MISSING:
+            env[f"_default_{name}"] = f.default
+            args.append(f"{name}=_default_{name}")
+        elif f.default_factory is not dataclasses.MISSING:
+            env[f"_factory_{name}"] = f.default_factory
+            args.append(f"{name}=_FACTORY")
+            value = f"_factory_{name}() if {name} is _FACTORY else {name}"
+        else:
+            args.append(name)
+        body.append(f"    _set_{name}(self, {value})")
+    source = f"def __init__(self, {', '.join(args)}):\n" + ("\n".join(body) or "    pass") + "\n"
+    code = compile(source, f"<fast_init {cls.__qualname__}>", "exec")
+    exec(code, env)  # noqa: S102 - generated from the class's own field names, as dataclasses does
+    init = env["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    setattr(cls, "__init__", init)  # noqa: B010 - a method set on the class
+
+
+class _Factory:
+    """The default of a field with a default_factory (its factory is called when the caller gives none)."""
+
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+_FACTORY = _Factory()
+
+
+def fast_init(namespace: Iterable[object], module: str) -> None:
+    """`_fast_init` every frozen slotted dataclass defined in `module` (found among `namespace`)."""
+    for obj in list(namespace):
+        if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == module:
+            _fast_init(obj)
 
 
 def compact_pickle(namespace: Iterable[object], module: str) -> None:

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from linter import ucum_table
 from linter.model import Quantity, Strength
+from linter.model_fast import fast_init
 from linter.terminology import CountForm, terminology
 from linter.unit_display import display_unit as shown_unit
 
@@ -402,3 +403,6 @@ def duration_days(value: float, unit: str) -> float | None:
         return value * _PERIOD_DAYS[u]
     f = _factor(u, "d")
     return value * f if f is not None else None
+
+
+fast_init(globals().values(), __name__)  # frozen dataclasses built per order (linter.model_fast)

@@ -44,3 +44,20 @@ def test_copy_with_equals_dataclasses_replace() -> None:
         assert copy_with(obj, **changes) == dataclasses.replace(obj, **changes)  # type: ignore[type-var]
     with pytest.raises(TypeError):
         copy_with(q, nope=1)
+
+
+def test_fast_init_builds_what_the_dataclass_init_built() -> None:
+    """`fast_init` keeps each class's signature, defaults, factories and frozenness."""
+    q = model.Quantity(5000.0, "[iU]")
+    assert (q.value, q.unit, q.system, q.code) == (5000.0, "[iU]", None, None)
+    d1, d2 = model.Dosage(0), model.Dosage(index=1, dose=q)
+    assert d1.timing == model.Timing() and d1.timing is not d2.timing  # a fresh default from the factory
+    assert d2.dose is q and d2.extra_text == ()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        q.value = 1.0  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        model.Quantity()  # type: ignore[call-arg]
+    for cls in (model.Quantity, model.Dosage, model.Finding, model.MedicationOrder):
+        init = vars(cls)["__init__"]
+        assert init.__qualname__ == f"{cls.__qualname__}.__init__"
+        assert init.__code__.co_filename == f"<fast_init {cls.__qualname__}>"

@@ -60,12 +60,12 @@ def status_of(r: Mapping[str, Any]) -> str | None:
 def _upload_role(r: Mapping[str, Any]) -> Role:
     """RULES.md "Upload and CLI": which resources are orders under review."""
     rtype = r.get("resourceType")
-    status = status_of(r)
     if rtype in ("MedicationRequest", "ServiceRequest"):
+        status = status_of(r)
         return "review" if status in REVIEW_MED_STATUS or status is None else "context"
     if rtype == "Procedure":
-        return "review" if status in REVIEW_PROC_STATUS else "context"
-    return "context"
+        return "review" if status_of(r) in REVIEW_PROC_STATUS else "context"
+    return "context"  # every other type, whatever its status (most entries: observations, conditions)
 
 
 def build_order_set(
@@ -83,13 +83,7 @@ def build_order_set(
 ) -> ReadOrderSet:
     now = now or datetime.now(UTC)
     index = ResourceIndex()
-    refs: list[str] = []  # each entry's ref, built once (ref_of's rule) and its "Type/id" indexed
-    for n, e in enumerate(entries):
-        r = e.resource
-        rtype, rid = r.get("resourceType"), r.get("id")
-        typed = f"{rtype}/{rid}" if isinstance(rtype, str) and isinstance(rid, str) else None
-        index.add(r, e.full_url, typed)
-        refs.append(typed if typed is not None and rid else (e.full_url or f"{rtype}/#{n}"))
+    refs = index.add_entries(entries)  # each entry's ref, built once
     invalid: list[InvalidResource] = []
     meds: list[MedicationOrder] = []
     active_meds: list[MedicationOrder] = []

@@ -38,94 +38,122 @@ def _timing_code(concept: Concept) -> tuple[str | None, str | None]:
 
 
 def timing(v: Any, path: str, sfx: str = "") -> Timing:
+    # Absent fields are not handed to their readers (each would return None): the common timing is a bare
+    # repeat with a frequency and a period, and the reads that remain are in the same order as the fields
+    # below, so a resource with two bad fields still reports the same first one.
     if sfx:
         path += sfx
     o = obj(v, path)
     if o is None:
         return Timing()
-    code_concept = concept(o.get("code"), path, ".code")
     code: str | None = None
     code_text: str | None = None
-    if code_concept is not None:
-        code, code_text = _timing_code(code_concept)
+    if (raw_code := o.get("code")) is not None:
+        code_concept = concept(raw_code, path, ".code")
+        if code_concept is not None:
+            code, code_text = _timing_code(code_concept)
     rp = obj(o.get("repeat"), path, ".repeat")
     if rp is None:
         return Timing(code=code, code_text=code_text)
-    bp = obj(rp.get("boundsPeriod"), path, ".repeat.boundsPeriod")
+    get = rp.get
+    bp = obj(get("boundsPeriod"), path, ".repeat.boundsPeriod")
+    frequency = integer(get("frequency"), path, ".repeat.frequency")
+    frequency_max = integer(get("frequencyMax"), path, ".repeat.frequencyMax")
+    period = number(get("period"), path, ".repeat.period")
+    period_max = number(get("periodMax"), path, ".repeat.periodMax")
+    period_unit = string(get("periodUnit"), path, ".repeat.periodUnit")
+    count = integer(get("count"), path, ".repeat.count")
+    bounds = get("boundsDuration")
+    bounds_days = duration_days(bounds, path, ".repeat.boundsDuration") if bounds is not None else None
+    when_raw = get("when")
     return Timing(
-        frequency=integer(rp.get("frequency"), path, ".repeat.frequency"),
-        frequency_max=integer(rp.get("frequencyMax"), path, ".repeat.frequencyMax"),
-        period=number(rp.get("period"), path, ".repeat.period"),
-        period_max=number(rp.get("periodMax"), path, ".repeat.periodMax"),
-        period_unit=string(rp.get("periodUnit"), path, ".repeat.periodUnit"),
-        count=integer(rp.get("count"), path, ".repeat.count"),
-        code=code,
-        code_text=code_text,
-        bounds_duration_days=duration_days(rp.get("boundsDuration"), path, ".repeat.boundsDuration"),
-        bounds_start=date_time(bp.get("start"), path, ".repeat.boundsPeriod.start") if bp else None,
-        bounds_end=date_time(bp.get("end"), path, ".repeat.boundsPeriod.end") if bp else None,
-        has_repeat=True,
-        when=tuple(
-            w
-            for i, w in enumerate(array(rp.get("when"), path, ".repeat.when"))
-            if string(w, f"{path}.repeat.when[{i}]")
+        frequency,
+        frequency_max,
+        period,
+        period_max,
+        period_unit,
+        count,
+        code,
+        code_text,
+        bounds_days,
+        date_time(bp.get("start"), path, ".repeat.boundsPeriod.start") if bp else None,
+        date_time(bp.get("end"), path, ".repeat.boundsPeriod.end") if bp else None,
+        True,
+        ()
+        if when_raw is None
+        else tuple(
+            w for i, w in enumerate(array(when_raw, path, ".repeat.when")) if string(w, f"{path}.repeat.when[{i}]")
         ),
     )
 
 
 def dosage(v: Any, path: str, index: int) -> Dosage:
+    # As in `timing`: absent fields skip their readers, and the fields are read in the order they always were.
     o = obj(v, path) or {}
+    get = o.get
     dose = low = high = rate = None
     rate_text = None
-    dar_raw = o.get("doseAndRate")
+    dar_raw = get("doseAndRate")
     if isinstance(dar_raw, dict):  # seen in the wild (and in spec examples): an object instead of an array
         dar_raw = [dar_raw]
     for i, raw in enumerate(array(dar_raw, path, ".doseAndRate")):
-        dar = obj(raw, f"{path}.doseAndRate[{i}]") or {}
-        p = f"{path}.doseAndRate[{i}]"
+        dar = raw if type(raw) is dict else (obj(raw, f"{path}.doseAndRate[{i}]") or {})
+        dose_q, dose_range, rate_q = dar.get("doseQuantity"), dar.get("doseRange"), dar.get("rateQuantity")
         if dose is None and low is None:
-            dose = quantity(dar.get("doseQuantity"), p, ".doseQuantity")
-            rng = obj(dar.get("doseRange"), p, ".doseRange")
-            if rng is not None:
-                low = quantity(rng.get("low"), p, ".doseRange.low")
-                high = quantity(rng.get("high"), p, ".doseRange.high")
+            if dose_q is not None:
+                dose = quantity(dose_q, f"{path}.doseAndRate[{i}]", ".doseQuantity")
+            if dose_range is not None:
+                p = f"{path}.doseAndRate[{i}]"
+                rng = obj(dose_range, p, ".doseRange")
+                if rng is not None:
+                    low = quantity(rng.get("low"), p, ".doseRange.low")
+                    high = quantity(rng.get("high"), p, ".doseRange.high")
         if rate is None:
-            rate = quantity(dar.get("rateQuantity"), p, ".rateQuantity")
+            if rate_q is not None:
+                rate = quantity(rate_q, f"{path}.doseAndRate[{i}]", ".rateQuantity")
             if rate is None and dar.get("rateRatio") is not None:
                 rate_text = "rateRatio"
             if rate is None and dar.get("rateRange") is not None:
                 rate_text = "rateRange"
     # STU3 shape (doseQuantity directly on the dosage), as in the CDS Hooks library's R4 example.
     if dose is None and low is None and "doseQuantity" in o:
-        dose = quantity(o.get("doseQuantity"), path, ".doseQuantity")
+        dose = quantity(get("doseQuantity"), path, ".doseQuantity")
     if dose is None and low is None and "doseRange" in o:
-        rng = obj(o.get("doseRange"), path, ".doseRange")
+        rng = obj(get("doseRange"), path, ".doseRange")
         if rng is not None:
             low = quantity(rng.get("low"), path, ".doseRange.low")
             high = quantity(rng.get("high"), path, ".doseRange.high")
     if rate is None and "rateQuantity" in o:
-        rate = quantity(o.get("rateQuantity"), path, ".rateQuantity")
+        rate = quantity(get("rateQuantity"), path, ".rateQuantity")
     extra: list[str] = []
-    for c in concepts(o.get("additionalInstruction"), path, ".additionalInstruction"):
-        if text := c.all_text():
-            extra.append(text)
-    if pi := string(o.get("patientInstruction"), path, ".patientInstruction"):
+    if (additional := get("additionalInstruction")) is not None:
+        for c in concepts(additional, path, ".additionalInstruction"):
+            if instruction := c.all_text():
+                extra.append(instruction)
+    if pi := string(get("patientInstruction"), path, ".patientInstruction"):
         extra.append(pi)
-    as_needed = bool(boolean(o.get("asNeededBoolean"), path, ".asNeededBoolean"))
-    as_needed_concept = concept(o.get("asNeededCodeableConcept"), path, ".asNeededCodeableConcept")
+    as_needed = bool(boolean(get("asNeededBoolean"), path, ".asNeededBoolean"))
+    as_needed_raw = get("asNeededCodeableConcept")
+    as_needed_concept = concept(as_needed_raw, path, ".asNeededCodeableConcept") if as_needed_raw is not None else None
+    sequence = integer(get("sequence"), path, ".sequence")
+    text = string(get("text"), path, ".text")
+    route_raw, method_raw = get("route"), get("method")
+    route = concept(route_raw, path, ".route") if route_raw is not None else None
+    method = concept(method_raw, path, ".method") if method_raw is not None else None
+    timing_raw = get("timing")
     return Dosage(
-        index=index,
-        sequence=integer(o.get("sequence"), path, ".sequence"),
-        text=string(o.get("text"), path, ".text"),
-        dose=dose,
-        dose_low=low,
-        dose_high=high,
-        rate=rate,
-        rate_text=rate_text,
-        route=concept(o.get("route"), path, ".route"),
-        method=concept(o.get("method"), path, ".method"),
-        timing=timing(o.get("timing"), path, ".timing"),
-        as_needed=as_needed or as_needed_concept is not None,
-        as_needed_text=as_needed_concept.label if as_needed_concept else None,
-        extra_text=tuple(extra),
+        index,
+        sequence,
+        text,
+        dose,
+        low,
+        high,
+        rate,
+        rate_text,
+        route,
+        method,
+        timing(timing_raw, path, ".timing") if timing_raw is not None else Timing(),
+        as_needed or as_needed_concept is not None,
+        as_needed_concept.label if as_needed_concept else None,
+        tuple(extra),
     )

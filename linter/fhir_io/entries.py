@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,16 +15,21 @@ class ResourceIndex:
 
     by_ref: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
-    def add(self, resource: Mapping[str, Any], full_url: str | None, ref: str | None = None) -> None:
-        """`ref`: "Type/id" when the caller has built it already (None: built here)."""
-        if ref is None:
-            rtype, rid = resource.get("resourceType"), resource.get("id")
-            if isinstance(rtype, str) and isinstance(rid, str):
-                ref = f"{rtype}/{rid}"
-        if ref is not None:
-            self.by_ref[ref] = resource
-        if full_url:
-            self.by_ref[full_url] = resource
+    def add_entries(self, entries: Sequence[Entry]) -> list[str]:
+        """Index every entry by "Type/id" and by fullUrl; return each entry's ref (`ref_of`'s rule, with the
+        fullUrl or "Type/#n" for a resource without an id), built once for the reader."""
+        by_ref = self.by_ref
+        refs: list[str] = []
+        for n, e in enumerate(entries):
+            r = e.resource
+            rtype, rid = r.get("resourceType"), r.get("id")
+            typed = f"{rtype}/{rid}" if isinstance(rtype, str) and isinstance(rid, str) else None
+            if typed is not None:
+                by_ref[typed] = r
+            if e.full_url:
+                by_ref[e.full_url] = r
+            refs.append(typed if typed is not None and rid else (e.full_url or f"{rtype}/#{n}"))
+        return refs
 
     def resolve(self, ref: str | None, container: Mapping[str, Any]) -> Mapping[str, Any] | None:
         if not ref:
@@ -68,12 +73,15 @@ def bundle_entries(bundle: Mapping[str, Any], path: str) -> list[Entry]:
         res = e.get("resource")
         if res is None:
             continue  # e.g. a transaction DELETE entry
-        if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
+        rtype = res.get("resourceType") if isinstance(res, dict) else None
+        if not isinstance(rtype, str):
             raise InputError(
                 "entry.resource must be a FHIR resource with a resourceType", f"{path}.entry[{i}].resource"
             )
-        full_url = e.get("fullUrl") if isinstance(e.get("fullUrl"), str) else None
-        if res.get("resourceType") == "Bundle":
+        full_url = e.get("fullUrl")
+        if not isinstance(full_url, str):
+            full_url = None
+        if rtype == "Bundle":
             out.extend(bundle_entries(res, f"{path}.entry[{i}].resource"))
         else:
             out.append(Entry(res, f"{path}.entry[{i}].resource", full_url))

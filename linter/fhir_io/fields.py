@@ -58,6 +58,8 @@ def number(v: Any, path: str, sfx: str = "") -> float | None:
 
 
 def integer(v: Any, path: str, sfx: str = "") -> int | None:
+    if type(v) is int:  # the common case, as `number` then the check below would read it
+        return int(float(v))
     n = number(v, path, sfx)
     if n is None:
         return None

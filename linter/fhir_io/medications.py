@@ -80,10 +80,24 @@ def _ingredient_strength(strengths: list[tuple[Concept | None, Strength]]) -> St
     return known[0] if len(known) == 1 else None
 
 
+def _identity(concepts: list[Concept], med_strength: Strength | None, med_form: str | None) -> DrugIdentity:
+    """The drug, through terminology, with the product's strength (RULES.md's order of preference)."""
+    drug = terminology().identify_drug(concepts)
+    strength = _product_strength(drug, med_strength, med_form, concepts)
+    if strength is not None:
+        drug = copy_with(drug, strength=strength, dose_form=drug.dose_form or med_form or strength.form)
+    return drug
+
+
+# Concept of a plain medicationCodeableConcept -> its identity, per process: order sets name the same products
+# again and again, and identifying one (codes, strength from the RxNorm name) costs ~3 us. The key and value
+# are frozen values of the product's codes and names, never a patient's identifiers.
+_PLAIN_IDENTITIES: dict[Concept, DrugIdentity] = {}
+
+
 def medication_order(
     r: Mapping[str, Any], path: str, ref: str, index: ResourceIndex, under_review: bool
 ) -> MedicationOrder:
-    t = terminology()
     concepts: list[Concept] = []
     medication = concept(r.get("medicationCodeableConcept"), path, ".medicationCodeableConcept")
     ingredient_concepts: list[Concept] = []
@@ -118,18 +132,25 @@ def medication_order(
         medication = Concept()
     concepts.append(medication)
     concepts.extend(ingredient_concepts)
-    drug = t.identify_drug(concepts)
-    strength = _product_strength(drug, med_strength, med_form, concepts)
-    if strength is not None:
-        drug = copy_with(drug, strength=strength, dose_form=drug.dose_form or med_form or strength.form)
+    if ingredient_concepts or med_strength is not None or med_form is not None:
+        drug = _identity(concepts, med_strength, med_form)
+    else:  # a coded product alone (nearly every order): what it is depends on its concept only
+        known = _PLAIN_IDENTITIES.get(medication)
+        if known is None:
+            if len(_PLAIN_IDENTITIES) >= 4096:
+                _PLAIN_IDENTITIES.clear()
+            known = _PLAIN_IDENTITIES[medication] = _identity(concepts, None, None)
+        drug = known
     # MedicationStatement (active medications in context) names its dosages "dosage".
     dosage_key = "dosage" if r.get("resourceType") == "MedicationStatement" else "dosageInstruction"
     dosages = tuple(
         dosage(raw, f"{path}.{dosage_key}[{i}]", i)
         for i, raw in enumerate(array(r.get(dosage_key), path, "." + dosage_key))
     )
-    disp = obj(r.get("dispenseRequest"), path, ".dispenseRequest")
+    # Absent fields skip their readers (each would return None); the reads keep their order, so that a
+    # resource with two bad fields reports the same first one.
     supply = validity_start = validity_end = None
+    disp = obj(r.get("dispenseRequest"), path, ".dispenseRequest")
     if disp is not None:
         supply = duration_days(disp.get("expectedSupplyDuration"), f"{path}.dispenseRequest.expectedSupplyDuration")
         vp = obj(disp.get("validityPeriod"), path, ".dispenseRequest.validityPeriod")
@@ -137,21 +158,22 @@ def medication_order(
             validity_start = date_time(vp.get("start"), path, ".dispenseRequest.validityPeriod.start")
             validity_end = date_time(vp.get("end"), path, ".dispenseRequest.validityPeriod.end")
     status = string(r.get("status"), path, ".status")
-    notes = annotation_texts(r.get("note"), path, ".note")
+    note = r.get("note")
+    notes = annotation_texts(note, path, ".note") if note is not None else ()
     return MedicationOrder(
-        ref=ref,
-        resource_type=str(r.get("resourceType")),
-        id=string(r.get("id"), path, ".id"),
-        status=status,
-        intent=string(r.get("intent"), path, ".intent"),
-        medication=medication,
-        drug=drug,
-        dosages=dosages,
-        notes=notes,
-        expected_supply_days=supply,
-        validity_start=validity_start,
-        validity_end=validity_end,
-        authored_on=date_time(r.get("authoredOn"), path, ".authoredOn"),
-        ingredient_concepts=tuple(ingredient_concepts),
-        under_review=under_review,
+        ref,
+        str(r.get("resourceType")),
+        string(r.get("id"), path, ".id"),
+        status,
+        string(r.get("intent"), path, ".intent"),
+        medication,
+        drug,
+        dosages,
+        notes,
+        supply,
+        validity_start,
+        validity_end,
+        date_time(r.get("authoredOn"), path, ".authoredOn"),
+        tuple(ingredient_concepts),
+        under_review,
     )

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from linter.model import CouldNotVerify, Dosage, MedicationOrder, Quantity
+from linter.model_fast import fast_init
 from linter.rules._common import fmt
 from linter.rules._memo import memo
 from linter.rules._units import convert, display_unit
@@ -56,8 +57,10 @@ def is_single_administration(d: Dosage) -> bool:
         return True
     if t.has_repeat and t.frequency is None and t.period is None and t.code is None and not t.count:
         return True  # repeat with only bounds: one administration within the bounds
+    if not d.as_needed:
+        return False
     text = " ".join(x for x in (d.text, t.code_text, d.as_needed_text) if x).lower()
-    return d.as_needed and any(w in text for w in PRN_SINGLE_WORDS)
+    return any(w in text for w in PRN_SINGLE_WORDS)
 
 
 def frequency_of(d: Dosage) -> Frequency | None:
@@ -142,7 +145,7 @@ def _phase(
     what: str,
     heparin: bool,
 ) -> Phase | CouldNotVerify | UnitProblem:
-    single = all(is_single_administration(d) for d in dosages) and len(dosages) == 1
+    single = len(dosages) == 1 and is_single_administration(dosages[0])
     lows: list[float] = []
     highs: list[float] = []
     day_low = day_high = 0.0
@@ -250,11 +253,11 @@ def route_of(order: MedicationOrder, d: Dosage | None = None) -> str | None:
     return None
 
 
-def stated_duration_days(order: MedicationOrder) -> float | None:
+def stated_duration_days(order: MedicationOrder, dosages: Sequence[Dosage] | None = None) -> float | None:
     """A stated treatment duration: boundsDuration, boundsPeriod, expectedSupplyDuration, validityPeriod
-    (the shortest stated one)."""
+    (the shortest stated one). `dosages`: read only these of the order's dosages (its maintenance dosages)."""
     candidates: list[float] = []
-    for d in order.dosages:
+    for d in order.dosages if dosages is None else dosages:
         t = d.timing
         if t.bounds_duration_days is not None:
             candidates.append(t.bounds_duration_days)
@@ -267,3 +270,6 @@ def stated_duration_days(order: MedicationOrder) -> float | None:
     if order.validity_start is not None and order.validity_end is not None:
         candidates.append((order.validity_end - order.validity_start).total_seconds() / 86400)
     return min(candidates) if candidates else None
+
+
+fast_init(globals().values(), __name__)  # frozen dataclasses built per order (linter.model_fast)

@@ -161,16 +161,19 @@ class Terminology:
 
         self.conditions = self.condition_file.categories
         self._cond_snomed: dict[str, set[str]] = {}
-        self._cond_icd: list[tuple[str, str]] = []
+        # ICD-10-CM prefix (dots removed, upper case) -> categories, and the prefix lengths: a code's categories
+        # are those of every prefix it starts with, found by slicing the code at each length.
+        self._cond_icd: dict[str, set[str]] = {}
         self._cond_text: list[tuple[str, re.Pattern[str]]] = []
         for key, cat in self.conditions.items():
             for ref in cat.snomed:
                 self._cond_snomed.setdefault(ref.code, set()).add(key)
             for prefix in cat.icd10cm_prefixes:
-                self._cond_icd.append((prefix.replace(".", "").upper(), key))
+                self._cond_icd.setdefault(prefix.replace(".", "").upper(), set()).add(key)
             pat = phrase_pattern(cat.text)
             if pat is not None:
                 self._cond_text.append((key, pat))
+        self._cond_icd_lengths = sorted({len(prefix) for prefix in self._cond_icd})
 
         self.routes = self.route_file.routes
         self._route_snomed: dict[str, str] = {}
@@ -319,7 +322,9 @@ class Terminology:
                 found |= self._cond_snomed[code]
             elif system == "icd10cm":
                 flat = code.replace(".", "").upper()
-                found |= {key for prefix, key in self._cond_icd if flat.startswith(prefix)}
+                for n in self._cond_icd_lengths:
+                    if len(flat) >= n and (keys := self._cond_icd.get(flat[:n])) is not None:
+                        found |= keys
         how: Literal["code", "text"] | None = "code" if found else None
         if not found:
             text = concept.all_text()

@@ -12,12 +12,12 @@ import pytest
 
 from linter.engine import run
 from linter.fhir_io import load_bytes
-from linter.model import Finding, OrderSet
+from linter.model import Concept, DrugIdentity, Finding, MedicationOrder, OrderSet
 from linter.profiles import Profile
 from linter.rules import RULES_BY_CODE
 from linter.rules._common import drugs_in_class
 from linter.rules.heparin._act import targets_in_text
-from linter.rules.heparin._bolus import LMWH_CLASS, UFH_CLASS
+from linter.rules.heparin._bolus import LMWH_CLASS, UFH_CLASS, is_line_flush
 from tests.conftest import FIXTURE_NOW
 from tests.rules.builders import q
 
@@ -603,3 +603,30 @@ def test_summaries_fit_a_card(profile: Profile, code: str) -> None:
     f = one(lint(profile, *bundles[code]), code)
     assert len(f.summary) < 140
     assert "**Source**" in f.detail
+
+
+@pytest.mark.parametrize(
+    ("text", "flush"),
+    [
+        ("HEP-LOCK 10 units/mL", True),
+        ("Heparin Lock Flush", True),
+        ("flushing the line", True),
+        ("fluſh the line", True),  # a long s is an s to the case-insensitive pattern, and to casefold
+        ("catheter LOCK", True),
+        ("bolus before angioplasty, target ACT 250-300 s", False),
+        ("flushed", False),
+        ("locked", False),
+    ],
+)
+def test_line_flush_words_in_any_case(text: str, flush: bool) -> None:
+    order = MedicationOrder(
+        "MedicationRequest/h",
+        "MedicationRequest",
+        "h",
+        "draft",
+        "order",
+        Concept((), "heparin"),
+        DrugIdentity(),
+        notes=(text,),
+    )
+    assert is_line_flush(order) is flush

@@ -26,8 +26,10 @@ from datetime import UTC, datetime
 
 from linter.messages import times_daily
 from linter.model import ConditionRecord, CouldNotVerify, MedicationOrder, OrderSet
+from linter.model_fast import fast_init
 from linter.rules._common import drugs_in_class, fmt
 from linter.rules._dose import Phase, read_phases
+from linter.rules._memo import memo
 
 EPS = 1e-6
 
@@ -94,10 +96,15 @@ def frequency_phrase(low: float, high: float) -> str:
 
 
 def read_daily(order: MedicationOrder, *, rule_code: str, what: str) -> list[Daily] | CouldNotVerify:
-    """Every phase of `order` as a daily regimen in mg (sequenced loading + maintenance give two phases)."""
+    """Every phase of `order` as a daily regimen in mg (sequenced loading + maintenance give two phases).
+    The list is shared by every rule of the run that reads the order (callers never change it)."""
     phases = read_phases(order, "mg", rule_code=rule_code, what=what)
     if isinstance(phases, CouldNotVerify):
         return phases
+    return memo(("daily", id(order)), lambda: _as_daily(order, phases))
+
+
+def _as_daily(order: MedicationOrder, phases: list[Phase]) -> list[Daily]:
     out: list[Daily] = []
     for p in phases:
         if p.single or p.per_day_low is None or p.per_day_high is None or p.frequency is None:
@@ -259,3 +266,6 @@ def newest(orders: Sequence[MedicationOrder]) -> MedicationOrder:
 def _aware(when: datetime | None) -> datetime:
     assert when is not None  # noqa: S101 - filtered by the caller
     return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+fast_init(globals().values(), __name__)  # frozen dataclasses built per order (linter.model_fast)

@@ -38,7 +38,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from linter.model import Citation, Indicator, OrderSet, RuleMeta, Scope, SetDuration, Suggestion, UpdateAction
-from linter.model_fast import copy_with
 from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import fmt, make_finding, orders_of, regimen_lines
 from linter.rules._dose import is_single_administration, stated_duration_days
@@ -76,7 +75,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         maintenance = tuple(d for d in order.dosages if not is_single_administration(d))
         if order.dosages and not maintenance:
             continue  # a loading dose (or another single administration): no treatment duration
-        days = stated_duration_days(copy_with(order, dosages=maintenance))
+        days = stated_duration_days(order, maintenance)
         label = f"Set the clopidogrel duration to {o.suggest_duration_days} days"
         suggestion = Suggestion(label, (UpdateAction(order.ref, label, (SetDuration(o.suggest_duration_days),)),))
         order_line = "Order judged:\n" + regimen_lines([order])

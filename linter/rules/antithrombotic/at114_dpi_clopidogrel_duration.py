@@ -37,7 +37,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from linter.model import Citation, Indicator, MedicationOrder, OrderSet, RuleMeta, Scope
-from linter.model_fast import copy_with
 from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import fmt, make_finding, regimen_lines
 from linter.rules._dose import is_single_administration, stated_duration_days
@@ -80,7 +79,7 @@ class Options(RuleOptions):
 
 def _duration(order: MedicationOrder, order_set: OrderSet) -> float | None:
     maintenance = tuple(d for d in order.dosages if not is_single_administration(d))
-    days = stated_duration_days(copy_with(order, dosages=maintenance))
+    days = stated_duration_days(order, maintenance)
     if days is not None:
         return days
     ends = [d.timing.bounds_end for d in maintenance if d.timing.bounds_end is not None]

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from linter.model import CouldNotVerify, Dosage, MedicationOrder, OrderSet, Quantity
+from linter.model_fast import fast_init
 from linter.rules._dose import frequency_of, is_single_administration, route_of
 from linter.rules._memo import memo
 from linter.rules._units import convert
@@ -47,13 +48,6 @@ class Bolus:
     route: str | None
 
 
-def is_heparin(order: MedicationOrder) -> bool:
-    """Unfractionated heparin (not a low-molecular-weight heparin)."""
-    ufh = terminology().drugs_in_class(UFH_CLASS)
-    lmwh = terminology().drugs_in_class(LMWH_CLASS)
-    return bool(order.drug.drugs & ufh) and not (order.drug.drugs & lmwh)
-
-
 _FLUSH = re.compile(
     r"\b(?:flush(?:es|ing)?|hep[- ]?lock|heparin lock|lock solution|catheter lock|line lock)\b", re.IGNORECASE
 )
@@ -65,15 +59,24 @@ def is_line_flush(order: MedicationOrder) -> bool:
     st = order.drug.strength
     if st is not None and st.per_unit == "mL" and st.value / st.per_value <= FLUSH_MAX_UNITS_PER_ML:
         return True
-    return bool(_FLUSH.search(order.all_text()))
+    text = order.all_text()
+    folded = text.casefold()  # every alternative of _FLUSH holds "flush" or "lock", in any case
+    if "flush" not in folded and "lock" not in folded:
+        return False
+    return bool(_FLUSH.search(text))
 
 
 def heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
     """Unfractionated heparin orders under review, line flushes excepted."""
-    return memo(
-        ("heparin-orders", id(order_set)),
-        lambda: [m for m in order_set.medications if is_heparin(m) and not is_line_flush(m)],
-    )
+    return memo(("heparin-orders", id(order_set)), lambda: _heparin_orders(order_set))
+
+
+def _heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
+    # Unfractionated heparin: a drug of the class, and not a low-molecular-weight heparin.
+    ufh, lmwh = terminology().drugs_in_class(UFH_CLASS), terminology().drugs_in_class(LMWH_CLASS)
+    return [
+        m for m in order_set.medications if m.drug.drugs & ufh and not (m.drug.drugs & lmwh) and not is_line_flush(m)
+    ]
 
 
 def is_single(d: Dosage) -> bool:
@@ -190,3 +193,6 @@ def absolute_units(order: MedicationOrder, q: Quantity) -> Converted | UnitProbl
 
 def route_label(route: str | None) -> str:
     return {"intravenous": "IV", "intra_arterial": "IA"}.get(route or "", "route not stated")
+
+
+fast_init(globals().values(), __name__)  # frozen dataclasses built per order (linter.model_fast)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from linter.model import Concept, ConditionRecord, OrderSet, ProcedureOrder
+from linter.model_fast import fast_init
 from linter.rules._memo import memo
 from linter.terminology import phrase_pattern, terminology
 
@@ -136,3 +137,6 @@ def evidence_lines(items: Iterable[Evidence]) -> str:
 def _clip(text: str, n: int = 100) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 3] + "..."
+
+
+fast_init(globals().values(), __name__)  # frozen dataclasses built per order (linter.model_fast)
