@@ -122,6 +122,22 @@ def list_files(spark: SparkSession, inputs: list[str]) -> tuple[list[tuple[str, 
 # workers through Arrow (mapInPandas); larger plain files are split across tasks by textFile (gzip is never
 # splittable, and a JVM array holds at most 2 GB).
 WHOLE_FILE_BYTES = 256 * 1024 * 1024
+GZIP_RATIO = 10  # NDJSON of FHIR resources gunzips to about 10x its size: the work of a .gz file, in plain bytes
+
+
+def balanced_groups(work: dict[str, int], groups: int) -> list[list[str]]:
+    """The files in at most `groups` groups of about equal work (largest first into the lightest group):
+    one binaryFile scan per group, so each core keys its share. One scan of every file would pack the
+    small files of an export into a partition or two by compressed size, and one core would key most of
+    the lines while the other waited."""
+    bins: list[tuple[int, int, list[str]]] = []
+    for path, size in sorted(work.items(), key=lambda item: (-item[1], item[0])):
+        if len(bins) < groups:
+            bins.append((size, len(bins), [path]))
+        else:
+            load, n, paths = min(bins)
+            bins[n] = (load + size, n, [*paths, path])
+    return [paths for _, _, paths in sorted(bins, key=lambda b: b[1])]
 
 
 def keyed_lines(spark: SparkSession, files: list[tuple[str, str]]) -> DataFrame:
@@ -131,17 +147,20 @@ def keyed_lines(spark: SparkSession, files: list[tuple[str, str]]) -> DataFrame:
     through textFile + zipWithIndex (split across tasks; rows pickled back to the JVM)."""
     sc = spark.sparkContext
     whole: dict[str, str] = {}
+    work: dict[str, int] = {}
     split: list[tuple[str, str]] = []
     for label, uri in files:
         fs, path = _hadoop(spark, uri)
         status = fs.getFileStatus(path)
-        if uri.lower().endswith(".gz") or status.getLen() <= WHOLE_FILE_BYTES:
+        gz = uri.lower().endswith(".gz")
+        if gz or status.getLen() <= WHOLE_FILE_BYTES:
             whole[status.getPath().toString()] = label
+            work[status.getPath().toString()] = status.getLen() * (GZIP_RATIO if gz else 1)
         else:
             split.append((label, uri))
     frames = []
-    if whole:
-        raw = spark.read.format("binaryFile").load(list(whole)).select("path", "content")
+    for group in balanced_groups(work, 2 * sc.defaultParallelism):
+        raw = spark.read.format("binaryFile").load(group).select("path", "content")
         frames.append(raw.mapInArrow(worker.key_files(whole), KEYED_SCHEMA))
     if split:
         rdds = [sc.textFile(uri).zipWithIndex().mapPartitions(worker.key_lines(label)) for label, uri in split]

@@ -151,3 +151,15 @@ def test_plain_ndjson_files_give_the_same_rows_read_whole_or_split(
     errors = _errors(rows)
     assert errors == _errors([r for r in reference if r["kind"] == "error"])
     assert {file for file, _, _ in errors} == {"MedicationRequest.000.ndjson"}
+
+
+def test_files_are_keyed_in_groups_of_about_equal_work(spark: Any) -> None:
+    from linter.spark.job import balanced_groups
+
+    work = {f"f{i}": size for i, size in enumerate([720, 721, 719, 722, 78, 551, 442, 157, 158, 461, 210, 1])}
+    groups = balanced_groups(work, 4)
+    assert sorted(p for g in groups for p in g) == sorted(work)  # every file once
+    loads = [sum(work[p] for p in g) for g in groups]
+    assert len(groups) == 4 and max(loads) - min(loads) <= max(work.values())
+    assert balanced_groups(work, 100) == [[p] for p in sorted(work, key=lambda p: (-work[p], p))]
+    assert balanced_groups({}, 4) == []
