@@ -29,6 +29,7 @@ import json
 import os
 import sys
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -270,11 +271,21 @@ def run_job(
     keyed.unpersist()
     rows = spark.read.parquet(staging)
     found = rows.where(F.col("kind").isin("finding", "error")).select(*FINDING_COLUMNS)
-    found.write.mode("overwrite").parquet(f"{out}/findings.parquet")
-    found.coalesce(1).write.mode("overwrite").option("header", "true").csv(f"{out}/findings.csv")
-    rows.where(F.col("kind") == "order").select("patient_hmac", "order", "authored", "month", "drug", "file", "line") \
-        .write.mode("overwrite").parquet(f"{out}/orders.parquet")  # fmt: skip
-    counts = mue_counts(rows)
+    orders = rows.where(F.col("kind") == "order").select(
+        "patient_hmac", "order", "authored", "month", "drug", "file", "line"
+    )
+    # The four read the staged rows independently: submitted together, a small job (the one-file CSV is one
+    # task) runs beside another instead of leaving cores idle (Spark runs jobs of several threads at once).
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="orderlint-output") as pool:
+        writes = [
+            pool.submit(found.write.mode("overwrite").parquet, f"{out}/findings.parquet"),
+            pool.submit(found.coalesce(1).write.mode("overwrite").option("header", "true").csv, f"{out}/findings.csv"),
+            pool.submit(orders.write.mode("overwrite").parquet, f"{out}/orders.parquet"),
+        ]
+        counting = pool.submit(mue_counts, rows)
+        for done in writes:
+            done.result()
+        counts = counting.result()
     n_findings = sum(counts.findings.values())
     _delete(spark, staging)
     since = options.window.since.isoformat() if options.window.since else None
