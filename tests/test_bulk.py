@@ -144,6 +144,9 @@ def fixed_salt(monkeypatch: pytest.MonkeyPatch) -> None:
         ["--format", "text", "--show-source", "--select", "HEP201,DPI101,DAPT301"],
         ["--format", "csv"],
         ["--format", "csv", "--since", "2025-01-01", "--until", "2026-06-01"],
+        ["--format", "json"],
+        ["--format", "json", "--since", "2025-01-01", "--until", "2026-06-01", "--select", "HEP"],
+        ["--format", "json", "--select", "NOSUCHCODE"],
         ["--format", "mue-json"],
         ["--format", "mue-json", "--since", "2025-01-01", "--until", "2026-06-01"],
         ["--format", "mue", "--fail-on", "critical"],
@@ -156,7 +159,7 @@ def test_the_streamed_export_writes_what_the_in_memory_path_writes(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Text and MUE are written patient by patient (linter.bulk_stream); --summary takes the in-memory path
+    """Text, CSV, JSON and MUE are written patient by patient (linter.bulk_stream); --summary takes the in-memory path
     (every order set kept, the CLI's renderers). Same report, error lines, closing line and exit code."""
     monkeypatch.setattr("linter.bulk_stream.MUE_CHUNK", 7)  # MUE counts added up over many small chunks
     streamed = _lint_cli([str(fixture_export), *args], tmp_path / "a", capsys)
@@ -239,3 +242,17 @@ def test_the_cli_starts_without_importing_spark() -> None:
     code = f"import sys, linter.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_streamed_json_report_with_no_order_sets_is_what_json_dumps_writes(tmp_path: Path) -> None:
+    import io
+    import json
+
+    from linter.bulk_stream import SETS_PLACEHOLDER, write_json_report
+
+    (tmp_path / "sets").write_text("")
+    doc = {"summary": {"files": 1}, "files": [{"path": "x", "order_sets": SETS_PLACEHOLDER, "errors": []}]}
+    out = io.StringIO()
+    write_json_report(out, doc, tmp_path / "sets")
+    expected = {**doc, "files": [{**doc["files"][0], "order_sets": []}]}
+    assert out.getvalue() == json.dumps(expected, indent=2, ensure_ascii=False) + "\n"

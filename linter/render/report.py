@@ -243,55 +243,100 @@ def _report_order_set(
     return doc
 
 
+class SummaryTally:
+    """The batch totals of the JSON report, added up input by input and order set by order set: the report
+    kept in memory and the export streamed patient by patient (linter.bulk_stream) give the same summary."""
+
+    def __init__(self) -> None:
+        self.files = self.files_with_errors = self.errors = 0
+        self.file_statuses = dict.fromkeys(ordering.STATUSES, 0)
+        self.set_statuses = dict.fromkeys(ordering.STATUSES[:2], 0)
+        self.order_sets = self.orders_checked = self.findings = 0
+        self.by_indicator = dict.fromkeys(ordering.INDICATORS, 0)
+        self.by_code: dict[str, dict[str, int]] = {}
+
+    def add_set(self, order_set: OrderSet, findings: Sequence[Finding]) -> None:
+        set_status = ordering.status(ordering.counts_of(order_set, findings))
+        if set_status in self.set_statuses:
+            self.set_statuses[set_status] += 1
+        self.order_sets += 1
+        self.orders_checked += ordering.orders_checked(order_set)
+        self.findings += len(findings)
+        for f in findings:
+            self.by_indicator[f.indicator.value] += 1
+            self.by_code.setdefault(f.code, dict.fromkeys(ordering.INDICATORS, 0))[f.indicator.value] += 1
+
+    def add_file(self, counts: dict[str, int]) -> None:
+        """One input, once its order sets were added: its file counts (ordering.file_counts)."""
+        self.files += 1
+        self.files_with_errors += 1 if counts["errors"] else 0
+        self.errors += counts["errors"]
+        self.file_statuses[ordering.status(counts)] += 1
+
+    def doc(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "files_with_errors": self.files_with_errors,
+            "files_by_status": dict(self.file_statuses),
+            "errors": self.errors,
+            "order_sets": self.order_sets,
+            "order_sets_by_status": dict(self.set_statuses),
+            "orders_checked": self.orders_checked,
+            "findings": self.findings,
+            "by_indicator": dict(self.by_indicator),
+            "by_code": {code: self.by_code[code] for code in sorted(self.by_code)},
+        }
+
+
 def report_summary(results: Sequence[FileResult]) -> dict[str, Any]:
     """Totals of the batch: each is the sum of the per-file counts of report_doc's `files`."""
-    findings = [f for r in results for f in r.findings]
-    by_code: dict[str, dict[str, int]] = {}
-    for f in findings:
-        row = by_code.setdefault(f.code, dict.fromkeys(ordering.INDICATORS, 0))
-        row[f.indicator.value] += 1
-    file_statuses = [ordering.status(ordering.file_counts(r)) for r in results]
-    set_statuses = [ordering.status(ordering.set_counts(s)) for r in results for s in r.sets]
-    return {
-        "files": len(results),
-        "files_with_errors": sum(1 for r in results if r.errors),
-        "files_by_status": {st: file_statuses.count(st) for st in ordering.STATUSES},
-        "errors": sum(len(r.errors) for r in results),
-        "order_sets": sum(len(r.sets) for r in results),
-        "order_sets_by_status": {st: set_statuses.count(st) for st in ordering.STATUSES[:2]},
-        "orders_checked": sum(ordering.orders_checked(s.order_set) for r in results for s in r.sets),
-        "findings": len(findings),
-        "by_indicator": {i: sum(1 for f in findings if f.indicator.value == i) for i in ordering.INDICATORS},
-        "by_code": {code: by_code[code] for code in sorted(by_code)},
-    }
+    tally = SummaryTally()
+    for r in results:
+        for s in r.sets:
+            tally.add_set(s.order_set, s.findings)
+        tally.add_file(ordering.file_counts(r))
+    return tally.doc()
 
 
 def _report_file(r: FileResult, profile: Any) -> dict[str, Any]:
-    counts = ordering.file_counts(r)
-    sets = []
-    for i, s in enumerate(r.sets):
-        set_counts = ordering.set_counts(s)
-        doc = _report_order_set(ordering.ordered_findings(s.findings), s.order_set, s.originals, profile)
-        sets.append(
-            {"label": ordering.set_label(r, i), "status": ordering.status(set_counts), "counts": set_counts, **doc}
-        )
+    sets = [
+        report_set(s.order_set, s.findings, s.originals, ordering.set_label(r, i), profile)
+        for i, s in enumerate(r.sets)
+    ]
+    return report_file(r.path, ordering.file_counts(r), sets, r.errors)
+
+
+def report_set(
+    order_set: OrderSet, findings: Sequence[Finding], originals: Originals, label: str, profile: Any
+) -> dict[str, Any]:
+    """One order set of the JSON report: label, status, counts, and its findings in report order."""
+    counts = ordering.counts_of(order_set, findings)
+    doc = _report_order_set(ordering.ordered_findings(findings), order_set, originals, profile)
+    return {"label": label, "status": ordering.status(counts), "counts": counts, **doc}
+
+
+def report_file(path: str, counts: dict[str, int], sets: Any, errors: Iterable[Any]) -> dict[str, Any]:
+    """One input of the JSON report (`sets`: its report_set entries, or a placeholder the streamed export
+    replaces with them)."""
     return {
-        "path": r.path,
+        "path": path,
         "status": ordering.status(counts),
         "counts": counts,
         "order_sets": sets,
-        "errors": [{"message": e.message, "path": e.path} for e in r.errors],
+        "errors": [{"message": e.message, "path": e.path} for e in errors],
     }
 
 
 def report_doc(results: Sequence[FileResult], profile: Any) -> dict[str, Any]:
     """The JSON report: one entry per input, by name, with its status and counts, its order sets (each with
     status, counts and findings in report order, with suggestions and diffs) and its errors."""
-    return {
-        "profile": {"id": profile.id, "version": profile.version},
-        "summary": report_summary(results),
-        "files": [_report_file(r, profile) for r in ordering.ordered_results(results)],
-    }
+    return report_document(
+        profile, report_summary(results), [_report_file(r, profile) for r in ordering.ordered_results(results)]
+    )
+
+
+def report_document(profile: Any, summary: dict[str, Any], files: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"profile": {"id": profile.id, "version": profile.version}, "summary": summary, "files": files}
 
 
 def report_json(results: Sequence[FileResult], profile: Any) -> str:
