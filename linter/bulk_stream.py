@@ -2,11 +2,11 @@
 bounded by one order set however large the export. The input is grouped on disk (linter.bulk.index_export);
 text and CSV findings go to one temporary file per indicator (the report lists critical, then warning, then
 info, each in patient order) and are concatenated at the end; the CSV's order-set rows go to a file of their
-own, written after the file row whose totals are known only at the end; the JSON report's order sets go to a
-file, copied in where the summary (added up set by set, report.SummaryTally) has been written; MUE counts
-are added up chunk by chunk. Output, stderr and exit code are those of the in-memory path
-(linter.bulk_cli.export_results, then the CLI's renderers), which the formats that need every order set at
-once (html, cards, outcome, --summary) still use."""
+own, written after the file row whose totals are known only at the end; the JSON report's order sets and
+the OperationOutcome Bundle's entries are written item by item (linter.json_stream) and the document around
+them at the end (the report's summary added up set by set, report.SummaryTally); cards go one response per
+line; MUE counts are added up chunk by chunk. Output, stderr and exit code are those of the in-memory path
+(linter.bulk_cli.export_results, then the CLI's renderers), which html and --summary still use."""
 
 from __future__ import annotations
 
@@ -15,24 +15,24 @@ import json
 import shutil
 import sys
 import tempfile
-from contextlib import ExitStack, nullcontext
+from contextlib import ExitStack, closing, nullcontext
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TypeVar
 
 from linter.batch import LintOptions
 from linter.bulk import ExportRun, Record, iter_export
 from linter.bulk_cli import export_options, installation_salt, mue_text, window_of
 from linter.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from linter.cli_lint import input_closing_line
+from linter.json_stream import PLACEHOLDER, JsonItems
 from linter.model import Indicator
 from linter.profiles import Profile
 from linter.render import report
 from linter.render.mue import MueCounts, counts_from_records
 from linter.render.ordering import INDICATORS, counts_of, label_of, ordered_findings, orders_checked, report_rows
+from linter.render.outcome import error_outcome, operation_outcome, outcomes_bundle
 
-STREAMED_FORMATS = ("text", "csv", "json", "mue", "mue-json")
-SETS_PLACEHOLDER = "\x00order sets\x00"  # where the streamed JSON report's order sets go
-SET_INDENT = " " * 8  # json.dumps(indent=2) puts the report's order sets at depth 4
+STREAMED_FORMATS = ("text", "csv", "json", "cards", "outcome", "mue", "mue-json")
 MUE_CHUNK = 2_000  # rows counted at a time (the counts of disjoint patients add up; ~1 KB a row)
 
 K = TypeVar("K")
@@ -48,12 +48,18 @@ def stream_export(args: argparse.Namespace, profile: Profile, options: LintOptio
     counts = dict.fromkeys(("order_sets", "orders_checked", "findings", *INDICATORS, "errors"), 0)
     mue, chunk, failed = MueCounts(), list[Record](), False
     tally = report.SummaryTally()
-    with tempfile.TemporaryDirectory(prefix="orderlint-report-") as tmp:
+    first_cards: dict[str, Any] = {}
+    # the JSON report's order sets (files[0].order_sets: depth 3), the outcome Bundle's entries (depth 1)
+    depth = 3 if args.format == "json" else 1
+    with (
+        tempfile.TemporaryDirectory(prefix="orderlint-report-") as tmp,
+        closing(JsonItems(Path(tmp, "items"), depth)) as items,
+    ):
         with ExitStack() as stack:
             parts = {ind: stack.enter_context(Path(tmp, ind).open("w", encoding="utf-8")) for ind in INDICATORS}
             csv_parts = {ind: report.csv_writer(fh) for ind, fh in parts.items()}
-            set_file = stack.enter_context(Path(tmp, "sets").open("w", encoding="utf-8"))
-            set_rows = report.csv_writer(set_file)
+            set_rows = report.csv_writer(stack.enter_context(Path(tmp, "sets").open("w", encoding="utf-8")))
+            card_lines = stack.enter_context(Path(tmp, "cards").open("w", encoding="utf-8"))
             for p in iter_export(args.paths, profile, export_options(options, window), installation_salt(), errors):
                 patient_errors.extend(r for r in p.records if r["kind"] == "error")
                 if args.format != "text":
@@ -70,9 +76,15 @@ def stream_export(args: argparse.Namespace, profile: Profile, options: LintOptio
                     set_rows.writerow(report.order_set_row(name, label, counts_of(p.order_set, p.findings)))
                 elif args.format == "json":
                     tally.add_set(p.order_set, p.findings)
-                    entry = report.report_set(p.order_set, p.findings, p.originals, label, profile)
-                    text = json.dumps(entry, indent=2, ensure_ascii=False).replace("\n", "\n" + SET_INDENT)
-                    set_file.write(("" if counts["order_sets"] == 1 else ",\n") + SET_INDENT + text)
+                    items.add(report.report_set(p.order_set, p.findings, p.originals, label, profile))
+                elif args.format == "outcome":
+                    items.add({"resource": operation_outcome(p.findings, p.order_set)})
+                elif args.format == "cards":
+                    from linter.render.cards import cards_response  # lazy: fhir.resources, for this format only
+
+                    cards = cards_response(p.findings, p.order_set, profile, originals=p.originals)
+                    first_cards = cards if counts["order_sets"] == 1 else first_cards
+                    card_lines.write(json.dumps(cards, ensure_ascii=False) + "\n")
                 for f in ordered_findings(p.findings):
                     counts["findings"] += 1
                     counts[f.indicator.value] += 1
@@ -103,9 +115,22 @@ def stream_export(args: argparse.Namespace, profile: Profile, options: LintOptio
                     )
             elif args.format == "json":
                 tally.add_file(counts)
-                write_json_report(dest, report.report_document(
-                    profile, tally.doc(), [report.report_file(name, counts, SETS_PLACEHOLDER, result.errors)]
-                ), Path(tmp, "sets"))  # fmt: skip
+                files = [report.report_file(name, counts, PLACEHOLDER, result.errors)]
+                items.write_document(dest, report.report_document(profile, tally.doc(), files))
+            elif args.format == "outcome":  # as the in-memory path: the order sets', then the input's errors
+                for e in result.errors:
+                    items.add({"resource": error_outcome(f"{result.path}: {e.message}", e.path)})
+                if items.count == 1:
+                    dest.write(json.dumps(items.first["resource"], indent=2, ensure_ascii=False) + "\n")
+                else:
+                    items.write_document(dest, {**outcomes_bundle([]), "entry": PLACEHOLDER})
+            elif args.format == "cards":  # one response: itself; more: one per line
+                card_lines.close()
+                if counts["order_sets"] == 1:
+                    dest.write(json.dumps(first_cards, indent=2, ensure_ascii=False) + "\n")
+                else:
+                    with Path(tmp, "cards").open(encoding="utf-8") as src:
+                        shutil.copyfileobj(src, dest)
             else:
                 dest.write(mue_text(args.format, mue, profile, window))
             dest.flush()
@@ -118,21 +143,6 @@ def stream_export(args: argparse.Namespace, profile: Profile, options: LintOptio
     if result.errors:  # as `orderlint lint`: an input not read was not checked, which outranks any finding
         return EXIT_ERROR
     return EXIT_FINDINGS if failed else EXIT_CLEAN
-
-
-def write_json_report(dest: TextIO, doc: dict[str, Any], sets: Path) -> None:
-    """The JSON report as json.dumps(doc, indent=2) writes it, the order sets copied from `sets` (written one
-    by one, indented to their depth) where the document holds SETS_PLACEHOLDER."""
-    head, tail = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").split(json.dumps(SETS_PLACEHOLDER))
-    dest.write(head)
-    if sets.stat().st_size == 0:
-        dest.write("[]")
-    else:
-        dest.write("[\n")
-        with sets.open(encoding="utf-8") as src:
-            shutil.copyfileobj(src, dest)
-        dest.write("\n" + SET_INDENT[:-2] + "]")
-    dest.write(tail)
 
 
 def add_counts(total: MueCounts, part: MueCounts) -> None:

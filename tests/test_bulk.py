@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -147,6 +148,8 @@ def fixed_salt(monkeypatch: pytest.MonkeyPatch) -> None:
         ["--format", "json"],
         ["--format", "json", "--since", "2025-01-01", "--until", "2026-06-01", "--select", "HEP"],
         ["--format", "json", "--select", "NOSUCHCODE"],
+        ["--format", "cards"],
+        ["--format", "outcome", "--since", "2025-01-01", "--until", "2026-06-01"],
         ["--format", "mue-json"],
         ["--format", "mue-json", "--since", "2025-01-01", "--until", "2026-06-01"],
         ["--format", "mue", "--fail-on", "critical"],
@@ -159,11 +162,16 @@ def test_the_streamed_export_writes_what_the_in_memory_path_writes(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Text, CSV, JSON and MUE are written patient by patient (linter.bulk_stream); --summary takes the in-memory path
-    (every order set kept, the CLI's renderers). Same report, error lines, closing line and exit code."""
+    """Text, CSV, JSON, cards, OperationOutcome and MUE are written patient by patient (linter.bulk_stream);
+    --summary takes the in-memory path (every order set kept, the CLI's renderers). Same report, error lines,
+    closing line and exit code."""
     monkeypatch.setattr("linter.bulk_stream.MUE_CHUNK", 7)  # MUE counts added up over many small chunks
     streamed = _lint_cli([str(fixture_export), *args], tmp_path / "a", capsys)
     in_memory = _lint_cli([str(fixture_export), *args, "--summary"], tmp_path / "b", capsys)
+    if "cards" in args:  # every card and suggestion gets a fresh uuid
+        uuids = re.compile(r'"(uuid|id)": "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"')
+        streamed, in_memory = ((c, uuids.sub(r'"\1": "-"', r), e) for c, r, e in (streamed, in_memory))
+        assert streamed[1].count('"uuid": "-"') > 20
     assert streamed == in_memory
     code, report, stderr = streamed
     assert code == 2 and len(report) > 1000  # the fixture export has unreadable lines: exit 2, findings kept
@@ -244,15 +252,27 @@ def test_the_cli_starts_without_importing_spark() -> None:
     assert out.strip() == "[]"
 
 
-def test_the_streamed_json_report_with_no_order_sets_is_what_json_dumps_writes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("n", [0, 1, 2, 3])
+@pytest.mark.parametrize("depth", [1, 3])
+def test_a_list_written_item_by_item_is_what_json_dumps_writes(tmp_path: Path, n: int, depth: int) -> None:
     import io
     import json
 
-    from linter.bulk_stream import SETS_PLACEHOLDER, write_json_report
+    from linter.json_stream import PLACEHOLDER, JsonItems
 
-    (tmp_path / "sets").write_text("")
-    doc = {"summary": {"files": 1}, "files": [{"path": "x", "order_sets": SETS_PLACEHOLDER, "errors": []}]}
+    items = [{"label": f"set {i}", "findings": [{"code": "AT101", "values": {"mg": i}}], "empty": []} for i in range(n)]
+    listed = JsonItems(tmp_path / "items", depth)
+    for item in items:
+        listed.add(item)
+
+    def nest(value: object, levels: int) -> object:
+        return value if levels == 0 else {"profile": "p", "files": [{"path": "x", "inner": nest(value, levels - 2)}]}
+
+    doc = {"summary": {"files": 1}, "entry": PLACEHOLDER} if depth == 1 else nest(PLACEHOLDER, 2)
     out = io.StringIO()
-    write_json_report(out, doc, tmp_path / "sets")
-    expected = {**doc, "files": [{**doc["files"][0], "order_sets": []}]}
-    assert out.getvalue() == json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
+    listed.write_document(out, doc)
+    expected = json.dumps(doc, indent=2, ensure_ascii=False).replace(
+        json.dumps(PLACEHOLDER), json.dumps(items, indent=2).replace("\n", "\n" + "  " * depth)
+    )
+    assert out.getvalue() == expected + "\n"
+    assert listed.first == (items[0] if items else None)
