@@ -19,7 +19,7 @@ through one reused Python worker per core and hands contiguous patients to the e
 way (with mapInPandas the lint stage took 42 instead of 37 s at 100,000 patients on one core); the keying goes
 the same way instead of an RDD whose rows were pickled back to the JVM. Patient partitions: 4 per core, at
 least 8. Python workers are reused (spark.python.worker.reuse, Spark's default), so the engine is imported
-once per worker, not per task. In local mode the JVM runs with C1 only (LOCAL_JVM_OPTIONS).
+once per worker, not per task. In local mode the JVM runs with C1 only and no web UI (LOCAL_DEFAULTS).
 """
 
 from __future__ import annotations
@@ -65,11 +65,19 @@ FINDING_COLUMNS = ["patient_hmac", "order", "authored", "month", "code", "name",
                    "file", "line", *VALUE_COLUMNS, "values_json"]  # fmt: skip
 
 
-# In local mode the one JVM is driver and executor, and it does little per row (reading, shuffling, writing
-# Parquet): the Python workers lint. C2, the JIT's optimizing tier, cost more CPU than it saved: at 100,000
-# patients on one core, 59.7 instead of 73.3 CPU s (bench/README.md, "Spark"). --conf
-# spark.driver.extraJavaOptions=... replaces it.
-LOCAL_JVM_OPTIONS = "-XX:TieredStopAtLevel=1"
+# Settings of a local master, each replaced by the same key in --conf. In local mode the one JVM is driver and
+# executor, and it does little per row (reading, shuffling, writing Parquet): the Python workers lint. C2, the
+# JIT's optimizing tier, cost more CPU than it saved: at 100,000 patients on one core, 59.7 instead of 73.3
+# CPU s (bench/README.md, "Spark"). The web UI would listen on every interface (port 4040, no login) and
+# describe the job to anyone who can reach the machine: off unless asked for. The driver's RPC and block
+# manager ports (unauthenticated: spark.authenticate is off) listen on loopback only: nothing outside this
+# machine needs them when the executors are in the same JVM.
+LOCAL_DEFAULTS = {
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+    "spark.ui.enabled": "false",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.driver.host": "127.0.0.1",
+}
 
 
 @dataclass
@@ -91,8 +99,10 @@ def session(master: str | None, conf: list[tuple[str, str]], app: str = "orderli
     if master and master.startswith("local"):
         # the workers run this interpreter (its venv has orderlint), as the driver
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        if not any(k == "spark.driver.extraJavaOptions" for k, _ in conf):
-            builder = builder.config("spark.driver.extraJavaOptions", LOCAL_JVM_OPTIONS)
+        given = {k for k, _ in conf}
+        for k, v in LOCAL_DEFAULTS.items():
+            if k not in given:
+                builder = builder.config(k, v)
     for k, v in conf:
         builder = builder.config(k, v)
     return builder.getOrCreate()

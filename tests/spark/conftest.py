@@ -57,7 +57,7 @@ def spark() -> Iterator[Any]:
     _need_spark()
     from linter.spark.job import session  # imports pyspark: only once it is known to be there
 
-    s = session("local[2]", [("spark.ui.enabled", "false"), ("spark.sql.shuffle.partitions", "4")], "orderlint-tests")
+    s = session("local[2]", [("spark.sql.shuffle.partitions", "4")], "orderlint-tests")
     s.sparkContext.setLogLevel("ERROR")
     yield s
     s.stop()

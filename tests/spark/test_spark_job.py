@@ -163,3 +163,11 @@ def test_files_are_keyed_in_groups_of_about_equal_work(spark: Any) -> None:
     assert len(groups) == 4 and max(loads) - min(loads) <= max(work.values())
     assert balanced_groups(work, 100) == [[p] for p in sorted(work, key=lambda p: (-work[p], p))]
     assert balanced_groups({}, 4) == []
+
+
+def test_a_local_session_listens_on_loopback_only_and_has_no_web_ui(spark: Any) -> None:
+    """A hospital machine: Spark's RPC ports are unauthenticated and its web UI has no login."""
+    conf = spark.sparkContext.getConf()
+    assert conf.get("spark.driver.bindAddress") == "127.0.0.1" and conf.get("spark.driver.host") == "127.0.0.1"
+    assert conf.get("spark.ui.enabled") == "false" and spark.sparkContext.uiWebUrl is None
+    assert "-XX:TieredStopAtLevel=1" in conf.get("spark.driver.extraJavaOptions")
