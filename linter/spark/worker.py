@@ -54,8 +54,9 @@ def key_files(labels: dict[str, str]) -> Callable[[Iterator[pa.RecordBatch]], It
 
     def fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            paths, contents = batch.column("path").to_pylist(), batch.column("content").to_pylist()
-            for path, content in zip(paths, contents, strict=True):
+            contents = batch.column("content")
+            for i, path in enumerate(batch.column("path").to_pylist()):
+                content = contents[i].as_py()  # one file's bytes at a time: a batch may hold many files
                 label = labels.get(path, path)
                 rows: list[tuple[Any, ...]] = []
                 last = 0
