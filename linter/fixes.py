@@ -420,8 +420,8 @@ def check_valid(resource: Mapping[str, Any]) -> None:
 
     Looked up first by the digest of its exact JSON (a draft is linted again at each order-select and at
     order-sign: the same suggestion, the same bytes), then by its shape. What is validated is that JSON,
-    parsed back: the JSON the client gets, so that the verdict is a function of the key. No request text is
-    kept: the digest and the shape only (the shape keeps codes and units, not ids, text or dates)."""
+    parsed back: the JSON the client gets, so that the verdict is a function of the key. The cache keeps the
+    JSON's digest, not the JSON."""
     text = _plain_json(resource)
     if text is None:  # not plain JSON: the tuple walk, and the resource itself validated
         exact, shape = None, resource_shape(resource)
