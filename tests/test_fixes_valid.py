@@ -5,8 +5,10 @@ Three claims, each proven here with fhir.resources itself (`validate_resource`, 
    when the drafts are valid FHIR (strict mode read them);
 2. each edit kind (dose, frequency, duration, route) and each create template validates for any value its
    type admits (hypothesis);
-3. two resources with one `resource_shape` validate alike (hypothesis mutates the abstracted leaves), so the
-   verdict cached per shape is the verdict of the resource.
+3. two resources with one shape validate alike (hypothesis mutates the abstracted leaves), so the verdict
+   cached per shape is the verdict of the resource: for the shape of the resource's JSON (`shape_key`, what
+   the service computes) and for the tuple walk it falls back on (`resource_shape`, for what plain JSON does
+   not say exactly).
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from linter.fixes import (
     ABSTRACT_KEYS,
     ROUTES,
     SNOMED,
+    _plain_json,
     action_resource,
     apply_update,
     check_valid,
     clear_shape_cache,
     resource_shape,
+    shape_key,
     suggestion_actions,
 )
 from linter.model import (
@@ -269,6 +273,52 @@ def test_one_shape_one_verdict(data: st.DataObject) -> None:
     mutated = _mutate(original, "", data.draw)
     if resource_shape(mutated) == resource_shape(original):  # else the cache validates it afresh
         assert _valid(mutated) == _valid(original)
+    text, mutated_text = _plain_json(original), _plain_json(mutated)
+    assert text is not None and mutated_text is not None  # suggestions are plain JSON
+    if shape_key(mutated_text) == shape_key(text):
+        assert _valid(mutated) == _valid(original)
+
+
+def test_the_json_shape_abstracts_the_leaves_the_tuple_walk_does() -> None:
+    resource = {
+        "resourceType": "MedicationRequest",
+        "id": "med-1",
+        "note": [{"text": "x"}],
+        "dosageInstruction": [{"doseAndRate": [{"doseQuantity": {"value": 5.0, "code": "mg"}}], "sequence": 1}],
+        "subject": {"reference": "Patient/p", "display": 'a"b\\'},  # escaped quote and backslash in the JSON
+    }
+    text = _plain_json(resource)
+    assert text is not None
+    key = shape_key(text)
+    for leaf in (b'a\\"b', b'"x"', b"5.0", b"Patient/p"):
+        assert leaf not in key
+    for kept in (b'"code":"mg"', b'"sequence":1', b'"resourceType":"MedicationRequest"'):
+        assert kept in key
+    same = {**resource, "id": "other-id", "subject": {"reference": "Patient/q", "display": 'c"d\\'}}
+    assert shape_key(_plain_json(same) or b"") == key
+    assert shape_key(_plain_json({**resource, "id": "not an id!"}) or b"") != key  # another IdType verdict
+
+
+@pytest.mark.parametrize("leaf", [float("nan"), float("inf"), None, 2**70])
+def test_what_plain_json_cannot_say_takes_the_tuple_walk(leaf: Any) -> None:
+    """orjson writes NaN and infinity as null: such a resource is never judged by its JSON."""
+    assert _plain_json({"resourceType": "MedicationRequest", "x": {"value": leaf}}) is None
+
+
+def test_a_nan_dose_is_never_valid() -> None:
+    """Its JSON would say null (valid to the models: absent); the resource itself is judged, and fails."""
+    clear_shape_cache()
+    draft = DRAFTS[0]
+    dose = SetDose(0, 5600, "[iU]", "units")
+    updated = apply_update(draft, UpdateAction(f"MedicationRequest/{draft.get('id')}", "fix", (dose,)))
+    check_valid(updated)
+    quantity = updated["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]
+    for value in (float("nan"), float("inf")):
+        broken = copy.deepcopy(updated)
+        broken["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"] = {**quantity, "value": value}
+        for _ in range(2):  # validated, then answered from the cache
+            with pytest.raises(InvalidFhir):
+                check_valid(broken)
 
 
 def test_the_cache_keeps_an_invalid_verdict_and_drops_the_suggestion(profile: Profile) -> None:

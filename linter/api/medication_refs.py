@@ -49,7 +49,7 @@ def _known(draft: Any, prefetch: Mapping[str, Any]) -> set[str]:
 def missing_medication_ids(draft: Mapping[str, Any] | None, prefetch: Mapping[str, Any], server: str) -> list[str]:
     """Ids of Medications referenced by the draft orders (`draft`, the Bundle) and carried nowhere in the
     request."""
-    known = _known(draft, prefetch)
+    known: set[str] | None = None  # the Medications carried, looked for only once an order references one
     wanted: list[str] = []
     for order in _resources(draft):
         ref_obj = order.get("medicationReference")
@@ -61,7 +61,11 @@ def missing_medication_ids(draft: Mapping[str, Any] | None, prefetch: Mapping[st
                 continue  # only the request's own server, never another host
             ref = ref[len(server.rstrip("/")) + 1 :]
         kind, _, mid = ref.partition("/")
-        if kind != "Medication" or not _FHIR_ID.fullmatch(mid) or mid in known or mid in wanted:
+        if kind != "Medication" or not _FHIR_ID.fullmatch(mid) or mid in wanted:
+            continue
+        if known is None:
+            known = _known(draft, prefetch)
+        if mid in known:
             continue
         wanted.append(mid)
     return wanted[:MAX_FETCHED]

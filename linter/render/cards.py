@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from linter.fixes import suggestion_actions
@@ -33,12 +34,20 @@ def _default_actions() -> SuggestionActions:
     return suggestion_actions
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>|#~]")
+_MARKDOWN_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#~"})  # not a regex's group template
 
 
 def _md_text(text: str) -> str:
     """Plain text (refs, reasons quoted from the request) as GitHub-flavoured markdown that shows it as is."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    plain = " ".join(text.split())
+    return plain.translate(_MARKDOWN_ESCAPES) if _MARKDOWN_SPECIAL.search(plain) else plain
+
+
+@lru_cache(maxsize=1024)
+def _md_label(text: str) -> str:
+    """`_md_text` of our own words (value labels, confidence texts), which repeat on every card."""
+    return _md_text(text)
 
 
 def card_detail(finding: Finding, order_set: OrderSet | None = None) -> str:
@@ -49,8 +58,8 @@ def card_detail(finding: Finding, order_set: OrderSet | None = None) -> str:
     values = labelled_values(finding, order_set)
     if not values and not body:
         return ""
-    lines = [f"- **{_md_text(v.label)}:** {_md_text(v.text)}" for v in values]
-    lines.append(f"- **Confidence:** {_md_text(confidence_text(finding))}")
+    lines = [f"- **{_md_label(v.label)}:** {_md_text(v.text)}" for v in values]
+    lines.append(f"- **Confidence:** {_md_label(confidence_text(finding))}")
     return "\n".join(lines) + ("\n\n" + finding.detail if body else "")
 
 

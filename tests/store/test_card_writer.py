@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from linter.store.migrate import upgrade
 from linter.store.models import CardFeedback, IssuedCard
-from linter.store.repository import CardRecord, FeedbackRecord, Store
+from linter.store.repository import CardRecord, FeedbackRecord, OfferedReason, Store
 
 
 def _count(url: str) -> int:
@@ -69,3 +69,32 @@ def test_a_failed_batch_is_counted_and_logged_not_raised(sqlite_url: str) -> Non
         assert store.card_writer.failed == 1 and store.card_writer.written == 0
     finally:
         store.dispose()
+
+
+def test_the_writer_stores_what_the_orm_insert_stores(database_url: str) -> None:
+    """The writer's pre-compiled INSERT (linter.store.repository.CardInsert) and SQLAlchemy's own insert
+    store the same values: time, patient hash, override reasons (JSON) and none."""
+    upgrade(database_url)
+    store = Store.from_url(database_url, salt="s")
+    reasons = (OfferedReason("http://x", "a", "Ä reason"), OfferedReason("http://x", "b", "B"))
+    try:
+        for n, (uuid, patient, offered) in enumerate([("w-1", "pat", reasons), ("w-2", None, ())]):
+            cards = [CardRecord(uuid, "HEP201", "critical", offered)]
+            store.queue_cards("svc", f"hook-{n}", patient, cards)
+            store.record_cards("svc", f"hook-{n}", patient, [CardRecord("o" + uuid[1:], "HEP201", "critical", offered)])
+        assert store.flush_cards()
+        with store.engine.connect() as conn:
+            rows = {
+                r.card_uuid: r
+                for r in conn.execute(select(IssuedCard.__table__)).all()  # read back by the column types
+            }
+    finally:
+        store.dispose()
+    for n in ("1", "2"):
+        written, inserted = rows[f"w-{n}"]._asdict(), rows[f"o-{n}"]._asdict()
+        for key in ("id", "card_uuid", "issued_at"):
+            written.pop(key), inserted.pop(key)
+        assert written == inserted
+        assert rows[f"w-{n}"].issued_at.tzinfo == rows[f"o-{n}"].issued_at.tzinfo
+    assert rows["w-1"].override_reasons == [{"system": r.system, "code": r.code, "display": r.display} for r in reasons]
+    assert rows["w-2"].override_reasons is None and rows["w-2"].patient_hash is None

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from linter.api.deps import ClientDep, ResolverDep, ServiceDep, SettingsDep, StoreDep
+from linter.api.deps import HookCallDep
 from linter.api.medication_refs import fetch_referenced_medications
 from linter.api.openapi import answers, inline_schema, json_body
 from linter.api.prefetch import PrefetchResult
@@ -88,14 +88,8 @@ def record(store: Store, service: CdsService, hook_request: HookRequest, respons
     response_description="CDS Hooks cards.",
     responses=answers(400, 401, 404, 413, 500),
 )
-async def call_service(
-    request: Request,
-    _client: ClientDep,
-    service: ServiceDep,
-    settings: SettingsDep,
-    store: StoreDep,
-    resolver: ResolverDep,
-) -> Response:
+async def call_service(request: Request, call: HookCallDep) -> Response:
+    service, settings, store, resolver = call.service, call.settings, call.store, call.resolver
     raw = await request.body()
     hook_request = validated(HookRequest, json_object(raw, "a CDS Hooks request"))  # the one validation
     check_hook_request(service, hook_request)
