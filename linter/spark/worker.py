@@ -57,7 +57,7 @@ def key_files(labels: dict[str, str]) -> Callable[[Iterator[pa.RecordBatch]], It
             contents = batch.column("content")
             for i, path in enumerate(batch.column("path").to_pylist()):
                 content = contents[i].as_py()  # one file's bytes at a time: a batch may hold many files
-                label = labels.get(path, path)
+                label = labels.get(path) or path.rsplit("/", 1)[-1]  # as listed; else the name, as in a directory
                 rows: list[tuple[Any, ...]] = []
                 last = 0
                 for n, text in read_lines(label, content):
