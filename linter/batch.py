@@ -14,7 +14,6 @@ sizes that lie, or member names that try to escape (absolute, `..`, drive letter
 
 from __future__ import annotations
 
-import gc
 import stat
 import sys
 import zipfile
@@ -26,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from linter import heap
 from linter.engine import run
 from linter.errors import InputError
 from linter.fhir_io import ContextKind, Mode, load_bytes
@@ -417,8 +417,9 @@ _WORKER: dict[str, object] = {}
 
 def _init_worker(profile: Profile, options: LintOptions, limits: ZipLimits) -> None:
     # What the worker inherited or imported lives as long as it does: keep the garbage collector off it (its
-    # full collections would otherwise walk, and under fork copy, every page of the parent's heap).
-    gc.freeze()
+    # full collections would otherwise walk, and under fork copy, every page of the parent's heap), and
+    # collect the young generation less often (linter.heap).
+    heap.settle()
     # The worker's archives stay open for its life (it ends with the batch's pool).
     _WORKER.update(profile=profile, options=options, limits=limits, archives=ArchiveReader())
 

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from linter import DEFAULT_PROFILE, __version__
+from linter import DEFAULT_PROFILE, __version__, heap
 from linter.errors import ProfileError
 from linter.spark.args import add_spark_parser, add_window_arguments
 
@@ -142,9 +142,18 @@ def _print_error(message: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
+    # argv None: this is the orderlint process itself, which ends with the command; a caller passing argv
+    # (tests, an embedding program) keeps its garbage collector as it is.
+    own_process = argv is None
     try:
         if args.command == "lint":
-            from linter.cli_lint import lint_command  # lazy: the reader, engine and rules only for lint
+            if own_process:
+                heap.pause()  # while the reader, engine and rules are imported (linter.heap)
+            try:
+                from linter.cli_lint import lint_command  # lazy: the reader, engine and rules only for lint
+            finally:
+                if own_process:
+                    heap.settle()
 
             return lint_command(args)
         if args.command == "rules":

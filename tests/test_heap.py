@@ -1,0 +1,39 @@
+"""The garbage collector tuning of a lint process (linter.heap): the orderlint process itself freezes what its
+start built and widens the young generation; a program that calls `main(argv)` keeps its collector as it was."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+from pathlib import Path
+
+from linter import heap
+from linter.cli import main
+
+ONE_FILE = Path(__file__).resolve().parent.parent / "fixtures" / "HEP201" / "fail-15000-units-70kg.json"
+
+_REPORT_GC = """
+import gc, sys
+from linter.cli import main
+sys.argv = ["orderlint", "lint", "-q", "--mode", "fast", sys.argv[1]]
+code = main()
+print(code, gc.isenabled(), gc.get_threshold(), gc.get_freeze_count() > 0, sep="|", file=sys.stderr)
+"""
+
+
+def test_the_lint_process_freezes_its_start_and_widens_the_young_generation() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _REPORT_GC, str(ONE_FILE)], capture_output=True, text=True, timeout=60, check=False
+    )
+    code, enabled, threshold, frozen = done.stderr.strip().splitlines()[-1].split("|")
+    assert code == "1"  # HEP201's fixture fires a critical finding
+    assert enabled == "True"
+    assert threshold == str((heap.YOUNG_THRESHOLD, *heap.OLDER_THRESHOLDS))
+    assert frozen == "True"
+
+
+def test_a_caller_passing_argv_keeps_its_collector(capsys: object) -> None:
+    before = (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count())
+    assert main(["lint", "-q", "--mode", "fast", str(ONE_FILE)]) == 1
+    assert (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count()) == before
