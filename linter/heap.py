@@ -9,7 +9,8 @@ the defaults, collections took 0.26 s of a 1.0 s run over 2,010 bundles (measure
 `settle()` then moves everything start-up built into the permanent generation (`gc.freeze`: never walked
 again) and collects the young generation every 50,000 allocations instead of 700. Reference counting
 still frees all acyclic garbage at once; only cycles wait longer, and full collections still run.
-Only for processes that lint and end (the CLI, its workers): a server freezes once after its warm-up.
+Called once a process has built what it keeps: the CLI once the lint command is imported, its worker
+processes, the service after its warm-up (which collects first: a server lives long).
 """
 
 from __future__ import annotations
