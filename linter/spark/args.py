@@ -39,6 +39,12 @@ def add_spark_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     add_window_arguments(p)
     p.add_argument("--master", help="Spark master URL (default: spark-submit's --master when run by it, else local[*])")
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting (repeatable)")
+    p.add_argument(
+        "--jvm-cache",
+        metavar="DIR",
+        help="local masters: the JVM's class-data archive, recorded by the first run and mapped by the next "
+        "(default: ~/.cache/orderlint/spark-jvm; 'off': none)",
+    )
     p.add_argument("--partitions", type=int, help="patient partitions (default: 4 per core, at least 8)")
     p.add_argument(
         "--grouping",

@@ -35,7 +35,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pyspark import StorageLevel
+from pyspark import SparkContext, StorageLevel
+from pyspark.find_spark_home import _find_spark_home
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, DoubleType, LongType, StringType, StructField, StructType
@@ -44,7 +45,8 @@ from linter.bulk import TEXT_COLUMNS, VALUE_COLUMNS, ExportOptions, Window, erro
 from linter.profiles import Profile
 from linter.render.mue import MueCounts, mue_doc, mue_html
 from linter.rules import RULE_NAMES
-from linter.spark import worker
+from linter.spark import jvm_cache, worker
+from linter.spark.jvm_cache import JvmCache
 
 KEYED_SCHEMA = StructType(
     [
@@ -72,8 +74,9 @@ FINDING_COLUMNS = ["patient_hmac", "order", "authored", "month", "code", "name",
 # describe the job to anyone who can reach the machine: off unless asked for. The driver's RPC and block
 # manager ports (unauthenticated: spark.authenticate is off) listen on loopback only: nothing outside this
 # machine needs them when the executors are in the same JVM.
+JAVA_OPTIONS = "spark.driver.extraJavaOptions"
 LOCAL_DEFAULTS = {
-    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+    JAVA_OPTIONS: "-XX:TieredStopAtLevel=1",
     "spark.ui.enabled": "false",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.driver.host": "127.0.0.1",
@@ -88,9 +91,12 @@ class JobResult:
     doc: dict[str, Any]
 
 
-def session(master: str | None, conf: list[tuple[str, str]], app: str = "orderlint") -> SparkSession:
+def session(
+    master: str | None, conf: list[tuple[str, str]], app: str = "orderlint", jvm: JvmCache | None = None
+) -> SparkSession:
     """master None: the one spark-submit was given (it starts the JVM first and hands this process its
-    gateway, with spark.master already set there), else local[*]."""
+    gateway, with spark.master already set there), else local[*]. `jvm`: the class-data archive of a local
+    JVM (linter.spark.jvm_cache), added to LOCAL_DEFAULTS' Java options unless --conf sets them."""
     builder = SparkSession.builder.appName(app)
     if master or "PYSPARK_GATEWAY_PORT" not in os.environ:
         master = master or "local[*]"
@@ -102,6 +108,8 @@ def session(master: str | None, conf: list[tuple[str, str]], app: str = "orderli
         given = {k for k, _ in conf}
         for k, v in LOCAL_DEFAULTS.items():
             if k not in given:
+                if k == JAVA_OPTIONS and jvm is not None:
+                    v = f"{v} {jvm.java_options}"
                 builder = builder.config(k, v)
     for k, v in conf:
         builder = builder.config(k, v)
@@ -344,13 +352,18 @@ def command(args: argparse.Namespace, profile: Profile, salt: str) -> int:
         now=datetime.now(UTC),
         window=Window(args.since, args.until),
     )
-    spark = session(args.master, conf)
+    # The archive is for a JVM this process starts: a local master, with no Spark running here already.
+    local = args.master.startswith("local") if args.master else "PYSPARK_GATEWAY_PORT" not in os.environ
+    starts_jvm = local and SparkContext._gateway is None
+    jvm = jvm_cache.prepare(_jvm_cache_dir(args.jvm_cache), Path(_find_spark_home())) if starts_jvm else None
+    spark = session(args.master, conf, jvm=jvm)
     try:
         result = run_job(
             spark, args.inputs, args.output, profile, options, salt, partitions=args.partitions, grouping=args.grouping
         )
     finally:
         spark.stop()
+        jvm_cache.finish(jvm)
     where = write_report(result.doc, args.output)
     t = result.doc["totals"]
     print(
@@ -362,6 +375,12 @@ def command(args: argparse.Namespace, profile: Profile, salt: str) -> int:
     if t["errors"]:
         return 2
     return 1 if t["by_indicator"]["critical"] or t["by_indicator"]["warning"] else 0
+
+
+def _jvm_cache_dir(value: str | None) -> Path | None:
+    if value == "off":
+        return None
+    return Path(value).expanduser() if value else jvm_cache.default_directory()
 
 
 def _codes(value: str | None) -> list[str] | None:
