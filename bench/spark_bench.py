@@ -6,7 +6,10 @@ the 1 -> 2 core speed-up, the per-core rate against the CLI, and peak memory: th
 workers (summed), polled from /proc. Checks that Spark and the CLI report the same totals.
 
     python bench/spark_bench.py [--patients 10000] [--driver-memory 1g] [--grouping] [--no-cli] [--keep DIR]
-                                [--masters local[1] local[2]] [--pin]
+                                [--masters local[1] local[2]] [--pin] [--jvm-cache DIR|off]
+
+The local JVM maps a class-data archive (linter.spark.jvm_cache), as every run after a machine's first does:
+an untimed run on 500 patients records it first, unless --jvm-cache names one (or 'off').
 
 --pin runs each local[N] under `taskset` on the first N cores (and the CLI on one core), so "1 core" means one
 CPU for the whole process tree: unpinned, local[1] has one task slot but its JVM (reading, shuffling, writing
@@ -157,10 +160,13 @@ def run_measured(label: str, argv: list[str], patients: int, report: Path) -> Me
     )
 
 
-def spark_argv(export: Path, out: Path, master: str, memory: str, grouping: str, conf: list[str]) -> list[str]:
+def spark_argv(
+    export: Path, out: Path, master: str, memory: str, grouping: str, conf: list[str], jvm_cache: str
+) -> list[str]:
     return [
         sys.executable, "-m", "linter.cli", "spark", str(export), "--output", str(out), "--mode", "fast",
         "--master", master, "--grouping", grouping, "--conf", f"spark.driver.memory={memory}",
+        "--jvm-cache", jvm_cache,
         "--conf", "spark.ui.enabled=false",
         *(a for c in conf for a in ("--conf", c)),
     ]  # fmt: skip
@@ -189,6 +195,11 @@ def main() -> int:
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="more Spark settings")
     p.add_argument("--masters", nargs="*", default=["local[1]", "local[2]"], help="Spark masters to time")
     p.add_argument("--pin", action="store_true", help="run local[N] on the first N cores only (taskset)")
+    p.add_argument(
+        "--jvm-cache",
+        help="the JVM class-data archive directory of the runs (default: a new one, recorded by an untimed run "
+        "on 500 patients first, as a machine's first run records it); 'off': none",
+    )
     args = p.parse_args()
     os.environ.setdefault("ORDERLINT_PATIENT_ID_SALT", "bench-salt")
     tmp = Path(tempfile.mkdtemp(prefix="orderlint-spark-bench-"))
@@ -199,15 +210,20 @@ def main() -> int:
             write_export(export, args.patients)
             print(f"generated {args.patients} patients in {time.perf_counter() - t:.1f} s", file=sys.stderr)
         size = sum(f.stat().st_size for f in export.iterdir()) / 1e6
+        jvm_cache = args.jvm_cache or str(tmp / "jvm")
+        if not args.jvm_cache:  # the first run on a machine records the archive; the timed runs map it
+            write_export(tmp / "warm", 500)
+            warm = spark_argv(tmp / "warm", tmp / "out-warm", "local[2]", args.driver_memory, "sorted", [], jvm_cache)
+            subprocess.run(warm, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         runs: list[Measure] = []
         for master in args.masters:
             out = tmp / f"out-{len(runs)}"
-            argv = spark_argv(export, out, master, args.driver_memory, "sorted", args.conf)
+            argv = spark_argv(export, out, master, args.driver_memory, "sorted", args.conf, jvm_cache)
             runs.append(run_measured(master, _pinned(argv, _slots(master), args.pin), args.patients, out / "mue.json"))
             print(f"{master}: {runs[-1].seconds:.1f} s", file=sys.stderr)
         if args.grouping:
             out = tmp / "out-apply"
-            argv = spark_argv(export, out, "local[2]", args.driver_memory, "apply", args.conf)
+            argv = spark_argv(export, out, "local[2]", args.driver_memory, "apply", args.conf, jvm_cache)
             runs.append(run_measured("local[2] applyInPandas", argv, args.patients, out / "mue.json"))
         if not args.no_cli:
             report = tmp / "cli-mue.json"
@@ -215,8 +231,9 @@ def main() -> int:
                     "--format", "mue-json", "-q", "-o", str(report)]  # fmt: skip
             runs.append(run_measured("CLI (lint --export)", _pinned(argv, 1, args.pin), args.patients, report))
         pinned = ", each local[N] pinned to N cores (taskset), the CLI to one" if args.pin else ""
+        cds = "off" if jvm_cache == "off" else "mapped (recorded by an earlier run)"
         print(f"\n{args.patients} patients, export {size:.1f} MB gzipped, spark.driver.memory={args.driver_memory}"
-              f"{pinned}\n")  # fmt: skip
+              f"{pinned}, JVM class-data archive {cds}\n")  # fmt: skip
         print("| run | load avg start/end | wall s | patients/s (wall) | CPU s (tree) | of it Python workers | "
               "patients per CPU s | peak driver (Python) MB | peak JVM MB | peak Python workers MB |")  # fmt: skip
         print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
