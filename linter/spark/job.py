@@ -80,6 +80,7 @@ LOCAL_DEFAULTS = {
     "spark.ui.enabled": "false",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.driver.host": "127.0.0.1",
+    "spark.python.daemon.module": "linter.spark.daemon",
 }
 
 

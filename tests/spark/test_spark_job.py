@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -171,3 +173,11 @@ def test_a_local_session_listens_on_loopback_only_and_has_no_web_ui(spark: Any) 
     assert conf.get("spark.driver.bindAddress") == "127.0.0.1" and conf.get("spark.driver.host") == "127.0.0.1"
     assert conf.get("spark.ui.enabled") == "false" and spark.sparkContext.uiWebUrl is None
     assert "-XX:TieredStopAtLevel=1" in conf.get("spark.driver.extraJavaOptions")
+
+
+def test_local_workers_fork_from_a_daemon_with_the_engine_imported_and_no_thread(spark: Any) -> None:
+    assert spark.sparkContext.getConf().get("spark.python.daemon.module") == "linter.spark.daemon"
+    # pyspark.daemon forks its workers: a thread started by an import would not be copied into them
+    probe = "import threading, linter.spark.daemon; print(threading.active_count())"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "1"
