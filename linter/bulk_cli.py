@@ -87,7 +87,18 @@ def spark_command(args: argparse.Namespace) -> int:
     except ImportError:
         print("orderlint: error: pyspark is not installed: pip install 'orderlint[spark]'", file=sys.stderr)
         return 2
-    from linter.spark.job import command  # pyspark is imported here, never when the CLI starts
+    from linter.spark import launch  # lazy: pyspark is imported here, never when the CLI starts
 
-    profile = load_profile(args.profile)
-    return command(args, profile, installation_salt())
+    profile = load_profile(args.profile)  # a wrong profile is said before a JVM starts
+    started = launch.start(args)  # the JVM starts while the pipeline is imported and the salt read
+    if isinstance(started, str):
+        print(f"orderlint: error: {started}", file=sys.stderr)
+        return 2
+    try:
+        from linter.spark.job import command  # lazy: the pipeline (pandas, pyarrow) once the JVM is starting
+
+        salt = installation_salt()
+    except BaseException:
+        started.stop()
+        raise
+    return command(args, profile, salt, started)

@@ -1,5 +1,5 @@
 """Spark's Python daemon for orderlint's workers (`spark.python.daemon.module`, set for local masters in
-job.LOCAL_DEFAULTS; a cluster can set it with `--conf`): pyspark.daemon, with the reader, the engine, the
+launch.LOCAL_DEFAULTS; a cluster can set it with `--conf`): pyspark.daemon, with the reader, the engine, the
 rules and the store imported once, before the daemon forks a worker per task slot. Each worker used to import
 them itself before its first patient (0.4 s on this machine, in every worker). The collector is settled
 (linter.heap) so that the forked workers neither walk what they inherited nor collect every 700 allocations.

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -35,8 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pyspark import SparkContext, StorageLevel
-from pyspark.find_spark_home import _find_spark_home
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, DoubleType, LongType, StringType, StructField, StructType
@@ -45,8 +43,8 @@ from linter.bulk import TEXT_COLUMNS, VALUE_COLUMNS, ExportOptions, Window, erro
 from linter.profiles import Profile
 from linter.render.mue import MueCounts, mue_doc, mue_html
 from linter.rules import RULE_NAMES
-from linter.spark import jvm_cache, worker
-from linter.spark.jvm_cache import JvmCache
+from linter.spark import worker
+from linter.spark.launch import Launch
 
 KEYED_SCHEMA = StructType(
     [
@@ -67,54 +65,12 @@ FINDING_COLUMNS = ["patient_hmac", "order", "authored", "month", "code", "name",
                    "file", "line", *VALUE_COLUMNS, "values_json"]  # fmt: skip
 
 
-# Settings of a local master, each replaced by the same key in --conf. In local mode the one JVM is driver and
-# executor, and it does little per row (reading, shuffling, writing Parquet): the Python workers lint. C2, the
-# JIT's optimizing tier, cost more CPU than it saved: at 100,000 patients on one core, 59.7 instead of 73.3
-# CPU s (bench/README.md, "Spark"). The web UI would listen on every interface (port 4040, no login) and
-# describe the job to anyone who can reach the machine: off unless asked for. The driver's RPC and block
-# manager ports (unauthenticated: spark.authenticate is off) listen on loopback only: nothing outside this
-# machine needs them when the executors are in the same JVM.
-JAVA_OPTIONS = "spark.driver.extraJavaOptions"
-LOCAL_DEFAULTS = {
-    JAVA_OPTIONS: "-XX:TieredStopAtLevel=1",
-    "spark.ui.enabled": "false",
-    "spark.driver.bindAddress": "127.0.0.1",
-    "spark.driver.host": "127.0.0.1",
-    "spark.python.daemon.module": "linter.spark.daemon",
-}
-
-
 @dataclass
 class JobResult:
     files: int
     counts: MueCounts
     findings: int
     doc: dict[str, Any]
-
-
-def session(
-    master: str | None, conf: list[tuple[str, str]], app: str = "orderlint", jvm: JvmCache | None = None
-) -> SparkSession:
-    """master None: the one spark-submit was given (it starts the JVM first and hands this process its
-    gateway, with spark.master already set there), else local[*]. `jvm`: the class-data archive of a local
-    JVM (linter.spark.jvm_cache), added to LOCAL_DEFAULTS' Java options unless --conf sets them."""
-    builder = SparkSession.builder.appName(app)
-    if master or "PYSPARK_GATEWAY_PORT" not in os.environ:
-        master = master or "local[*]"
-        builder = builder.master(master)
-    builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")  # for applyInPandas
-    if master and master.startswith("local"):
-        # the workers run this interpreter (its venv has orderlint), as the driver
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        given = {k for k, _ in conf}
-        for k, v in LOCAL_DEFAULTS.items():
-            if k not in given:
-                if k == JAVA_OPTIONS and jvm is not None:
-                    v = f"{v} {jvm.java_options}"
-                builder = builder.config(k, v)
-    for k, v in conf:
-        builder = builder.config(k, v)
-    return builder.getOrCreate()
 
 
 def list_files(spark: SparkSession, inputs: list[str]) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
@@ -337,15 +293,9 @@ def write_report(doc: dict[str, Any], out_dir: str) -> Path:
     return target
 
 
-def command(args: argparse.Namespace, profile: Profile, salt: str) -> int:
-    """`orderlint spark`: exit 0 clean, 1 findings at warning or above, 2 when an input line was unusable."""
-    conf = []
-    for item in args.conf:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            print(f"orderlint: error: --conf wants KEY=VALUE, got {item!r}", file=sys.stderr)
-            return 2
-        conf.append((key.strip(), value))
+def command(args: argparse.Namespace, profile: Profile, salt: str, launch: Launch) -> int:
+    """`orderlint spark`: exit 0 clean, 1 findings at warning or above, 2 when an input line was unusable.
+    `launch`: the session started by linter.spark.launch.start while the driver imported this module."""
     options = ExportOptions(
         mode=args.mode,
         select=_codes(args.select),
@@ -353,18 +303,19 @@ def command(args: argparse.Namespace, profile: Profile, salt: str) -> int:
         now=datetime.now(UTC),
         window=Window(args.since, args.until),
     )
-    # The archive is for a JVM this process starts: a local master, with no Spark running here already.
-    local = args.master.startswith("local") if args.master else "PYSPARK_GATEWAY_PORT" not in os.environ
-    starts_jvm = local and SparkContext._gateway is None
-    jvm = jvm_cache.prepare(_jvm_cache_dir(args.jvm_cache), Path(_find_spark_home())) if starts_jvm else None
-    spark = session(args.master, conf, jvm=jvm)
     try:
         result = run_job(
-            spark, args.inputs, args.output, profile, options, salt, partitions=args.partitions, grouping=args.grouping
+            launch.session(),
+            args.inputs,
+            args.output,
+            profile,
+            options,
+            salt,
+            partitions=args.partitions,
+            grouping=args.grouping,
         )
     finally:
-        spark.stop()
-        jvm_cache.finish(jvm)
+        launch.stop()
     where = write_report(result.doc, args.output)
     t = result.doc["totals"]
     print(
@@ -376,12 +327,6 @@ def command(args: argparse.Namespace, profile: Profile, salt: str) -> int:
     if t["errors"]:
         return 2
     return 1 if t["by_indicator"]["critical"] or t["by_indicator"]["warning"] else 0
-
-
-def _jvm_cache_dir(value: str | None) -> Path | None:
-    if value == "off":
-        return None
-    return Path(value).expanduser() if value else jvm_cache.default_directory()
 
 
 def _codes(value: str | None) -> list[str] | None:

@@ -55,7 +55,7 @@ def _need_spark() -> None:
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
     _need_spark()
-    from linter.spark.job import session  # imports pyspark: only once it is known to be there
+    from linter.spark.launch import session  # imports pyspark: only once it is known to be there
 
     s = session("local[2]", [("spark.sql.shuffle.partitions", "4")], "orderlint-tests")
     s.sparkContext.setLogLevel("ERROR")

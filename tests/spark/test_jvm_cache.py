@@ -89,3 +89,13 @@ def test_a_recording_run_and_a_mapping_run_give_the_same_findings(fixture_run: R
         )
 
     assert rows(tmp_path / "first") == rows(tmp_path / "second") != []
+
+
+def test_a_wrong_profile_is_said_before_any_jvm_starts(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [ORDERLINT, "spark", str(tmp_path), "--output", str(tmp_path / "out"), "--profile", "no-such-profile",
+         "--jvm-cache", str(tmp_path / "jvm")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and "no profile named 'no-such-profile'" in done.stderr
+    assert "log4j" not in done.stderr and not (tmp_path / "jvm").exists()  # no JVM, no archive directory
