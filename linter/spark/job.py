@@ -192,12 +192,16 @@ def lint_records(
 
 
 def mue_counts(records: DataFrame) -> MueCounts:
-    """The report's counts by three group-bys; only these small tables reach the driver."""
+    """The report's counts by three group-bys, run as concurrent jobs; only these small tables reach the
+    driver."""
     drug = F.coalesce(F.col("drug"), F.lit("")).alias("drug")
-    grouped = records.groupBy("kind", "code", "month", "indicator", drug).count().collect()
     orders = records.where(F.col("kind") == "order")
-    months = orders.groupBy("month").agg(F.countDistinct("patient_hmac").alias("sets")).collect()
-    c = MueCounts(order_sets=orders.select("patient_hmac").distinct().count())
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="orderlint-mue") as pool:
+        grouping = pool.submit(records.groupBy("kind", "code", "month", "indicator", drug).count().collect)
+        by_month = pool.submit(orders.groupBy("month").agg(F.countDistinct("patient_hmac").alias("sets")).collect)
+        order_sets = pool.submit(orders.select("patient_hmac").distinct().count)
+        grouped, months = grouping.result(), by_month.result()
+        c = MueCounts(order_sets=order_sets.result())
     per_month: dict[str, int] = {}
     findings: dict[tuple[str, str, str], int] = {}
     rule_drugs: dict[tuple[str, str], int] = {}
