@@ -220,8 +220,8 @@ def oac_names(orders: Iterable[MedicationOrder]) -> str:
 
 
 def regimen_with(order_set: OrderSet, drugs: Iterable[str]) -> list[MedicationOrder]:
-    wanted = frozenset(drugs)
-    return [m for m in order_set.regimen if m.drug.drugs & wanted]
+    wanted = drugs if isinstance(drugs, frozenset | set) else frozenset(drugs)
+    return [m for m in order_set.regimen if not wanted.isdisjoint(m.drug.drugs)]  # no intersection built
 
 
 def antiplatelet_drugs(orders: Iterable[MedicationOrder], *, include_cilostazol: bool) -> set[str]:
@@ -231,7 +231,8 @@ def antiplatelet_drugs(orders: Iterable[MedicationOrder], *, include_cilostazol:
         members = members | drugs_in_class(CILOSTAZOL_CLASS)
     found: set[str] = set()
     for m in orders:
-        found |= set(m.drug.drugs & members)
+        if not members.isdisjoint(m.drug.drugs):
+            found |= m.drug.drugs & members
     return found
 
 
