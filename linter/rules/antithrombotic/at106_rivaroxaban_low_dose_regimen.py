@@ -77,7 +77,6 @@ class Options(RuleOptions):
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
-    dpi = f"{fmt(o.dpi_rivaroxaban_mg)} mg {frequency_phrase(o.dpi_per_day, o.dpi_per_day)}"
     for order in orders_of(order_set, "rivaroxaban"):
         daily = read_daily(order, rule_code=META.code, what="the rivaroxaban dose and frequency")
         if isinstance(daily, CouldNotVerify):
@@ -92,6 +91,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             continue
         d = wrong[0]
         per_day = range_text(d.per_day_low, d.per_day_high)
+        dpi = f"{fmt(o.dpi_rivaroxaban_mg)} mg {frequency_phrase(o.dpi_per_day, o.dpi_per_day)}"
         label = f"Change rivaroxaban to {dpi}"
         ctx = order_set.pad_context
         yield make_finding(
