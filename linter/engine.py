@@ -19,7 +19,7 @@ from linter.orderset_run import run_definition
 from linter.profiles import Profile
 from linter.rules import RULES
 from linter.rules._base import RuleModule
-from linter.rules._memo import run_scope
+from linter.rules._memo import RunScope
 from linter.rules.data_quality import could_not_verify_findings, text_identified
 
 log = logging.getLogger("orderlint.engine")
@@ -98,10 +98,11 @@ def run(
     if order_set.definition is not None:  # an order-set definition: each orderable configuration, merged
         return run_definition(order_set, lambda one: run(one, profile, select=select, ignore=ignore))
     plan = _plan(profile, select, ignore)
-    with run_scope():
+    with RunScope():
         findings, unverified, needed_drugs, reads_procedures = _run_rules(plan, order_set)
     dq_codes = _codes(plan)
-    findings.extend(f for f in could_not_verify_findings(unverified, order_set) if f.code in dq_codes)
+    if unverified:  # most order sets: every dose was read
+        findings.extend(f for f in could_not_verify_findings(unverified, order_set) if f.code in dq_codes)
     if "DQ903" in dq_codes:
         findings.extend(text_identified(order_set, needed_drugs, reads_procedures))
     return finalize(findings, profile)
