@@ -159,6 +159,21 @@ def _run_rules(
     return findings, unverified, needed_drugs, reads_procedures
 
 
+# id(profile) -> (profile, the codes whose indicator it overrides): finalize runs once per order set.
+_OVERRIDDEN: dict[int, tuple[Profile, frozenset[str]]] = {}
+
+
+def _overridden(profile: Profile) -> frozenset[str]:
+    cached = _OVERRIDDEN.get(id(profile))
+    if cached is not None and cached[0] is profile:
+        return cached[1]
+    codes = frozenset(code for code, cfg in profile.rules.items() if cfg.indicator_overrides)
+    if len(_OVERRIDDEN) > 64:
+        _OVERRIDDEN.clear()
+    _OVERRIDDEN[id(profile)] = (profile, codes)
+    return codes
+
+
 def _override(profile: Profile, finding: Finding) -> Finding:
     cfg = profile.rule(finding.code)
     if cfg is None or not cfg.indicator_overrides or finding.indicator not in cfg.indicator_overrides:
@@ -169,8 +184,10 @@ def _override(profile: Profile, finding: Finding) -> Finding:
 def finalize(findings: Iterable[Finding], profile: Profile) -> list[Finding]:
     """Overrides, one finding per rule per order (the most urgent kept), sorted critical first."""
     best: dict[tuple[str, str], Finding] = {}
+    overridden = _overridden(profile)
     for f in findings:
-        f = _override(profile, f)
+        if f.code in overridden:
+            f = _override(profile, f)
         key = (f.code, f.primary_ref)
         if key not in best or best[key].indicator < f.indicator:
             best[key] = f

@@ -9,11 +9,11 @@ convertible), never as a silent pass.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 from linter.model import CouldNotVerify, Dosage, MedicationOrder, Quantity
-from linter.model_fast import fast_init
+from linter.model_fast import copy_with, fast_init
 from linter.rules._common import fmt
 from linter.rules._memo import memo
 from linter.rules._units import convert, display_unit
@@ -249,7 +249,7 @@ def read_phases(
         lambda: phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin),
     )
     if isinstance(result, CouldNotVerify):
-        return replace(result, needed_by=rule_code, what=what)
+        return copy_with(result, needed_by=rule_code, what=what)
     if isinstance(result, UnitProblem):
         return unit_problem_to_dq(result, order, rule_code, what)
     return result
