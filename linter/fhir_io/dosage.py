@@ -22,8 +22,8 @@ from linter.fhir_io.fields import (
 from linter.model import Concept, Dosage, Quantity, Timing
 from linter.terminology import terminology
 
-# The fields of the plain shapes `plain_dosage` and `_plain_timing` read (the checked readers below read
-# these and more); a dosage or timing with any other field those readers look at takes the checked path.
+# Fields only the checked readers below read: a dosage (or timing repeat) holding any of them takes the checked
+# path, so `plain_dosage` and `_plain_timing` read every field they do not hand over.
 _CHECKED_ONLY_DOSAGE = ("doseQuantity", "doseRange", "rateQuantity", "additionalInstruction", "asNeededCodeableConcept")
 _CHECKED_ONLY_REPEAT = ("boundsPeriod", "boundsDuration", "when")
 _NO_TIMING = Timing()  # frozen: one shared "no timing" for every dosage without one
