@@ -19,7 +19,7 @@ from linter.orderset_run import run_definition
 from linter.profiles import Profile
 from linter.rules import RULES
 from linter.rules._base import RuleModule
-from linter.rules._memo import run_scope
+from linter.rules._memo import RunScope
 from linter.rules.data_quality import could_not_verify_findings, text_identified
 
 log = logging.getLogger("orderlint.engine")
@@ -98,45 +98,80 @@ def run(
     if order_set.definition is not None:  # an order-set definition: each orderable configuration, merged
         return run_definition(order_set, lambda one: run(one, profile, select=select, ignore=ignore))
     plan = _plan(profile, select, ignore)
-    with run_scope():
+    with RunScope():
         findings, unverified, needed_drugs, reads_procedures = _run_rules(plan, order_set)
     dq_codes = _codes(plan)
-    findings.extend(f for f in could_not_verify_findings(unverified, order_set) if f.code in dq_codes)
+    if unverified:  # most order sets: every dose was read
+        findings.extend(f for f in could_not_verify_findings(unverified, order_set) if f.code in dq_codes)
     if "DQ903" in dq_codes:
-        findings.extend(text_identified(order_set, frozenset(needed_drugs), reads_procedures))
+        findings.extend(text_identified(order_set, needed_drugs, reads_procedures))
     return finalize(findings, profile)
+
+
+# (plan, no BTK context, no PAD context) -> the rules of the plan whose scope the context allows, with the drugs
+# they read and whether any reads procedure orders: computed once per plan and context, not per rule and order set.
+_ACTIVE: dict[
+    tuple[int, bool, bool], tuple[list[tuple[RuleModule, Any]], list[tuple[RuleModule, Any]], frozenset[str], bool]
+] = {}
+
+
+def _active(
+    plan: list[tuple[RuleModule, Any]], no_btk: bool, no_pad: bool
+) -> tuple[list[tuple[RuleModule, Any]], frozenset[str], bool]:
+    key = (id(plan), no_btk, no_pad)
+    cached = _ACTIVE.get(key)
+    if cached is not None and cached[0] is plan:
+        return cached[1], cached[2], cached[3]
+    active = [
+        (rule, options)
+        for rule, options in plan
+        if not ((rule.META.scope is Scope.BTK and no_btk) or (rule.META.scope is Scope.PAD and no_pad))
+    ]
+    drugs = frozenset().union(*(rule.META.drugs for rule, _ in active))
+    reads_procedures = any(rule.META.reads_procedures for rule, _ in active)
+    if len(_ACTIVE) > 256:
+        _ACTIVE.clear()
+    _ACTIVE[key] = (plan, active, drugs, reads_procedures)
+    return active, drugs, reads_procedures
 
 
 def _run_rules(
     plan: list[tuple[RuleModule, Any]], order_set: OrderSet
-) -> tuple[list[Finding], list[CouldNotVerify], set[str], bool]:
+) -> tuple[list[Finding], list[CouldNotVerify], frozenset[str], bool]:
     findings: list[Finding] = []
     unverified: list[CouldNotVerify] = []
-    needed_drugs: set[str] = set()
-    reads_procedures = False
-    no_btk, no_pad = order_set.btk_context is None, order_set.pad_context is None
-    for rule, options in plan:
-        meta = rule.META
-        scope = meta.scope  # the rule's scope (any / pad / btk), against the context read once
-        if (scope is Scope.BTK and no_btk) or (scope is Scope.PAD and no_pad):
-            continue
-        if meta.drugs:
-            needed_drugs |= meta.drugs
-        reads_procedures = reads_procedures or meta.reads_procedures
+    # The rules whose scope (any / pad / btk) the order set's context allows, read once per plan and context.
+    active, needed_drugs, reads_procedures = _active(plan, order_set.btk_context is None, order_set.pad_context is None)
+    for rule, options in active:
         try:
-            emitted = list(rule.check(order_set, options))
+            emitted = list(rule.check(order_set, options))  # looked up per run: tests replace a rule's check
         except Exception as exc:  # a broken rule is a finding, not a crash
             # The type and the stack only: an exception message may quote patient data.
             frames = "".join(traceback.format_tb(exc.__traceback__))
             log.error("rule %s raised %s\n%s", rule.META.code, type(exc).__name__, frames)  # source: request text
             findings.append(_crash_finding(rule, order_set, exc))
             continue
-        for item in emitted:
+        for item in emitted:  # most rules emit nothing
             if isinstance(item, CouldNotVerify):
                 unverified.append(item)
             else:
                 findings.append(item)
     return findings, unverified, needed_drugs, reads_procedures
+
+
+# id(profile) -> (profile, the codes whose indicator it overrides): finalize runs once per order set.
+_OVERRIDDEN: dict[int, tuple[Profile, frozenset[str]]] = {}
+
+
+def _overridden(profile: Profile) -> frozenset[str]:
+    cached = _OVERRIDDEN.get(id(profile))
+    if cached is not None and cached[0] is profile:
+        return cached[1]
+    codes = frozenset(code for code, cfg in profile.rules.items() if cfg.indicator_overrides)
+    if len(_OVERRIDDEN) > 64:
+        _OVERRIDDEN.clear()
+    _OVERRIDDEN[id(profile)] = (profile, codes)
+    return codes
 
 
 def _override(profile: Profile, finding: Finding) -> Finding:
@@ -149,8 +184,10 @@ def _override(profile: Profile, finding: Finding) -> Finding:
 def finalize(findings: Iterable[Finding], profile: Profile) -> list[Finding]:
     """Overrides, one finding per rule per order (the most urgent kept), sorted critical first."""
     best: dict[tuple[str, str], Finding] = {}
+    overridden = _overridden(profile)
     for f in findings:
-        f = _override(profile, f)
+        if f.code in overridden:
+            f = _override(profile, f)
         key = (f.code, f.primary_ref)
         if key not in best or best[key].indicator < f.indicator:
             best[key] = f

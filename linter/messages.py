@@ -20,7 +20,11 @@ SUMMARY_LIMIT = 139  # CDS Hooks 2.0 Card.summary "<140 characters"; Inferno fla
 
 def clip_summary(text: str) -> str:
     """One line, under 140 characters: whitespace collapsed, cut with an ellipsis when longer."""
-    text = " ".join(text.split())
+    # Already collapsed (nearly every summary) when it holds no whitespace but single inner spaces: every
+    # whitespace character other than the space is unprintable, so a printable text with no double, leading or
+    # trailing space is its own `" ".join(text.split())`.
+    if not (text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "):
+        text = " ".join(text.split())
     if len(text) <= SUMMARY_LIMIT:
         return text
     return text[: SUMMARY_LIMIT - 1].rstrip() + "…"

@@ -487,10 +487,10 @@ class OrderSet:
     @property
     def regimen(self) -> tuple[MedicationOrder, ...]:
         """Orders under review plus active medications in context (RULES.md "Regimen")."""
-        return self.medications + self.patient.active_medications
+        return self.medications + active if (active := self.patient.active_medications) else self.medications
 
     def regimen_has(self, drug: str) -> bool:
-        return any(m.is_(drug) for m in self.regimen)
+        return any(drug in m.drug.drugs for m in self.regimen)  # is_, inlined: asked ~5 times an order set
 
 
 # ref -> the resource as sent, returned beside the OrderSet (fhir_io.ReadOrderSet) for fixes and diffs; never to rules.

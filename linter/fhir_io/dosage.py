@@ -14,11 +14,19 @@ from linter.fhir_io.fields import (
     integer,
     number,
     obj,
+    plain_concept,
+    plain_quantity,
     quantity,
     string,
 )
-from linter.model import Concept, Dosage, Timing
+from linter.model import Concept, Dosage, Quantity, Timing
 from linter.terminology import terminology
+
+# Fields only the checked readers below read: a dosage (or timing repeat) holding any of them takes the checked
+# path, so `plain_dosage` and `_plain_timing` read every field they do not hand over.
+_CHECKED_ONLY_DOSAGE = ("doseQuantity", "doseRange", "rateQuantity", "additionalInstruction", "asNeededCodeableConcept")
+_CHECKED_ONLY_REPEAT = ("boundsPeriod", "boundsDuration", "when")
+_NO_TIMING = Timing()  # frozen: one shared "no timing" for every dosage without one
 
 
 def _timing_code(concept: Concept) -> tuple[str | None, str | None]:
@@ -156,4 +164,108 @@ def dosage(v: Any, path: str, index: int) -> Dosage:
         as_needed or as_needed_concept is not None,
         as_needed_concept.label if as_needed_concept else None,
         tuple(extra),
+    )
+
+
+def plain_dosage(o: dict[str, Any], index: int) -> Dosage | None:
+    """`dosage` for the common shape, with no path built: one doseAndRate with a plain doseQuantity, plain
+    text, route, method, sequence, asNeededBoolean, patientInstruction and a plain timing. None for any other
+    shape or type, and the checked `dosage` then reads it (naming the first bad field, as it always did)."""
+    get = o.get
+    for key in _CHECKED_ONLY_DOSAGE:
+        if key in o:
+            return None
+    dose: Quantity | None = None
+    dar_raw = get("doseAndRate")
+    if dar_raw is not None:
+        if type(dar_raw) is not list or len(dar_raw) != 1 or type(dar := dar_raw[0]) is not dict:
+            return None
+        if len(dar) != ("doseQuantity" in dar) + ("type" in dar):  # a dose (and its type), no rate, no range
+            return None
+        dose_q = dar.get("doseQuantity")
+        if dose_q is not None and (type(dose_q) is not dict or (dose := plain_quantity(dose_q)) is None):
+            return None
+    pi, as_needed, sequence, text = get("patientInstruction"), get("asNeededBoolean"), get("sequence"), get("text")
+    if not (
+        (pi is None or type(pi) is str)
+        and (as_needed is None or type(as_needed) is bool)
+        and (sequence is None or type(sequence) is int)
+        and (text is None or type(text) is str)
+    ):
+        return None
+    route = method = None
+    route_raw, method_raw = get("route"), get("method")
+    if route_raw is not None and (type(route_raw) is not dict or (route := plain_concept(route_raw)) is None):
+        return None
+    if method_raw is not None and (type(method_raw) is not dict or (method := plain_concept(method_raw)) is None):
+        return None
+    timing_raw = get("timing")
+    if timing_raw is None:
+        t = _NO_TIMING
+    elif type(timing_raw) is not dict or (plain_t := _plain_timing(timing_raw)) is None:
+        return None
+    else:
+        t = plain_t
+    return Dosage(
+        index,
+        None if sequence is None else int(float(sequence)),  # as `integer` reads an int
+        text,
+        dose,
+        None,
+        None,
+        None,
+        None,
+        route,
+        method,
+        t,
+        bool(as_needed),
+        None,
+        (pi,) if pi else (),
+    )
+
+
+def _plain_timing(o: dict[str, Any]) -> Timing | None:
+    """`timing` for a plain repeat (integer frequencies and count, numeric periods, a string unit) and an
+    optional plain code; None for any other shape or type."""
+    code: str | None = None
+    code_text: str | None = None
+    raw_code = o.get("code")
+    if raw_code is not None:
+        if type(raw_code) is not dict or (code_concept := plain_concept(raw_code)) is None:
+            return None
+        code, code_text = _timing_code(code_concept)
+    rp = o.get("repeat")
+    if rp is None:
+        return Timing(code=code, code_text=code_text)
+    if type(rp) is not dict:
+        return None
+    for key in _CHECKED_ONLY_REPEAT:
+        if key in rp:
+            return None
+    get = rp.get
+    frequency, frequency_max, count = get("frequency"), get("frequencyMax"), get("count")
+    period, period_max, period_unit = get("period"), get("periodMax"), get("periodUnit")
+    if not (
+        (frequency is None or type(frequency) is int)
+        and (frequency_max is None or type(frequency_max) is int)
+        and (count is None or type(count) is int)
+        and (period is None or type(period) is float or type(period) is int)  # not bool
+        and (period_max is None or type(period_max) is float or type(period_max) is int)
+        and (period_unit is None or type(period_unit) is str)
+    ):
+        return None
+    return Timing(
+        None if frequency is None else int(float(frequency)),  # as `integer` reads an int
+        None if frequency_max is None else int(float(frequency_max)),
+        None if period is None else float(period),
+        None if period_max is None else float(period_max),
+        period_unit,
+        None if count is None else int(float(count)),
+        code,
+        code_text,
+        None,
+        None,
+        None,
+        True,
+        (),
     )

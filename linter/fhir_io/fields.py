@@ -125,23 +125,29 @@ def coding(v: Any, path: str, sfx: str = "") -> Coding | None:
 def concept(v: Any, path: str, sfx: str = "") -> Concept | None:
     if v is None:
         return None
-    if type(v) is dict:  # the fast path: plain codings and text, no path built
-        raw_codings, text = v.get("coding"), v.get("text")
-        if text is None or type(text) is str:
-            if not raw_codings:
-                return Concept((), text)
-            if type(raw_codings) is list:
-                out = []
-                for raw in raw_codings:
-                    if raw is None:
-                        continue
-                    c = _plain_coding(raw) if type(raw) is dict else None
-                    if c is None:
-                        break
-                    out.append(c)
-                else:
-                    return Concept(tuple(out), text)
+    if type(v) is dict and (fast := plain_concept(v)) is not None:  # no path built
+        return fast
     return _checked_concept(v, path + sfx)
+
+
+def plain_concept(v: dict[str, Any]) -> Concept | None:
+    """The fast path of `concept`: a dict of plain codings and a string (or absent) text; None otherwise, and
+    the checked reader then names the bad field."""
+    raw_codings, text = v.get("coding"), v.get("text")
+    if text is None or type(text) is str:
+        if not raw_codings:
+            return Concept((), text)
+        if type(raw_codings) is list:
+            out = []
+            for raw in raw_codings:
+                if raw is None:
+                    continue
+                c = _plain_coding(raw) if type(raw) is dict else None
+                if c is None:
+                    return None
+                out.append(c)
+            return Concept(tuple(out), text)
+    return None
 
 
 def _checked_concept(v: Any, path: str) -> Concept | None:
@@ -165,15 +171,8 @@ def concepts(v: Any, path: str, sfx: str = "") -> tuple[Concept, ...]:
 def quantity(v: Any, path: str, sfx: str = "") -> Quantity | None:
     if v is None:
         return None
-    if type(v) is dict:  # the fast path: a numeric value and string (or absent) unit, system, code
-        value, unit, system, code = v.get("value"), v.get("unit"), v.get("system"), v.get("code")
-        if (
-            (type(value) is float or type(value) is int)  # not bool (a subclass of int)
-            and (unit is None or type(unit) is str)
-            and (system is None or type(system) is str)
-            and (code is None or type(code) is str)
-        ):
-            return Quantity(float(value), unit, system, code)
+    if type(v) is dict and (fast := plain_quantity(v)) is not None:
+        return fast
     if sfx:
         path += sfx
     o = obj(v, path)
@@ -188,6 +187,19 @@ def quantity(v: Any, path: str, sfx: str = "") -> Quantity | None:
         string(o.get("system"), path, ".system"),
         string(o.get("code"), path, ".code"),
     )
+
+
+def plain_quantity(v: dict[str, Any]) -> Quantity | None:
+    """The fast path of `quantity`: a numeric value and string (or absent) unit, system, code; None otherwise."""
+    value, unit, system, code = v.get("value"), v.get("unit"), v.get("system"), v.get("code")
+    if (
+        (type(value) is float or type(value) is int)  # not bool (a subclass of int)
+        and (unit is None or type(unit) is str)
+        and (system is None or type(system) is str)
+        and (code is None or type(code) is str)
+    ):
+        return Quantity(float(value), unit, system, code)
+    return None
 
 
 def reference(v: Any, path: str, sfx: str = "") -> str | None:

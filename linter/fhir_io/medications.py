@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from linter.fhir_io.dosage import dosage
+from linter.fhir_io.dosage import dosage, plain_dosage
 from linter.fhir_io.entries import ResourceIndex, ref_of
 from linter.fhir_io.fields import (
     annotation_texts,
@@ -143,8 +143,10 @@ def medication_order(
         drug = known
     # MedicationStatement (active medications in context) names its dosages "dosage".
     dosage_key = "dosage" if r.get("resourceType") == "MedicationStatement" else "dosageInstruction"
+    # The plain shape is read without building paths; any other goes to the checked reader, which names the
+    # first bad field.
     dosages = tuple(
-        dosage(raw, f"{path}.{dosage_key}[{i}]", i)
+        (type(raw) is dict and plain_dosage(raw, i)) or dosage(raw, f"{path}.{dosage_key}[{i}]", i)
         for i, raw in enumerate(array(r.get(dosage_key), path, "." + dosage_key))
     )
     # Absent fields skip their readers (each would return None); the reads keep their order, so that a

@@ -117,12 +117,12 @@ def daily_dose_suggestion(label: str, ref: str, dosage_index: int, mg: float, pe
 
 def orders_of(order_set: OrderSet, drug: str) -> list[MedicationOrder]:
     """Orders under review for `drug` (a terminology drug key)."""
-    return [m for m in order_set.medications if m.is_(drug)]
+    return [m for m in order_set.medications if drug in m.drug.drugs]  # MedicationOrder.is_, inlined
 
 
 def regimen_in_class(order_set: OrderSet, cls: str) -> list[MedicationOrder]:
     members = terminology().drugs_in_class(cls)
-    return [m for m in order_set.regimen if m.drug.drugs & members]
+    return [m for m in order_set.regimen if not members.isdisjoint(m.drug.drugs)]  # no intersection built
 
 
 def drugs_in_class(cls: str) -> frozenset[str]:

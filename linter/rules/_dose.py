@@ -9,10 +9,11 @@ convertible), never as a silent pass.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import lru_cache
 
 from linter.model import CouldNotVerify, Dosage, MedicationOrder, Quantity
-from linter.model_fast import fast_init
+from linter.model_fast import copy_with, fast_init
 from linter.rules._common import fmt
 from linter.rules._memo import memo
 from linter.rules._units import convert, display_unit
@@ -66,22 +67,38 @@ def is_single_administration(d: Dosage) -> bool:
 def frequency_of(d: Dosage) -> Frequency | None:
     """Administrations per day from timing.repeat, else timing.code (BID, Q8H...). None if unreadable."""
     t = d.timing
-    if t.period is not None and t.period_unit:
-        freq = t.frequency if t.frequency is not None else 1
-        fmax = t.frequency_max if t.frequency_max is not None else freq
-        high = per_day_factor(fmax, t.period, t.period_unit)
-        low = per_day_factor(freq, t.period_max or t.period, t.period_unit)
+    return _frequency(t.frequency, t.frequency_max, t.period, t.period_max, t.period_unit, t.code)
+
+
+# Remembered per process: the answer depends only on the timing's numbers and codes and the fixed timing
+# table, and is a frozen value (every dose rule reads the same orders, and order sets repeat the same
+# timings). The key holds no patient identifier: counts, periods, a unit and a timing code. Typed: 2 and 2.0
+# are written differently in the text ("2 per 1 day").
+@lru_cache(maxsize=4096, typed=True)
+def _frequency(
+    frequency: int | None,
+    frequency_max: int | None,
+    period: float | None,
+    period_max: float | None,
+    period_unit: str | None,
+    timing_code: str | None,
+) -> Frequency | None:
+    if period is not None and period_unit:
+        freq = frequency if frequency is not None else 1
+        fmax = frequency_max if frequency_max is not None else freq
+        high = per_day_factor(fmax, period, period_unit)
+        low = per_day_factor(freq, period_max or period, period_unit)
         if high is None or low is None:
             return None
-        text = f"{freq}{'-' + str(fmax) if fmax != freq else ''} {per_period(t.period, t.period_unit)}"
-        if t.code:
-            text += f" ({t.code})"
+        text = f"{freq}{'-' + str(fmax) if fmax != freq else ''} {per_period(period, period_unit)}"
+        if timing_code:
+            text += f" ({timing_code})"
         return Frequency(low, high, text)
-    code = terminology().timing_code(t.code)
+    code = terminology().timing_code(timing_code)
     if code is not None:
         per = per_day_factor(code.frequency, code.period, code.period_unit)
         if per is not None:
-            return Frequency(per, per, f"{t.code} ({code.frequency} {per_period(code.period, code.period_unit)})")
+            return Frequency(per, per, f"{timing_code} ({code.frequency} {per_period(code.period, code.period_unit)})")
     return None
 
 
@@ -232,7 +249,7 @@ def read_phases(
         lambda: phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin),
     )
     if isinstance(result, CouldNotVerify):
-        return replace(result, needed_by=rule_code, what=what)
+        return copy_with(result, needed_by=rule_code, what=what)
     if isinstance(result, UnitProblem):
         return unit_problem_to_dq(result, order, rule_code, what)
     return result

@@ -6,8 +6,7 @@ Outside a run (a rule called directly in a test) nothing is cached.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -17,13 +16,17 @@ _MISSING = object()
 _RUN_CACHE: ContextVar[dict[Hashable, Any] | None] = ContextVar("orderlint_run_cache", default=None)
 
 
-@contextmanager
-def run_scope() -> Iterator[None]:
-    token = _RUN_CACHE.set({})
-    try:
-        yield
-    finally:
-        _RUN_CACHE.reset(token)
+class RunScope:
+    """`with RunScope():` gives the block a fresh cache. A class, not `@contextmanager`: entered once per order
+    set, and a generator-based context manager costs about three times as much to enter and leave."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = _RUN_CACHE.set({})
+
+    def __exit__(self, *exc: object) -> None:
+        _RUN_CACHE.reset(self._token)
 
 
 def memo(key: Hashable, compute: Callable[[], T]) -> T:

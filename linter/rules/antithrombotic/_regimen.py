@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 
 from linter.messages import times_daily
 from linter.model import ConditionRecord, CouldNotVerify, MedicationOrder, OrderSet
-from linter.model_fast import fast_init
+from linter.model_fast import copy_with, fast_init
 from linter.rules._common import drugs_in_class, fmt
 from linter.rules._dose import Phase, read_phases
 from linter.rules._memo import memo
@@ -98,10 +98,17 @@ def frequency_phrase(low: float, high: float) -> str:
 def read_daily(order: MedicationOrder, *, rule_code: str, what: str) -> list[Daily] | CouldNotVerify:
     """Every phase of `order` as a daily regimen in mg (sequenced loading + maintenance give two phases).
     The list is shared by every rule of the run that reads the order (callers never change it)."""
+    daily = memo(("daily", id(order)), lambda: _read_daily(order, rule_code, what))
+    if isinstance(daily, CouldNotVerify):  # read for the first rule that asked: said for this one
+        return copy_with(daily, needed_by=rule_code, what=what)
+    return daily
+
+
+def _read_daily(order: MedicationOrder, rule_code: str, what: str) -> list[Daily] | CouldNotVerify:
     phases = read_phases(order, "mg", rule_code=rule_code, what=what)
     if isinstance(phases, CouldNotVerify):
         return phases
-    return memo(("daily", id(order)), lambda: _as_daily(order, phases))
+    return _as_daily(order, phases)
 
 
 def _as_daily(order: MedicationOrder, phases: list[Phase]) -> list[Daily]:
@@ -220,8 +227,8 @@ def oac_names(orders: Iterable[MedicationOrder]) -> str:
 
 
 def regimen_with(order_set: OrderSet, drugs: Iterable[str]) -> list[MedicationOrder]:
-    wanted = frozenset(drugs)
-    return [m for m in order_set.regimen if m.drug.drugs & wanted]
+    wanted = drugs if isinstance(drugs, frozenset | set) else frozenset(drugs)
+    return [m for m in order_set.regimen if not wanted.isdisjoint(m.drug.drugs)]  # no intersection built
 
 
 def antiplatelet_drugs(orders: Iterable[MedicationOrder], *, include_cilostazol: bool) -> set[str]:
@@ -231,7 +238,8 @@ def antiplatelet_drugs(orders: Iterable[MedicationOrder], *, include_cilostazol:
         members = members | drugs_in_class(CILOSTAZOL_CLASS)
     found: set[str] = set()
     for m in orders:
-        found |= set(m.drug.drugs & members)
+        if not members.isdisjoint(m.drug.drugs):
+            found |= m.drug.drugs & members
     return found
 
 

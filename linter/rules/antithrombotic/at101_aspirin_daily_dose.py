@@ -118,7 +118,6 @@ def _deviation(verdict: tuple[Indicator, bool, float], o: Options) -> float:
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
-    rng = f"{fmt(o.min_mg_per_day)}-{fmt(o.max_mg_per_day)} mg/day"
     for order in orders_of(order_set, "aspirin"):
         daily = read_daily(order, rule_code=META.code, what="the aspirin daily dose")
         if isinstance(daily, CouldNotVerify):
@@ -129,6 +128,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             continue
         (indicator, too_high, shown), d = max(judged, key=lambda x: (x[0][0].rank, _deviation(x[0], o)))
         per_day = range_text(d.per_day_low, d.per_day_high)
+        rng = f"{fmt(o.min_mg_per_day)}-{fmt(o.max_mg_per_day)} mg/day"
         if d.single:
             summary = (
                 f"Aspirin {fmt(shown)} mg as a single dose, outside the {fmt(o.loading_min_mg)}-"

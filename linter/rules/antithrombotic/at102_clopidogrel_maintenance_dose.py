@@ -98,8 +98,6 @@ def _wrong(d: Daily, o: Options) -> bool:
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
     per_admin = o.maintenance_mg_per_day / o.maintenance_per_day
-    target = f"{fmt(per_admin)} mg {frequency_phrase(o.maintenance_per_day, o.maintenance_per_day)}"
-    loading = f"{fmt(o.loading_min_mg)}-{fmt(o.loading_max_mg)} mg"
     for order in orders_of(order_set, "clopidogrel"):
         daily = read_daily(order, rule_code=META.code, what="the clopidogrel dose and frequency")
         if isinstance(daily, CouldNotVerify):
@@ -114,16 +112,19 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
 
         d = max(wrong, key=lambda x: (critical(x), x.per_day_high))
         per_day = range_text(d.per_day_low, d.per_day_high)
+        target = f"{fmt(per_admin)} mg {frequency_phrase(o.maintenance_per_day, o.maintenance_per_day)}"
+        loading = f"{fmt(o.loading_min_mg)}-{fmt(o.loading_max_mg)} mg"
+        described = d.describe()
         if d.single:
-            summary = f"Clopidogrel {d.describe()}: not a {loading} loading dose, and maintenance is {target}"
+            summary = f"Clopidogrel {described}: not a {loading} loading dose, and maintenance is {target}"
             problem = (
                 f"A single administration is a loading dose only within {loading}; outside it, it is "
                 f"judged as a daily dose: {per_day} mg/day, not {target}."
             )
         else:
-            summary = f"Clopidogrel {per_day} mg/day ({d.describe()}); maintenance is {target}"
-            problem = f"The maintenance regimen is **{d.describe()} = {per_day} mg/day**, not {target}."
-        lines = [f"**{order.name}** (`{order.ref}`): {d.describe()}.", d.how, problem]
+            summary = f"Clopidogrel {per_day} mg/day ({described}); maintenance is {target}"
+            problem = f"The maintenance regimen is **{described} = {per_day} mg/day**, not {target}."
+        lines = [f"**{order.name}** (`{order.ref}`): {described}.", d.how, problem]
         if critical(d):
             lines.append(
                 f"**Critical:** a repeating order of {fmt(o.critical_repeating_at_or_above_mg_per_day)} "

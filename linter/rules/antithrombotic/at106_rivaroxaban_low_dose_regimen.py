@@ -77,7 +77,6 @@ class Options(RuleOptions):
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
-    dpi = f"{fmt(o.dpi_rivaroxaban_mg)} mg {frequency_phrase(o.dpi_per_day, o.dpi_per_day)}"
     for order in orders_of(order_set, "rivaroxaban"):
         daily = read_daily(order, rule_code=META.code, what="the rivaroxaban dose and frequency")
         if isinstance(daily, CouldNotVerify):
@@ -92,13 +91,15 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             continue
         d = wrong[0]
         per_day = range_text(d.per_day_low, d.per_day_high)
+        dpi = f"{fmt(o.dpi_rivaroxaban_mg)} mg {frequency_phrase(o.dpi_per_day, o.dpi_per_day)}"
+        described = d.describe()
         label = f"Change rivaroxaban to {dpi}"
         ctx = order_set.pad_context
         yield make_finding(
             META,
-            f"Rivaroxaban {d.describe()} ({per_day} mg/day) in PAD; the vascular dose is {dpi}",
+            f"Rivaroxaban {described} ({per_day} mg/day) in PAD; the vascular dose is {dpi}",
             [
-                f"**{order.name}** (`{order.ref}`): {d.describe()}.",
+                f"**{order.name}** (`{order.ref}`): {described}.",
                 d.how,
                 f"Below {fmt(o.full_dose_mg_per_day)} mg/day this is the vascular (dual pathway inhibition) "
                 f"regimen, which is **{dpi}** ({fmt(o.dpi_rivaroxaban_mg * o.dpi_per_day)} mg/day in "

@@ -76,7 +76,6 @@ class Options(RuleOptions):
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
-    target = f"{fmt(o.suggest_dose_mg)} mg {frequency_phrase(o.suggest_per_day, o.suggest_per_day)}"
     for order in orders_of(order_set, "cilostazol"):
         daily = read_daily(order, rule_code=META.code, what="the cilostazol daily dose")
         if isinstance(daily, CouldNotVerify):
@@ -87,6 +86,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             continue
         d = max(over, key=lambda x: x.per_day_high)
         per_day = range_text(d.per_day_low, d.per_day_high)
+        target = f"{fmt(o.suggest_dose_mg)} mg {frequency_phrase(o.suggest_per_day, o.suggest_per_day)}"
         label = f"Change cilostazol to {target}"
         yield make_finding(
             META,

@@ -33,7 +33,17 @@ class Looked:
     """Every ACT target found, and where we looked (for the finding's detail)."""
 
     targets: tuple[ActTarget, ...]
-    places: tuple[str, ...]
+    medication_refs: tuple[str, ...]  # the orders under review whose text was read
+    procedure_refs: tuple[str, ...]
+
+    @property
+    def places(self) -> tuple[str, ...]:
+        """Where we looked, in words: built only for the finding that says no target was found."""
+        return (
+            "Goals with an ACT measure (LOINC 3184-9 and method-specific codes)",
+            *(f"`{ref}` dosage text, instructions and notes" for ref in self.medication_refs),
+            *(f"`{ref}` text, order details and notes" for ref in self.procedure_refs),
+        )
 
 
 def request_targets(order_set: OrderSet) -> Looked:
@@ -43,13 +53,10 @@ def request_targets(order_set: OrderSet) -> Looked:
 
 def _request_targets(order_set: OrderSet) -> Looked:
     targets: list[ActTarget] = list(order_set.patient.act_targets)
-    places = ["Goals with an ACT measure (LOINC 3184-9 and method-specific codes)"]
     for m in order_set.medications:
         targets.extend(targets_in_text(m.all_text(), m.ref))
-        places.append(f"`{m.ref}` dosage text, instructions and notes")
     for p in order_set.procedures:
         parts = [p.code.all_text(), *p.notes, *(c.all_text() for c in p.devices)]
         targets.extend(targets_in_text("\n".join(x for x in parts if x), p.ref))
-        places.append(f"`{p.ref}` text, order details and notes")
     unique = tuple(dict.fromkeys(targets))
-    return Looked(unique, tuple(places))
+    return Looked(unique, tuple(m.ref for m in order_set.medications), tuple(p.ref for p in order_set.procedures))

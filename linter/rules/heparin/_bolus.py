@@ -74,8 +74,10 @@ def heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
 def _heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
     # Unfractionated heparin: a drug of the class, and not a low-molecular-weight heparin.
     ufh, lmwh = terminology().drugs_in_class(UFH_CLASS), terminology().drugs_in_class(LMWH_CLASS)
-    return [
-        m for m in order_set.medications if m.drug.drugs & ufh and not (m.drug.drugs & lmwh) and not is_line_flush(m)
+    return [  # isdisjoint: no intersection built per order
+        m
+        for m in order_set.medications
+        if not ufh.isdisjoint(m.drug.drugs) and lmwh.isdisjoint(m.drug.drugs) and not is_line_flush(m)
     ]
 
 
@@ -149,7 +151,10 @@ def bolus_dose(bolus: Bolus, rule_code: str) -> tuple[Quantity, Quantity] | Coul
             "the heparin bolus dose",
             f"the dose is not machine-readable (text: '{text}')",
         )
-    if any(is_mass_or_volume_without_concentration(bolus.order, q) for q in quantities):
+    low, high = quantities
+    if is_mass_or_volume_without_concentration(bolus.order, low) or (
+        high is not low and is_mass_or_volume_without_concentration(bolus.order, high)
+    ):  # a single dose is both bounds: judged once
         return None
     return quantities
 

@@ -60,7 +60,12 @@ def _scan_kinds(text: str) -> frozenset[str]:
 
 
 def order_words(p: ProcedureOrder) -> str:
-    """The order's own words: code text and displays, devices, notes (not the reasons)."""
+    """The order's own words: code text and displays, devices, notes (not the reasons). Joined once per order
+    and engine run: PR501-PR508 each ask for them."""
+    return memo(("order_words", id(p)), lambda: _order_words(p))
+
+
+def _order_words(p: ProcedureOrder) -> str:
     parts = [p.code.all_text(), *(d.all_text() for d in p.devices), *p.notes]
     return "\n".join(x for x in parts if x)
 
@@ -94,7 +99,12 @@ def _concept_categories(concept: Concept) -> frozenset[str]:
 def stated_reasons(p: ProcedureOrder, order_set: OrderSet) -> list[tuple[Evidence, frozenset[str]]]:
     """The order's stated reasons (reasonCode, and the Conditions reasonReference points to), each with
     its condition categories. A reasonReference to a Condition not in the request counts as stated, with
-    no category."""
+    no category. Read once per order and engine run (`documented` asks for each category); the list is
+    shared, callers never change it."""
+    return memo(("stated_reasons", id(p), id(order_set)), lambda: _stated_reasons(p, order_set))
+
+
+def _stated_reasons(p: ProcedureOrder, order_set: OrderSet) -> list[tuple[Evidence, frozenset[str]]]:
     out: list[tuple[Evidence, frozenset[str]]] = []
     for concept in p.reasons:
         out.append((Evidence(f"{p.ref} reasonCode", concept.label or "(no text)"), _concept_categories(concept)))
