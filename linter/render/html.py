@@ -101,6 +101,9 @@ def _patient_key(patient: Mapping[str, Any] | None) -> tuple[int, str, str, str]
     return (0, str(patient["name"]).casefold(), patient.get("birthDate") or "", patient.get("identifier") or "")
 
 
+RowKey = tuple[int, str, int, str, str]
+
+
 def table_rows(
     doc: Mapping[str, Any], people: Mapping[str, Sequence[Mapping[str, Any] | None]] | None = None
 ) -> list[dict[str, Any]]:
@@ -110,76 +113,97 @@ def table_rows(
     linter.fhir_io.demographics, for signed-in workbench users) by indicator, then patient, then report order."""
     keyed: list[tuple[tuple[Any, ...], int, dict[str, Any]]] = []
 
-    def add(key: tuple[int, str, int, str, str], patient: Mapping[str, Any] | None, row: dict[str, Any]) -> None:
-        full = (key[0], _patient_key(patient), *key[1:]) if people is not None else key
-        keyed.append((full, len(keyed), {"patient": patient, **row}))
+    def add(key: RowKey, row: dict[str, Any]) -> None:
+        full = (key[0], _patient_key(row["patient"]), *key[1:]) if people is not None else key
+        keyed.append((full, len(keyed), row))
 
     for file in doc["files"]:
         sets_people = (people or {}).get(file["path"]) or ()
         many = len(file["order_sets"]) > 1
         for set_index, order_set in enumerate(file["order_sets"]):
             patient = sets_people[set_index] if set_index < len(sets_people) else None
-            where = {
-                "file": file["path"],
-                "set_label": order_set["label"] if many else "",
-                "context": _context(order_set),
-                "order_set": order_set,
-            }
-            for f in order_set["findings"]:
-                order = f["refs"][0] if f["refs"] else ""
-                row = {
-                    **where,
-                    "order": order,
-                    "drug": f.get("order", ""),
-                    "code": f["code"],
-                    "indicator": f["indicator"],
-                    "summary": f["summary"],
-                    "finding": f,
-                }
-                add(ordering.row_key(f["indicator"], file["path"], set_index, order, f["code"]), patient, row)
-            if not order_set["findings"]:
-                n = order_set["counts"]["orders_checked"]
-                row = {
-                    **where,
-                    "order": "",
-                    "drug": "",
-                    "code": "",
-                    "indicator": CLEAN,
-                    "summary": f"No findings: {n} {'order' if n == 1 else 'orders'} checked.",
-                    "finding": None,
-                }
-                add(ordering.row_key(CLEAN, file["path"], set_index, "", ""), patient, row)
-        if not file["order_sets"] and not file["errors"]:
-            row = {
-                "file": file["path"],
-                "set_label": "",
-                "context": [],
-                "order_set": None,
-                "order": "",
-                "drug": "",
-                "code": "",
-                "indicator": CLEAN,
-                "summary": "No findings: the file holds no order set.",
-                "finding": None,
-            }
-            add(ordering.row_key(CLEAN, file["path"], 0, "", ""), None, row)
-        for err in file["errors"]:
-            row = {
-                "file": file["path"],
-                "set_label": "",
-                "context": [],
-                "order": err.get("path") or "",
-                "drug": "",
-                "code": "ERROR",
-                "indicator": "error",
-                "summary": err["message"],
-                "finding": None,
-                "order_set": None,
-            }
-            key = ordering.row_key("error", file["path"], ordering.ERROR_SET_INDEX, row["order"], "")
-            add(key, None, row)
+            for key, row in set_rows(file["path"], set_index, order_set, many, patient):
+                add(key, row)
+        for key, row in file_rows(file["path"], file["errors"], bool(file["order_sets"])):
+            add(key, row)
     keyed.sort(key=lambda item: item[:2])
     return [{"id": f"f{n}", **row} for n, (_key, _i, row) in enumerate(keyed, start=1)]
+
+
+def set_rows(
+    file: str, set_index: int, order_set: Mapping[str, Any], many: bool, patient: Mapping[str, Any] | None = None
+) -> list[tuple[RowKey, dict[str, Any]]]:
+    """(sort key, row) for each finding of one order set of the report, or its one clean row; `many`: its file
+    holds several order sets (the rows then name it)."""
+    where = {
+        "patient": patient,
+        "file": file,
+        "set_label": order_set["label"] if many else "",
+        "context": _context(order_set),
+        "order_set": order_set,
+    }
+    out = []
+    for f in order_set["findings"]:
+        order = f["refs"][0] if f["refs"] else ""
+        row: dict[str, Any] = {
+            **where,
+            "order": order,
+            "drug": f.get("order", ""),
+            "code": f["code"],
+            "indicator": f["indicator"],
+            "summary": f["summary"],
+            "finding": f,
+        }
+        out.append((ordering.row_key(f["indicator"], file, set_index, order, f["code"]), row))
+    if not order_set["findings"]:
+        n = order_set["counts"]["orders_checked"]
+        row = {
+            **where,
+            "order": "",
+            "drug": "",
+            "code": "",
+            "indicator": CLEAN,
+            "summary": f"No findings: {n} {'order' if n == 1 else 'orders'} checked.",
+            "finding": None,
+        }
+        out.append((ordering.row_key(CLEAN, file, set_index, "", ""), row))
+    return out
+
+
+def file_rows(file: str, errors: Sequence[Mapping[str, Any]], has_sets: bool) -> list[tuple[RowKey, dict[str, Any]]]:
+    """(sort key, row) for each error of an input, and the clean row of a file without order sets or errors."""
+    out = []
+    if not has_sets and not errors:
+        row: dict[str, Any] = {
+            "patient": None,
+            "file": file,
+            "set_label": "",
+            "context": [],
+            "order_set": None,
+            "order": "",
+            "drug": "",
+            "code": "",
+            "indicator": CLEAN,
+            "summary": "No findings: the file holds no order set.",
+            "finding": None,
+        }
+        out.append((ordering.row_key(CLEAN, file, 0, "", ""), row))
+    for err in errors:
+        row = {
+            "patient": None,
+            "file": file,
+            "set_label": "",
+            "context": [],
+            "order": err.get("path") or "",
+            "drug": "",
+            "code": "ERROR",
+            "indicator": "error",
+            "summary": err["message"],
+            "finding": None,
+            "order_set": None,
+        }
+        out.append((ordering.row_key("error", file, ordering.ERROR_SET_INDEX, row["order"], ""), row))
+    return out
 
 
 def path_breaks(path: str) -> Markup:
@@ -208,6 +232,8 @@ def report_context(
         "doc": doc,
         "summary": doc["summary"],
         "rows": rows,
+        "row_count": len(rows),
+        "slot": None,  # the in-memory page: every row rendered in place (StreamedReport fills the slots)
         "with_people": people is not None,
         "clean_rows": sum(1 for r in rows if r["indicator"] == CLEAN),
         "codes": sorted({r["code"] for r in rows if r["code"]}),
