@@ -3,8 +3,10 @@
 For each size, generates a gzipped Bulk Data export of N patients (bench/export_gen.py: NDJSON per resource
 type, split in parts), runs the CLI on it in a child process (`lint --export --mode fast --format F -q -o
 OUT`) and prints wall time, CPU seconds (user + system of the child, from wait4), patients per CPU second,
-the child's peak RSS (ru_maxrss) and the peak size on disk of its temporary directory (the SQLite index,
-polled). Memory must stay flat in N: the index is on disk, only one patient's order set is in memory.
+the child's peak RSS (ru_maxrss) and the peak size on disk of its temporary directory (polled: the SQLite
+index, and the parts of the report written as it streams). Memory must stay flat in N for every streamed
+format (linter.bulk_stream.STREAMED_FORMATS: text, csv, json, html, cards, outcome, mue, mue-json): the index
+and the report's parts are on disk, only one patient's order set is in memory.
 
 With `--before-src DIR` (a tree of an earlier commit, e.g. `git archive <rev> | tar -x -C DIR`) the same
 exports are also linted by that tree's CLI (PYTHONPATH=DIR, same interpreter), interleaved round by round,
@@ -102,7 +104,7 @@ def _row(label: str, n: int, runs: list[Run]) -> str:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--patients", type=int, nargs="+", default=[2_000, 20_000, 200_000])
-    p.add_argument("--format", default="mue-json", help="the CLI's --format (mue-json, mue, text, csv, ...)")
+    p.add_argument("--format", default="mue-json", help="the CLI's --format (mue-json, mue, text, html, ...)")
     p.add_argument("--rounds", type=int, default=1, help="runs per size (and per tree), medians reported")
     p.add_argument("--before-src", type=Path, help="an earlier tree to compare with (see the docstring)")
     p.add_argument("--before-max", type=int, default=20_000, help="largest size linted by --before-src")

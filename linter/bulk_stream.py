@@ -4,9 +4,12 @@ text and CSV findings go to one temporary file per indicator (the report lists c
 info, each in patient order) and are concatenated at the end; the CSV's order-set rows go to a file of their
 own, written after the file row whose totals are known only at the end; the JSON report's order sets and
 the OperationOutcome Bundle's entries are written item by item (linter.json_stream) and the document around
-them at the end (the report's summary added up set by set, report.SummaryTally); cards go one response per
-line; MUE counts are added up chunk by chunk. Output, stderr and exit code are those of the in-memory path
-(linter.bulk_cli.export_results, then the CLI's renderers), which html and --summary still use."""
+them at the end (the report's summary added up set by set, report.SummaryTally); the HTML report's rows go
+to a temporary file per indicator, its definition trees and inputs-table rows to files of their own, and the
+page around them (summary, counts, filters) is rendered at the end, row ids filled in as the files are copied
+(linter.render.html.StreamedReport); cards go one response per line; MUE counts are added up chunk by chunk.
+Output, stderr and exit code are those of the in-memory path (linter.bulk_cli.export_results, then the CLI's
+renderers), which --summary still uses."""
 
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from linter.render.mue import MueCounts, counts_from_records
 from linter.render.ordering import INDICATORS, counts_of, label_of, ordered_findings, orders_checked, report_rows
 from linter.render.outcome import error_outcome, operation_outcome, outcomes_bundle
 
-STREAMED_FORMATS = ("text", "csv", "json", "cards", "outcome", "mue", "mue-json")
+STREAMED_FORMATS = ("text", "csv", "json", "html", "cards", "outcome", "mue", "mue-json")
 MUE_CHUNK = 2_000  # rows counted at a time (the counts of disjoint patients add up; ~1 KB a row)
 
 K = TypeVar("K")
@@ -54,7 +57,12 @@ def stream_export(args: argparse.Namespace, profile: Profile, options: LintOptio
     with (
         tempfile.TemporaryDirectory(prefix="orderlint-report-") as tmp,
         closing(JsonItems(Path(tmp, "items"), depth)) as items,
+        ExitStack() as pages,
     ):
+        if args.format == "html":
+            from linter.render.html import StreamedReport  # lazy: Jinja and markdown only for this format
+
+            page = pages.enter_context(closing(StreamedReport(Path(tmp), name)))
         with ExitStack() as stack:
             parts = {ind: stack.enter_context(Path(tmp, ind).open("w", encoding="utf-8")) for ind in INDICATORS}
             csv_parts = {ind: report.csv_writer(fh) for ind, fh in parts.items()}
@@ -77,6 +85,9 @@ def stream_export(args: argparse.Namespace, profile: Profile, options: LintOptio
                 elif args.format == "json":
                     tally.add_set(p.order_set, p.findings)
                     items.add(report.report_set(p.order_set, p.findings, p.originals, label, profile))
+                elif args.format == "html":
+                    tally.add_set(p.order_set, p.findings)
+                    page.add_set(report.report_set(p.order_set, p.findings, p.originals, label, profile))
                 elif args.format == "outcome":
                     items.add({"resource": operation_outcome(p.findings, p.order_set)})
                 elif args.format == "cards":
@@ -117,6 +128,10 @@ def stream_export(args: argparse.Namespace, profile: Profile, options: LintOptio
                 tally.add_file(counts)
                 files = [report.report_file(name, counts, PLACEHOLDER, result.errors)]
                 items.write_document(dest, report.report_document(profile, tally.doc(), files))
+            elif args.format == "html":
+                tally.add_file(counts)
+                files = [report.report_file(name, counts, [], result.errors)]
+                page.write(dest, report.report_document(profile, tally.doc(), files))
             elif args.format == "outcome":  # as the in-memory path: the order sets', then the input's errors
                 for e in result.errors:
                     items.add({"resource": error_outcome(f"{result.path}: {e.message}", e.path)})
