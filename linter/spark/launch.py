@@ -83,7 +83,7 @@ class Launch:
         spark = self.future.result()
         if threading.current_thread() is threading.main_thread():
             # What SparkContext does when created in the main thread: Ctrl-C cancels the running jobs.
-            def cancel(signum: int, frame: FrameType | None) -> None:
+            def cancel(_signum: int, _frame: FrameType | None) -> None:
                 spark.sparkContext.cancelAllJobs()
                 raise KeyboardInterrupt
 
