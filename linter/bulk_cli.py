@@ -54,8 +54,8 @@ def export_options(options: LintOptions, window: Window) -> ExportOptions:
 def export_results(
     paths: Sequence[str], profile: Profile, options: LintOptions, window: Window, salt: str
 ) -> tuple[list[FileResult], list[Record]]:
-    """`orderlint lint --export` for the report formats that need every order set at once (json, csv, html,
-    cards, outcome, --summary): the input is grouped on disk, the results are kept in memory."""
+    """`orderlint lint --export` with every order set kept (--summary's tables; linter.bulk_stream writes the
+    other formats patient by patient): the input is grouped on disk, the results are kept in memory."""
     run = lint_export(paths, profile, export_options(options, window), salt)
     return run.file_results(", ".join(paths)), run.records
 
