@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from linter.batch import FileResult, LintOptions
 from linter.bulk import ExportOptions, Record, Window, lint_export, records_from_results
-from linter.profiles import Profile, load_profile
+from linter.profiles import Profile
 from linter.render.mue import MueCounts, counts_from_records, mue_doc, mue_html
 from linter.rules import RULE_NAMES
 
@@ -79,26 +78,3 @@ def mue_text(fmt: str, counts: MueCounts, profile: Profile, window: Window) -> s
     if fmt == "mue-json":
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     return mue_html(doc)
-
-
-def spark_command(args: argparse.Namespace) -> int:
-    try:
-        import pyspark  # noqa: F401 - only to say clearly that the extra is missing
-    except ImportError:
-        print("orderlint: error: pyspark is not installed: pip install 'orderlint[spark]'", file=sys.stderr)
-        return 2
-    from linter.spark import launch  # lazy: pyspark is imported here, never when the CLI starts
-
-    profile = load_profile(args.profile)  # a wrong profile is said before a JVM starts
-    started = launch.start(args)  # the JVM starts while the pipeline is imported and the salt read
-    if isinstance(started, str):
-        print(f"orderlint: error: {started}", file=sys.stderr)
-        return 2
-    try:
-        from linter.spark.job import command  # lazy: the pipeline (pandas, pyarrow) once the JVM is starting
-
-        salt = installation_salt()
-    except BaseException:
-        started.stop()
-        raise
-    return command(args, profile, salt, started)

@@ -173,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "workbench-user":
             return _workbench_user(args)
         if args.command == "spark":
-            from linter.bulk_cli import spark_command  # pyspark is imported only when this command runs
+            from linter.spark.entry import spark_command  # pyspark is imported only when this command runs
 
             return spark_command(args)
     except ProfileError as exc:
