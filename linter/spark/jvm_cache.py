@@ -24,6 +24,7 @@ import hashlib
 import os
 import shutil
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,12 +84,21 @@ def prepare(directory: Path | None, spark_home: Path) -> JvmCache | None:
     try:
         if not _private_directory(directory):
             return None
-    except OSError:
+        archive = directory / f"spark-{archive_key(_java(), spark_home / 'jars')}.jsa"
+        if archive.exists():
+            return JvmCache(archive, None) if _trusted(archive) else None
+        _remove_stale_recordings(directory)
+    except OSError:  # the archive is an optimisation: an unreadable cache means none
         return None
-    archive = directory / f"spark-{archive_key(_java(), spark_home / 'jars')}.jsa"
-    if archive.exists():
-        return JvmCache(archive, None) if _trusted(archive) else None
     return JvmCache(archive, archive.with_name(f"{archive.name}.{os.getpid()}.recording"))
+
+
+def _remove_stale_recordings(directory: Path) -> None:
+    """Recordings a killed run left behind (the JVM wrote them at its exit, nobody renamed them)."""
+    too_old = time.time() - 2 * JVM_EXIT_SECONDS
+    for left in directory.glob("spark-*.jsa.*.recording"):
+        if left.stat().st_mtime < too_old:
+            left.unlink(missing_ok=True)
 
 
 def finish(cache: JvmCache | None) -> None:
@@ -96,7 +106,7 @@ def finish(cache: JvmCache | None) -> None:
     when Python exits), wait for it to write the archive, and move the archive into place."""
     if cache is None or cache.recording is None:
         return
-    from pyspark import SparkContext  # lazy: pyspark is an extra; this module is imported by job.py only
+    from pyspark import SparkContext  # lazy: pyspark is an extra, loaded by linter.spark.launch already
 
     gateway = SparkContext._gateway
     proc = getattr(gateway, "proc", None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,18 @@ def test_a_wrong_profile_is_said_before_any_jvm_starts(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2 and "no profile named 'no-such-profile'" in done.stderr
     assert "log4j" not in done.stderr and not (tmp_path / "jvm").exists()  # no JVM, no archive directory
+
+
+def test_a_recording_a_killed_run_left_is_removed_once_stale(tmp_path: Path) -> None:
+    home = _spark_home(tmp_path, {"a.jar": 1})
+    cache = tmp_path / "cache"
+    first = jvm_cache.prepare(cache, home)
+    assert first is not None and first.recording is not None
+    stale = first.archive.with_name(f"{first.archive.name}.1.recording")
+    fresh = first.archive.with_name(f"{first.archive.name}.2.recording")  # maybe a run still recording
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    old = time.time() - 3 * jvm_cache.JVM_EXIT_SECONDS
+    os.utime(stale, (old, old))
+    jvm_cache.prepare(cache, home)
+    assert not stale.exists() and fresh.exists()
