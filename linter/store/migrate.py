@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from linter.store.db import make_engine
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -20,6 +22,14 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
+    if database_url.startswith("sqlite"):
+        # One connection of ours puts the file in WAL now (db._use_wal), before a pool opens several at once.
+        engine = make_engine(database_url)
+        try:
+            with engine.connect():
+                pass
+        finally:
+            engine.dispose()
 
 
 def downgrade(database_url: str, revision: str = "base") -> None:
