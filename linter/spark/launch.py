@@ -97,9 +97,25 @@ class Launch:
     def stop(self) -> None:
         """Stop the session (waiting for it if it is still starting) and finish the JVM archive."""
         try:
-            self.future.result().stop()
+            stop_session(self.future.result())
         finally:
             jvm_cache.finish(self.jvm)
+
+
+def stop_session(spark: SparkSession) -> None:
+    """spark.stop(), without waiting for pyspark's accumulator server to notice: its request handler polls the
+    JVM's socket once a second, and socketserver's shutdown() waits for it (0.5 s on average at the end of
+    every run). The Spark context is stopped here; the server shuts down in a daemon thread, by itself within
+    a second or with the process."""
+    sc = spark.sparkContext
+    server = getattr(sc, "_accumulatorServer", None)
+    if server is not None:
+        sc._accumulatorServer = None  # type: ignore[assignment]  # spark.stop() leaves it to the thread below
+    try:
+        spark.stop()
+    finally:
+        if server is not None:
+            threading.Thread(target=server.shutdown, name="orderlint-accumulators-stop", daemon=True).start()
 
 
 def parse_conf(items: list[str]) -> list[tuple[str, str]] | str:
