@@ -2,15 +2,18 @@
 
     NDJSON files --binaryFile + mapInArrow (keyed in Python, linter.bulk.key_line)--> (file, line, kind, key,
     med_refs, text), persisted; plain files over WHOLE_FILE_BYTES through textFile + zipWithIndex instead
-      patients' lines  ∪  Medications joined through (patient, medicationReference)
+      patients' lines  ∪  the Medications their orders name (medicationReference: a broadcast join when the
+      export's Medications are small (up to BROADCAST_MEDICATION_CHARS), else distinct references and a shuffle)
       --repartition(patient) + sortWithinPartitions(patient, file, line)--> mapInArrow: lint each patient
-      --> rows (linter.bulk.RECORD_COLUMNS) --> findings.parquet, findings.csv, orders.parquet
-      --> group-bys --> MUE counts (a few hundred numbers reach the driver) --> mue.json, mue.html
+      --> rows (linter.bulk.RECORD_COLUMNS), cached: the first group-by lints, the rest read the cache
+      --> findings.parquet, findings.csv, orders.parquet, MUE counts (a few hundred numbers reach the driver)
+      --> mue.json, mue.html
 
-No data is collected to the driver: only the file listing and the aggregated counts. Files are read whole
-(gzip is not splittable anyway) and their lines by linter.bulk.read_lines in the worker, as the CLI reads
-them, so a truncated .gz gives its readable lines and the CLI's error row where Hadoop's codec would kill
-the job; only large plain files are split across tasks.
+No data is collected to the driver: only the file listing, the Medications' total size and the aggregated
+counts (a broadcast join ships the small Medication side through it, as Spark does). Files are read whole
+(gzip is not splittable anyway), one task per group of files of about equal work, and their lines by
+linter.bulk.read_lines in the worker, as the CLI reads them, so a truncated .gz gives its readable lines and
+the CLI's error row where Hadoop's codec would kill the job; only large plain files are split across tasks.
 
 Partitioning and transport (measured in bench/README.md, "Spark"): repartition(patient) + sortWithinPartitions
 + mapInArrow, not groupBy(patient).applyInPandas: the latter builds a pandas frame and an Arrow round trip per
@@ -27,15 +30,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, DoubleType, LongType, StringType, StructField, StructType
 
@@ -135,6 +140,10 @@ def keyed_lines(spark: SparkSession, files: list[tuple[str, str]]) -> DataFrame:
         else:
             split.append((label, uri))
     frames = []
+    if spark.conf.get("spark.sql.files.minPartitionNum", None) is None:
+        # One task per group (up to spark.sql.files.maxPartitionBytes): by default the source splits each
+        # group for every core, into partitions of any size, and the last big one runs while the others wait.
+        spark.conf.set("spark.sql.files.minPartitionNum", "1")
     for group in balanced_groups(work, 2 * sc.defaultParallelism):
         raw = spark.read.format("binaryFile").load(group).select("path", "content")
         frames.append(raw.mapInArrow(worker.key_files(whole), KEYED_SCHEMA))
@@ -149,6 +158,11 @@ def keyed_lines(spark: SparkSession, files: list[tuple[str, str]]) -> DataFrame:
     return keyed
 
 
+# Medications up to this many characters of JSON are broadcast to the join (Spark ships the small side to
+# every task: no shuffle of the orders' references and no distinct); a larger formulary is joined by shuffle.
+BROADCAST_MEDICATION_CHARS = 32 * 1024 * 1024
+
+
 def lint_records(
     spark: SparkSession,
     keyed: DataFrame,
@@ -157,15 +171,22 @@ def lint_records(
     salt: str,
     partitions: int,
     grouping: str = "sorted",
+    medication_chars: int | None = None,
 ) -> DataFrame:
+    """The rows of linter.bulk.RECORD_COLUMNS: every patient's lines, with the Medications its orders name,
+    repartitioned by patient and linted in the workers; unreadable lines as error rows. `medication_chars`:
+    the size of the export's Medications when known (job.medication_size), which decides the join."""
     patients = keyed.where(F.col("kind") == "patient").select("key", "file", "line", "text")
-    refs = (
-        keyed.where((F.col("kind") == "patient") & (F.size("med_refs") > 0))
-        .select("key", F.explode("med_refs").alias("ref"))
-        .distinct()
+    refs = keyed.where((F.col("kind") == "patient") & (F.size("med_refs") > 0)).select(
+        "key", F.explode("med_refs").alias("ref")
     )
     meds = keyed.where(F.col("kind") == "medication").select(F.col("key").alias("ref"), "file", "line", "text")
-    resources = patients.unionByName(refs.join(meds, "ref").select("key", "file", "line", "text"))
+    if medication_chars is not None and medication_chars <= BROADCAST_MEDICATION_CHARS:
+        # One row per order naming a Medication: the workers read a repeated line once (worker.lint_sorted).
+        named = refs.join(F.broadcast(meds), "ref")
+    else:
+        named = refs.distinct().join(meds, "ref")
+    resources = patients.unionByName(named.select("key", "file", "line", "text"))
     if grouping == "apply":
         records = resources.groupBy("key").applyInPandas(worker.lint_group(profile, options, salt), RECORD_SCHEMA)
     else:
@@ -191,17 +212,41 @@ def lint_records(
     return records.unionByName(errors)
 
 
-def mue_counts(records: DataFrame) -> MueCounts:
-    """The report's counts by three group-bys, run as concurrent jobs; only these small tables reach the
-    driver."""
-    drug = F.coalesce(F.col("drug"), F.lit("")).alias("drug")
-    orders = records.where(F.col("kind") == "order")
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="orderlint-mue") as pool:
-        grouping = pool.submit(records.groupBy("kind", "code", "month", "indicator", drug).count().collect)
-        by_month = pool.submit(orders.groupBy("month").agg(F.countDistinct("patient_hmac").alias("sets")).collect)
-        order_sets = pool.submit(orders.select("patient_hmac").distinct().count)
-        grouped, months = grouping.result(), by_month.result()
-        c = MueCounts(order_sets=order_sets.result())
+def medication_size(keyed: DataFrame) -> int:
+    """Characters of JSON in the export's Medication lines. Its one job reads every file once and persists
+    the keyed lines (everything after reads them from Spark's cache)."""
+    chars = keyed.where(F.col("kind") == "medication").agg(F.sum(F.length("text"))).first()
+    return int(chars[0] or 0) if chars is not None else 0
+
+
+def mue_counts(records: DataFrame, pool: ThreadPoolExecutor, grouped: list[Row]) -> Callable[[], MueCounts]:
+    """The report's counts: `grouped` (count_groups: records by kind, code, month, indicator and drug), and the
+    order sets per month and in all (one rollup), submitted to `pool` as a job that runs beside the others; only
+    these small tables reach the driver. Returns the wait for them."""
+    sets = (
+        records.where(F.col("kind") == "order")
+        .rollup("month")
+        .agg(F.countDistinct("patient_hmac").alias("sets"), F.grouping("month").alias("all"))
+    )
+    by_month = pool.submit(sets.collect)
+
+    def counts() -> MueCounts:
+        rows = by_month.result()
+        order_sets = next((r["sets"] for r in rows if r["all"]), 0)
+        return _counts(grouped, [r for r in rows if not r["all"]], order_sets)
+
+    return counts
+
+
+GROUPING = ("kind", "code", "month", "indicator")
+
+
+def count_groups(records: DataFrame) -> DataFrame:
+    return records.groupBy(*GROUPING, F.coalesce(F.col("drug"), F.lit("")).alias("drug")).count()
+
+
+def _counts(grouped: list[Row], months: list[Row], order_sets: int) -> MueCounts:
+    c = MueCounts(order_sets=order_sets)
     per_month: dict[str, int] = {}
     findings: dict[tuple[str, str, str], int] = {}
     rule_drugs: dict[tuple[str, str], int] = {}
@@ -238,39 +283,60 @@ def run_job(
 ) -> JobResult:
     files, missing = list_files(spark, inputs)
     keyed = keyed_lines(spark, files).persist(StorageLevel.DISK_ONLY)
+    medication_chars = medication_size(keyed)
     parts = partitions or max(8, 4 * spark.sparkContext.defaultParallelism)
     if spark.conf.get("spark.sql.shuffle.partitions") == "200":  # Spark's default, far too many for small runs
         spark.conf.set("spark.sql.shuffle.partitions", str(parts))
-    records = lint_records(spark, keyed, profile, options, salt, parts, grouping)
+    records = lint_records(spark, keyed, profile, options, salt, parts, grouping, medication_chars)
     if missing:
         records = records.unionByName(spark.createDataFrame(missing, RECORD_SCHEMA))
-    out = out_dir.rstrip("/")
-    staging = f"{out}/_records-{uuid.uuid4().hex[:8]}"
-    records.write.mode("overwrite").parquet(staging)  # linted once; everything below reads these rows
+    # Linted once: the first group-by fills Spark's cache (spilling to disk past its memory) and everything
+    # after reads the rows from there (a lost executor's share is linted again, to the same rows).
+    records = records.persist(StorageLevel.MEMORY_AND_DISK)
+    grouped = count_groups(records).collect()
     keyed.unpersist()
-    rows = spark.read.parquet(staging)
-    found = rows.where(F.col("kind").isin("finding", "error")).select(*FINDING_COLUMNS)
-    orders = rows.where(F.col("kind") == "order").select(
+    out = out_dir.rstrip("/")
+    found = records.where(F.col("kind").isin("finding", "error")).select(*FINDING_COLUMNS)
+    orders = records.where(F.col("kind") == "order").select(
         "patient_hmac", "order", "authored", "month", "drug", "file", "line"
     )
-    # The four read the staged rows independently: submitted together, a small job (the one-file CSV is one
-    # task) runs beside another instead of leaving cores idle (Spark runs jobs of several threads at once).
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="orderlint-output") as pool:
-        writes = [
-            pool.submit(found.write.mode("overwrite").parquet, f"{out}/findings.parquet"),
-            pool.submit(found.coalesce(1).write.mode("overwrite").option("header", "true").csv, f"{out}/findings.csv"),
-            pool.submit(orders.write.mode("overwrite").parquet, f"{out}/orders.parquet"),
-        ]
-        counting = pool.submit(mue_counts, rows)
+    # Submitted together, the jobs share the cores (Spark runs the jobs of several threads at once, first come
+    # first served): the one-file CSV, a single task, goes first so the rest fill the other cores beside it.
+    with ThreadPoolExecutor(max_workers=5, thread_name_prefix="orderlint-output") as pool:
+        csv = found.coalesce(1).write.mode("overwrite").option("header", "true").csv
+        writes = [_started_first(spark, pool, lambda: csv(f"{out}/findings.csv"))]
+        writes.append(pool.submit(found.write.mode("overwrite").parquet, f"{out}/findings.parquet"))
+        writes.append(pool.submit(orders.write.mode("overwrite").parquet, f"{out}/orders.parquet"))
+        counts = mue_counts(records, pool, grouped)
         for done in writes:
             done.result()
-        counts = counting.result()
-    n_findings = sum(counts.findings.values())
-    _delete(spark, staging)
+        mue = counts()
+    records.unpersist()
+    n_findings = sum(mue.findings.values())
     since = options.window.since.isoformat() if options.window.since else None
     until = options.window.until.isoformat() if options.window.until else None
-    doc = mue_doc(counts, profile, since, until, RULE_NAMES)
-    return JobResult(len(files), counts, n_findings, doc)
+    doc = mue_doc(mue, profile, since, until, RULE_NAMES)
+    return JobResult(len(files), mue, n_findings, doc)
+
+
+def _started_first(spark: SparkSession, pool: ThreadPoolExecutor, write: Callable[[], None]) -> Future[None]:
+    """`write` submitted to `pool`, returned once its Spark job is queued (or it has ended): the jobs
+    submitted after it queue behind it."""
+    sc = spark.sparkContext
+    group = f"orderlint-first-{uuid.uuid4().hex[:8]}"
+
+    def run() -> None:
+        sc.setJobGroup(group, "orderlint: the first of the output jobs")  # this thread's jobs only
+        try:
+            write()
+        finally:
+            sc.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
+
+    done = pool.submit(run)
+    deadline = time.monotonic() + 10
+    while not done.done() and not sc.statusTracker().getJobIdsForGroup(group) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return done
 
 
 def _hadoop(spark: SparkSession, uri: str) -> tuple[Any, Any]:
@@ -280,11 +346,6 @@ def _hadoop(spark: SparkSession, uri: str) -> tuple[Any, Any]:
         raise RuntimeError("the Spark session is stopped")
     path = jvm.org.apache.hadoop.fs.Path(uri)
     return path.getFileSystem(jsc.hadoopConfiguration()), path
-
-
-def _delete(spark: SparkSession, uri: str) -> None:
-    fs, path = _hadoop(spark, uri)
-    fs.delete(path, True)
 
 
 def write_report(doc: dict[str, Any], out_dir: str) -> Path:

@@ -100,7 +100,9 @@ def lint_sorted(
     profile: Profile, options: ExportOptions, salt: str
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """mapInArrow over a partition sorted by (key, file, line): each patient's rows are contiguous, so groups
-    stream through (a group may straddle two Arrow batches) and one output batch leaves per input batch."""
+    stream through (a group may straddle two Arrow batches) and one output batch leaves per input batch. A
+    line that repeats the one before it (a Medication that several of the patient's orders name) is read once,
+    as the CLI reads it."""
 
     def fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         key: object = _NO_KEY
@@ -113,6 +115,8 @@ def lint_sorted(
                     if lines:
                         out.extend(lint_patient(str(key), lines, profile, options, salt).records)
                     key, lines = k, []
+                elif lines[-1][1] == n and lines[-1][0] == f:
+                    continue  # a Medication joined once per order naming it (job.lint_records): read once
                 lines.append((f, n, t))
             if out:
                 yield _record_batch(out)
@@ -126,7 +130,7 @@ def lint_group(profile: Profile, options: ExportOptions, salt: str) -> Callable[
     """applyInPandas: one patient's rows as one frame."""
 
     def fn(df: pd.DataFrame) -> pd.DataFrame:
-        lines = sorted(zip(df["file"], (int(n) for n in df["line"]), df["text"], strict=True))
+        lines = sorted(set(zip(df["file"], (int(n) for n in df["line"]), df["text"], strict=True)))
         return frame(lint_patient(str(df["key"].iloc[0]), lines, profile, options, salt).records)
 
     return fn

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -55,6 +56,74 @@ def test_spark_findings_equal_the_cli(which: str, request: pytest.FixtureRequest
     assert _findings(spark_rows) == expected
     assert _errors(spark_rows) == _errors(_reference(run, "error"))
     assert len(_parquet(run.out / "orders.parquet")) == len(_reference(run, "order"))
+
+
+def _repeated_medication_refs(export: Path) -> int:
+    """(patient, Medication) pairs that more than one of the patient's MedicationRequests name."""
+    import gzip
+
+    named: Counter[tuple[str, str]] = Counter()
+    for part in export.glob("MedicationRequest.*.ndjson.gz"):
+        with gzip.open(part) as fh:
+            try:
+                lines = fh.read().splitlines()
+            except (EOFError, OSError):  # the truncated part: its readable lines are enough here
+                continue
+        for line in lines:
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue
+            ref = r.get("medicationReference", {}).get("reference") if isinstance(r, dict) else None
+            if ref:
+                named[(r["subject"]["reference"], ref)] += 1
+    return sum(1 for n in named.values() if n > 1)
+
+
+@pytest.mark.parametrize("join", ["broadcast", "shuffle"])
+def test_a_medication_named_by_several_orders_is_read_once_whichever_the_join(
+    spark: Any, generated_run: Run, profile: Profile, tmp_path: Path, monkeypatch: Any, join: str
+) -> None:
+    """A small formulary is broadcast and every order naming a Medication brings it along (the workers read a
+    repeated line once); past BROADCAST_MEDICATION_CHARS the references are made distinct and shuffled."""
+    from linter.spark import job
+
+    assert _repeated_medication_refs(generated_run.export) > 10  # the export has such patients
+    if join == "shuffle":
+        monkeypatch.setattr(job, "BROADCAST_MEDICATION_CHARS", -1)
+        job.run_job(spark, [str(generated_run.export)], str(tmp_path), profile, generated_run.options, SALT)
+        rows = _parquet(tmp_path / "findings.parquet")
+    else:
+        rows = _parquet(generated_run.out / "findings.parquet")
+    assert _findings(rows) == _findings(_reference(generated_run, "finding"))
+
+
+def test_the_worker_reads_a_repeated_line_once_and_streams_patients_across_batches(
+    profile: Profile, monkeypatch: Any
+) -> None:
+    import pyarrow as pa
+
+    from linter.bulk import ExportOptions
+    from linter.spark import worker
+
+    seen: list[tuple[str, list[tuple[str, int, str]]]] = []
+
+    def lint_patient(key: str, lines: Any, *_: Any) -> Any:
+        seen.append((key, list(lines)))
+        return SimpleNamespace(records=[])
+
+    monkeypatch.setattr(worker, "lint_patient", lint_patient)
+    rows = [("p1", "MR.000", 1, "a"), ("p1", "Med.000", 1, "m"), ("p1", "Med.000", 1, "m"),
+            ("p2", "Med.000", 1, "m"), ("p2", "Med.000", 1, "m"), ("p2", "Med.000", 2, "n")]  # fmt: skip
+    batches = [
+        pa.RecordBatch.from_pylist([dict(zip(("key", "file", "line", "text"), r, strict=True)) for r in chunk])
+        for chunk in (rows[:2], rows[2:4], rows[4:])  # a patient's repeated line may open the next batch
+    ]
+    list(worker.lint_sorted(profile, ExportOptions(mode="fast"), SALT)(iter(batches)))
+    assert seen == [
+        ("p1", [("MR.000", 1, "a"), ("Med.000", 1, "m")]),
+        ("p2", [("Med.000", 1, "m"), ("Med.000", 2, "n")]),
+    ]
 
 
 def test_unreadable_lines_are_error_rows_with_file_and_line(fixture_run: Run) -> None:
@@ -165,6 +234,15 @@ def test_files_are_keyed_in_groups_of_about_equal_work(spark: Any) -> None:
     assert len(groups) == 4 and max(loads) - min(loads) <= max(work.values())
     assert balanced_groups(work, 100) == [[p] for p in sorted(work, key=lambda p: (-work[p], p))]
     assert balanced_groups({}, 4) == []
+
+
+def test_each_group_of_files_is_keyed_by_one_task(spark: Any, generated_run: Run) -> None:
+    from linter.spark.job import keyed_lines, list_files
+
+    files, _ = list_files(spark, [str(generated_run.export)])
+    groups = min(len(files), 2 * spark.sparkContext.defaultParallelism)
+    assert len(files) > groups  # some groups hold several files
+    assert keyed_lines(spark, files).rdd.getNumPartitions() == groups
 
 
 def test_a_local_session_listens_on_loopback_only_and_has_no_web_ui(spark: Any) -> None:
