@@ -33,7 +33,10 @@ from linter.spark.jvm_cache import JvmCache
 # machine needs them when the executors are in the same JVM. The Python workers fork from a daemon that has
 # the engine imported already (linter.spark.daemon). The keyed lines are persisted (DISK_ONLY) in Spark's
 # columnar cache uncompressed: its encodings find nothing to share between distinct JSON lines and cost CPU
-# (local[1], 100,000 patients: 35.3-35.6 instead of 36.5-36.6 s, two alternated pairs).
+# (local[1], 100,000 patients: 35.3-35.6 instead of 36.5-36.6 s, two alternated pairs). Adaptive query
+# execution re-plans the query between its stages, a job each: the patient partitions are set to 4 per core,
+# the Medications broadcast by hint and the patients spread by hash, so on one machine it had nothing to
+# adapt and cost ~1 s of local[2]'s serial time (bench/README.md, "Spark").
 JAVA_OPTIONS = "spark.driver.extraJavaOptions"
 LOCAL_DEFAULTS = {
     JAVA_OPTIONS: "-XX:TieredStopAtLevel=1",
@@ -42,6 +45,7 @@ LOCAL_DEFAULTS = {
     "spark.driver.host": "127.0.0.1",
     "spark.python.daemon.module": "linter.spark.daemon",
     "spark.sql.inMemoryColumnarStorage.compressed": "false",
+    "spark.sql.adaptive.enabled": "false",
 }
 
 
