@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from linter import heap
 from linter.engine import run
@@ -40,6 +40,14 @@ if TYPE_CHECKING:
 INPUT_SUFFIXES = (".json", ".ndjson", ".jsonl")
 ARCHIVE_SUFFIXES = (".zip",)
 ZIP_MEMBER_SEP = "!"  # "orders.zip!HEP201/fail-overdose.json"
+
+
+class _Named(Protocol):
+    @property
+    def path(self) -> str: ...  # the input's name, as reports show it
+
+
+T = TypeVar("T", bound=_Named)
 
 
 @dataclass
@@ -348,15 +356,39 @@ def lint_sources(
     back in input order and equal those of jobs=1 (the evaluation time is fixed once for the whole batch).
     Archives are opened once: through `archives` (the reader that listed them) in this process, once per
     worker process otherwise."""
+    if jobs <= 1 or len(sources) <= 1:
+        return lint_each(sources, profile, options, _whole, limits=limits, progress=progress, archives=archives)
+    packed = lint_each(
+        sources, profile, options, _for_reports, jobs=jobs, limits=limits, progress=progress, mp_context=mp_context
+    )
+    return list(map(_unpack, packed))
+
+
+def lint_each(
+    sources: Sequence[InputSource],
+    profile: Profile,
+    options: LintOptions,
+    finish: Callable[[int, FileResult], T],
+    *,
+    jobs: int = 1,
+    limits: ZipLimits | None = None,
+    progress: ProgressCallback | None = None,
+    mp_context: BaseContext | None = None,
+    archives: ArchiveReader | None = None,
+) -> list[T]:
+    """`finish(index, result)` of every source's result, in input order, computed where the source was linted
+    (in this process, or with jobs > 1 in the worker process that linted it: `finish` then is a picklable
+    module-level function or a partial of one, and what it returns crosses the process boundary). What
+    `finish` returns has the input's name as `.path` (the progress callback shows it)."""
     limits = limits or ZipLimits()
     if options.now is None:
         options = replace(options, now=datetime.now(UTC))
     total = len(sources)
-    out: list[FileResult] = []
+    out: list[T] = []
     if jobs <= 1 or total <= 1:
         with ArchiveReader() as own:
-            for src in sources:
-                out.append(lint_source(src, profile, options, limits, archives or own))
+            for index, src in enumerate(sources):
+                out.append(finish(index, lint_source(src, profile, options, limits, archives or own)))
                 if progress:
                     progress(len(out), total, src.name)
         return out
@@ -364,7 +396,7 @@ def lint_sources(
     from concurrent.futures import ProcessPoolExecutor  # lazy: multiprocessing (~20 ms to import) only for --jobs
 
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=mp_context, initializer=_init_worker, initargs=(profile, options, limits)
+        max_workers=jobs, mp_context=mp_context, initializer=_init_worker, initargs=(profile, options, limits, finish)
     ) as pool:
         for result in _ordered(pool, sources, chunk=chunk, window=jobs * 4):
             out.append(result)
@@ -380,18 +412,16 @@ def chunk_size(total: int, jobs: int) -> int:
     return max(1, min(32, total // (jobs * 8)))
 
 
-def _ordered(
-    pool: ProcessPoolExecutor, sources: Sequence[InputSource], chunk: int, window: int
-) -> Iterator[FileResult]:
-    """Results in input order, streamed chunk by chunk, with at most `window` chunks in flight (memory
-    stays bounded)."""
-    pending: deque[Future[list[_Packed]]] = deque()
+def _ordered(pool: ProcessPoolExecutor, sources: Sequence[InputSource], chunk: int, window: int) -> Iterator[Any]:
+    """The workers' `finish` results in input order, streamed chunk by chunk, with at most `window` chunks in
+    flight (memory stays bounded)."""
+    pending: deque[Future[list[Any]]] = deque()
     for start in range(0, len(sources), chunk):
-        pending.append(pool.submit(_work_chunk, list(sources[start : start + chunk])))
+        pending.append(pool.submit(_work_chunk, start, list(sources[start : start + chunk])))
         if len(pending) >= window:
-            yield from map(_unpack, pending.popleft().result())
+            yield from pending.popleft().result()
     while pending:
-        yield from map(_unpack, pending.popleft().result())
+        yield from pending.popleft().result()
 
 
 def lint_paths(
@@ -410,37 +440,53 @@ def lint_paths(
 
 # --- worker processes ------------------------------------------------------------------------------------
 
-# InputError does not survive pickling with its path and source, so workers send errors as tuples.
-_Packed = tuple[FileResult, list[tuple[str, str | None, str | None]]]
+
+class _Packed(NamedTuple):
+    """A worker's result for lint_sources: what the reporters read, and the errors as tuples (InputError does
+    not survive pickling with its path and source)."""
+
+    result: FileResult
+    errors: list[tuple[str, str | None, str | None]]
+
+    @property
+    def path(self) -> str:
+        return self.result.path
+
+
 _WORKER: dict[str, object] = {}
 
 
-def _init_worker(profile: Profile, options: LintOptions, limits: ZipLimits) -> None:
+def _init_worker(
+    profile: Profile, options: LintOptions, limits: ZipLimits, finish: Callable[[int, FileResult], T]
+) -> None:
     # What the worker inherited or imported lives as long as it does: keep the garbage collector off it (its
     # full collections would otherwise walk, and under fork copy, every page of the parent's heap), and
     # collect the young generation less often (linter.heap).
     heap.settle()
     # The worker's archives stay open for its life (it ends with the batch's pool).
-    _WORKER.update(profile=profile, options=options, limits=limits, archives=ArchiveReader())
+    _WORKER.update(profile=profile, options=options, limits=limits, finish=finish, archives=ArchiveReader())
 
 
-def _work(src: InputSource) -> _Packed:
-    profile = _WORKER["profile"]
-    options = _WORKER["options"]
-    limits = _WORKER["limits"]
+def _work_chunk(start: int, chunk: list[InputSource]) -> list[Any]:
+    profile, options, limits = _WORKER["profile"], _WORKER["options"], _WORKER["limits"]
+    finish, archives = _WORKER["finish"], _WORKER["archives"]
     assert isinstance(profile, Profile)  # noqa: S101 - set by _init_worker
     assert isinstance(options, LintOptions)  # noqa: S101
     assert isinstance(limits, ZipLimits)  # noqa: S101
-    archives = _WORKER["archives"]
     assert isinstance(archives, ArchiveReader)  # noqa: S101
-    result = lint_source(src, profile, options, limits, archives)
+    assert callable(finish)  # noqa: S101
+    return [finish(start + n, lint_source(src, profile, options, limits, archives)) for n, src in enumerate(chunk)]
+
+
+def _whole(_index: int, result: FileResult) -> FileResult:
+    return result
+
+
+def _for_reports(_index: int, result: FileResult) -> _Packed:
+    """What a worker sends back of a result: what the reporters read (linter.report_view), errors as tuples."""
     errors = [(e.message, e.path, e.source) for e in result.errors]
     sets = [LintedSet(*report_view(s.order_set, s.findings, s.originals)) for s in result.sets]
-    return FileResult(result.path, sets, []), errors
-
-
-def _work_chunk(chunk: list[InputSource]) -> list[_Packed]:
-    return [_work(src) for src in chunk]
+    return _Packed(FileResult(result.path, sets, []), errors)
 
 
 def _unpack(packed: _Packed) -> FileResult:
