@@ -210,10 +210,15 @@ def _files_under(directory: Path) -> list[tuple[str, str]]:
         except PermissionError:
             return
         for entry in entries:
-            if entry.is_file():  # follows a symbolic link, as Path.is_file
+            try:
+                is_file = entry.is_file()  # follows a symbolic link, as Path.is_file
+                is_dir = not is_file and entry.is_dir(follow_symlinks=False)
+            except OSError:  # a link loop, a vanished entry: not a file (Path.is_file says False)
+                continue
+            if is_file:
                 rel = (*parts, entry.name)
                 found.append((rel, prefix + "/".join(rel), entry.name))
-            elif entry.is_dir(follow_symlinks=False):
+            elif is_dir:
                 walk((*parts, entry.name))
 
     walk(())

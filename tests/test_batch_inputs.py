@@ -22,6 +22,7 @@ def _tree(root: Path) -> None:
     (root / "a" / "link.json").symlink_to(root / "a.json")  # a link to a file: listed
     (root / "a" / "linkdir").symlink_to(root / "outside", target_is_directory=True)  # to a directory: not walked
     (root / "a" / "broken.json").symlink_to(root / "nowhere.json")  # broken: not a file
+    (root / "a" / "loop.json").symlink_to(root / "a" / "loop.json")  # a loop: not a file, no error
 
 
 @pytest.mark.parametrize("spelling", ["abs", "abs/", "rel", "dot"])
