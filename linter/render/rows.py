@@ -7,7 +7,7 @@ it: the worker sends back these strings with their sort keys, the counts the clo
 need and the input's errors (for the error lines on stderr), instead of the order sets and findings (whose
 pickling and unpickling cost the parent ~50 us a bundle, a fifth of the lint itself), and the parent only
 sorts and joins. `--jobs 1` renders through the same functions, so both give the same bytes; and the bytes
-equal `report.report_csv` and the CLI's text rendering of the whole batch (tests/test_jobs_rows.py).
+equal `report.report_csv` and the CLI's text rendering of the whole batch (tests/test_jobs_reports.py).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 # then the rendered row.
 Row = tuple[int, str, int, str, str, int, int, str]
 
-_FINDING, _ERROR = ordering.RANK, ordering.RANK["error"]
+_RANK, _ERROR = ordering.RANK, ordering.RANK["error"]
 
 
 class InputRows(NamedTuple):
@@ -66,6 +66,7 @@ _EMPTY_FINDING = [""] * (len(CSV_COLUMNS) - 11)  # order .. citation: empty in f
 
 
 def _count_cells(counts: dict[str, int]) -> list[str]:
+    """A file or order-set row's cells after `status`: its counts (empty where it has none), then empty finding ones."""
     return [*(str(counts[k]) if k in counts else "" for k in _COUNT_COLUMNS), *_EMPTY_FINDING]
 
 
@@ -104,7 +105,7 @@ def csv_input(index: int, r: FileResult) -> InputRows:
                     citation(f),
                 ]
             )
-            rows.append((_FINDING[indicator], path, i, ref, f.code, index, n, lines.pop()))
+            rows.append((_RANK[indicator], path, i, ref, f.code, index, n, lines.pop()))
             n += 1
     errors = []
     for e in r.errors:
@@ -124,7 +125,7 @@ def text_input(index: int, r: FileResult, show_source: bool = False) -> InputRow
         for f in s.findings:
             ref = f.primary_ref
             entry = text_entry(f, path, s.order_set, show_source)
-            rows.append((_FINDING[f.indicator.value], path, i, ref, f.code, index, n, entry))
+            rows.append((_RANK[f.indicator.value], path, i, ref, f.code, index, n, entry))
             n += 1
     errors = [(e.message, e.path) for e in r.errors]
     return InputRows(path, ordering.file_counts(r), "", rows, errors)
