@@ -13,7 +13,10 @@ start, paid once) and W1, W2 the rest at --jobs 1 and 2, (F + W1) / (F + W2 / 2)
 whole run, which ignores the imbalance at the end (chunks of 32 keep that under a chunk's worth).
 Beside it: the same estimate for the per-bundle work alone, W1 / (W2 / 2) (how the lint itself scales),
 and the bound the fixed start sets however well the work scales, (F + W1) / (F + W1 / 2) (Amdahl: the
-start is paid once, by one process).
+start is paid once, by one process). And where the CPU of --jobs 2 goes: the same command run through
+`python -c` with `linter.cli.main` as the console script runs it, which prints its own CPU
+(`RUSAGE_SELF`: the start, collecting the inputs, the results' handling and the report) and its workers'
+(`RUSAGE_CHILDREN`) on exit; medians, beside --jobs 1's CPU.
 """
 
 from __future__ import annotations
@@ -54,6 +57,29 @@ def timed(cmd: list[str]) -> tuple[float, float, bytes]:
     return wall, cpu, done.stdout
 
 
+# `orderlint ARGS` as the console script runs it (linter.cli.main with argv None), printing on stderr at exit
+# the CPU of the process itself and of its workers (waited for by then).
+SPLIT = """
+import resource, sys
+from linter.cli import main
+sys.argv = ["orderlint", *sys.argv[1:]]
+try:
+    code = main()
+finally:
+    cpu = [(r.ru_utime + r.ru_stime) for r in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))]
+    print("cpu-split", *cpu, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def split(cmd: list[str]) -> tuple[float, float]:
+    """(CPU seconds of the CLI process itself, CPU seconds of its worker processes)."""
+    done = subprocess.run([sys.executable, "-c", SPLIT, *cmd[1:]], cwd=ROOT, capture_output=True, check=False)
+    line = next(x for x in done.stderr.decode().splitlines() if x.startswith("cpu-split "))
+    own, workers = map(float, line.split()[1:])
+    return own, workers
+
+
 def run(bundles: int, rounds: int, mode: str) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp)
@@ -66,11 +92,13 @@ def run(bundles: int, rounds: int, mode: str) -> dict[str, object]:
         }
         samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         outputs: dict[str, set[bytes]] = {name: set() for name in commands}
+        splits: list[tuple[float, float]] = []
         for _ in range(rounds):
             for name, cmd in commands.items():
                 wall, cpu, out = timed(cmd)
                 samples[name].append((wall, cpu))
                 outputs[name].add(out)
+            splits.append(split(commands["jobs=2"]))
     identical = outputs["jobs=1"] == outputs["jobs=2"] and len(outputs["jobs=1"]) == 1
     result: dict[str, object] = {"bundles": bundles, "rounds": rounds, "mode": mode, "reports_identical": identical}
     floor_wall = statistics.median(w for w, _ in samples["python -c pass"])
@@ -98,6 +126,8 @@ def run(bundles: int, rounds: int, mode: str) -> dict[str, object]:
     result["speedup_bound_by_start"] = (fixed + work1) / (fixed + work1 / 2)
     result["cpu_ratio_jobs2_over_jobs1"] = two["cpu_s"] / one["cpu_s"]
     result["python_floor_s"] = floor_wall
+    result["jobs2_own_cpu_s"] = statistics.median(own for own, _ in splits)
+    result["jobs2_workers_cpu_s"] = statistics.median(workers for _, workers in splits)
     return result
 
 
@@ -119,6 +149,10 @@ def report(result: dict[str, object]) -> None:
         f"  --jobs 2 / --jobs 1: wall {result['speedup_wall']:.2f}x, CPU spent "
         f"{result['cpu_ratio_jobs2_over_jobs1']:.2f}x, on 2 idle cores (est.) "
         f"{result['speedup_two_idle_cores_est']:.2f}x; reports identical: {result['reports_identical']}"
+    )
+    print(
+        f"  --jobs 2's CPU: {result['jobs2_own_cpu_s']:.2f} s in the CLI process (start included), "
+        f"{result['jobs2_workers_cpu_s']:.2f} s in its workers"
     )
     print(
         f"  the per-bundle work alone on 2 idle cores (est.): {result['speedup_work_only_est']:.2f}x; "

@@ -11,13 +11,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
-from linter.batch import FileResult, LintOptions, ZipLimits, collect_inputs, lint_sources
+from linter.batch import (
+    FileResult,
+    InputSource,
+    LintOptions,
+    ProgressCallback,
+    ZipLimits,
+    collect_inputs,
+    lint_each,
+    lint_sources,
+)
 from linter.model import Indicator
 from linter.profiles import Profile, load_profile
-from linter.render import ordering, report
+from linter.render import ordering, report, rows
 from linter.render.outcome import error_outcome, operation_outcome, outcome_document
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -54,7 +65,11 @@ def lint_command(args: argparse.Namespace) -> int:
         _print_error("--since/--until select orders in a Bulk Data export: add --export")
         return EXIT_ERROR
     else:
-        results = _run_batch(args, profile, options)
+        limits = ZipLimits()
+        sources = collect_inputs(args.paths, limits)
+        if args.format in ROW_FORMATS and not _tables(args, len(sources)):
+            return _lint_rows(args, profile, options, sources, limits)
+        results = _run_batch(args, profile, options, sources, limits)
     if args.format in ("mue", "mue-json"):
         # Lazy: the MUE page and the store (SQLAlchemy, for the patient salt) only for these formats.
         from linter.bulk_cli import mue_output, window_of
@@ -62,19 +77,52 @@ def lint_command(args: argparse.Namespace) -> int:
         output = mue_output(args.format, results, records, profile, window_of(args))
     else:
         output = render(args.format, results, profile, show_source=args.show_source)
+    _write(args, output)
+    _report_errors_and_summary(args, results)
+    counts = [ordering.file_counts(r) for r in results]
+    return _exit_code(args, counts)
+
+
+def _write(args: argparse.Namespace, output: str) -> None:
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(output)
     elif output:
         sys.stdout.write(output)
         sys.stdout.flush()
-    _report_errors_and_summary(args, results)
-    fail_on = Indicator(args.fail_on)
-    if any(r.errors for r in results):  # an input not read was not checked: that outranks any finding
+
+
+def _exit_code(args: argparse.Namespace, counts: Sequence[dict[str, int]]) -> int:
+    """From every input's counts (ordering.file_counts): an input not read was not checked, which outranks
+    any finding; then a finding at or above --fail-on."""
+    if any(c["errors"] for c in counts):
         return EXIT_ERROR
-    if any(fail_on <= f.indicator for r in results for f in r.findings):
+    fail_on = Indicator(args.fail_on)
+    failing = [i.value for i in Indicator if fail_on <= i]
+    if any(c[name] for c in counts for name in failing):
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+# The line-oriented formats: each input's rows rendered where it is linted (linter.render.rows).
+ROW_FORMATS = ("csv", "text")
+
+
+def _lint_rows(
+    args: argparse.Namespace, profile: Profile, options: LintOptions, sources: list[InputSource], limits: ZipLimits
+) -> int:
+    """A CSV or text report without the summary tables: the report, error lines and closing line need only
+    each input's rendered rows, counts and errors, so the results never leave the process (or the worker)
+    that linted them."""
+    finish = rows.csv_input if args.format == "csv" else partial(rows.text_input, show_source=args.show_source)
+    with _progress(args, len(sources)) as advance:
+        shares = lint_each(sources, profile, options, finish, jobs=args.jobs, limits=limits, progress=advance)
+    _write(args, rows.assemble(args.format, shares))
+    for line in rows.error_lines(shares):
+        print(line, file=sys.stderr)
+    if not args.quiet:
+        print(closing_line_of([(s.path, s.counts) for s in shares]), file=sys.stderr)
+    return _exit_code(args, [s.counts for s in shares])
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:
@@ -90,16 +138,26 @@ def _findings_phrase(total: int, by_indicator: dict[str, int]) -> str:
 
 def closing_line(results: Sequence[FileResult]) -> str:
     """The run's last line: `a.json: clean: 8 orders checked, no findings.` for one input, totals for several."""
-    if len(results) == 1:
-        return input_closing_line(results[0].path, ordering.file_counts(results[0]))
-    s = report.report_summary(results)
-    by_status = s["files_by_status"]
+    return closing_line_of([(r.path, ordering.file_counts(r)) for r in results])
+
+
+def closing_line_of(inputs: Sequence[tuple[str, dict[str, int]]]) -> str:
+    """closing_line from each input's name and counts (ordering.file_counts): the batch's totals are their
+    sums (as report.report_summary's)."""
+    if len(inputs) == 1:
+        return input_closing_line(*inputs[0])
+    by_status = dict.fromkeys(ordering.STATUSES, 0)
+    totals = dict.fromkeys(("order_sets", "orders_checked", "findings", *ordering.INDICATORS), 0)
+    for _path, counts in inputs:
+        by_status[ordering.status(counts)] += 1
+        for key in totals:
+            totals[key] += counts[key]
     files = (
-        f"{plural(s['files'], 'file')}: {by_status['clean']} clean, {by_status['findings']} with findings, "
+        f"{plural(len(inputs), 'file')}: {by_status['clean']} clean, {by_status['findings']} with findings, "
         f"{by_status['error']} with errors"
     )
-    orders = f"{plural(s['order_sets'], 'order set')}, {plural(s['orders_checked'], 'order')} checked"
-    return f"{files}; {orders}; {_findings_phrase(s['findings'], s['by_indicator'])}."
+    orders = f"{plural(totals['order_sets'], 'order set')}, {plural(totals['orders_checked'], 'order')} checked"
+    return f"{files}; {orders}; {_findings_phrase(totals['findings'], totals)}."
 
 
 def input_closing_line(path: str, counts: dict[str, int]) -> str:
@@ -122,10 +180,7 @@ def _report_errors_and_summary(args: argparse.Namespace, results: list[FileResul
         if row.error is not None:
             where = f" at {row.error.path}" if row.error.path else ""
             print(f"{row.result.path}: error{where}: {row.error.message}", file=sys.stderr)
-    tables = args.summary
-    if tables is None:
-        tables = not args.quiet and len(results) > 1 and sys.stderr.isatty()
-    if tables:
+    if _tables(args, len(results)):
         sys.stderr.flush()
         from linter.cli_summary import print_summary  # lazy: rich only when the tables are printed
 
@@ -134,15 +189,30 @@ def _report_errors_and_summary(args: argparse.Namespace, results: list[FileResul
         print(closing_line(results), file=sys.stderr)
 
 
-def _run_batch(args: argparse.Namespace, profile: Profile, options: LintOptions) -> list[FileResult]:
-    """Lint with a progress bar on stderr when it is a terminal (none when piped or with --quiet)."""
-    limits = ZipLimits()
-    sources = collect_inputs(args.paths, limits)
-    if args.quiet or not sys.stderr.isatty() or len(sources) < 2:
-        return lint_sources(sources, profile, options, jobs=args.jobs, limits=limits)
+def _tables(args: argparse.Namespace, inputs: int) -> bool:
+    """Whether the summary tables are printed: --summary/--no-summary, else on a terminal with several
+    inputs unless -q."""
+    if args.summary is not None:
+        return bool(args.summary)
+    return not args.quiet and inputs > 1 and sys.stderr.isatty()
+
+
+@contextmanager
+def _progress(args: argparse.Namespace, inputs: int) -> Iterator[ProgressCallback | None]:
+    """A progress bar on stderr when it is a terminal (none when piped or with --quiet): yields its callback."""
+    if args.quiet or not sys.stderr.isatty() or inputs < 2:
+        yield None
+        return
     from linter.cli_summary import progress_bar  # lazy: rich only when a bar is drawn
 
-    with progress_bar(len(sources)) as advance:
+    with progress_bar(inputs) as advance:
+        yield advance
+
+
+def _run_batch(
+    args: argparse.Namespace, profile: Profile, options: LintOptions, sources: list[InputSource], limits: ZipLimits
+) -> list[FileResult]:
+    with _progress(args, len(sources)) as advance:
         return lint_sources(sources, profile, options, jobs=args.jobs, limits=limits, progress=advance)
 
 

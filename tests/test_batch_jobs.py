@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from linter.batch import InputSource, LintOptions, chunk_size, collect_inputs, lint_sources
+from linter.batch import InputSource, LintOptions, collect_inputs, lint_sources
+from linter.batch_pool import chunk_size
 from linter.cli_lint import render  # the CLI's renderers, every --format
 from linter.fhir_io.demographics import report_people
 from linter.profiles import Profile
@@ -53,7 +54,7 @@ def test_chunks_amortise_and_still_balance() -> None:
 
 @pytest.mark.parametrize("mode", ["fast", "strict"])
 def test_every_report_format_is_identical_from_workers(profile: Profile, mode: str) -> None:
-    """Workers send back only what the reporters read (linter.batch._for_reports): every format rendered
+    """Workers send back only what the reporters read (linter.batch_pool.for_reports): every format rendered
     from their results equals the one rendered from the whole model, over the fixture catalog (cards
     compared with their random uuids blanked)."""
     sources = [*collect_inputs([str(FIXTURES)]), InputSource("missing.json", error="no such file")]
