@@ -53,7 +53,7 @@ from linter.model import (
     Suggestion,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import daily_dose_suggestion, drug_display, fmt, make_finding, regimen_in_class
+from linter.rules._common import daily_dose_suggestion, drug_display, finding_later, fmt, regimen_in_class
 from linter.rules._dose import read_phases
 from linter.rules._units import convert
 from linter.units import Converted
@@ -172,6 +172,39 @@ def _finding(order: MedicationOrder, daily: float | None, how: str, dosage_index
     statin = _statin(order)
     floor = _floor(statin, options)
     target = options.suggest_atorvastatin_mg
+    if statin == "atorvastatin" and order.under_review:
+        label = f"Change atorvastatin to {fmt(target)} mg once daily"
+        suggestion = daily_dose_suggestion(label, order.ref, dosage_index, target, 1)
+    else:
+        label = f"Replace {order.name} with atorvastatin {fmt(target)} mg once daily"
+        suggestion = Suggestion(
+            label,
+            (
+                DeleteAction(order.ref, f"Stop {order.name}"),
+                CreateAction(options.suggest_template, f"Start atorvastatin {fmt(target)} mg once daily"),
+            ),
+        )
+    return finding_later(
+        META,
+        _texts,
+        (order, statin, floor, daily, how, label, options),
+        [order.ref],
+        suggestion=suggestion,
+        values={"statin": statin, "mg_per_day": daily, "floor_mg_per_day": floor},
+    )
+
+
+def _texts(
+    order: MedicationOrder,
+    statin: str,
+    floor: float | None,
+    daily: float | None,
+    how: str,
+    label: str,
+    options: Options,
+) -> tuple[str, list[str]]:
+    """The finding's summary and detail lines (built when first read)."""
+    target = options.suggest_atorvastatin_mg
     where = "order under review" if order.under_review else f"{order.resource_type} in context, status {order.status}"
     if floor is not None and daily is not None:
         amount = f"{fmt(daily)} mg/day" if order.under_review else f"{fmt(daily)} mg"
@@ -191,28 +224,9 @@ def _finding(order: MedicationOrder, daily: float | None, how: str, dosage_index
             f"{fmt(options.atorvastatin_high_intensity_min_mg)} mg or rosuvastatin >= "
             f"{fmt(options.rosuvastatin_high_intensity_min_mg)} mg"
         )
-    if statin == "atorvastatin" and order.under_review:
-        label = f"Change atorvastatin to {fmt(target)} mg once daily"
-        suggestion = daily_dose_suggestion(label, order.ref, dosage_index, target, 1)
-    else:
-        label = f"Replace {order.name} with atorvastatin {fmt(target)} mg once daily"
-        suggestion = Suggestion(
-            label,
-            (
-                DeleteAction(order.ref, f"Stop {order.name}"),
-                CreateAction(options.suggest_template, f"Start atorvastatin {fmt(target)} mg once daily"),
-            ),
-        )
     lines = [
         f"**{order.name}** (`{order.ref}`, {where}):\n{how}",
         f"This is {verdict}.",
         f"Suggested: {label}, unless a higher dose is not tolerated.",
     ]
-    return make_finding(
-        META,
-        summary,
-        lines,
-        [order.ref],
-        suggestion=suggestion,
-        values={"statin": statin, "mg_per_day": daily, "floor_mg_per_day": floor},
-    )
+    return summary, lines
