@@ -108,6 +108,13 @@ class RuleMeta:
     # applicable rule needed: terminology drug keys, and whether it reads procedure orders.
     drugs: frozenset[str] = frozenset()
     reads_procedures: bool = False
+    # When the engine calls the rule at all (its index of the order set's drugs, linter.engine): only when an
+    # order under review (with `applies_to_regimen`, an order of the regimen) is one of these drug keys or of
+    # a drug class named "class:<key>"; empty: always. Declared only where check() provably emits nothing
+    # otherwise (tests/test_engine_dispatch.py runs every rule without the index and compares).
+    applies_to: frozenset[str] = frozenset()
+    applies_to_regimen: bool = False
+    engine_only: bool = False  # check() emits nothing: the engine assembles its findings (DQ901-DQ903)
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,6 +84,7 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"aspirin"}),
+    applies_to=frozenset({"aspirin"}),
 )
 
 

@@ -78,6 +78,7 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"clopidogrel"}),
+    applies_to=frozenset({"clopidogrel"}),
 )
 
 

@@ -70,6 +70,7 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"clopidogrel"}),
+    applies_to=frozenset({"clopidogrel"}),
 )
 
 

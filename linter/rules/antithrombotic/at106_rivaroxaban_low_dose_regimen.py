@@ -68,6 +68,7 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"rivaroxaban"}),
+    applies_to=frozenset({"rivaroxaban"}),
 )
 
 

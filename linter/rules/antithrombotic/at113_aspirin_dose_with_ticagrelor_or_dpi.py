@@ -91,6 +91,8 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"aspirin", "ticagrelor", "rivaroxaban"}),
+    applies_to=frozenset({"aspirin"}),
+    applies_to_regimen=True,
 )
 
 

@@ -75,6 +75,8 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"rivaroxaban", "clopidogrel"}),
+    applies_to=frozenset({"rivaroxaban"}),  # and clopidogrel
+    applies_to_regimen=True,
 )
 
 

@@ -54,7 +54,7 @@ from linter.model import (
 )
 from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import daily_dose_suggestion, drug_display, finding_later, fmt, regimen_in_class
-from linter.rules._dose import read_phases
+from linter.rules._dose import Phase, read_phases
 from linter.rules._units import convert
 from linter.units import Converted
 
@@ -87,6 +87,8 @@ META = RuleMeta(
         ),
     ),
     drugs=STATINS,
+    applies_to=frozenset({"class:statin"}),
+    applies_to_regimen=True,
 )
 
 
@@ -123,7 +125,7 @@ def _daily_mg(order: MedicationOrder) -> tuple[float, str] | None:
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     statin_orders = regimen_in_class(order_set, "statin")
     under_review_ok = False
-    judged: list[tuple[MedicationOrder, float | None, str, int]] = []
+    judged: list[tuple[MedicationOrder, float | None, Phase | str, int]] = []
     for order in statin_orders:
         if not order.under_review:
             continue
@@ -141,7 +143,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         if floor is not None and daily is not None and daily >= floor - 1e-9:
             under_review_ok = True
             continue
-        judged.append((order, daily, ph.how, ph.dosage_index))
+        judged.append((order, daily, ph, ph.dosage_index))  # the phase's `how`, worded when read
     if not under_review_ok:
         for order in statin_orders:
             if order.under_review:
@@ -168,7 +170,9 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         yield _finding(order, daily, how, dosage_index, options)
 
 
-def _finding(order: MedicationOrder, daily: float | None, how: str, dosage_index: int, options: Options) -> Emitted:
+def _finding(
+    order: MedicationOrder, daily: float | None, how: Phase | str, dosage_index: int, options: Options
+) -> Emitted:
     statin = _statin(order)
     floor = _floor(statin, options)
     target = options.suggest_atorvastatin_mg
@@ -199,7 +203,7 @@ def _texts(
     statin: str,
     floor: float | None,
     daily: float | None,
-    how: str,
+    how: Phase | str,
     label: str,
     options: Options,
 ) -> tuple[str, list[str]]:
@@ -225,7 +229,7 @@ def _texts(
             f"{fmt(options.rosuvastatin_high_intensity_min_mg)} mg"
         )
     lines = [
-        f"**{order.name}** (`{order.ref}`, {where}):\n{how}",
+        f"**{order.name}** (`{order.ref}`, {where}):\n{how if isinstance(how, str) else how.how}",
         f"This is {verdict}.",
         f"Suggested: {label}, unless a higher dose is not tolerated.",
     ]

@@ -89,6 +89,7 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"nitroglycerin"}),
+    applies_to=frozenset({"nitroglycerin"}),
 )
 
 IA = "intra_arterial"
