@@ -225,7 +225,13 @@ def finalize(findings: Iterable[Finding], profile: Profile) -> list[Finding]:
     for f in findings:
         if f.code in overridden:
             f = _override(profile, f)
-        key = (f.code, f.primary_ref)
-        if key not in best or best[key].indicator < f.indicator:
+        key = (f.code, f.refs[0] if f.refs else "")  # Finding.primary_ref, inlined: every finding passes here
+        kept = best.get(key)
+        if kept is None or kept.indicator < f.indicator:
             best[key] = f
-    return sorted(best.values(), key=lambda f: (-f.indicator.rank, f.code, f.primary_ref))
+    return sorted(best.values(), key=_rank_order)
+
+
+def _rank_order(f: Finding) -> tuple[int, str, str]:
+    """Critical first, then by code and primary ref."""
+    return -f.indicator.rank, f.code, f.refs[0] if f.refs else ""
