@@ -69,3 +69,25 @@ def test_applies_to_names_known_drugs_and_engine_only_rules_emit_nothing() -> No
             assert known, f"{rule.META.code}: applies_to {key!r} names no drug"
         if rule.META.engine_only:
             assert not list(rule.check(order_set, None)), rule.META.code  # type: ignore[arg-type]
+
+
+def test_lazy_texts_and_the_index_on_bench_bundles() -> None:
+    """The bench's generated 20-entry bundles (bench/lint_bench.py), both modes: the index changes nothing, and
+    a finding's texts read while the run's cache is live (as eagerly built texts were) equal those read after
+    the run (as a report reads them)."""
+    import random  # here only: the one test that generates bench bundles
+
+    from bench.lint_bench import NOW, make_bundle
+
+    rng = random.Random(11)
+    for _ in range(40):
+        data = make_bundle(rng, rng.choice([12, 20, 30]))
+        for mode in ("fast", "strict"):
+            for order_set in load_bytes(data, "bench.json", mode=mode, now=NOW).order_sets:
+                _same_with_and_without_the_index(order_set)
+                plan = engine._plan(PROFILES[0], None, ())
+                with RunScope():
+                    inside = repr(engine._run_rules(plan, order_set))
+                with RunScope():
+                    found = engine._run_rules(plan, order_set)
+                assert repr(found) == inside
