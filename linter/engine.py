@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from linter.model import CouldNotVerify, Finding, Indicator, OrderSet, Scope
+from linter.model import CouldNotVerify, Finding, Indicator, MedicationOrder, OrderSet, Scope
 from linter.model_fast import copy_with
 from linter.orderset_run import run_definition
 from linter.profiles import Profile
@@ -21,6 +21,7 @@ from linter.rules import RULES
 from linter.rules._base import RuleModule
 from linter.rules._memo import RunScope
 from linter.rules.data_quality import could_not_verify_findings, text_identified
+from linter.terminology import terminology
 
 log = logging.getLogger("orderlint.engine")
 
@@ -108,16 +109,16 @@ def run(
     return finalize(findings, profile)
 
 
+# A rule of the plan as the engine calls it: the module, its options, and the drug keys one of which must be among
+# the orders under review (`on_regimen`: the regimen) for the rule to be called (None: always called).
+Call = tuple[RuleModule, Any, frozenset[str] | None, bool]
+
 # (plan, no BTK context, no PAD context) -> the rules of the plan whose scope the context allows, with the drugs
 # they read and whether any reads procedure orders: computed once per plan and context, not per rule and order set.
-_ACTIVE: dict[
-    tuple[int, bool, bool], tuple[list[tuple[RuleModule, Any]], list[tuple[RuleModule, Any]], frozenset[str], bool]
-] = {}
+_ACTIVE: dict[tuple[int, bool, bool], tuple[list[tuple[RuleModule, Any]], list[Call], frozenset[str], bool]] = {}
 
 
-def _active(
-    plan: list[tuple[RuleModule, Any]], no_btk: bool, no_pad: bool
-) -> tuple[list[tuple[RuleModule, Any]], frozenset[str], bool]:
+def _active(plan: list[tuple[RuleModule, Any]], no_btk: bool, no_pad: bool) -> tuple[list[Call], frozenset[str], bool]:
     key = (id(plan), no_btk, no_pad)
     cached = _ACTIVE.get(key)
     if cached is not None and cached[0] is plan:
@@ -129,20 +130,56 @@ def _active(
     ]
     drugs = frozenset().union(*(rule.META.drugs for rule, _ in active))
     reads_procedures = any(rule.META.reads_procedures for rule, _ in active)
+    calls = [
+        (rule, options, _applies_to(rule.META.applies_to), rule.META.applies_to_regimen)
+        for rule, options in active
+        if not rule.META.engine_only
+    ]
     if len(_ACTIVE) > 256:
         _ACTIVE.clear()
-    _ACTIVE[key] = (plan, active, drugs, reads_procedures)
-    return active, drugs, reads_procedures
+    _ACTIVE[key] = (plan, calls, drugs, reads_procedures)
+    return calls, drugs, reads_procedures
+
+
+def _applies_to(keys: frozenset[str]) -> frozenset[str] | None:
+    """A rule's `applies_to` as drug keys ("class:<key>" expanded through terminology); None when empty."""
+    if not keys:
+        return None
+    t = terminology()
+    out: set[str] = set()
+    for key in keys:
+        out |= t.drugs_in_class(key[6:]) if key.startswith("class:") else {key}
+    return frozenset(out)
+
+
+def _drugs_of(orders: Iterable[MedicationOrder]) -> frozenset[str]:
+    return frozenset().union(*(m.drug.drugs for m in orders))
 
 
 def _run_rules(
-    plan: list[tuple[RuleModule, Any]], order_set: OrderSet
+    plan: list[tuple[RuleModule, Any]], order_set: OrderSet, *, use_index: bool = True
 ) -> tuple[list[Finding], list[CouldNotVerify], frozenset[str], bool]:
+    """Every active rule on `order_set`, but those whose drugs (META.applies_to) are not in it: the index of
+    the order set's drugs (under review, in the regimen) is built once, when the first such rule asks.
+    `use_index=False` calls every rule (tests/test_engine_dispatch.py: the index changes nothing)."""
     findings: list[Finding] = []
     unverified: list[CouldNotVerify] = []
     # The rules whose scope (any / pad / btk) the order set's context allows, read once per plan and context.
     active, needed_drugs, reads_procedures = _active(plan, order_set.btk_context is None, order_set.pad_context is None)
-    for rule, options in active:
+    reviewed: frozenset[str] | None = None
+    regimen: frozenset[str] | None = None
+    for rule, options, applies_to, on_regimen in active:
+        if applies_to is not None and use_index:
+            if on_regimen:
+                if regimen is None:
+                    regimen = _drugs_of(order_set.regimen)
+                if applies_to.isdisjoint(regimen):
+                    continue
+            else:
+                if reviewed is None:
+                    reviewed = _drugs_of(order_set.medications)
+                if applies_to.isdisjoint(reviewed):
+                    continue
         try:
             emitted = list(rule.check(order_set, options))  # looked up per run: tests replace a rule's check
         except Exception as exc:  # a broken rule is a finding, not a crash
@@ -188,7 +225,13 @@ def finalize(findings: Iterable[Finding], profile: Profile) -> list[Finding]:
     for f in findings:
         if f.code in overridden:
             f = _override(profile, f)
-        key = (f.code, f.primary_ref)
-        if key not in best or best[key].indicator < f.indicator:
+        key = (f.code, f.refs[0] if f.refs else "")  # Finding.primary_ref, inlined: every finding passes here
+        kept = best.get(key)
+        if kept is None or kept.indicator < f.indicator:
             best[key] = f
-    return sorted(best.values(), key=lambda f: (-f.indicator.rank, f.code, f.primary_ref))
+    return sorted(best.values(), key=_rank_order)
+
+
+def _rank_order(f: Finding) -> tuple[int, str, str]:
+    """Critical first, then by code and primary ref."""
+    return -f.indicator.rank, f.code, f.refs[0] if f.refs else ""

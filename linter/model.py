@@ -14,7 +14,21 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Literal
 
-from linter.model_fast import compact_pickle, fast_init
+from linter.model_fast import compact_pickle, fast_init, lazy_text
+from linter.model_values import (  # the model's small values, re-exported (`__all__` below)
+    Action,
+    Coding,
+    CreateAction,
+    DeleteAction,
+    FixChange,
+    Quantity,
+    SetDose,
+    SetDuration,
+    SetFrequency,
+    SetRoute,
+    Suggestion,
+    UpdateAction,
+)
 from linter.orderset_model import ActionOrigin, OrderSetDefinition
 
 # --- Rule metadata and findings -------------------------------------------------------------------------------
@@ -94,93 +108,13 @@ class RuleMeta:
     # applicable rule needed: terminology drug keys, and whether it reads procedure orders.
     drugs: frozenset[str] = frozenset()
     reads_procedures: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Coding:
-    system: str | None
-    code: str | None
-    display: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Quantity:
-    value: float
-    unit: str | None = None  # human unit text as sent
-    system: str | None = None
-    code: str | None = None  # UCUM code when system is UCUM
-
-
-# --- suggestions: data, applied to the original FHIR resource by linter.fixes -----------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SetDose:
-    """Replace the dose of one dosageInstruction (index) with `value` `unit` (UCUM code)."""
-
-    dosage_index: int
-    value: float
-    unit: str
-    unit_display: str
-
-
-@dataclass(frozen=True, slots=True)
-class SetFrequency:
-    """Set timing.repeat to `frequency` per `period` `period_unit` (and drop timing.code that contradicts it)."""
-
-    dosage_index: int
-    frequency: int
-    period: float
-    period_unit: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class SetDuration:
-    """State a treatment duration: dispenseRequest.expectedSupplyDuration and timing.repeat.boundsDuration."""
-
-    days: int
-
-
-@dataclass(frozen=True, slots=True)
-class SetRoute:
-    dosage_index: int
-    route: Coding
-
-
-FixChange = SetDose | SetFrequency | SetDuration | SetRoute
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateAction:
-    """Update the order `ref` by applying `changes` to the original resource (same id)."""
-
-    ref: str
-    description: str
-    changes: tuple[FixChange, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class CreateAction:
-    """Create a new order from a regimen template in the profile (`template` key)."""
-
-    template: str
-    description: str
-
-
-@dataclass(frozen=True, slots=True)
-class DeleteAction:
-    ref: str
-    description: str
-
-
-Action = UpdateAction | CreateAction | DeleteAction
-
-
-@dataclass(frozen=True, slots=True)
-class Suggestion:
-    label: str
-    actions: tuple[Action, ...]
+    # When the engine calls the rule at all (its index of the order set's drugs, linter.engine): only when an
+    # order under review (with `applies_to_regimen`, an order of the regimen) is one of these drug keys or of
+    # a drug class named "class:<key>"; empty: always. Declared only where check() provably emits nothing
+    # otherwise (tests/test_engine_dispatch.py runs every rule without the index and compares).
+    applies_to: frozenset[str] = frozenset()
+    applies_to_regimen: bool = False
+    engine_only: bool = False  # check() emits nothing: the engine assembles its findings (DQ901-DQ903)
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,8 +427,25 @@ class OrderSet:
         return any(drug in m.drug.drugs for m in self.regimen)  # is_, inlined: asked ~5 times an order set
 
 
+# Defined in linter.model_values, read from here.
+__all__ = [
+    "Action",
+    "Coding",
+    "CreateAction",
+    "DeleteAction",
+    "FixChange",
+    "Quantity",
+    "SetDose",
+    "SetDuration",
+    "SetFrequency",
+    "SetRoute",
+    "Suggestion",
+    "UpdateAction",
+]
+
 # ref -> the resource as sent, returned beside the OrderSet (fhir_io.ReadOrderSet) for fixes and diffs; never to rules.
 Originals = Mapping[str, Mapping[str, Any]]
 NO_ORIGINALS: Originals = MappingProxyType({})
 compact_pickle(globals().values(), __name__)  # cheap pickling for --jobs results (linter.model_fast)
 fast_init(globals().values(), __name__)  # cheap building: the reader and the rules build ~150 per order set
+lazy_text(Finding, "summary", "detail")  # a finding's texts are built when first read (linter.model_fast)

@@ -121,3 +121,48 @@ def compact_pickle(namespace: Iterable[object], module: str) -> None:
     for obj in list(namespace):
         if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == module:
             setattr(obj, "__reduce__", _reducer(obj))  # noqa: B010 - a method set on the class, for pickle
+
+
+class LazyText:
+    """The two texts of an object (a finding's summary and detail) before anyone has read them: `build(*args)`
+    returns both. Stored in both slots until the first read of either (see `lazy_text`)."""
+
+    __slots__ = ("args", "build")
+
+    def __init__(self, build: Callable[..., tuple[str, str]], args: tuple[Any, ...]) -> None:
+        self.build = build
+        self.args = args
+
+
+def lazy_text(cls: type, first: str, second: str) -> None:
+    """Let the slots `first` and `second` of frozen slotted `cls` (after `fast_init`, whose `__init__` stores
+    through the slots' own descriptors) hold one `LazyText`, built into the two strings on the first read of
+    either. Every reader (attribute access, the dataclass `__repr__`/`__eq__`/`__hash__`, `copy_with`,
+    `dataclasses.replace`, the pickling reducer) goes through the properties set here, so it sees the same
+    strings as if they had been built eagerly; a finding nobody reads the text of never builds it."""
+    slot1, slot2 = cls.__dict__[first], cls.__dict__[second]
+    if not (isinstance(slot1, MemberDescriptorType) and isinstance(slot2, MemberDescriptorType)):
+        raise TypeError(f"{cls.__name__}.{first} and .{second} must be slots")  # pragma: no cover
+    get1, set1, get2, set2 = slot1.__get__, slot1.__set__, slot2.__get__, slot2.__set__
+
+    def force(obj: Any, lazy: LazyText) -> None:
+        text1, text2 = lazy.build(*lazy.args)
+        set1(obj, text1)
+        set2(obj, text2)
+
+    def read1(obj: Any) -> Any:
+        value = get1(obj)
+        if type(value) is LazyText:
+            force(obj, value)
+            value = get1(obj)
+        return value
+
+    def read2(obj: Any) -> Any:
+        value = get2(obj)
+        if type(value) is LazyText:
+            force(obj, value)
+            value = get2(obj)
+        return value
+
+    setattr(cls, first, property(read1, doc=f"{cls.__name__}.{first}, built on first read"))
+    setattr(cls, second, property(read2, doc=f"{cls.__name__}.{second}, built on first read"))

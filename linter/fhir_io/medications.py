@@ -3,6 +3,7 @@ ingredients), its strength, the dosages, dispense request and notes."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -92,7 +93,10 @@ def _identity(concepts: list[Concept], med_strength: Strength | None, med_form: 
 # Concept of a plain medicationCodeableConcept -> its identity, per process: order sets name the same products
 # again and again, and identifying one (codes, strength from the RxNorm name) costs ~3 us. The key and value
 # are frozen values of the product's codes and names, never a patient's identifiers.
-_PLAIN_IDENTITIES: dict[Concept, DrugIdentity] = {}
+# Keyed by the concept's fields (each coding's system, code, display; the text), read and hashed in C: equal to
+# keying by the Concept, whose dataclass __hash__ and __eq__ (and each Coding's) are Python code.
+_PLAIN_IDENTITIES: dict[tuple[Any, ...], DrugIdentity] = {}
+_CODING_FIELDS = operator.attrgetter("system", "code", "display")
 
 
 def medication_order(
@@ -135,11 +139,12 @@ def medication_order(
     if ingredient_concepts or med_strength is not None or med_form is not None:
         drug = _identity(concepts, med_strength, med_form)
     else:  # a coded product alone (nearly every order): what it is depends on its concept only
-        known = _PLAIN_IDENTITIES.get(medication)
+        key = (tuple(map(_CODING_FIELDS, medication.codings)), medication.text)
+        known = _PLAIN_IDENTITIES.get(key)
         if known is None:
             if len(_PLAIN_IDENTITIES) >= 4096:
                 _PLAIN_IDENTITIES.clear()
-            known = _PLAIN_IDENTITIES[medication] = _identity(concepts, None, None)
+            known = _PLAIN_IDENTITIES[key] = _identity(concepts, None, None)
         drug = known
     # MedicationStatement (active medications in context) names its dosages "dosage".
     dosage_key = "dosage" if r.get("resourceType") == "MedicationStatement" else "dosageInstruction"

@@ -2,7 +2,9 @@
 
 A rule module defines:
 - `META: RuleMeta` (code, name, family, scope, default indicator, citations, since, status), whose
-  `summary` is a template over the `Options` fields (`{max_mg_per_day}`, see linter.messages);
+  `summary` is a template over the `Options` fields (`{max_mg_per_day}`, see linter.messages), and, when
+  check() can only emit for orders of some drugs, `applies_to` (the engine then calls it only when the order
+  set has one of them; tests/test_engine_dispatch.py checks the declaration changes nothing);
 - `Options`, a pydantic model (subclass of RuleOptions, extra keys rejected) filled from the profile;
 - `check(order_set, options) -> Iterable[Finding | CouldNotVerify]`: pure, no I/O, no clock (the
   evaluation time is `order_set.evaluated_at`).

@@ -3,7 +3,7 @@ standard override reasons, and finding the orders a rule is about."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from linter.messages import clip_summary
@@ -20,6 +20,7 @@ from linter.model import (
     Suggestion,
     UpdateAction,
 )
+from linter.model_fast import LazyText
 from linter.sources import citation_text, source_ref
 from linter.terminology import terminology
 
@@ -79,13 +80,74 @@ def make_finding(
     values: Mapping[str, Any] | None = None,
     confidence: Literal["definite", "inferred"] = "definite",
 ) -> Finding:
-    """A finding with the rule's source quotes appended to the detail."""
-    detail = "\n\n".join([*detail_lines, source_block(meta)])
+    """A finding with the rule's source quotes appended to the detail (clipped and joined when first read)."""
+    return _finding(
+        meta,
+        LazyText(_texts, (meta, summary, tuple(detail_lines))),
+        refs,
+        indicator,
+        suggestion,
+        override_reasons,
+        values,
+        confidence,
+    )
+
+
+def finding_later(
+    meta: RuleMeta,
+    texts: Callable[..., tuple[str, Sequence[str]]],
+    args: tuple[Any, ...],
+    refs: Iterable[str],
+    *,
+    indicator: Indicator | None = None,
+    suggestion: Suggestion | None = None,
+    override_reasons: tuple[Coding, ...] = DEFAULT_OVERRIDES,
+    values: Mapping[str, Any] | None = None,
+    confidence: Literal["definite", "inferred"] = "definite",
+) -> Finding:
+    """`make_finding` whose summary and detail lines are `texts(*args)`, called only when a report, a card or a
+    test first reads the finding's summary or detail (most runs of the service never do for most findings).
+    `args` are the values the texts are made of, bound now: `texts` must be a pure function of them (no
+    variables of the rule's loop, which move on after the finding is yielded)."""
+    return _finding(
+        meta,
+        LazyText(_texts_later, (meta, texts, args)),
+        refs,
+        indicator,
+        suggestion,
+        override_reasons,
+        values,
+        confidence,
+    )
+
+
+def _texts(meta: RuleMeta, summary: str, detail_lines: Sequence[str]) -> tuple[str, str]:
+    return clip_summary(summary), "\n\n".join([*detail_lines, source_block(meta)])
+
+
+def _texts_later(
+    meta: RuleMeta, texts: Callable[..., tuple[str, Sequence[str]]], args: tuple[Any, ...]
+) -> tuple[str, str]:
+    summary, detail_lines = texts(*args)
+    return _texts(meta, summary, detail_lines)
+
+
+def _finding(
+    meta: RuleMeta,
+    text: LazyText,
+    refs: Iterable[str],
+    indicator: Indicator | None,
+    suggestion: Suggestion | None,
+    override_reasons: tuple[Coding, ...],
+    values: Mapping[str, Any] | None,
+    confidence: Literal["definite", "inferred"],
+) -> Finding:
+    lazy: Any = text  # both text slots hold it until the first read (linter.model_fast.lazy_text)
     return Finding(  # the fields in order (Finding's own), positional: a finding is built on every hit
         meta.code,
         indicator or meta.default_indicator,
-        clip_summary(summary),
-        detail,
+        lazy,
+        lazy,
         tuple(dict.fromkeys(refs)),
         suggestion,
         override_reasons,

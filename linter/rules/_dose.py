@@ -42,11 +42,29 @@ class Phase:
     per_day_high: float | None
     unit: str
     frequency: Frequency | None
-    how: str  # markdown explanation of the computation
+    # Each dosage's dose (low, high: converted) and frequency (None for a single administration): what `how`
+    # says, worded only when a finding's text is read.
+    readings: tuple[tuple[Converted, Converted, Frequency | None], ...]
 
     @property
     def dosage_index(self) -> int:
         return self.dosages[0].index
+
+    @property
+    def how(self) -> str:
+        """Markdown explanation of the computation, one line per dosage."""
+        lines: list[str] = []
+        for lo, hi, f in self.readings:
+            dose_text = lo.how if lo is hi else f"{lo.how} to {hi.how}"
+            if f is None:
+                lines.append(f"- dose: {dose_text} per administration (a single administration)")
+                continue
+            lines.append(
+                f"- dose: {dose_text} x {f.text} = {fmt(lo.value * f.low_per_day)}"
+                f"{'' if lo is hi and f.low_per_day == f.high_per_day else '-' + fmt(hi.value * f.high_per_day)}"
+                f" {display_unit(self.unit)}/day"
+            )
+        return "\n".join(lines)
 
 
 def is_single_administration(d: Dosage) -> bool:
@@ -166,7 +184,7 @@ def _phase(
     lows: list[float] = []
     highs: list[float] = []
     day_low = day_high = 0.0
-    lines: list[str] = []
+    readings: list[tuple[Converted, Converted, Frequency | None]] = []
     freq: Frequency | None = None
     for d in dosages:
         if not d.has_machine_dose:
@@ -191,9 +209,8 @@ def _phase(
             return hi
         lows.append(lo.value)
         highs.append(hi.value)
-        dose_text = lo.how if lo is hi else f"{lo.how} to {hi.how}"
         if single:
-            lines.append(f"- dose: {dose_text} per administration (a single administration)")
+            readings.append((lo, hi, None))
             continue
         f = frequency_of(d)
         if f is None:
@@ -215,11 +232,7 @@ def _phase(
         )
         day_low += lo.value * f.low_per_day
         day_high += hi.value * f.high_per_day
-        lines.append(
-            f"- dose: {dose_text} x {f.text} = {fmt(lo.value * f.low_per_day)}"
-            f"{'' if lo is hi and f.low_per_day == f.high_per_day else '-' + fmt(hi.value * f.high_per_day)}"
-            f" {display_unit(target)}/day"
-        )
+        readings.append((lo, hi, f))
     return Phase(
         dosages=tuple(dosages),
         single=single,
@@ -229,7 +242,7 @@ def _phase(
         per_day_high=None if single else day_high,
         unit=target,
         frequency=freq,
-        how="\n".join(lines),
+        readings=tuple(readings),
     )
 
 

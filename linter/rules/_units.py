@@ -7,7 +7,10 @@ numbers and unit strings, never a patient's identifiers."""
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 from functools import lru_cache
+from typing import Any
 
 from linter import unit_display, units
 from linter.model import Quantity, Strength
@@ -23,18 +26,31 @@ def _convert(
     code: str | None,
     target: str,
     heparin: bool,
-    strength: Strength | None,
+    strength: tuple[Any, ...] | None,
 ) -> units.Converted | units.UnitProblem:
-    return units.convert(Quantity(value, unit, system, code), target, heparin=heparin, strength=strength)
+    return units.convert(
+        Quantity(value, unit, system, code),
+        target,
+        heparin=heparin,
+        strength=None if strength is None else Strength(*strength),
+    )
+
+
+# A Strength's fields in order, read in C: the question is keyed by them, not by the Strength, whose dataclass
+# __hash__ is Python code (~0.7 us a call; most questions carry the order's product strength).
+_STRENGTH_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(Strength)))
 
 
 def convert(
     q: Quantity, target: str, *, heparin: bool = False, strength: Strength | None = None
 ) -> units.Converted | units.UnitProblem:
     """`linter.units.convert`, computed once per distinct question. The question is keyed by the quantity's
-    fields, not the Quantity: equal keys either way, but hashing and comparing the fields is done in C, a
-    Quantity's __hash__ and __eq__ in Python (~0.6 us a call, ~15 calls per order set)."""
-    return _convert(q.value, q.unit, q.system, q.code, target, heparin, strength)
+    and the strength's fields, not the objects: equal keys either way, but hashing and comparing the fields is
+    done in C, a Quantity's or Strength's __hash__ and __eq__ in Python (~0.6 us a call, ~15 calls per order
+    set)."""
+    return _convert(
+        q.value, q.unit, q.system, q.code, target, heparin, None if strength is None else _STRENGTH_FIELDS(strength)
+    )
 
 
 canonical_unit = lru_cache(maxsize=4096)(units.canonical_unit)

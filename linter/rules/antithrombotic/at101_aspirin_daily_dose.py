@@ -47,12 +47,13 @@ from linter.model import (
     Citation,
     CouldNotVerify,
     Indicator,
+    MedicationOrder,
     OrderSet,
     RuleMeta,
     Scope,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import daily_dose_suggestion, fmt, make_finding, orders_of, refs, regimen_lines
+from linter.rules._common import daily_dose_suggestion, finding_later, fmt, orders_of, refs, regimen_lines
 from linter.rules.antithrombotic._regimen import EPS, Daily, range_text, read_daily
 
 META = RuleMeta(
@@ -83,6 +84,7 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"aspirin"}),
+    applies_to=frozenset({"aspirin"}),
 )
 
 
@@ -127,45 +129,12 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         if not judged:
             continue
         (indicator, too_high, shown), d = max(judged, key=lambda x: (x[0][0].rank, _deviation(x[0], o)))
-        per_day = range_text(d.per_day_low, d.per_day_high)
-        rng = f"{fmt(o.min_mg_per_day)}-{fmt(o.max_mg_per_day)} mg/day"
-        if d.single:
-            summary = (
-                f"Aspirin {fmt(shown)} mg as a single dose, outside the {fmt(o.loading_min_mg)}-"
-                f"{fmt(o.loading_max_mg)} mg loading range; maintenance range {rng}"
-            )
-        else:
-            summary = f"Aspirin {fmt(shown)} mg/day ({d.describe()}); maintenance range {rng}"
-        if indicator is Indicator.CRITICAL and too_high:
-            band = (
-                f"at or above {fmt(o.critical_at_or_above_mg_per_day)} mg/day: far above the range, a likely "
-                "unit (mg/g) or frequency error"
-            )
-        elif indicator is Indicator.CRITICAL:
-            band = (
-                f"below {fmt(o.critical_below_mg_per_day)} mg/day: far below the range, a likely unit or "
-                "frequency error"
-            )
-        else:
-            band = f"{'above' if too_high else 'below'} the maintenance range {rng}"
         label = f"Change aspirin to {fmt(o.suggest_mg)} mg once daily"
-        lines = [
-            f"**{order.name}** (`{order.ref}`): {d.describe()}.",
-            d.how,
-            f"Daily dose **{per_day} mg/day** is **{band}**.",
-        ]
-        if d.single:
-            lines.append(
-                f"A single administration is a loading dose only within {fmt(o.loading_min_mg)}-"
-                f"{fmt(o.loading_max_mg)} mg; outside it, it is judged as a daily dose."
-            )
-        cited = refs(("000", "31"), ("001", "31"))
-        lines += ["Order judged:\n" + regimen_lines([order]), f"Suggested: {label} ({cited})."]
         suggestion = daily_dose_suggestion(label, order.ref, d.dosage_index, o.suggest_mg, 1)
-        yield make_finding(
+        yield finding_later(
             META,
-            summary,
-            lines,
+            _texts,
+            (order, d, indicator, too_high, shown, label, o),
             [order.ref],
             indicator=indicator,
             suggestion=suggestion,
@@ -177,3 +146,40 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
                 "suggested_mg": o.suggest_mg,
             },
         )
+
+
+def _texts(
+    order: MedicationOrder, d: Daily, indicator: Indicator, too_high: bool, shown: float, label: str, o: Options
+) -> tuple[str, list[str]]:
+    """The finding's summary and detail lines (built when first read)."""
+    per_day = range_text(d.per_day_low, d.per_day_high)
+    rng = f"{fmt(o.min_mg_per_day)}-{fmt(o.max_mg_per_day)} mg/day"
+    if d.single:
+        summary = (
+            f"Aspirin {fmt(shown)} mg as a single dose, outside the {fmt(o.loading_min_mg)}-"
+            f"{fmt(o.loading_max_mg)} mg loading range; maintenance range {rng}"
+        )
+    else:
+        summary = f"Aspirin {fmt(shown)} mg/day ({d.describe()}); maintenance range {rng}"
+    if indicator is Indicator.CRITICAL and too_high:
+        band = (
+            f"at or above {fmt(o.critical_at_or_above_mg_per_day)} mg/day: far above the range, a likely "
+            "unit (mg/g) or frequency error"
+        )
+    elif indicator is Indicator.CRITICAL:
+        band = f"below {fmt(o.critical_below_mg_per_day)} mg/day: far below the range, a likely unit or frequency error"
+    else:
+        band = f"{'above' if too_high else 'below'} the maintenance range {rng}"
+    lines = [
+        f"**{order.name}** (`{order.ref}`): {d.describe()}.",
+        d.how,
+        f"Daily dose **{per_day} mg/day** is **{band}**.",
+    ]
+    if d.single:
+        lines.append(
+            f"A single administration is a loading dose only within {fmt(o.loading_min_mg)}-"
+            f"{fmt(o.loading_max_mg)} mg; outside it, it is judged as a daily dose."
+        )
+    cited = refs(("000", "31"), ("001", "31"))
+    lines += ["Order judged:\n" + regimen_lines([order]), f"Suggested: {label} ({cited})."]
+    return summary, lines

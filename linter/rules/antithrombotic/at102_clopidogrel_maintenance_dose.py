@@ -43,12 +43,13 @@ from linter.model import (
     Citation,
     CouldNotVerify,
     Indicator,
+    MedicationOrder,
     OrderSet,
     RuleMeta,
     Scope,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import daily_dose_suggestion, fmt, make_finding, orders_of, regimen_lines
+from linter.rules._common import daily_dose_suggestion, finding_later, fmt, orders_of, regimen_lines
 from linter.rules.antithrombotic._regimen import EPS, Daily, frequency_phrase, range_text, read_daily
 
 META = RuleMeta(
@@ -77,6 +78,7 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"clopidogrel"}),
+    applies_to=frozenset({"clopidogrel"}),
 )
 
 
@@ -111,35 +113,16 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             return not d.single and d.per_day_high >= o.critical_repeating_at_or_above_mg_per_day - EPS
 
         d = max(wrong, key=lambda x: (critical(x), x.per_day_high))
-        per_day = range_text(d.per_day_low, d.per_day_high)
         target = f"{fmt(per_admin)} mg {frequency_phrase(o.maintenance_per_day, o.maintenance_per_day)}"
-        loading = f"{fmt(o.loading_min_mg)}-{fmt(o.loading_max_mg)} mg"
-        described = d.describe()
-        if d.single:
-            summary = f"Clopidogrel {described}: not a {loading} loading dose, and maintenance is {target}"
-            problem = (
-                f"A single administration is a loading dose only within {loading}; outside it, it is "
-                f"judged as a daily dose: {per_day} mg/day, not {target}."
-            )
-        else:
-            summary = f"Clopidogrel {per_day} mg/day ({described}); maintenance is {target}"
-            problem = f"The maintenance regimen is **{described} = {per_day} mg/day**, not {target}."
-        lines = [f"**{order.name}** (`{order.ref}`): {described}.", d.how, problem]
-        if critical(d):
-            lines.append(
-                f"**Critical:** a repeating order of {fmt(o.critical_repeating_at_or_above_mg_per_day)} "
-                f"mg/day or more gives a loading dose ({loading}, once) every day; the 300 mg tablet "
-                "(RxNorm 749196) is a loading product."
-            )
         label = f"Change clopidogrel to {target}"
-        lines += ["Order judged:\n" + regimen_lines([order]), f"Suggested: {label}."]
         suggestion = daily_dose_suggestion(label, order.ref, d.dosage_index, per_admin, o.maintenance_per_day)
-        yield make_finding(
+        is_critical = critical(d)
+        yield finding_later(
             META,
-            summary,
-            lines,
+            _texts,
+            (order, d, target, label, is_critical, o),
             [order.ref],
-            indicator=Indicator.CRITICAL if critical(d) else Indicator.WARNING,
+            indicator=Indicator.CRITICAL if is_critical else Indicator.WARNING,
             suggestion=suggestion,
             values={
                 "mg_per_day": round(d.per_day_high, 3),
@@ -148,3 +131,30 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
                 "single": d.single,
             },
         )
+
+
+def _texts(
+    order: MedicationOrder, d: Daily, target: str, label: str, is_critical: bool, o: Options
+) -> tuple[str, list[str]]:
+    """The finding's summary and detail lines (built when first read)."""
+    per_day = range_text(d.per_day_low, d.per_day_high)
+    loading = f"{fmt(o.loading_min_mg)}-{fmt(o.loading_max_mg)} mg"
+    described = d.describe()
+    if d.single:
+        summary = f"Clopidogrel {described}: not a {loading} loading dose, and maintenance is {target}"
+        problem = (
+            f"A single administration is a loading dose only within {loading}; outside it, it is "
+            f"judged as a daily dose: {per_day} mg/day, not {target}."
+        )
+    else:
+        summary = f"Clopidogrel {per_day} mg/day ({described}); maintenance is {target}"
+        problem = f"The maintenance regimen is **{described} = {per_day} mg/day**, not {target}."
+    lines = [f"**{order.name}** (`{order.ref}`): {described}.", d.how, problem]
+    if is_critical:
+        lines.append(
+            f"**Critical:** a repeating order of {fmt(o.critical_repeating_at_or_above_mg_per_day)} "
+            f"mg/day or more gives a loading dose ({loading}, once) every day; the 300 mg tablet "
+            "(RxNorm 749196) is a loading product."
+        )
+    lines += ["Order judged:\n" + regimen_lines([order]), f"Suggested: {label}."]
+    return summary, lines

@@ -37,9 +37,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from linter.model import Citation, Indicator, OrderSet, RuleMeta, Scope, SetDuration, Suggestion, UpdateAction
+from linter.model import (
+    Citation,
+    ContextEvidence,
+    Indicator,
+    MedicationOrder,
+    OrderSet,
+    RuleMeta,
+    Scope,
+    SetDuration,
+    Suggestion,
+    UpdateAction,
+)
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import fmt, make_finding, orders_of, regimen_lines
+from linter.rules._common import finding_later, fmt, orders_of, regimen_lines
 from linter.rules._dose import is_single_administration, stated_duration_days
 from linter.rules.antithrombotic._regimen import EPS
 
@@ -59,6 +70,7 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"clopidogrel"}),
+    applies_to=frozenset({"clopidogrel"}),
 )
 
 
@@ -67,10 +79,43 @@ class Options(RuleOptions):
     suggest_duration_days: int
 
 
+def _where(ctx: ContextEvidence | None) -> str:
+    return f"BTK revascularization context: {ctx.how}" if ctx else "BTK revascularization context"
+
+
+def _no_duration_texts(order: MedicationOrder, ctx: ContextEvidence | None, label: str) -> tuple[str, list[str]]:
+    return (
+        "Clopidogrel after BTK revascularization: duration not stated (1-3 months recommended)",
+        [
+            f"**{order.name}** (`{order.ref}`): no boundsDuration, boundsPeriod, expectedSupplyDuration or "
+            "validityPeriod on the maintenance dosage.",
+            _where(ctx),
+            "Order judged:\n" + regimen_lines([order]),
+            f"Suggested: {label} (within the source's 1-3 months).",
+        ],
+    )
+
+
+def _short_texts(
+    order: MedicationOrder, ctx: ContextEvidence | None, label: str, days: float, o: Options
+) -> tuple[str, list[str]]:
+    return (
+        f"Clopidogrel for {fmt(days)} days after BTK revascularization; at least {fmt(o.min_duration_days)} "
+        "days (1-3 months) recommended",
+        [
+            f"**{order.name}** (`{order.ref}`): stated duration **{fmt(days)} days** (the shortest of "
+            "boundsDuration, boundsPeriod, expectedSupplyDuration and validityPeriod), under "
+            f"{fmt(o.min_duration_days)} days.",
+            _where(ctx),
+            "Order judged:\n" + regimen_lines([order]),
+            f"Suggested: {label}.",
+        ],
+    )
+
+
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
     ctx = order_set.btk_context
-    where = f"BTK revascularization context: {ctx.how}" if ctx else "BTK revascularization context"
     for order in orders_of(order_set, "clopidogrel"):
         maintenance = tuple(d for d in order.dosages if not is_single_administration(d))
         if order.dosages and not maintenance:
@@ -78,18 +123,11 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         days = stated_duration_days(order, maintenance)
         label = f"Set the clopidogrel duration to {o.suggest_duration_days} days"
         suggestion = Suggestion(label, (UpdateAction(order.ref, label, (SetDuration(o.suggest_duration_days),)),))
-        order_line = "Order judged:\n" + regimen_lines([order])
         if days is None:
-            yield make_finding(
+            yield finding_later(
                 META,
-                "Clopidogrel after BTK revascularization: duration not stated (1-3 months recommended)",
-                [
-                    f"**{order.name}** (`{order.ref}`): no boundsDuration, boundsPeriod, expectedSupplyDuration or "
-                    "validityPeriod on the maintenance dosage.",
-                    where,
-                    order_line,
-                    f"Suggested: {label} (within the source's 1-3 months).",
-                ],
+                _no_duration_texts,
+                (order, ctx, label),
                 [order.ref],
                 indicator=Indicator.INFO,
                 suggestion=suggestion,
@@ -98,18 +136,10 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             continue
         if days >= o.min_duration_days - EPS:
             continue
-        yield make_finding(
+        yield finding_later(
             META,
-            f"Clopidogrel for {fmt(days)} days after BTK revascularization; at least {fmt(o.min_duration_days)} "
-            "days (1-3 months) recommended",
-            [
-                f"**{order.name}** (`{order.ref}`): stated duration **{fmt(days)} days** (the shortest of "
-                "boundsDuration, boundsPeriod, expectedSupplyDuration and validityPeriod), under "
-                f"{fmt(o.min_duration_days)} days.",
-                where,
-                order_line,
-                f"Suggested: {label}.",
-            ],
+            _short_texts,
+            (order, ctx, label, days, o),
             [order.ref],
             indicator=Indicator.WARNING,
             suggestion=suggestion,

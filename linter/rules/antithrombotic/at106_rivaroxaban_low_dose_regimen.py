@@ -38,15 +38,17 @@ from collections.abc import Iterable
 
 from linter.model import (
     Citation,
+    ContextEvidence,
     CouldNotVerify,
     Indicator,
+    MedicationOrder,
     OrderSet,
     RuleMeta,
     Scope,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import daily_dose_suggestion, fmt, make_finding, orders_of, regimen_lines
-from linter.rules.antithrombotic._regimen import EPS, frequency_phrase, is_dpi_phase, range_text, read_daily
+from linter.rules._common import daily_dose_suggestion, finding_later, fmt, orders_of, regimen_lines
+from linter.rules.antithrombotic._regimen import EPS, Daily, frequency_phrase, is_dpi_phase, range_text, read_daily
 
 META = RuleMeta(
     code="AT106",
@@ -66,6 +68,7 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"rivaroxaban"}),
+    applies_to=frozenset({"rivaroxaban"}),
 )
 
 
@@ -90,24 +93,12 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         if not wrong:
             continue
         d = wrong[0]
-        per_day = range_text(d.per_day_low, d.per_day_high)
         dpi = f"{fmt(o.dpi_rivaroxaban_mg)} mg {frequency_phrase(o.dpi_per_day, o.dpi_per_day)}"
-        described = d.describe()
         label = f"Change rivaroxaban to {dpi}"
-        ctx = order_set.pad_context
-        yield make_finding(
+        yield finding_later(
             META,
-            f"Rivaroxaban {described} ({per_day} mg/day) in PAD; the vascular dose is {dpi}",
-            [
-                f"**{order.name}** (`{order.ref}`): {described}.",
-                d.how,
-                f"Below {fmt(o.full_dose_mg_per_day)} mg/day this is the vascular (dual pathway inhibition) "
-                f"regimen, which is **{dpi}** ({fmt(o.dpi_rivaroxaban_mg * o.dpi_per_day)} mg/day in "
-                f"{fmt(o.dpi_per_day)} doses); this order gives {per_day} mg/day.",
-                f"PAD context: {ctx.how if ctx else 'forced'}.",
-                "Order judged:\n" + regimen_lines([order]),
-                f"Suggested: {label}.",
-            ],
+            _texts,
+            (order, d, dpi, label, order_set.pad_context, o),
             [order.ref],
             suggestion=daily_dose_suggestion(label, order.ref, d.dosage_index, o.dpi_rivaroxaban_mg, o.dpi_per_day),
             values={
@@ -117,3 +108,21 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
                 "single": d.single,
             },
         )
+
+
+def _texts(
+    order: MedicationOrder, d: Daily, dpi: str, label: str, ctx: ContextEvidence | None, o: Options
+) -> tuple[str, list[str]]:
+    """The finding's summary and detail lines (built when first read)."""
+    per_day = range_text(d.per_day_low, d.per_day_high)
+    described = d.describe()
+    return f"Rivaroxaban {described} ({per_day} mg/day) in PAD; the vascular dose is {dpi}", [
+        f"**{order.name}** (`{order.ref}`): {described}.",
+        d.how,
+        f"Below {fmt(o.full_dose_mg_per_day)} mg/day this is the vascular (dual pathway inhibition) "
+        f"regimen, which is **{dpi}** ({fmt(o.dpi_rivaroxaban_mg * o.dpi_per_day)} mg/day in "
+        f"{fmt(o.dpi_per_day)} doses); this order gives {per_day} mg/day.",
+        f"PAD context: {ctx.how if ctx else 'forced'}.",
+        "Order judged:\n" + regimen_lines([order]),
+        f"Suggested: {label}.",
+    ]

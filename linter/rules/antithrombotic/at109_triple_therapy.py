@@ -78,6 +78,8 @@ META = RuleMeta(
             "ticagrelor",
         }
     ),
+    applies_to=frozenset({"aspirin"}),
+    applies_to_regimen=True,
 )
 
 

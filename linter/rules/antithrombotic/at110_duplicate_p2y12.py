@@ -53,6 +53,8 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"clopidogrel", "prasugrel", "ticagrelor"}),
+    applies_to=frozenset({"class:p2y12"}),
+    applies_to_regimen=True,
 )
 
 Options = NoOptions

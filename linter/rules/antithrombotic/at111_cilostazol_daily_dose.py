@@ -65,6 +65,7 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"cilostazol"}),
+    applies_to=frozenset({"cilostazol"}),
 )
 
 

@@ -48,6 +48,7 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"cilostazol"}),
+    applies_to=frozenset({"cilostazol"}),
 )
 
 Options = NoOptions

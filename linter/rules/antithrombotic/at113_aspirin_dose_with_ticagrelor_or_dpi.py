@@ -49,7 +49,7 @@ from linter.model import (
     Scope,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import daily_dose_suggestion, fmt, make_finding, regimen_lines
+from linter.rules._common import daily_dose_suggestion, finding_later, fmt, regimen_lines
 from linter.rules.antithrombotic._regimen import (
     EPS,
     Daily,
@@ -91,6 +91,8 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"aspirin", "ticagrelor", "rivaroxaban"}),
+    applies_to=frozenset({"aspirin"}),
+    applies_to_regimen=True,
 )
 
 
@@ -123,7 +125,6 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         else None
     )
     partners = ticagrelor + list(dpi.matching if dpi else ())
-    dpi_text = f"rivaroxaban {fmt(o.dpi_rivaroxaban_mg)} mg {frequency_phrase(o.dpi_per_day, o.dpi_per_day)}"
     for order in aspirin:
         excess = _excess(order, o)
         if excess is None:
@@ -139,26 +140,45 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             continue
         if not any_under_review([order, *partners]):
             continue  # the combination was reviewed before
-        with_what = " and ".join((["ticagrelor"] if ticagrelor else []) + ([dpi_text] if dpi and dpi.matching else []))
-        per_day = range_text(excess.per_day_low, excess.per_day_high)
-        where = "order under review" if order.under_review else "active medication in context"
-        lines = [
-            f"**{order.name}** (`{order.ref}`, {where}): {excess.describe()}.",
-            excess.how,
-            f"Aspirin **{per_day} mg/day** with {with_what}: above {fmt(o.max_aspirin_mg_per_day)} mg/day.",
-            "Orders involved:\n" + regimen_lines([order, *partners]),
-        ]
         suggestion = None
+        label = None
         if order.resource_type == "MedicationRequest":
             label = f"Change aspirin to {fmt(o.suggest_aspirin_mg)} mg once daily"
             suggestion = daily_dose_suggestion(label, order.ref, excess.dosage_index, o.suggest_aspirin_mg, 1)
-            lines.append(f"Suggested: {label}.")
-        yield make_finding(
+        yield finding_later(
             META,
-            f"Aspirin {fmt(excess.per_day_high)} mg/day with {with_what}; use aspirin "
-            f"{fmt(o.suggest_aspirin_mg)} mg (at most {fmt(o.max_aspirin_mg_per_day)} mg/day)",
-            lines,
+            _texts,
+            (order, excess, bool(ticagrelor), bool(dpi and dpi.matching), partners, label, o),
             [order.ref, *(m.ref for m in partners)],
             suggestion=suggestion,
             values={"aspirin_mg_per_day": round(excess.per_day_high, 3), "partners": [m.ref for m in partners]},
         )
+
+
+def _texts(
+    order: MedicationOrder,
+    excess: Daily,
+    with_ticagrelor: bool,
+    with_dpi: bool,
+    partners: list[MedicationOrder],
+    label: str | None,
+    o: Options,
+) -> tuple[str, list[str]]:
+    """The finding's summary and detail lines (built when first read)."""
+    dpi_text = f"rivaroxaban {fmt(o.dpi_rivaroxaban_mg)} mg {frequency_phrase(o.dpi_per_day, o.dpi_per_day)}"
+    with_what = " and ".join((["ticagrelor"] if with_ticagrelor else []) + ([dpi_text] if with_dpi else []))
+    per_day = range_text(excess.per_day_low, excess.per_day_high)
+    where = "order under review" if order.under_review else "active medication in context"
+    lines = [
+        f"**{order.name}** (`{order.ref}`, {where}): {excess.describe()}.",
+        excess.how,
+        f"Aspirin **{per_day} mg/day** with {with_what}: above {fmt(o.max_aspirin_mg_per_day)} mg/day.",
+        "Orders involved:\n" + regimen_lines([order, *partners]),
+    ]
+    if label is not None:
+        lines.append(f"Suggested: {label}.")
+    summary = (
+        f"Aspirin {fmt(excess.per_day_high)} mg/day with {with_what}; use aspirin "
+        f"{fmt(o.suggest_aspirin_mg)} mg (at most {fmt(o.max_aspirin_mg_per_day)} mg/day)"
+    )
+    return summary, lines

@@ -38,9 +38,16 @@ from collections.abc import Iterable
 
 from linter.model import Citation, Indicator, MedicationOrder, OrderSet, RuleMeta, Scope
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import fmt, make_finding, regimen_lines
+from linter.rules._common import finding_later, fmt, regimen_lines
 from linter.rules._dose import is_single_administration, stated_duration_days
-from linter.rules.antithrombotic._regimen import EPS, any_under_review, dpi_orders, frequency_phrase, regimen_with
+from linter.rules.antithrombotic._regimen import (
+    EPS,
+    RegimenRead,
+    any_under_review,
+    dpi_orders,
+    frequency_phrase,
+    regimen_with,
+)
 
 META = RuleMeta(
     code="AT114",
@@ -68,6 +75,8 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"rivaroxaban", "clopidogrel"}),
+    applies_to=frozenset({"rivaroxaban"}),  # and clopidogrel
+    applies_to_regimen=True,
 )
 
 
@@ -109,39 +118,41 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         if any_under_review(clopidogrel + rivaroxaban):
             yield from dpi.unreadable
         return
-    dpi_text = f"rivaroxaban {fmt(o.dpi_rivaroxaban_mg)} mg {frequency_phrase(o.dpi_per_day, o.dpi_per_day)}"
-    months = f"{fmt(round(o.max_duration_days / DAYS_PER_MONTH))} months"  # 183 days -> "6 months"
     for order in clopidogrel:
         if not any_under_review([order, *dpi.matching]):
             continue
         days = _duration(order, order_set)
         if days is not None and days <= o.max_duration_days + EPS:
             continue
-        if days is None:
-            summary = (
-                f"Clopidogrel with {dpi_text} and no stop date; limit to {fmt(o.max_duration_days)} days ({months})"
-            )
-            problem = (
-                "No boundsDuration, boundsPeriod, expectedSupplyDuration or validityPeriod on the "
-                "clopidogrel maintenance dosage: **no stop date**."
-            )
-        else:
-            summary = (
-                f"Clopidogrel for {fmt(days)} days with {dpi_text}; limit to {fmt(o.max_duration_days)} days ({months})"
-            )
-            problem = f"Stated clopidogrel duration **{fmt(days)} days**, more than {fmt(o.max_duration_days)} days."
-        yield make_finding(
+        yield finding_later(
             META,
-            summary,
-            [
-                f"**{order.name}** (`{order.ref}`) with dual pathway inhibition:\n"
-                + "\n".join(f"- {h}" for h in dpi.how),
-                problem,
-                "Orders involved:\n" + regimen_lines([order, *dpi.matching]),
-            ],
+            _texts,
+            (order, dpi, days, o),
             [order.ref, *(m.ref for m in dpi.matching)],
             values={
                 "duration_days": None if days is None else round(days, 2),
                 "max_duration_days": o.max_duration_days,
             },
         )
+
+
+def _texts(order: MedicationOrder, dpi: RegimenRead, days: float | None, o: Options) -> tuple[str, list[str]]:
+    """The finding's summary and detail lines (built when first read)."""
+    dpi_text = f"rivaroxaban {fmt(o.dpi_rivaroxaban_mg)} mg {frequency_phrase(o.dpi_per_day, o.dpi_per_day)}"
+    months = f"{fmt(round(o.max_duration_days / DAYS_PER_MONTH))} months"  # 183 days -> "6 months"
+    if days is None:
+        summary = f"Clopidogrel with {dpi_text} and no stop date; limit to {fmt(o.max_duration_days)} days ({months})"
+        problem = (
+            "No boundsDuration, boundsPeriod, expectedSupplyDuration or validityPeriod on the "
+            "clopidogrel maintenance dosage: **no stop date**."
+        )
+    else:
+        summary = (
+            f"Clopidogrel for {fmt(days)} days with {dpi_text}; limit to {fmt(o.max_duration_days)} days ({months})"
+        )
+        problem = f"Stated clopidogrel duration **{fmt(days)} days**, more than {fmt(o.max_duration_days)} days."
+    return summary, [
+        f"**{order.name}** (`{order.ref}`) with dual pathway inhibition:\n" + "\n".join(f"- {h}" for h in dpi.how),
+        problem,
+        "Orders involved:\n" + regimen_lines([order, *dpi.matching]),
+    ]

@@ -50,6 +50,7 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"prasugrel"}),
+    applies_to=frozenset({"prasugrel"}),
 )
 
 Options = NoOptions

@@ -44,6 +44,7 @@ META = RuleMeta(
             "doseRange: free text only, or no dose).",
         ),
     ),
+    engine_only=True,
 )
 
 Options = NoOptions

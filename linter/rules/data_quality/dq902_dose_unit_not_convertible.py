@@ -47,6 +47,7 @@ META = RuleMeta(
             "DQ902: a dose unit is not a known UCUM unit or cannot be converted to what the rule needs.",
         ),
     ),
+    engine_only=True,
 )
 
 Options = NoOptions

@@ -49,6 +49,7 @@ META = RuleMeta(
             "read).",
         ),
     ),
+    engine_only=True,
 )
 
 Options = NoOptions

@@ -30,11 +30,12 @@ test). The text test compares strengths in the same unit only (mg with mg).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from linter.model import Citation, Finding, Indicator, MedicationOrder, OrderSet, Quantity, RuleMeta, Scope
+from linter.model import Citation, Finding, Indicator, MedicationOrder, OrderSet, Quantity, RuleMeta, Scope, Strength
 from linter.rules._base import RuleOptions
-from linter.rules._common import OVERRIDE_DATA_WRONG, fmt, make_finding
+from linter.rules._common import OVERRIDE_DATA_WRONG, finding_later, fmt
 from linter.rules._units import canonical_unit, convert, display_unit
 from linter.units import Converted
 
@@ -74,7 +75,8 @@ def _dose_mg(q: Quantity, unit: str) -> float | None:
     return c.value if isinstance(c, Converted) else None
 
 
-def _problem(m: MedicationOrder, options: Options) -> tuple[str, str] | None:
+def _problem(m: MedicationOrder, options: Options) -> tuple[Callable[..., tuple[str, str]], tuple[Any, ...]] | None:
+    """What contradicts the code: the function that words it and its values (worded only when read)."""
     st = m.drug.strength
     if st is None or st.per_unit or m.drug.product_code is None:
         return None
@@ -92,27 +94,45 @@ def _problem(m: MedicationOrder, options: Options) -> tuple[str, str] | None:
                 options.min_multiple - 1e-9 <= ratio <= options.max_multiple + 1e-9 and abs(steps - round(steps)) < 1e-6
             )
             if not ok:
-                shown = display_unit(unit)
-                return (
-                    f"dose {fmt(value)} {shown} is {fmt(ratio)} x the coded {fmt(st.value)} {shown} tablet",
-                    f"The dose {fmt(value)} {shown} is {fmt(ratio)} times the strength of the coded product "
-                    f"(RxNorm {m.drug.product_code}, {m.drug.product_display}: {fmt(st.value)} {shown}); accepted "
-                    f"multiples are {fmt(options.min_multiple)} to {fmt(options.max_multiple)} in steps of "
-                    f"{fmt(options.step)}.",
-                )
+                return _dose_texts, (m, value, unit, ratio, st, options)
     texts = [m.medication.text or "", *(d.text or "" for d in m.dosages)]
     for text in texts:
         for num, u in _STRENGTH_TEXT.findall(text):
             if canonical_unit(u) != unit:
                 continue
             if abs(float(num) - st.value) > 1e-9 and not _is_dose_mention(text, num, m):
-                shown = display_unit(unit)
-                return (
-                    f"text says {num} {u} but code is {fmt(st.value)} {shown} tablet",
-                    f'The text "{text[:120]}" names {num} {u}, but the coded product is RxNorm '
-                    f"{m.drug.product_code} ({m.drug.product_display}, {fmt(st.value)} {shown}).",
-                )
+                return _text_texts, (m, text, num, u, unit, st)
     return None
+
+
+def _dose_texts(
+    m: MedicationOrder, value: float, unit: str, ratio: float, st: Strength, options: Options
+) -> tuple[str, str]:
+    shown = display_unit(unit)
+    return (
+        f"dose {fmt(value)} {shown} is {fmt(ratio)} x the coded {fmt(st.value)} {shown} tablet",
+        f"The dose {fmt(value)} {shown} is {fmt(ratio)} times the strength of the coded product "
+        f"(RxNorm {m.drug.product_code}, {m.drug.product_display}: {fmt(st.value)} {shown}); accepted "
+        f"multiples are {fmt(options.min_multiple)} to {fmt(options.max_multiple)} in steps of "
+        f"{fmt(options.step)}.",
+    )
+
+
+def _text_texts(m: MedicationOrder, text: str, num: str, u: str, unit: str, st: Strength) -> tuple[str, str]:
+    shown = display_unit(unit)
+    return (
+        f"text says {num} {u} but code is {fmt(st.value)} {shown} tablet",
+        f'The text "{text[:120]}" names {num} {u}, but the coded product is RxNorm '
+        f"{m.drug.product_code} ({m.drug.product_display}, {fmt(st.value)} {shown}).",
+    )
+
+
+def _texts(m: MedicationOrder, problem: Callable[..., tuple[str, str]], args: tuple[Any, ...]) -> tuple[str, list[str]]:
+    short, long = problem(*args)
+    return (
+        f"{m.name}: coded product contradicts the order ({short})",
+        [f"`{m.ref}`: {long}", "Check that the orderable's RxNorm code matches the intended strength."],
+    )
 
 
 def _is_dose_mention(text: str, num: str, m: MedicationOrder) -> bool:
@@ -137,11 +157,10 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Finding]:
         problem = _problem(m, options)
         if problem is None:
             continue
-        short, long = problem
-        yield make_finding(
+        yield finding_later(
             META,
-            f"{m.name}: coded product contradicts the order ({short})",
-            [f"`{m.ref}`: {long}", "Check that the orderable's RxNorm code matches the intended strength."],
+            _texts,
+            (m, *problem),
             [m.ref],
             override_reasons=(OVERRIDE_DATA_WRONG,),
         )

@@ -41,24 +41,27 @@ from linter.model import (
     CouldNotVerify,
     Indicator,
     OrderSet,
+    Quantity,
     RuleMeta,
     Scope,
     SetDose,
     Suggestion,
     UpdateAction,
+    Weight,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import fmt, make_finding
+from linter.rules._common import finding_later, fmt
 from linter.rules._dose import unit_problem_to_dq
 from linter.rules._units import convert
 from linter.rules.heparin._bolus import (
+    Bolus,
     bolus_dose,
     boluses,
     is_per_kg,
     route_label,
     unplaced,
 )
-from linter.units import UnitProblem
+from linter.units import Converted, UnitProblem
 
 META = RuleMeta(
     code="HEP201",
@@ -81,6 +84,7 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"heparin"}),
+    applies_to=frozenset({"class:heparin_ufh"}),  # heparin_orders: UFH under review
 )
 
 
@@ -130,46 +134,30 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
                     yield unit_problem_to_dq(problem, order, META.code, "the heparin bolus dose")
                 continue
             lo_kg, hi_kg = lo.value, hi.value
-            dose_how = hi.how if lo is hi or lo.value == hi.value else f"{lo.how} to {hi.how}"
-            per_kg_text = fmt(hi_kg) if lo_kg == hi_kg else f"{fmt(lo_kg)}-{fmt(hi_kg)}"
-            how = f"- dose: {dose_how} = **{per_kg_text} units/kg** (given per kg; no weight needed)"
-            weight_line = ""
         else:
-            lo2 = convert(low_q, "[iU]", heparin=True, strength=order.drug.strength)
-            hi2 = convert(high_q, "[iU]", heparin=True, strength=order.drug.strength)
-            if isinstance(hi2, UnitProblem):
-                yield unit_problem_to_dq(hi2, order, META.code, "the heparin bolus dose")
+            lo = convert(low_q, "[iU]", heparin=True, strength=order.drug.strength)
+            hi = convert(high_q, "[iU]", heparin=True, strength=order.drug.strength)
+            if isinstance(hi, UnitProblem):
+                yield unit_problem_to_dq(hi, order, META.code, "the heparin bolus dose")
                 continue
-            if isinstance(lo2, UnitProblem):
-                yield unit_problem_to_dq(lo2, order, META.code, "the heparin bolus dose")
+            if isinstance(lo, UnitProblem):
+                yield unit_problem_to_dq(lo, order, META.code, "the heparin bolus dose")
                 continue
             if weight is None:
                 continue  # HEP202 says "could not verify"
-            lo_kg, hi_kg = lo2.value / weight.kg, hi2.value / weight.kg
-            when = weight.effective.date().isoformat() if weight.effective else "date not stated"
-            weight_line = f"- weight: {fmt(weight.kg)} kg (`{weight.ref}`, {weight.as_sent}, {when})"
-            how = f"- dose: {hi2.how} / {fmt(weight.kg)} kg = **{fmt(hi_kg)} units/kg**"
+            lo_kg, hi_kg = lo.value / weight.kg, hi.value / weight.kg
         too_high = hi_kg > options.max_units_per_kg + 1e-9
         too_low = lo_kg < options.min_units_per_kg - 1e-9
         if not (too_high or too_low):
             continue
         critical = hi_kg > options.critical_above_units_per_kg
         shown = hi_kg if too_high else lo_kg
-        rng = f"{fmt(options.min_units_per_kg)}-{fmt(options.max_units_per_kg)} units/kg"
-        route = route_label(bolus.route)
+        judged = high_q if too_high else low_q  # the dose the summary names
         if per_kg:
-            dose_text = f"{fmt(shown)} units/kg"
-            summary = f"Heparin bolus {dose_text} {route}; source range {rng}"
             new_value, new_unit, new_display = options.suggest_units_per_kg, "[iU]/kg", "units/kg"
             fix_label = f"Change heparin bolus to {fmt(new_value)} units/kg"
         else:
-            abs_units = high_q if too_high else low_q
-            conv = convert(abs_units, "[iU]", heparin=True, strength=order.drug.strength)
-            total = conv.value if not isinstance(conv, UnitProblem) else shown * (weight.kg if weight else 0)
             assert weight is not None  # noqa: S101 - absolute doses are judged only with a weight
-            summary = (
-                f"Heparin {fmt(total)} units {route} = {fmt(shown)} units/kg at {fmt(weight.kg)} kg; source range {rng}"
-            )
             step = options.round_to_units
             new_value = round(options.suggest_units_per_kg * weight.kg / step) * step
             new_unit, new_display = "[iU]", "units"
@@ -177,32 +165,26 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
                 f"Change heparin bolus to {fmt(new_value)} units "
                 f"({fmt(options.suggest_units_per_kg)} units/kg x {fmt(weight.kg)} kg)"
             )
-        verdict = "above" if too_high else "below"
-        band = (
-            (
-                f"more than {fmt(options.critical_above_units_per_kg)} units/kg ("
-                f"{_times(options.critical_above_units_per_kg / options.max_units_per_kg)} the upper bound: a likely "
-                "10-fold or unit error)"
-            )
-            if critical
-            else f"{verdict} the source range {rng}"
-        )
-        lines = [
-            f"**{order.name}** (`{order.ref}`): procedural bolus, {route}, one administration.",
-            "\n".join(x for x in (how, weight_line) if x),
-            f"The dose is **{band}**.",
-            f"Suggested: {fix_label}, rounded to {fmt(options.round_to_units)} units."
-            if not per_kg
-            else f"Suggested: {fix_label}.",
-        ]
         suggestion = Suggestion(
             fix_label,
             (UpdateAction(order.ref, fix_label, (SetDose(d.index, new_value, new_unit, new_display),)),),
         )
-        yield make_finding(
+        yield finding_later(
             META,
-            summary,
-            lines,
+            _texts,
+            (
+                bolus,
+                per_kg,
+                lo,
+                hi,
+                judged,
+                weight,
+                too_high,
+                critical,
+                shown,
+                fix_label,
+                options,
+            ),
             [order.ref],
             indicator=Indicator.CRITICAL if critical else Indicator.WARNING,
             suggestion=suggestion,
@@ -213,3 +195,62 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
                 "suggested_unit": new_unit,
             },
         )
+
+
+def _texts(
+    bolus: Bolus,
+    per_kg: bool,
+    lo: Converted,
+    hi: Converted,
+    abs_units: Quantity,
+    weight: Weight | None,
+    too_high: bool,
+    critical: bool,
+    shown: float,
+    fix_label: str,
+    options: Options,
+) -> tuple[str, list[str]]:
+    """The finding's summary and detail lines (built when first read)."""
+    order = bolus.order
+    if per_kg:
+        lo_kg, hi_kg = lo.value, hi.value
+        dose_how = hi.how if lo is hi or lo.value == hi.value else f"{lo.how} to {hi.how}"
+        per_kg_text = fmt(hi_kg) if lo_kg == hi_kg else f"{fmt(lo_kg)}-{fmt(hi_kg)}"
+        how = f"- dose: {dose_how} = **{per_kg_text} units/kg** (given per kg; no weight needed)"
+        weight_line = ""
+    else:
+        assert weight is not None  # noqa: S101 - absolute doses are judged only with a weight
+        hi_kg = hi.value / weight.kg
+        when = weight.effective.date().isoformat() if weight.effective else "date not stated"
+        weight_line = f"- weight: {fmt(weight.kg)} kg (`{weight.ref}`, {weight.as_sent}, {when})"
+        how = f"- dose: {hi.how} / {fmt(weight.kg)} kg = **{fmt(hi_kg)} units/kg**"
+    rng = f"{fmt(options.min_units_per_kg)}-{fmt(options.max_units_per_kg)} units/kg"
+    route = route_label(bolus.route)
+    if per_kg:
+        summary = f"Heparin bolus {fmt(shown)} units/kg {route}; source range {rng}"
+    else:
+        assert weight is not None  # noqa: S101 - as above
+        conv = convert(abs_units, "[iU]", heparin=True, strength=order.drug.strength)
+        total = conv.value if not isinstance(conv, UnitProblem) else shown * weight.kg
+        summary = (
+            f"Heparin {fmt(total)} units {route} = {fmt(shown)} units/kg at {fmt(weight.kg)} kg; source range {rng}"
+        )
+    verdict = "above" if too_high else "below"
+    band = (
+        (
+            f"more than {fmt(options.critical_above_units_per_kg)} units/kg ("
+            f"{_times(options.critical_above_units_per_kg / options.max_units_per_kg)} the upper bound: a likely "
+            "10-fold or unit error)"
+        )
+        if critical
+        else f"{verdict} the source range {rng}"
+    )
+    lines = [
+        f"**{order.name}** (`{order.ref}`): procedural bolus, {route}, one administration.",
+        "\n".join(x for x in (how, weight_line) if x),
+        f"The dose is **{band}**.",
+        f"Suggested: {fix_label}, rounded to {fmt(options.round_to_units)} units."
+        if not per_kg
+        else f"Suggested: {fix_label}.",
+    ]
+    return summary, lines

@@ -72,6 +72,7 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"heparin"}),
+    applies_to=frozenset({"class:heparin_ufh"}),  # heparin_orders: UFH under review
 )
 
 Options = NoOptions

@@ -65,6 +65,7 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"heparin"}),
+    applies_to=frozenset({"class:heparin_ufh"}),  # heparin_orders: UFH under review
 )
 
 Options = NoOptions

@@ -66,6 +66,7 @@ META = RuleMeta(
         Citation("reference/clinical-kb.md §2.1", "dose entered as *mL* of a concentrate without concentration"),
     ),
     drugs=frozenset({"heparin"}),
+    applies_to=frozenset({"class:heparin_ufh"}),  # heparin_orders: UFH under review
 )
 
 Options = NoOptions

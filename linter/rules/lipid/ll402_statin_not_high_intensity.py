@@ -53,8 +53,8 @@ from linter.model import (
     Suggestion,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import daily_dose_suggestion, drug_display, fmt, make_finding, regimen_in_class
-from linter.rules._dose import read_phases
+from linter.rules._common import daily_dose_suggestion, drug_display, finding_later, fmt, regimen_in_class
+from linter.rules._dose import Phase, read_phases
 from linter.rules._units import convert
 from linter.units import Converted
 
@@ -87,6 +87,8 @@ META = RuleMeta(
         ),
     ),
     drugs=STATINS,
+    applies_to=frozenset({"class:statin"}),
+    applies_to_regimen=True,
 )
 
 
@@ -123,7 +125,7 @@ def _daily_mg(order: MedicationOrder) -> tuple[float, str] | None:
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     statin_orders = regimen_in_class(order_set, "statin")
     under_review_ok = False
-    judged: list[tuple[MedicationOrder, float | None, str, int]] = []
+    judged: list[tuple[MedicationOrder, float | None, Phase | str, int]] = []
     for order in statin_orders:
         if not order.under_review:
             continue
@@ -141,7 +143,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         if floor is not None and daily is not None and daily >= floor - 1e-9:
             under_review_ok = True
             continue
-        judged.append((order, daily, ph.how, ph.dosage_index))
+        judged.append((order, daily, ph, ph.dosage_index))  # the phase's `how`, worded when read
     if not under_review_ok:
         for order in statin_orders:
             if order.under_review:
@@ -168,9 +170,44 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         yield _finding(order, daily, how, dosage_index, options)
 
 
-def _finding(order: MedicationOrder, daily: float | None, how: str, dosage_index: int, options: Options) -> Emitted:
+def _finding(
+    order: MedicationOrder, daily: float | None, how: Phase | str, dosage_index: int, options: Options
+) -> Emitted:
     statin = _statin(order)
     floor = _floor(statin, options)
+    target = options.suggest_atorvastatin_mg
+    if statin == "atorvastatin" and order.under_review:
+        label = f"Change atorvastatin to {fmt(target)} mg once daily"
+        suggestion = daily_dose_suggestion(label, order.ref, dosage_index, target, 1)
+    else:
+        label = f"Replace {order.name} with atorvastatin {fmt(target)} mg once daily"
+        suggestion = Suggestion(
+            label,
+            (
+                DeleteAction(order.ref, f"Stop {order.name}"),
+                CreateAction(options.suggest_template, f"Start atorvastatin {fmt(target)} mg once daily"),
+            ),
+        )
+    return finding_later(
+        META,
+        _texts,
+        (order, statin, floor, daily, how, label, options),
+        [order.ref],
+        suggestion=suggestion,
+        values={"statin": statin, "mg_per_day": daily, "floor_mg_per_day": floor},
+    )
+
+
+def _texts(
+    order: MedicationOrder,
+    statin: str,
+    floor: float | None,
+    daily: float | None,
+    how: Phase | str,
+    label: str,
+    options: Options,
+) -> tuple[str, list[str]]:
+    """The finding's summary and detail lines (built when first read)."""
     target = options.suggest_atorvastatin_mg
     where = "order under review" if order.under_review else f"{order.resource_type} in context, status {order.status}"
     if floor is not None and daily is not None:
@@ -191,28 +228,9 @@ def _finding(order: MedicationOrder, daily: float | None, how: str, dosage_index
             f"{fmt(options.atorvastatin_high_intensity_min_mg)} mg or rosuvastatin >= "
             f"{fmt(options.rosuvastatin_high_intensity_min_mg)} mg"
         )
-    if statin == "atorvastatin" and order.under_review:
-        label = f"Change atorvastatin to {fmt(target)} mg once daily"
-        suggestion = daily_dose_suggestion(label, order.ref, dosage_index, target, 1)
-    else:
-        label = f"Replace {order.name} with atorvastatin {fmt(target)} mg once daily"
-        suggestion = Suggestion(
-            label,
-            (
-                DeleteAction(order.ref, f"Stop {order.name}"),
-                CreateAction(options.suggest_template, f"Start atorvastatin {fmt(target)} mg once daily"),
-            ),
-        )
     lines = [
-        f"**{order.name}** (`{order.ref}`, {where}):\n{how}",
+        f"**{order.name}** (`{order.ref}`, {where}):\n{how if isinstance(how, str) else how.how}",
         f"This is {verdict}.",
         f"Suggested: {label}, unless a higher dose is not tolerated.",
     ]
-    return make_finding(
-        META,
-        summary,
-        lines,
-        [order.ref],
-        suggestion=suggestion,
-        values={"statin": statin, "mg_per_day": daily, "floor_mg_per_day": floor},
-    )
+    return summary, lines

@@ -61,11 +61,11 @@ from linter.model import (
     UpdateAction,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import fmt, make_finding, orders_of
+from linter.rules._common import finding_later, fmt, orders_of
 from linter.rules._dose import unit_problem_to_dq
 from linter.rules._units import convert, display_unit
 from linter.terminology import phrase_pattern, terminology
-from linter.units import UnitProblem
+from linter.units import Converted, UnitProblem
 
 META = RuleMeta(
     code="VD301",
@@ -89,6 +89,7 @@ META = RuleMeta(
         ),
     ),
     drugs=frozenset({"nitroglycerin"}),
+    applies_to=frozenset({"nitroglycerin"}),
 )
 
 IA = "intra_arterial"
@@ -131,7 +132,8 @@ def _says_ia(text: str) -> bool:
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     for order in orders_of(order_set, "nitroglycerin"):
-        worst: tuple[float, float, Dosage, str, str, str] | None = None  # low, high, dosage, how, reading, as sent
+        # low, high, dosage, reading, (the conversions and quantities the texts are made of)
+        worst: tuple[float, float, Dosage, str, _Read] | None = None
         unverified: CouldNotVerify | None = None
         for d in order.dosages:
             if d.rate is not None and not d.has_machine_dose:
@@ -159,22 +161,23 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
                 if isinstance(problem, UnitProblem):
                     unverified = unit_problem_to_dq(problem, order, META.code, "the intra-arterial nitroglycerin dose")
                 continue
-            how = lo.how if lo is hi else f"{lo.how} to {hi.how}"
-            sent = _as_sent(low_q) if low_q is high_q else f"{_as_sent(low_q)} to {_as_sent(high_q)}"
             if worst is None or _badness(lo.value, hi.value, options) > _badness(worst[0], worst[1], options):
-                worst = (lo.value, hi.value, d, how, reading, sent)
+                worst = (lo.value, hi.value, d, reading, (lo, hi, low_q, high_q))
         if worst is None:
             if unverified is not None:
                 yield unverified
             continue
-        low_ug, high_ug, d, how, reading, sent = worst
+        low_ug, high_ug, d, reading, read = worst
         too_high = high_ug > options.max_ug + 1e-9
         too_low = low_ug < options.min_ug - 1e-9
         if not (too_high or too_low):
             if unverified is not None:
                 yield unverified
             continue
-        yield _finding(order, d, (low_ug, high_ug), how, reading, sent, too_high, options)
+        yield _finding(order, d, (low_ug, high_ug), read, reading, too_high, options)
+
+
+_Read = tuple[Converted, Converted, Quantity, Quantity]  # low and high: converted, as sent
 
 
 def _as_sent(q: Quantity) -> str:
@@ -194,15 +197,51 @@ def _finding(
     order: MedicationOrder,
     d: Dosage,
     dose_ug: tuple[float, float],
-    how: str,
+    read: _Read,
     reading: str,
-    sent: str,
     too_high: bool,
     options: Options,
 ) -> Emitted:
     low_ug, high_ug = dose_ug
     critical = high_ug >= options.critical_at_or_above_ug - 1e-9
     shown = high_ug if too_high else low_ug
+    fix = f"Change nitroglycerin to {fmt(options.suggest_ug)} mcg intra-arterially"
+    changes: tuple[SetDose | SetRoute, ...] = (SetDose(d.index, options.suggest_ug, "ug", "mcg"),)
+    if reading != "coded":
+        changes = (*changes, SetRoute(d.index, IA_ROUTE))
+    return finding_later(
+        META,
+        _texts,
+        (order, read, reading, too_high, critical, shown, fix, options),
+        [order.ref],
+        indicator=Indicator.CRITICAL if critical else Indicator.WARNING,
+        suggestion=Suggestion(fix, (UpdateAction(order.ref, fix, changes),)),
+        values={
+            "dose_ug": shown,
+            "dose_ug_low": low_ug,
+            "dose_ug_high": high_ug,
+            "route_reading": reading,
+            "suggested_dose": options.suggest_ug,
+            "suggested_unit": "ug",
+        },
+        confidence="inferred" if reading == "assumed" else "definite",
+    )
+
+
+def _texts(
+    order: MedicationOrder,
+    read: _Read,
+    reading: str,
+    too_high: bool,
+    critical: bool,
+    shown: float,
+    fix: str,
+    options: Options,
+) -> tuple[str, list[str]]:
+    """The finding's summary and detail lines (built when first read)."""
+    lo, hi, low_q, high_q = read
+    how = lo.how if lo is hi else f"{lo.how} to {hi.how}"
+    sent = _as_sent(low_q) if low_q is high_q else f"{_as_sent(low_q)} to {_as_sent(high_q)}"
     rng = f"{fmt(options.min_ug)}-{fmt(options.max_ug)} mcg"
     route_note = {
         "coded": "route coded intra-arterial (SNOMED 58100008)",
@@ -217,33 +256,16 @@ def _finding(
         )
     else:
         band = f"{'above' if too_high else 'below'} the source range {rng}"
-    fix = f"Change nitroglycerin to {fmt(options.suggest_ug)} mcg intra-arterially"
-    changes: tuple[SetDose | SetRoute, ...] = (SetDose(d.index, options.suggest_ug, "ug", "mcg"),)
-    if reading != "coded":
-        changes = (*changes, SetRoute(d.index, IA_ROUTE))
     lines = [
         f"**{order.name}** (`{order.ref}`): {route_note}.",
         f"- dose: {how} per administration = **{fmt(shown)} mcg**",
         f"The dose is **{band}**.",
         f"Suggested: {fix}.",
     ]
-    return make_finding(
-        META,
+    summary = (
         f"Nitroglycerin {sent} IA"
         + ("" if sent == f"{fmt(shown)} mcg" else f" = {fmt(shown)} mcg")
         + f" per dose; source range {rng}"
-        + (" (likely mg/mcg mix-up)" if critical else ""),
-        lines,
-        [order.ref],
-        indicator=Indicator.CRITICAL if critical else Indicator.WARNING,
-        suggestion=Suggestion(fix, (UpdateAction(order.ref, fix, changes),)),
-        values={
-            "dose_ug": shown,
-            "dose_ug_low": low_ug,
-            "dose_ug_high": high_ug,
-            "route_reading": reading,
-            "suggested_dose": options.suggest_ug,
-            "suggested_unit": "ug",
-        },
-        confidence="inferred" if reading == "assumed" else "definite",
+        + (" (likely mg/mcg mix-up)" if critical else "")
     )
+    return summary, lines

@@ -74,6 +74,8 @@ META = RuleMeta(
             "avanafil",
         }
     ),
+    applies_to=frozenset({"class:pde5_inhibitor"}),  # and a nitrate
+    applies_to_regimen=True,
 )
 
 Options = NoOptions
