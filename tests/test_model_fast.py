@@ -84,3 +84,25 @@ def test_lazy_finding_texts_read_like_eager_ones() -> None:
     assert copy_with(lazy(), code="X2") == dataclasses.replace(eager, code="X2")
     assert dataclasses.replace(lazy(), summary="T", detail="e") == dataclasses.replace(eager, summary="T", detail="e")
     assert copy_with(lazy(), summary="T").summary == "T" and copy_with(lazy(), summary="T").detail == "dd"
+
+
+def test_a_finding_whose_wording_fails_reads_as_a_clear_internal_error_not_a_crash(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Texts are built when a report or a card first reads them, after the engine's guard around each rule: a
+    wording bug must still give a card that says what happened (and keep the finding), never an exception."""
+    from linter.rules._common import finding_later
+    from linter.rules.heparin import hep201_heparin_bolus_dose as hep201
+
+    def broken(dose: float) -> tuple[str, list[str]]:
+        raise ZeroDivisionError(f"the patient weighs {dose} kg")  # a message that quotes data
+
+    finding = finding_later(hep201.META, broken, (4321.5,), ["MedicationRequest/a"])
+    with caplog.at_level("ERROR", logger="orderlint.rules"):
+        summary, detail = finding.summary, finding.detail
+    assert summary.startswith(
+        "HEP201 fired, but its explanation could not be built: internal error (ZeroDivisionError)"
+    )
+    assert "the finding and its severity stand" in detail and "Please report this" in detail
+    assert finding.code == "HEP201" and finding.refs == ("MedicationRequest/a",)
+    assert "ZeroDivisionError" in caplog.text and "4321.5" not in caplog.text

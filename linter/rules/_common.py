@@ -3,6 +3,8 @@ standard override reasons, and finding the orders a rule is about."""
 
 from __future__ import annotations
 
+import logging
+import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -23,6 +25,8 @@ from linter.model import (
 from linter.model_fast import LazyText
 from linter.sources import citation_text, source_ref
 from linter.terminology import terminology
+
+log = logging.getLogger("orderlint.rules")
 
 OVERRIDE_SYSTEM = "http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes"
 LOCAL_OVERRIDE_SYSTEM = "https://orderlint.dev/fhir/CodeSystem/override-reason"
@@ -128,7 +132,18 @@ def _texts(meta: RuleMeta, summary: str, detail_lines: Sequence[str]) -> tuple[s
 def _texts_later(
     meta: RuleMeta, texts: Callable[..., tuple[str, Sequence[str]]], args: tuple[Any, ...]
 ) -> tuple[str, str]:
-    summary, detail_lines = texts(*args)
+    try:
+        summary, detail_lines = texts(*args)
+    except Exception as exc:  # read by a report or a card, long after the engine's guard: never a crash there
+        # The type and the stack only: an exception message may quote patient data.
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        log.error("the text of a %s finding raised %s\n%s", meta.code, type(exc).__name__, frames)
+        summary = f"{meta.code} fired, but its explanation could not be built: internal error ({type(exc).__name__})"
+        detail_lines = [
+            f"The rule **{meta.code} {meta.name}** found what it checks for in this order set (the finding and its "
+            f"severity stand), but writing its explanation stopped with an internal error (`{type(exc).__name__}`). "
+            "Please report this to the orderlint maintainers with the input file."
+        ]
     return _texts(meta, summary, detail_lines)
 
 
