@@ -122,7 +122,7 @@ def _offered(reasons: tuple[tuple[Any, Any, Any], ...]) -> tuple[OfferedReason, 
 def card_record(card: dict[str, Any]) -> CardRecord:
     """`CardRecord.from_card`, with one tuple of override reasons per distinct list: a rule offers the same
     reasons on every card, and the card writer encodes each tuple (JSON) once per batch, by identity."""
-    reasons = _offered(tuple((r["system"], r["code"], r.get("display")) for r in card.get("overrideReasons", ())))
+    reasons = _offered(tuple([(r["system"], r["code"], r.get("display")) for r in card.get("overrideReasons", ())]))
     return CardRecord(card["uuid"], card["source"]["topic"]["code"], card["indicator"], reasons)
 
 
