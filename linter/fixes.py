@@ -171,8 +171,9 @@ def apply_update(original: Mapping[str, Any], action: UpdateAction) -> dict[str,
     before, after = original.get(key), resource.get(key)
     if isinstance(before, list) and isinstance(after, list):
         for i, changed in changes_by_dosage(action.changes, len(after)).items():
-            if i < len(before) and isinstance(before[i], Mapping) and isinstance(after[i], dict):
-                refresh_sig(before[i], after[i], changed)
+            b = before[i] if i < len(before) else None
+            if isinstance(b, (dict, Mapping)) and isinstance(after[i], dict):  # dict first: no ABC check
+                refresh_sig(b, after[i], changed)
     return resource
 
 

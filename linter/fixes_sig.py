@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from linter.messages import times_daily
@@ -82,6 +83,7 @@ _UNIT_WORDS: dict[str, str] = {
 _UNIT_RE = "|".join(re.escape(w) for w in sorted(_UNIT_WORDS, key=len, reverse=True))
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 _PER = r"(?:\s*/\s*|\s+per\s+)(kg|ml|h|hr|hour|min|d|day)\b"
+_TRAILING_PER = re.compile(_PER + r"\s*$", re.IGNORECASE)
 # A quantity: a number (or a range "a-b", "a to b"), an optional space, a unit, an optional "/kg" or "per kg".
 _QUANTITY = re.compile(
     rf"(?<![\w.,])({_NUM})(?:\s*(?:-|–|to)\s*({_NUM}))?\s*({_UNIT_RE})(?![\w\]}}'])(?:{_PER})?",
@@ -150,11 +152,12 @@ def _decimal(text: str) -> Decimal | None:
         return None
 
 
+@lru_cache(maxsize=1024)  # a pure function of a short text; a few units recur in every order set
 def canonical_unit(unit: str) -> str:
     """A unit as sent (UCUM code or words) -> its canonical code; "[iU]/kg" and "units per kg" alike."""
     text = " ".join(unit.strip().split())
     per = ""
-    m = re.search(_PER + r"\s*$", text, re.IGNORECASE)
+    m = _TRAILING_PER.search(text)
     if m:
         per = "/" + {"ml": "mL", "hr": "h", "hour": "h", "day": "d"}.get(m.group(1).lower(), m.group(1).lower())
         text = text[: m.start()]
@@ -363,18 +366,17 @@ def _touches(text: str, old: Dose | None, changed: Changed) -> bool:
 
 def changes_by_dosage(changes: Iterable[FixChange], n_dosages: int) -> dict[int, Changed]:
     """Dosage index -> what the changes do there (a duration applies to every dosage)."""
-    out: dict[int, Changed] = {}
+    flags: dict[int, dict[str, Any]] = {}  # Changed's fields, set as the changes come (the last route wins)
     for c in changes:
         indexes = range(n_dosages) if isinstance(c, SetDuration) else [c.dosage_index]
         for i in indexes:
-            cur = out.get(i, Changed())
+            cur = flags.setdefault(i, {})
             if isinstance(c, SetDose):
-                cur = replace(cur, dose=True)
+                cur["dose"] = True
             elif isinstance(c, SetFrequency):
-                cur = replace(cur, frequency=True)
+                cur["frequency"] = True
             elif isinstance(c, SetRoute):
-                cur = replace(cur, route=_ROUTE_SIG.get(c.route.code or "", ("other", ""))[0])
+                cur["route"] = _ROUTE_SIG.get(c.route.code or "", ("other", ""))[0]
             else:
-                cur = replace(cur, duration=True)
-            out[i] = cur
-    return out
+                cur["duration"] = True
+    return {i: Changed(**fields) for i, fields in flags.items()}

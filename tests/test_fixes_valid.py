@@ -274,7 +274,11 @@ def test_one_shape_one_verdict(data: st.DataObject) -> None:
     if resource_shape(mutated) == resource_shape(original):  # else the cache validates it afresh
         assert _valid(mutated) == _valid(original)
     text, mutated_text = _plain_json(original), _plain_json(mutated)
-    assert text is not None and mutated_text is not None  # suggestions are plain JSON
+    assert text is not None  # suggestions are plain JSON
+    if mutated_text is None:
+        # a drawn leaf that spells "null" (a string): _plain_json declines any text holding null, and
+        # check_valid then judges by the tuple walk, checked above
+        return
     if shape_key(mutated_text) == shape_key(text):
         assert _valid(mutated) == _valid(original)
 

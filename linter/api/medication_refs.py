@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from linter.api.prefetch import PrefetchResolver, PrefetchResult, Unavailable
+from linter.api.prefetch import PrefetchResolver, PrefetchResult, Unavailable, is_mapping
 from linter.api.schemas import HookRequest
 from linter.model import DataGap
 
@@ -26,13 +26,16 @@ PREFETCH_KEY_PREFIX = "orderlint-medication:"  # keys added to the prefetch map,
 
 
 def _resources(value: Any) -> Iterator[Mapping[str, Any]]:
-    if not isinstance(value, Mapping):
+    if not is_mapping(value):
         return
     if value.get("resourceType") == "Bundle":
         entries = value.get("entry")
         for entry in entries if isinstance(entries, list) else []:
-            if isinstance(entry, Mapping) and isinstance(entry.get("resource"), Mapping):
-                yield entry["resource"]
+            # is_mapping inlined (dict first: no ABC check): this runs for every draft order and resource
+            if isinstance(entry, (dict, Mapping)):
+                resource = entry.get("resource")
+                if isinstance(resource, (dict, Mapping)):
+                    yield resource
     else:
         yield value
 
@@ -53,7 +56,9 @@ def missing_medication_ids(draft: Mapping[str, Any] | None, prefetch: Mapping[st
     wanted: list[str] = []
     for order in _resources(draft):
         ref_obj = order.get("medicationReference")
-        ref = ref_obj.get("reference") if isinstance(ref_obj, Mapping) else None
+        if ref_obj is None:  # most orders name a code, not a Medication
+            continue
+        ref = ref_obj.get("reference") if is_mapping(ref_obj) else None
         if not isinstance(ref, str) or ref.startswith("#"):
             continue
         if ref.startswith(("http://", "https://")):
@@ -88,7 +93,7 @@ async def fetch_referenced_medications(
     for mid, outcome in zip(ids, fetched, strict=True):
         if isinstance(outcome, Unavailable):
             result.gaps.append(DataGap(f"Medication/{mid}", outcome.reason))
-        elif isinstance(outcome, Mapping) and outcome.get("resourceType") == "Medication":
+        elif is_mapping(outcome) and outcome.get("resourceType") == "Medication":
             result.data[f"{PREFETCH_KEY_PREFIX}{mid}"] = outcome
         else:
             result.gaps.append(DataGap(f"Medication/{mid}", "the FHIR server did not answer with a Medication"))

@@ -40,7 +40,12 @@ _MARKDOWN_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#~"})  # not 
 
 def _md_text(text: str) -> str:
     """Plain text (refs, reasons quoted from the request) as GitHub-flavoured markdown that shows it as is."""
-    plain = " ".join(text.split())
+    # Already collapsed (nearly every text) when printable with no double, leading or trailing space: every
+    # whitespace character but the space is unprintable (linter.messages.clip_summary makes the same test).
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        plain = text
+    else:
+        plain = " ".join(text.split())
     return plain.translate(_MARKDOWN_ESCAPES) if _MARKDOWN_SPECIAL.search(plain) else plain
 
 
@@ -54,13 +59,17 @@ def card_detail(finding: Finding, order_set: OrderSet | None = None) -> str:
     """The card's detail, GitHub-flavoured markdown: the computed values with their labels and the confidence
     explained, as a list ("- **Dose per kg:** 214 units/kg"), then the rule's detail (which ends with its
     source quotes). Empty when the finding has neither values nor detail."""
-    body = finding.detail.strip()
+    detail = finding.detail
+    has_body = bool(detail) and not detail.isspace()  # `detail.strip()` without copying a text of ~1-2 KB
     values = labelled_values(finding, order_set)
-    if not values and not body:
+    if not values and not has_body:
         return ""
     lines = [f"- **{_md_label(v.label)}:** {_md_text(v.text)}" for v in values]
     lines.append(f"- **Confidence:** {_md_label(confidence_text(finding))}")
-    return "\n".join(lines) + ("\n\n" + finding.detail if body else "")
+    if has_body:
+        lines.append("")  # a blank line, then the detail: one join, one copy of it
+        lines.append(detail)
+    return "\n".join(lines)
 
 
 def card_for(

@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from linter.model import Coding, Finding, Indicator, OrderSet, Originals, PatientContext, Suggestion, UpdateAction
 from linter.profiles import Profile, available_profiles
-from linter.render.cards import ORDERS_EXTENSION, RULE_CODE_SYSTEM, SUMMARY_LIMIT, cards_response
-from linter.render.values import DEFINITE
+from linter.render.cards import ORDERS_EXTENSION, RULE_CODE_SYSTEM, SUMMARY_LIMIT, _md_text, card_detail, cards_response
+from linter.render.values import DEFINITE, confidence_text, labelled_values
 from linter.rules import RULES_BY_CODE
 
 from .conftest import spec_example
@@ -185,3 +187,29 @@ def test_cards_are_sorted_critical_first_with_unique_uuids(profile: Profile) -> 
 def test_unknown_rule_code_falls_back_to_the_code(profile: Profile) -> None:
     [card] = cards_response([finding("ZZ999", Indicator.INFO)], order_set(), profile)["cards"]
     assert card["source"]["topic"]["display"] == "ZZ999"
+
+
+# --- the detail's shortcuts say what the plain code said -----------------------------------------------------
+
+_TRICKY = st.text(alphabet=st.sampled_from(list(" \t\n\r\x0b\x0c\x1c\x85\xa0\u2003\u2028\u3000a1`*_[]<>|#~\\é")))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_TRICKY)
+def test_md_text_is_collapse_then_escape(text: str) -> None:
+    plain = " ".join(text.split())
+    expected = "".join("\\" + c if c in "\\`*_[]<>|#~" else c for c in plain)
+    assert _md_text(text) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(detail=_TRICKY, weight=st.one_of(st.none(), st.floats(min_value=1, max_value=300)))
+def test_card_detail_joins_values_confidence_and_the_detail(detail: str, weight: float | None) -> None:
+    f = finding("HEP201", Indicator.CRITICAL, detail=detail, values={"units_per_kg": 214.3} if weight else {})
+    values = labelled_values(f, order_set())
+    if not values and not detail.strip():
+        assert card_detail(f, order_set()) == ""
+        return
+    lines = [f"- **{_md_text(v.label)}:** {_md_text(v.text)}" for v in values]
+    lines.append(f"- **Confidence:** {_md_text(confidence_text(f))}")
+    assert card_detail(f, order_set()) == "\n".join(lines) + ("\n\n" + detail if detail.strip() else "")

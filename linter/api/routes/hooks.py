@@ -11,13 +11,16 @@ loop. The cards issued are queued for the store's batch writer (linter.store.rep
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URL
 from starlette.responses import Response
+from starlette.types import Scope
 
-from linter.api.deps import HookCallDep
+from linter.api.deps import hook_call
 from linter.api.medication_refs import fetch_referenced_medications
 from linter.api.openapi import answers, inline_schema, json_body
 from linter.api.prefetch import PrefetchResult
@@ -30,12 +33,51 @@ from linter.api.services import PREFETCH_TEMPLATES, CdsService
 from linter.engine import run as run_engine
 from linter.fhir_io import Mode, order_set_from_hook
 from linter.fixes import suggestion_actions
-from linter.render.cards import cards_response
-from linter.store.repository import CardRecord, Store
+from linter.render.cards import RuleUrl, cards_response
+from linter.store.repository import CardRecord, OfferedReason, Store
 
 router = APIRouter(tags=["cds-hooks"])
 
 INLINE_MAX_BYTES = 64 * 1024  # ~5x the 20-draft order-sign of bench/service_load.py (13 KB, ~2-3 ms of lint)
+# FastAPI documents the path parameter of a route whose handler declares it; this one reads it from the
+# request (see call_service), so the document names it here, as FastAPI did.
+SERVICE_ID_PARAMETER = {
+    "name": "service_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "title": "Service Id"},
+}
+
+
+@lru_cache(maxsize=64)
+def _base_url(scheme: str, server: tuple[Any, ...] | None, host: bytes | None, root_path: str) -> str:
+    # exactly what Starlette's `request.base_url` reads from the scope, nothing else
+    scope = {
+        "scheme": scheme,
+        "server": server,
+        "path": root_path if root_path.endswith("/") else root_path + "/",
+        "query_string": b"",
+        "headers": [] if host is None else [(b"host", host)],
+    }
+    return str(URL(scope=scope))
+
+
+def base_url_of(scope: Scope) -> str:
+    """`str(request.base_url)`, remembered per scheme, server, Host header and root path (a few per
+    deployment): Starlette builds it from a copy of the scope on every request (~10 us)."""
+    host = None
+    for key, value in scope["headers"]:
+        if key == b"host":
+            host = value
+            break
+    server = scope.get("server")
+    root_path = scope.get("app_root_path", scope.get("root_path", ""))
+    return _base_url(scope.get("scheme", "http"), tuple(server) if server else None, host, root_path)
+
+
+@lru_cache(maxsize=64)
+def _rule_links(base_url: str, profile_id: str) -> RuleUrl:
+    return rule_urls(base_url, profile_id)
 
 
 def check_hook_request(service: CdsService, hook_request: HookRequest) -> None:
@@ -58,7 +100,7 @@ def lint(
     hook_request: HookRequest,
     prefetch: PrefetchResult,
     mode: Mode,
-    base_url: str,
+    rule_url: RuleUrl,
 ) -> dict[str, Any]:
     read = order_set_from_hook(hook_request.reader_view(), prefetch=prefetch.data, gaps=tuple(prefetch.gaps), mode=mode)
     findings = run_engine(read.order_set, service.profile)
@@ -67,38 +109,57 @@ def lint(
         read.order_set,
         service.profile,
         actions_for=suggestion_actions,
-        rule_url=rule_urls(base_url, service.profile.id),
+        rule_url=rule_url,
         originals=read.originals,
     )
+
+
+@lru_cache(maxsize=256)
+def _offered(reasons: tuple[tuple[Any, Any, Any], ...]) -> tuple[OfferedReason, ...]:
+    return tuple(OfferedReason(str(system), str(code), str(display or code)) for system, code, display in reasons)
+
+
+def card_record(card: dict[str, Any]) -> CardRecord:
+    """`CardRecord.from_card`, with one tuple of override reasons per distinct list: a rule offers the same
+    reasons on every card, and the card writer encodes each tuple (JSON) once per batch, by identity."""
+    reasons = _offered(tuple([(r["system"], r["code"], r.get("display")) for r in card.get("overrideReasons", ())]))
+    return CardRecord(card["uuid"], card["source"]["topic"]["code"], card["indicator"], reasons)
 
 
 def record(store: Store, service: CdsService, hook_request: HookRequest, response: dict[str, Any]) -> None:
     """Queue the cards issued for the batch writer: the clinician does not wait for the database, and a
     database failure is logged by the writer, never turned into a missing card."""
-    records = [CardRecord.from_card(c) for c in response["cards"]]
-    if records:
+    cards = response["cards"]
+    if cards:
+        records = [card_record(c) for c in cards]
         store.queue_cards(service.id, hook_request.hookInstance, hook_request.context.patientId, records)
 
 
 @router.post(
     "/cds-services/{service_id}",
     summary="Call a CDS service (order-select or order-sign)",
-    openapi_extra=json_body(inline_schema(HookRequest), description="A CDS Hooks 2.0 request."),
+    openapi_extra={
+        "parameters": [SERVICE_ID_PARAMETER],
+        **json_body(inline_schema(HookRequest), description="A CDS Hooks 2.0 request."),
+    },
     response_model=CardsResponse,
     response_description="CDS Hooks cards.",
     responses=answers(400, 401, 404, 413, 500),
 )
-async def call_service(request: Request, call: HookCallDep) -> Response:
+async def call_service(request: Request) -> Response:
+    # No FastAPI dependency and no declared path parameter: FastAPI would solve and validate them on every
+    # call (issue 11 §3). hook_call makes the same checks in the same order (401, then 404).
+    call = await hook_call(request.path_params["service_id"], request)
     service, settings, store, resolver = call.service, call.settings, call.store, call.resolver
     raw = await request.body()
     hook_request = validated(HookRequest, json_object(raw, "a CDS Hooks request"))  # the one validation
     check_hook_request(service, hook_request)
     prefetch = await resolver.resolve(hook_request, PREFETCH_TEMPLATES)
     await fetch_referenced_medications(resolver, hook_request, prefetch)
-    base_url = settings.public_base_url or str(request.base_url)
+    links = _rule_links(settings.public_base_url or base_url_of(request.scope), service.profile.id)
     if len(raw) <= INLINE_MAX_BYTES:
-        response = lint(service, hook_request, prefetch, settings.lint_mode, base_url)
+        response = lint(service, hook_request, prefetch, settings.lint_mode, links)
     else:
-        response = await run_in_threadpool(lint, service, hook_request, prefetch, settings.lint_mode, base_url)
+        response = await run_in_threadpool(lint, service, hook_request, prefetch, settings.lint_mode, links)
     record(store, service, hook_request, response)
     return json_response(response)  # pre-serialized: FastAPI does not re-validate a returned Response
