@@ -35,8 +35,9 @@ from linter.spark.jvm_cache import JvmCache
 # columnar cache uncompressed: its encodings find nothing to share between distinct JSON lines and cost CPU
 # (local[1], 100,000 patients: 35.3-35.6 instead of 36.5-36.6 s, two alternated pairs). Adaptive query
 # execution re-plans the query between its stages, a job each: the patient partitions are set to 4 per core,
-# the Medications broadcast by hint and the patients spread by hash, so on one machine it had nothing to
-# adapt and cost ~1 s of local[2]'s serial time (bench/README.md, "Spark").
+# the Medications broadcast by hint and the patients spread by hash, so on one machine it has nothing to
+# adapt (local[2], 100,000 patients: 25.9-26.7 s without it, 27.5 s with it, alternated under load; at idle
+# within the runs' spread; bench/README.md, "Spark").
 JAVA_OPTIONS = "spark.driver.extraJavaOptions"
 LOCAL_DEFAULTS = {
     JAVA_OPTIONS: "-XX:TieredStopAtLevel=1",
