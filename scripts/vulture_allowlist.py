@@ -52,3 +52,11 @@ overrideReasons
 extension
 systemActions
 orderSets
+
+# uvicorn's supervisor calls these on linter.api.serve.SpreadMultiprocess: init_processes and
+# keep_subprocess_alive from run(), restart_all from handle_hup(), handle_<signal> by name from handle_signals().
+init_processes
+restart_all
+keep_subprocess_alive
+handle_ttin
+handle_ttou
