@@ -118,7 +118,12 @@ def reuseport_sockets(config: uvicorn.Config, count: int) -> list[socket.socket]
         port = sock.getsockname()[1]
         sock.set_inheritable(True)
         sockets.append(sock)
-    log.info("listening on %s:%d, one socket per worker (%d)", config.host, port, count)
+    # uvicorn's own start-up line (its logger, configured by uvicorn), which its bind_socket would have written
+    address = f"[{config.host}]" if family == socket.AF_INET6 else config.host
+    scheme = "https" if config.is_ssl else "http"
+    logging.getLogger("uvicorn.error").info(
+        "Uvicorn running on %s://%s:%d, one socket per worker (Press CTRL+C to quit)", scheme, address, port
+    )
     return sockets
 
 
