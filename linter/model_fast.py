@@ -150,19 +150,15 @@ def lazy_text(cls: type, first: str, second: str) -> None:
         set1(obj, text1)
         set2(obj, text2)
 
-    def read1(obj: Any) -> Any:
-        value = get1(obj)
-        if type(value) is LazyText:
-            force(obj, value)
-            value = get1(obj)
-        return value
+    def reader(get: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def read(obj: Any) -> Any:
+            value = get(obj)
+            if type(value) is LazyText:
+                force(obj, value)
+                value = get(obj)
+            return value
 
-    def read2(obj: Any) -> Any:
-        value = get2(obj)
-        if type(value) is LazyText:
-            force(obj, value)
-            value = get2(obj)
-        return value
+        return read
 
-    setattr(cls, first, property(read1, doc=f"{cls.__name__}.{first}, built on first read"))
-    setattr(cls, second, property(read2, doc=f"{cls.__name__}.{second}, built on first read"))
+    setattr(cls, first, property(reader(get1), doc=f"{cls.__name__}.{first}, built on first read"))
+    setattr(cls, second, property(reader(get2), doc=f"{cls.__name__}.{second}, built on first read"))
