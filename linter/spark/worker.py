@@ -87,7 +87,11 @@ def _batch(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.RecordBatch:
 
 
 def _record_batch(records: list[Record]) -> pa.RecordBatch:
-    return _batch([tuple(r.get(c) for c in RECORD_COLUMNS) for r in records], RECORD_ARROW)
+    """Records as one Arrow batch, a column at a time (one list per column: no tuple per record to transpose)."""
+    return pa.RecordBatch.from_arrays(
+        [pa.array([r.get(c) for r in records], type=f.type) for c, f in zip(RECORD_COLUMNS, RECORD_ARROW, strict=True)],
+        schema=RECORD_ARROW,
+    )
 
 
 def frame(records: list[Record]) -> pd.DataFrame:
