@@ -13,12 +13,13 @@ import traceback
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from linter.model import CouldNotVerify, Finding, Indicator, MedicationOrder, OrderSet, Scope
+from linter.model import CouldNotVerify, Finding, Indicator, OrderSet, Scope
 from linter.model_fast import copy_with
 from linter.orderset_run import run_definition
 from linter.profiles import Profile
 from linter.rules import RULES
 from linter.rules._base import RuleModule
+from linter.rules._drug_index import drug_index
 from linter.rules._memo import RunScope
 from linter.rules.data_quality import could_not_verify_findings, text_identified
 from linter.terminology import terminology
@@ -152,34 +153,21 @@ def _applies_to(keys: frozenset[str]) -> frozenset[str] | None:
     return frozenset(out)
 
 
-def _drugs_of(orders: Iterable[MedicationOrder]) -> frozenset[str]:
-    return frozenset().union(*(m.drug.drugs for m in orders))
-
-
 def _run_rules(
     plan: list[tuple[RuleModule, Any]], order_set: OrderSet, *, use_index: bool = True
 ) -> tuple[list[Finding], list[CouldNotVerify], frozenset[str], bool]:
-    """Every active rule on `order_set`, but those whose drugs (META.applies_to) are not in it: the index of
-    the order set's drugs (under review, in the regimen) is built once, when the first such rule asks.
-    `use_index=False` calls every rule (tests/test_engine_dispatch.py: the index changes nothing)."""
+    """Every active rule on `order_set`, but those whose drugs (META.applies_to) are not in it: the order set's
+    drug index (linter.rules._drug_index, shared with the rules) says which drugs are under review and in the
+    regimen. `use_index=False` calls every rule (tests/test_engine_dispatch.py: the index changes nothing)."""
     findings: list[Finding] = []
     unverified: list[CouldNotVerify] = []
     # The rules whose scope (any / pad / btk) the order set's context allows, read once per plan and context.
     active, needed_drugs, reads_procedures = _active(plan, order_set.btk_context is None, order_set.pad_context is None)
-    reviewed: frozenset[str] | None = None
-    regimen: frozenset[str] | None = None
+    index = drug_index(order_set)
+    reviewed, regimen = index.reviewed, index.in_regimen
     for rule, options, applies_to, on_regimen in active:
-        if applies_to is not None and use_index:
-            if on_regimen:
-                if regimen is None:
-                    regimen = _drugs_of(order_set.regimen)
-                if applies_to.isdisjoint(regimen):
-                    continue
-            else:
-                if reviewed is None:
-                    reviewed = _drugs_of(order_set.medications)
-                if applies_to.isdisjoint(reviewed):
-                    continue
+        if applies_to is not None and use_index and applies_to.isdisjoint(regimen if on_regimen else reviewed):
+            continue
         try:
             emitted = list(rule.check(order_set, options))  # looked up per run: tests replace a rule's check
         except Exception as exc:  # a broken rule is a finding, not a crash
@@ -188,11 +176,12 @@ def _run_rules(
             log.error("rule %s raised %s\n%s", rule.META.code, type(exc).__name__, frames)  # source: request text
             findings.append(_crash_finding(rule, order_set, exc))
             continue
-        for item in emitted:  # most rules emit nothing
-            if isinstance(item, CouldNotVerify):
-                unverified.append(item)
-            else:
-                findings.append(item)
+        if emitted:  # most rules emit nothing
+            for item in emitted:
+                if isinstance(item, CouldNotVerify):
+                    unverified.append(item)
+                else:
+                    findings.append(item)
     return findings, unverified, needed_drugs, reads_procedures
 
 

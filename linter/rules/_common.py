@@ -23,6 +23,7 @@ from linter.model import (
     UpdateAction,
 )
 from linter.model_fast import LazyText
+from linter.rules._drug_index import regimen_orders_with_any, reviewed_orders
 from linter.sources import citation_text, source_ref
 from linter.terminology import terminology
 
@@ -194,12 +195,11 @@ def daily_dose_suggestion(label: str, ref: str, dosage_index: int, mg: float, pe
 
 def orders_of(order_set: OrderSet, drug: str) -> list[MedicationOrder]:
     """Orders under review for `drug` (a terminology drug key)."""
-    return [m for m in order_set.medications if drug in m.drug.drugs]  # MedicationOrder.is_, inlined
+    return reviewed_orders(order_set, drug)
 
 
 def regimen_in_class(order_set: OrderSet, cls: str) -> list[MedicationOrder]:
-    members = terminology().drugs_in_class(cls)
-    return [m for m in order_set.regimen if not members.isdisjoint(m.drug.drugs)]  # no intersection built
+    return regimen_orders_with_any(order_set, terminology().drugs_in_class(cls))
 
 
 def drugs_in_class(cls: str) -> frozenset[str]:

@@ -29,6 +29,11 @@ class RunScope:
         _RUN_CACHE.reset(self._token)
 
 
+# The run's cache, or None outside a run: for helpers that keep a reading under a fixed key (the C-level get, no
+# Python frame).
+run_cache = _RUN_CACHE.get
+
+
 def memo(key: Hashable, compute: Callable[[], T]) -> T:
     """`compute()` once per run for `key` (keys hold ids of objects that live for the whole run)."""
     cache = _RUN_CACHE.get()

@@ -29,6 +29,7 @@ from linter.model import ConditionRecord, CouldNotVerify, MedicationOrder, Order
 from linter.model_fast import copy_with, fast_init
 from linter.rules._common import drugs_in_class, fmt
 from linter.rules._dose import Phase, read_phases
+from linter.rules._drug_index import regimen_drugs_among, regimen_orders, regimen_orders_with_any
 from linter.rules._memo import memo
 
 EPS = 1e-6
@@ -38,6 +39,7 @@ CILOSTAZOL_CLASS = "antiplatelet_cilostazol"
 P2Y12_CLASS = "p2y12"  # clopidogrel, prasugrel, ticagrelor
 OAC_CLASS = "oac"  # rivaroxaban, apixaban, dabigatran, edoxaban, warfarin
 FULL_DOSE_AT_ANY_DOSE = frozenset({"warfarin", "apixaban", "dabigatran", "edoxaban"})
+_FULL_DOSE_CANDIDATES = FULL_DOSE_AT_ANY_DOSE | {"rivaroxaban"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,9 +166,7 @@ def dpi_orders(order_set: OrderSet, dpi_mg: float, dpi_per_day: float, *, rule_c
     matching: list[MedicationOrder] = []
     unreadable: list[CouldNotVerify] = []
     how: list[str] = []
-    for m in order_set.regimen:
-        if not m.is_("rivaroxaban"):
-            continue
+    for m in regimen_orders(order_set, "rivaroxaban"):
         phases = dpi_phases(m, dpi_mg, dpi_per_day, rule_code=rule_code)
         if isinstance(phases, CouldNotVerify):
             unreadable.append(phases)
@@ -181,7 +181,7 @@ def full_dose_oac_orders(order_set: OrderSet, rivaroxaban_full_mg_per_day: float
     matching: list[MedicationOrder] = []
     unreadable: list[CouldNotVerify] = []
     how: list[str] = []
-    for m in order_set.regimen:
+    for m in regimen_orders_with_any(order_set, _FULL_DOSE_CANDIDATES):
         if m.drug.drugs & FULL_DOSE_AT_ANY_DOSE:
             matching.append(m)
             names = ", ".join(sorted(m.drug.drugs & FULL_DOSE_AT_ANY_DOSE))
@@ -227,20 +227,16 @@ def oac_names(orders: Iterable[MedicationOrder]) -> str:
 
 
 def regimen_with(order_set: OrderSet, drugs: Iterable[str]) -> list[MedicationOrder]:
-    wanted = drugs if isinstance(drugs, frozenset | set) else frozenset(drugs)
-    return [m for m in order_set.regimen if not wanted.isdisjoint(m.drug.drugs)]  # no intersection built
+    """Orders of the regimen holding any of `drugs`, in regimen order."""
+    return regimen_orders_with_any(order_set, drugs if isinstance(drugs, frozenset) else frozenset(drugs))
 
 
-def antiplatelet_drugs(orders: Iterable[MedicationOrder], *, include_cilostazol: bool) -> set[str]:
-    """Distinct antiplatelet drug keys among `orders` (cilostazol only when asked)."""
+def antiplatelet_drugs(order_set: OrderSet, *, include_cilostazol: bool) -> set[str]:
+    """Distinct antiplatelet drug keys in the regimen (cilostazol only when asked)."""
     members = drugs_in_class(ANTIPLATELET_CLASS)
     if include_cilostazol:
         members = members | drugs_in_class(CILOSTAZOL_CLASS)
-    found: set[str] = set()
-    for m in orders:
-        if not members.isdisjoint(m.drug.drugs):
-            found |= m.drug.drugs & members
-    return found
+    return regimen_drugs_among(order_set, members)
 
 
 def p2y12_drugs() -> frozenset[str]:
