@@ -153,6 +153,9 @@ def phases(
     """
     if not order.dosages:
         return CouldNotVerify("DQ901", order.ref, rule_code, what, "the order has no dosageInstruction")
+    if len(order.dosages) == 1:  # most orders: one dosage, one phase whatever its grouping key
+        result = _phase(order, order.dosages, target_unit, rule_code=rule_code, what=what, heparin=heparin)
+        return [result] if isinstance(result, Phase) else result
     groups: dict[object, list[Dosage]] = {}
     for d in order.dosages:
         if d.sequence is not None:
@@ -246,6 +249,12 @@ def _phase(
     )
 
 
+def _phases(
+    order: MedicationOrder, target_unit: str, rule_code: str, what: str, heparin: bool
+) -> list[Phase] | CouldNotVerify | UnitProblem:
+    return phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin)
+
+
 def unit_problem_to_dq(problem: UnitProblem, order: MedicationOrder, rule_code: str, what: str) -> CouldNotVerify:
     # RULES.md Terms: a value with no unit is DQ902 too (there is a dose, its unit is unknown); DQ901 is only
     # for no dose at all or text only.
@@ -257,10 +266,7 @@ def read_phases(
 ) -> list[Phase] | CouldNotVerify:
     """`phases`, with unit problems turned into DQ902 (or DQ901 for a missing unit). Shared by every rule
     that reads the same order in the same unit during one engine run."""
-    result = memo(
-        ("phases", id(order), target_unit, heparin),
-        lambda: phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin),
-    )
+    result = memo(("phases", id(order), target_unit, heparin), _phases, order, target_unit, rule_code, what, heparin)
     if isinstance(result, CouldNotVerify):
         return copy_with(result, needed_by=rule_code, what=what)
     if isinstance(result, UnitProblem):

@@ -100,7 +100,7 @@ def frequency_phrase(low: float, high: float) -> str:
 def read_daily(order: MedicationOrder, *, rule_code: str, what: str) -> list[Daily] | CouldNotVerify:
     """Every phase of `order` as a daily regimen in mg (sequenced loading + maintenance give two phases).
     The list is shared by every rule of the run that reads the order (callers never change it)."""
-    daily = memo(("daily", id(order)), lambda: _read_daily(order, rule_code, what))
+    daily = memo(("daily", id(order)), _read_daily, order, rule_code, what)
     if isinstance(daily, CouldNotVerify):  # read for the first rule that asked: said for this one
         return copy_with(daily, needed_by=rule_code, what=what)
     return daily

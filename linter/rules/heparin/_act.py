@@ -48,7 +48,7 @@ class Looked:
 
 def request_targets(order_set: OrderSet) -> Looked:
     """ACT targets anywhere in the request: Goals, and the text of every order under review."""
-    return memo(("act-targets", id(order_set)), lambda: _request_targets(order_set))
+    return memo(("act-targets", id(order_set)), _request_targets, order_set)
 
 
 def _request_targets(order_set: OrderSet) -> Looked:

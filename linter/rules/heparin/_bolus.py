@@ -68,7 +68,7 @@ def is_line_flush(order: MedicationOrder) -> bool:
 
 def heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
     """Unfractionated heparin orders under review, line flushes excepted."""
-    return memo(("heparin-orders", id(order_set)), lambda: _heparin_orders(order_set))
+    return memo(("heparin-orders", id(order_set)), _heparin_orders, order_set)
 
 
 def _heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
@@ -99,7 +99,7 @@ def _timing_unreadable(d: Dosage) -> bool:
 
 
 def boluses(order_set: OrderSet) -> list[Bolus]:
-    return memo(("boluses", id(order_set)), lambda: _boluses(order_set))
+    return memo(("boluses", id(order_set)), _boluses, order_set)
 
 
 def _boluses(order_set: OrderSet) -> list[Bolus]:

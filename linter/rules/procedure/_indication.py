@@ -52,7 +52,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
 def text_kinds(text: str) -> frozenset[str]:
     """Procedure words (`[text]` keys of procedures.toml: dcb, des, bms, abi, tbi, exercise, ...) in `text`.
     Scanned once per text and engine run: PR501-PR508 ask about the same order words."""
-    return memo(("text_kinds", text), lambda: _scan_kinds(text))
+    return memo(("text_kinds", text), _scan_kinds, text)
 
 
 def _scan_kinds(text: str) -> frozenset[str]:
@@ -62,7 +62,7 @@ def _scan_kinds(text: str) -> frozenset[str]:
 def order_words(p: ProcedureOrder) -> str:
     """The order's own words: code text and displays, devices, notes (not the reasons). Joined once per order
     and engine run: PR501-PR508 each ask for them."""
-    return memo(("order_words", id(p)), lambda: _order_words(p))
+    return memo(("order_words", id(p)), _order_words, p)
 
 
 def _order_words(p: ProcedureOrder) -> str:
@@ -101,7 +101,7 @@ def stated_reasons(p: ProcedureOrder, order_set: OrderSet) -> list[tuple[Evidenc
     its condition categories. A reasonReference to a Condition not in the request counts as stated, with
     no category. Read once per order and engine run (`documented` asks for each category); the list is
     shared, callers never change it."""
-    return memo(("stated_reasons", id(p), id(order_set)), lambda: _stated_reasons(p, order_set))
+    return memo(("stated_reasons", id(p), id(order_set)), _stated_reasons, p, order_set)
 
 
 def _stated_reasons(p: ProcedureOrder, order_set: OrderSet) -> list[tuple[Evidence, frozenset[str]]]:
