@@ -114,20 +114,26 @@ def finding_later(
     test first reads the finding's summary or detail (most runs of the service never do for most findings).
     `args` are the values the texts are made of, bound now: `texts` must be a pure function of them (no
     variables of the rule's loop, which move on after the finding is yielded)."""
-    return _finding(
-        meta,
-        LazyText(_texts_later, (meta, texts, args)),
-        refs,
-        indicator,
+    lazy: Any = LazyText(_texts_later, (meta, texts, args))  # both text slots hold it (_finding, inlined)
+    return Finding(
+        meta.code,
+        indicator or meta.default_indicator,
+        lazy,
+        lazy,
+        tuple(dict.fromkeys(refs)),
         suggestion,
         override_reasons,
-        values,
+        dict(values) if values else {},
         confidence,
+        meta.name,
+        meta.citations,
     )
 
 
 def _texts(meta: RuleMeta, summary: str, detail_lines: Sequence[str]) -> tuple[str, str]:
-    return clip_summary(summary), "\n\n".join([*detail_lines, source_block(meta)])
+    known = _SOURCE_BLOCKS.get(id(meta))  # source_block's lookup, inlined: built once per rule
+    block = known[1] if known is not None and known[0] is meta else source_block(meta)
+    return clip_summary(summary), "\n\n".join([*detail_lines, block])
 
 
 def _texts_later(
@@ -145,7 +151,9 @@ def _texts_later(
             f"severity stand), but writing its explanation stopped with an internal error (`{type(exc).__name__}`). "
             "Please report this to the orderlint maintainers with the input file."
         ]
-    return _texts(meta, summary, detail_lines)
+    known = _SOURCE_BLOCKS.get(id(meta))  # _texts, inlined: every finding read passes here
+    block = known[1] if known is not None and known[0] is meta else source_block(meta)
+    return clip_summary(summary), "\n\n".join([*detail_lines, block])
 
 
 def _finding(
@@ -174,10 +182,13 @@ def _finding(
     )
 
 
+_DAILY_WORDS = {1: "once daily", 2: "twice daily"}
+
+
 def daily_dose_suggestion(label: str, ref: str, dosage_index: int, mg: float, per_day: float) -> Suggestion:
     """ "Change to <mg> mg <per_day> times daily": one update of the order's dose and frequency."""
     times = int(per_day)
-    text = {1: "once daily", 2: "twice daily"}.get(times, f"{times} times daily")
+    text = _DAILY_WORDS.get(times) or f"{times} times daily"
     return Suggestion(
         label,
         (

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from linter.model import CouldNotVerify, Dosage, MedicationOrder, Quantity
+from linter.model import CouldNotVerify, Dosage, MedicationOrder
 from linter.model_fast import copy_with, fast_init
 from linter.rules._common import fmt
 from linter.rules._memo import memo
@@ -131,10 +131,6 @@ def per_period(period: float, unit: str) -> str:
     return f"per {fmt(period)} {word}{'s' if word in _PLURAL_WORDS else ''}"
 
 
-def _convert(q: Quantity, target: str, order: MedicationOrder, heparin: bool) -> Converted | UnitProblem:
-    return convert(q, target, heparin=heparin, strength=order.drug.strength)
-
-
 def phases(
     order: MedicationOrder,
     target_unit: str,
@@ -189,6 +185,7 @@ def _phase(
     day_low = day_high = 0.0
     readings: list[tuple[Converted, Converted, Frequency | None]] = []
     freq: Frequency | None = None
+    strength = order.drug.strength
     for d in dosages:
         if not d.has_machine_dose:
             text = d.text or "no dose"
@@ -204,10 +201,10 @@ def _phase(
         lo_q = d.dose or d.dose_low or d.dose_high
         hi_q = d.dose or d.dose_high or d.dose_low
         assert lo_q is not None and hi_q is not None  # noqa: S101 - guarded by has_machine_dose
-        lo = _convert(lo_q, target, order, heparin)
+        lo = convert(lo_q, target, heparin=heparin, strength=strength)
         if isinstance(lo, UnitProblem):
             return lo
-        hi = _convert(hi_q, target, order, heparin) if hi_q is not lo_q else lo
+        hi = convert(hi_q, target, heparin=heparin, strength=strength) if hi_q is not lo_q else lo
         if isinstance(hi, UnitProblem):
             return hi
         lows.append(lo.value)
