@@ -218,9 +218,15 @@ def finalize(findings: Iterable[Finding], profile: Profile) -> list[Finding]:
         kept = best.get(key)
         if kept is None or kept.indicator < f.indicator:
             best[key] = f
+    if len(best) < 2:
+        return list(best.values())
     return sorted(best.values(), key=_rank_order)
+
+
+# Indicator value -> its rank, negated (Indicator.rank, read without its property; an Enum member's hash is Python).
+_NEGATED_RANK = {i.value: -i.rank for i in Indicator}
 
 
 def _rank_order(f: Finding) -> tuple[int, str, str]:
     """Critical first, then by code and primary ref."""
-    return -f.indicator.rank, f.code, f.refs[0] if f.refs else ""
+    return _NEGATED_RANK[f.indicator._value_], f.code, f.refs[0] if f.refs else ""

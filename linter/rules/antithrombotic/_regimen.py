@@ -162,7 +162,17 @@ class RegimenRead:
 
 
 def dpi_orders(order_set: OrderSet, dpi_mg: float, dpi_per_day: float, *, rule_code: str) -> RegimenRead:
-    """Rivaroxaban orders of the regimen given as DPI (2.5 mg twice daily)."""
+    """Rivaroxaban orders of the regimen given as DPI (2.5 mg twice daily). Read once per run (five rules ask);
+    the could-not-verify records read for the first rule that asked are said for this one."""
+    read: RegimenRead = memo(
+        ("dpi", id(order_set), dpi_mg, dpi_per_day), _dpi_orders, order_set, dpi_mg, dpi_per_day, rule_code
+    )
+    if read.unreadable and read.unreadable[0].needed_by != rule_code:
+        return RegimenRead(read.matching, tuple(copy_with(u, needed_by=rule_code) for u in read.unreadable), read.how)
+    return read
+
+
+def _dpi_orders(order_set: OrderSet, dpi_mg: float, dpi_per_day: float, rule_code: str) -> RegimenRead:
     matching: list[MedicationOrder] = []
     unreadable: list[CouldNotVerify] = []
     how: list[str] = []

@@ -95,7 +95,9 @@ def _problem(m: MedicationOrder, options: Options) -> tuple[Callable[..., tuple[
             )
             if not ok:
                 return _dose_texts, (m, value, unit, ratio, st, options)
-    texts = [m.medication.text or "", *(d.text or "" for d in m.dosages)]
+    texts = [m.medication.text or ""]
+    for d in m.dosages:
+        texts.append(d.text or "")
     for text in texts:
         for num, u in _STRENGTH_TEXT.findall(text):
             if canonical_unit(u) != unit:

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from linter.model import ActTarget, MedicationOrder, OrderSet
 from linter.rules._memo import memo
@@ -31,6 +32,9 @@ def _may_name_act(m: MedicationOrder) -> bool:
         parts += d.extra_text
     lowered = "\n".join(parts).lower()
     return "act" in lowered or "clotting" in lowered
+
+
+_REF = attrgetter("ref")
 
 
 def targets_in_text(text: str, source_ref: str) -> list[ActTarget]:
@@ -72,4 +76,4 @@ def _request_targets(order_set: OrderSet) -> Looked:
         parts = [p.code.all_text(), *p.notes, *(c.all_text() for c in p.devices)]
         targets.extend(targets_in_text("\n".join(x for x in parts if x), p.ref))
     unique = tuple(dict.fromkeys(targets))
-    return Looked(unique, tuple(m.ref for m in order_set.medications), tuple(p.ref for p in order_set.procedures))
+    return Looked(unique, tuple(map(_REF, order_set.medications)), tuple(map(_REF, order_set.procedures)))

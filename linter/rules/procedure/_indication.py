@@ -20,7 +20,7 @@ from functools import cache
 
 from linter.model import Concept, ConditionRecord, OrderSet, ProcedureOrder
 from linter.model_fast import fast_init
-from linter.rules._memo import memo
+from linter.rules._memo import memo, run_cache
 from linter.terminology import phrase_pattern, terminology
 
 REVASC_KINDS = frozenset({"angioplasty", "stent", "atherectomy", "lithotripsy", "bypass"})
@@ -79,7 +79,18 @@ def kinds_of(p: ProcedureOrder) -> frozenset[str]:
 
 def revasc_orders(order_set: OrderSet) -> list[ProcedureOrder]:
     """BTK revascularization orders under review (tibial/peroneal angioplasty, stent, atherectomy,
-    lithotripsy, femoral-tibial bypass)."""
+    lithotripsy, femoral-tibial bypass). Read once per run: PR501-PR508 each ask."""
+    cache = run_cache()
+    if cache is None:
+        return _revasc_orders(order_set)
+    key = ("revasc", id(order_set))
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _revasc_orders(order_set)
+    return list(found)
+
+
+def _revasc_orders(order_set: OrderSet) -> list[ProcedureOrder]:
     return [p for p in order_set.procedures if p.identity.btk and p.identity.kinds & REVASC_KINDS]
 
 
