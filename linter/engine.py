@@ -153,6 +153,28 @@ def _applies_to(keys: frozenset[str]) -> frozenset[str] | None:
     return frozenset(out)
 
 
+# (the active calls, drugs under review, drugs in the regimen) -> the rules to call: order sets repeat the same
+# drugs (the keys are terminology drug keys, nothing of the patient), so the choice is made once per combination.
+_CALLED: dict[tuple[int, frozenset[str], frozenset[str]], tuple[list[Call], list[tuple[RuleModule, Any]]]] = {}
+
+
+def _called(active: list[Call], reviewed: frozenset[str], regimen: frozenset[str]) -> list[tuple[RuleModule, Any]]:
+    """The active rules whose `applies_to` drugs are under review (or in the regimen, for `on_regimen`)."""
+    key = (id(active), reviewed, regimen)
+    cached = _CALLED.get(key)
+    if cached is not None and cached[0] is active:
+        return cached[1]
+    calls = [
+        (rule, options)
+        for rule, options, applies_to, on_regimen in active
+        if applies_to is None or not applies_to.isdisjoint(regimen if on_regimen else reviewed)
+    ]
+    if len(_CALLED) > 256:
+        _CALLED.clear()
+    _CALLED[key] = (active, calls)
+    return calls
+
+
 def _run_rules(
     plan: list[tuple[RuleModule, Any]], order_set: OrderSet, *, use_index: bool = True
 ) -> tuple[list[Finding], list[CouldNotVerify], frozenset[str], bool]:
@@ -163,11 +185,12 @@ def _run_rules(
     unverified: list[CouldNotVerify] = []
     # The rules whose scope (any / pad / btk) the order set's context allows, read once per plan and context.
     active, needed_drugs, reads_procedures = _active(plan, order_set.btk_context is None, order_set.pad_context is None)
-    index = drug_index(order_set)
-    reviewed, regimen = index.reviewed, index.in_regimen
-    for rule, options, applies_to, on_regimen in active:
-        if applies_to is not None and use_index and applies_to.isdisjoint(regimen if on_regimen else reviewed):
-            continue
+    if use_index:
+        index = drug_index(order_set)
+        calls = _called(active, frozenset(index.reviewed), frozenset(index.in_regimen))
+    else:
+        calls = [(rule, options) for rule, options, _, _ in active]
+    for rule, options in calls:
         try:
             emitted = list(rule.check(order_set, options))  # looked up per run: tests replace a rule's check
         except Exception as exc:  # a broken rule is a finding, not a crash
