@@ -15,7 +15,7 @@ from functools import lru_cache
 from linter.model import CouldNotVerify, Dosage, MedicationOrder
 from linter.model_fast import copy_with, fast_init
 from linter.rules._common import fmt
-from linter.rules._memo import memo
+from linter.rules._memo import run_cache
 from linter.rules._units import convert, display_unit
 from linter.terminology import terminology
 from linter.units import Converted, UnitProblem, per_day_factor
@@ -170,6 +170,9 @@ def phases(
     return out
 
 
+_NO_FREQUENCY = "the frequency is not machine-readable (no timing.repeat frequency/period and no known timing.code)"
+
+
 def _phase(
     order: MedicationOrder,
     dosages: Sequence[Dosage],
@@ -179,13 +182,40 @@ def _phase(
     what: str,
     heparin: bool,
 ) -> Phase | CouldNotVerify | UnitProblem:
+    strength = order.drug.strength
+    if len(dosages) == 1 and (dosages[0].dose or dosages[0].dose_low or dosages[0].dose_high) is not None:
+        # Most phases: one dosage with a dose. The loop below for it, without its lists and sums.
+        d = dosages[0]
+        lo_q = d.dose or d.dose_low or d.dose_high
+        hi_q = d.dose or d.dose_high or d.dose_low
+        lo = convert(lo_q, target, heparin=heparin, strength=strength)  # type: ignore[arg-type]
+        if isinstance(lo, UnitProblem):
+            return lo
+        hi = convert(hi_q, target, heparin=heparin, strength=strength) if hi_q is not lo_q else lo  # type: ignore[arg-type]
+        if isinstance(hi, UnitProblem):
+            return hi
+        if is_single_administration(d):
+            return Phase(tuple(dosages), True, lo.value, hi.value, None, None, target, None, ((lo, hi, None),))
+        f = frequency_of(d)
+        if f is None:
+            return CouldNotVerify("DQ901", order.ref, rule_code, what, _NO_FREQUENCY)
+        return Phase(
+            tuple(dosages),
+            False,
+            lo.value,
+            hi.value,
+            0.0 + lo.value * f.low_per_day,
+            0.0 + hi.value * f.high_per_day,
+            target,
+            f,
+            ((lo, hi, f),),
+        )
     single = len(dosages) == 1 and is_single_administration(dosages[0])
     lows: list[float] = []
     highs: list[float] = []
     day_low = day_high = 0.0
     readings: list[tuple[Converted, Converted, Frequency | None]] = []
     freq: Frequency | None = None
-    strength = order.drug.strength
     for d in dosages:
         if not d.has_machine_dose:
             text = d.text or "no dose"
@@ -214,13 +244,7 @@ def _phase(
             continue
         f = frequency_of(d)
         if f is None:
-            return CouldNotVerify(
-                "DQ901",
-                order.ref,
-                rule_code,
-                what,
-                "the frequency is not machine-readable (no timing.repeat frequency/period and no known timing.code)",
-            )
+            return CouldNotVerify("DQ901", order.ref, rule_code, what, _NO_FREQUENCY)
         freq = (
             f
             if freq is None
@@ -246,12 +270,6 @@ def _phase(
     )
 
 
-def _phases(
-    order: MedicationOrder, target_unit: str, rule_code: str, what: str, heparin: bool
-) -> list[Phase] | CouldNotVerify | UnitProblem:
-    return phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin)
-
-
 def unit_problem_to_dq(problem: UnitProblem, order: MedicationOrder, rule_code: str, what: str) -> CouldNotVerify:
     # RULES.md Terms: a value with no unit is DQ902 too (there is a dose, its unit is unknown); DQ901 is only
     # for no dose at all or text only.
@@ -263,7 +281,14 @@ def read_phases(
 ) -> list[Phase] | CouldNotVerify:
     """`phases`, with unit problems turned into DQ902 (or DQ901 for a missing unit). Shared by every rule
     that reads the same order in the same unit during one engine run."""
-    result = memo(("phases", id(order), target_unit, heparin), _phases, order, target_unit, rule_code, what, heparin)
+    cache = run_cache()  # memo, inlined
+    if cache is None:
+        result = phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin)
+    else:
+        key = ("phases", id(order), target_unit, heparin)
+        result = cache.get(key)
+        if result is None:
+            result = cache[key] = phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin)
     if isinstance(result, CouldNotVerify):
         return copy_with(result, needed_by=rule_code, what=what)
     if isinstance(result, UnitProblem):
