@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, Literal
 
 from linter.messages import clip_summary
@@ -67,6 +68,7 @@ def source_block(meta: RuleMeta) -> str:
     return block
 
 
+@lru_cache(maxsize=256)  # the sources index is fixed: each citation is worded once per process
 def refs(*cited: tuple[str, str]) -> str:
     """Inline source references for message text: refs(("000", "31"), ("001", "31")) ->
     "Q&A: below-knee angioplasty (2025-03-24), line 31; Q&A: PVD with distal calcification (2025-12-12), line 31"."""

@@ -70,11 +70,25 @@ def _order_words(p: ProcedureOrder) -> str:
     return "\n".join(x for x in parts if x)
 
 
+DEVICE_KINDS = ("dcb", "des", "bms")
+
+
+def device_words(p: ProcedureOrder) -> frozenset[str]:
+    """The device words (dcb / des / bms) in the order's own words: `text_kinds(order_words(p))` of these three
+    kinds only, scanned once per order and engine run."""
+    return memo(("device_words", id(p)), _device_words, p)
+
+
+def _device_words(p: ProcedureOrder) -> frozenset[str]:
+    text = order_words(p)
+    patterns = _patterns()
+    return frozenset(k for k in DEVICE_KINDS if k in patterns and patterns[k].search(text))
+
+
 def kinds_of(p: ProcedureOrder) -> frozenset[str]:
     """The identity's kinds (from its code, or its text when no code is known) plus the device words
     (dcb / des / bms) that devices and notes state next to a code that does not tell them apart."""
-    extra = text_kinds(order_words(p)) & {"dcb", "des", "bms"}
-    return p.identity.kinds | extra
+    return p.identity.kinds | device_words(p)
 
 
 def revasc_orders(order_set: OrderSet) -> list[ProcedureOrder]:
