@@ -16,7 +16,7 @@ class DrugIndex:
     """`reviewed[drug]` / `in_regimen[drug]`: the orders under review / of the regimen that hold the drug key.
     The lists are shared: callers copy before changing them (the helpers below return copies)."""
 
-    __slots__ = ("_with_any", "in_regimen", "order_set", "regimen", "reviewed")
+    __slots__ = ("_reviewed_with_any", "_with_any", "in_regimen", "order_set", "regimen", "reviewed")
 
     def __init__(self, order_set: OrderSet) -> None:
         self.order_set = order_set
@@ -42,6 +42,7 @@ class DrugIndex:
         else:
             self.in_regimen = reviewed
         self._with_any: dict[frozenset[str], list[MedicationOrder]] = {}
+        self._reviewed_with_any: dict[frozenset[str], list[MedicationOrder]] = {}
 
     def with_any(self, drugs: frozenset[str]) -> list[MedicationOrder]:
         """Orders of the regimen holding any of `drugs` (a class's members), in regimen order; shared list."""
@@ -53,6 +54,17 @@ class DrugIndex:
             else:
                 found = [m for m in self.regimen if not drugs.isdisjoint(m.drug.drugs)]
             self._with_any[drugs] = found
+        return found
+
+    def reviewed_with_any(self, drugs: frozenset[str]) -> list[MedicationOrder]:
+        """Orders under review holding any of `drugs`, in the order of the orders under review; shared list."""
+        found = self._reviewed_with_any.get(drugs)
+        if found is None:
+            if drugs.isdisjoint(self.reviewed):
+                found = []
+            else:
+                found = [m for m in self.order_set.medications if not drugs.isdisjoint(m.drug.drugs)]
+            self._reviewed_with_any[drugs] = found
         return found
 
 
@@ -80,6 +92,11 @@ def regimen_orders(order_set: OrderSet, drug: str) -> list[MedicationOrder]:
 def regimen_orders_with_any(order_set: OrderSet, drugs: frozenset[str]) -> list[MedicationOrder]:
     """Orders of the regimen holding any of `drugs`."""
     return list(drug_index(order_set).with_any(drugs))
+
+
+def reviewed_orders_with_any(order_set: OrderSet, drugs: frozenset[str]) -> list[MedicationOrder]:
+    """Orders under review holding any of `drugs`."""
+    return list(drug_index(order_set).reviewed_with_any(drugs))
 
 
 def regimen_has(order_set: OrderSet, drug: str) -> bool:

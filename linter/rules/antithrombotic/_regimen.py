@@ -210,7 +210,7 @@ def full_dose_oac_orders(order_set: OrderSet, rivaroxaban_full_mg_per_day: float
         if isinstance(daily, CouldNotVerify):
             unreadable.append(daily)
             continue
-        top = max(daily, key=lambda d: d.per_day_high)
+        top = daily[0] if len(daily) == 1 else max(daily, key=lambda d: d.per_day_high)
         if top.per_day_high >= rivaroxaban_full_mg_per_day - EPS:
             matching.append(m)
             how.append(

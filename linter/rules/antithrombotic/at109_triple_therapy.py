@@ -95,9 +95,10 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         return
     oac = full_dose_oac_orders(order_set, options.full_dose_rivaroxaban_mg_per_day, rule_code=META.code)
     if not oac.matching:
-        under = {m.ref for m in order_set.medications}
-        if any_under_review(aspirin + p2y12) or any(c.ref in under for c in oac.unreadable):
-            yield from oac.unreadable
+        if oac.unreadable:
+            under = {m.ref for m in order_set.medications}
+            if any_under_review(aspirin + p2y12) or any(c.ref in under for c in oac.unreadable):
+                yield from oac.unreadable
         return
     involved = list(oac.matching) + aspirin + p2y12
     if not any_under_review(involved):
