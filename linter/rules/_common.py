@@ -212,10 +212,12 @@ def orders_of(order_set: OrderSet, drug: str) -> list[MedicationOrder]:
 
 
 def regimen_in_class(order_set: OrderSet, cls: str) -> list[MedicationOrder]:
-    return regimen_orders_with_any(order_set, terminology().drugs_in_class(cls))
+    return regimen_orders_with_any(order_set, drugs_in_class(cls))
 
 
+@lru_cache(maxsize=64)
 def drugs_in_class(cls: str) -> frozenset[str]:
+    """A class's drug keys, remembered: the terminology is loaded once per process and its classes are fixed."""
     return terminology().drugs_in_class(cls)
 
 

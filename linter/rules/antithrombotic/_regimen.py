@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from linter.messages import times_daily
 from linter.model import ConditionRecord, CouldNotVerify, MedicationOrder, OrderSet
@@ -250,10 +251,13 @@ def regimen_with(order_set: OrderSet, drugs: Iterable[str]) -> list[MedicationOr
 
 def antiplatelet_drugs(order_set: OrderSet, *, include_cilostazol: bool) -> set[str]:
     """Distinct antiplatelet drug keys in the regimen (cilostazol only when asked)."""
+    return regimen_drugs_among(order_set, _antiplatelets(include_cilostazol))
+
+
+@lru_cache(maxsize=2)
+def _antiplatelets(include_cilostazol: bool) -> frozenset[str]:
     members = drugs_in_class(ANTIPLATELET_CLASS)
-    if include_cilostazol:
-        members = members | drugs_in_class(CILOSTAZOL_CLASS)
-    return regimen_drugs_among(order_set, members)
+    return members | drugs_in_class(CILOSTAZOL_CLASS) if include_cilostazol else members
 
 
 def p2y12_drugs() -> frozenset[str]:

@@ -28,6 +28,7 @@ from typing import Literal
 
 from linter.model import CouldNotVerify, Dosage, MedicationOrder, OrderSet, Quantity
 from linter.model_fast import fast_init
+from linter.rules._common import drugs_in_class
 from linter.rules._dose import frequency_of, is_single_administration, route_of
 from linter.rules._drug_index import reviewed_orders_with_any
 from linter.rules._memo import run_cache
@@ -82,8 +83,7 @@ def heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
 
 def _heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
     # Unfractionated heparin: a drug of the class, and not a low-molecular-weight heparin.
-    t = terminology()
-    ufh, lmwh = t.drugs_in_class(UFH_CLASS), t.drugs_in_class(LMWH_CLASS)
+    ufh, lmwh = drugs_in_class(UFH_CLASS), drugs_in_class(LMWH_CLASS)
     return [  # isdisjoint: no intersection built per order
         m for m in reviewed_orders_with_any(order_set, ufh) if lmwh.isdisjoint(m.drug.drugs) and not is_line_flush(m)
     ]
