@@ -48,24 +48,28 @@ class DrugIndex:
         """Orders of the regimen holding any of `drugs` (a class's members), in regimen order; shared list."""
         found = self._with_any.get(drugs)
         if found is None:
-            in_regimen = self.in_regimen
-            if drugs.isdisjoint(in_regimen):
-                found = []
-            else:
-                found = [m for m in self.regimen if not drugs.isdisjoint(m.drug.drugs)]
-            self._with_any[drugs] = found
+            found = self._with_any[drugs] = _holding(drugs, self.in_regimen, self.regimen)
         return found
 
     def reviewed_with_any(self, drugs: frozenset[str]) -> list[MedicationOrder]:
         """Orders under review holding any of `drugs`, in the order of the orders under review; shared list."""
         found = self._reviewed_with_any.get(drugs)
         if found is None:
-            if drugs.isdisjoint(self.reviewed):
-                found = []
-            else:
-                found = [m for m in self.order_set.medications if not drugs.isdisjoint(m.drug.drugs)]
-            self._reviewed_with_any[drugs] = found
+            found = self._reviewed_with_any[drugs] = _holding(drugs, self.reviewed, self.order_set.medications)
         return found
+
+
+def _holding(
+    drugs: frozenset[str], by_drug: dict[str, list[MedicationOrder]], orders: tuple[MedicationOrder, ...]
+) -> list[MedicationOrder]:
+    """The orders of `orders` (indexed in `by_drug`) that hold any of `drugs`, in their order."""
+    present = drugs.intersection(by_drug)
+    if not present:
+        return []
+    if len(present) == 1:  # one drug of the class ordered (most order sets): its orders, already in order
+        (drug,) = present
+        return by_drug[drug]
+    return [m for m in orders if not drugs.isdisjoint(m.drug.drugs)]
 
 
 def drug_index(order_set: OrderSet) -> DrugIndex:
