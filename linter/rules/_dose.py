@@ -286,9 +286,10 @@ def read_phases(
         result = phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin)
     else:
         key = ("phases", id(order), target_unit, heparin)
-        result = cache.get(key)
-        if result is None:
-            result = cache[key] = phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin)
+        cached = cache.get(key)
+        if cached is None:
+            cached = cache[key] = phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin)
+        result = cached
     if isinstance(result, CouldNotVerify):
         return copy_with(result, needed_by=rule_code, what=what)
     if isinstance(result, UnitProblem):

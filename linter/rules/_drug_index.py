@@ -80,7 +80,7 @@ def drug_index(order_set: OrderSet) -> DrugIndex:
     index = cache.get(DrugIndex)
     if index is None or index.order_set is not order_set:
         index = cache[DrugIndex] = DrugIndex(order_set)
-    return index  # type: ignore[no-any-return]
+    return index
 
 
 def reviewed_orders(order_set: OrderSet, drug: str) -> list[MedicationOrder]:

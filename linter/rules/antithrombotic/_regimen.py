@@ -106,9 +106,10 @@ def read_daily(order: MedicationOrder, *, rule_code: str, what: str) -> list[Dai
         daily = _read_daily(order, rule_code, what)
     else:
         key = ("daily", id(order))
-        daily = cache.get(key)
-        if daily is None:
-            daily = cache[key] = _read_daily(order, rule_code, what)
+        cached = cache.get(key)
+        if cached is None:
+            cached = cache[key] = _read_daily(order, rule_code, what)
+        daily = cached
     if isinstance(daily, CouldNotVerify):  # read for the first rule that asked: said for this one
         return copy_with(daily, needed_by=rule_code, what=what)
     return daily

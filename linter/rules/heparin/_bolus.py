@@ -78,7 +78,7 @@ def heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
     found = cache.get(key)
     if found is None:
         found = cache[key] = _heparin_orders(order_set)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
@@ -114,7 +114,7 @@ def boluses(order_set: OrderSet) -> list[Bolus]:
     found = cache.get(key)
     if found is None:
         found = cache[key] = _boluses(order_set)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _boluses(order_set: OrderSet) -> list[Bolus]:
