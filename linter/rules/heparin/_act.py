@@ -26,7 +26,10 @@ def _may_name_act(m: MedicationOrder) -> bool:
     """`targets_in_text`'s own test on the order's texts (those of `MedicationOrder.all_text`) without building that
     text: neither word holds a separator, so it is in the joined text exactly when it is in one of them."""
     medication = m.medication
-    parts = [medication.text or "", *[c.display or "" for c in medication.codings], *m.notes]
+    parts = [medication.text or ""]
+    for c in medication.codings:
+        parts.append(c.display or "")
+    parts += m.notes
     for d in m.dosages:
         parts.append(d.text or "")
         parts += d.extra_text

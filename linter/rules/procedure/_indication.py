@@ -76,7 +76,14 @@ DEVICE_KINDS = ("dcb", "des", "bms")
 def device_words(p: ProcedureOrder) -> frozenset[str]:
     """The device words (dcb / des / bms) in the order's own words: `text_kinds(order_words(p))` of these three
     kinds only, scanned once per order and engine run."""
-    return memo(("device_words", id(p)), _device_words, p)
+    cache = run_cache()  # memo, inlined: four rules ask
+    if cache is None:
+        return _device_words(p)
+    key = ("device_words", id(p))
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _device_words(p)
+    return found
 
 
 def _device_words(p: ProcedureOrder) -> frozenset[str]:
@@ -126,7 +133,14 @@ def stated_reasons(p: ProcedureOrder, order_set: OrderSet) -> list[tuple[Evidenc
     its condition categories. A reasonReference to a Condition not in the request counts as stated, with
     no category. Read once per order and engine run (`documented` asks for each category); the list is
     shared, callers never change it."""
-    return memo(("stated_reasons", id(p), id(order_set)), _stated_reasons, p, order_set)
+    cache = run_cache()  # memo, inlined: asked for each category
+    if cache is None:
+        return _stated_reasons(p, order_set)
+    key = ("stated_reasons", id(p), id(order_set))
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _stated_reasons(p, order_set)
+    return found
 
 
 def _stated_reasons(p: ProcedureOrder, order_set: OrderSet) -> list[tuple[Evidence, frozenset[str]]]:
