@@ -88,10 +88,12 @@ class Daily:
         return f"{dose} {frequency_phrase(self.admins_low, self.admins_high)}"
 
 
+@lru_cache(maxsize=1024)  # pure functions of the numbers, asked by every text of a daily reading
 def range_text(low: float, high: float) -> str:
     return fmt(low) if abs(low - high) < EPS else f"{fmt(low)}-{fmt(high)}"
 
 
+@lru_cache(maxsize=256)
 def frequency_phrase(low: float, high: float) -> str:
     if abs(low - high) < EPS:
         return times_daily(low)

@@ -105,11 +105,15 @@ DAYS_PER_MONTH = 365.25 / 12
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
-    clopidogrel = [
-        m
-        for m in regimen_orders(order_set, "clopidogrel")
-        if not m.dosages or any(not is_single_administration(d) for d in m.dosages)
-    ]
+    clopidogrel = []  # the maintenance orders: no dosage, or a repeating one
+    for m in regimen_orders(order_set, "clopidogrel"):
+        for d in m.dosages:
+            if not is_single_administration(d):
+                clopidogrel.append(m)
+                break
+        else:
+            if not m.dosages:
+                clopidogrel.append(m)
     rivaroxaban = regimen_orders(order_set, "rivaroxaban")
     if not clopidogrel or not rivaroxaban:
         return
