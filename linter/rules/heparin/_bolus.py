@@ -211,8 +211,11 @@ def absolute_units(order: MedicationOrder, q: Quantity) -> Converted | UnitProbl
     return convert(q, "[iU]", heparin=True, strength=order.drug.strength)
 
 
+_ROUTE_LABELS = {"intravenous": "IV", "intra_arterial": "IA"}
+
+
 def route_label(route: str | None) -> str:
-    return {"intravenous": "IV", "intra_arterial": "IA"}.get(route or "", "route not stated")
+    return _ROUTE_LABELS.get(route or "", "route not stated")
 
 
 fast_init(globals().values(), __name__)  # frozen dataclasses built per order (linter.model_fast)
