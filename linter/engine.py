@@ -13,12 +13,13 @@ import traceback
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from linter.model import CouldNotVerify, Finding, Indicator, MedicationOrder, OrderSet, Scope
+from linter.model import CouldNotVerify, Finding, Indicator, OrderSet, Scope
 from linter.model_fast import copy_with
 from linter.orderset_run import run_definition
 from linter.profiles import Profile
 from linter.rules import RULES
 from linter.rules._base import RuleModule
+from linter.rules._drug_index import drug_index
 from linter.rules._memo import RunScope
 from linter.rules.data_quality import could_not_verify_findings, text_identified
 from linter.terminology import terminology
@@ -152,34 +153,44 @@ def _applies_to(keys: frozenset[str]) -> frozenset[str] | None:
     return frozenset(out)
 
 
-def _drugs_of(orders: Iterable[MedicationOrder]) -> frozenset[str]:
-    return frozenset().union(*(m.drug.drugs for m in orders))
+# (the active calls, drugs under review, drugs in the regimen) -> the rules to call: order sets repeat the same
+# drugs (the keys are terminology drug keys, nothing of the patient), so the choice is made once per combination.
+_CALLED: dict[tuple[int, frozenset[str], frozenset[str]], tuple[list[Call], list[tuple[RuleModule, Any]]]] = {}
+
+
+def _called(active: list[Call], reviewed: frozenset[str], regimen: frozenset[str]) -> list[tuple[RuleModule, Any]]:
+    """The active rules whose `applies_to` drugs are under review (or in the regimen, for `on_regimen`)."""
+    key = (id(active), reviewed, regimen)
+    cached = _CALLED.get(key)
+    if cached is not None and cached[0] is active:
+        return cached[1]
+    calls = [
+        (rule, options)
+        for rule, options, applies_to, on_regimen in active
+        if applies_to is None or not applies_to.isdisjoint(regimen if on_regimen else reviewed)
+    ]
+    if len(_CALLED) > 256:
+        _CALLED.clear()
+    _CALLED[key] = (active, calls)
+    return calls
 
 
 def _run_rules(
     plan: list[tuple[RuleModule, Any]], order_set: OrderSet, *, use_index: bool = True
 ) -> tuple[list[Finding], list[CouldNotVerify], frozenset[str], bool]:
-    """Every active rule on `order_set`, but those whose drugs (META.applies_to) are not in it: the index of
-    the order set's drugs (under review, in the regimen) is built once, when the first such rule asks.
-    `use_index=False` calls every rule (tests/test_engine_dispatch.py: the index changes nothing)."""
+    """Every active rule on `order_set`, but those whose drugs (META.applies_to) are not in it: the order set's
+    drug index (linter.rules._drug_index, shared with the rules) says which drugs are under review and in the
+    regimen. `use_index=False` calls every rule (tests/test_engine_dispatch.py: the index changes nothing)."""
     findings: list[Finding] = []
     unverified: list[CouldNotVerify] = []
     # The rules whose scope (any / pad / btk) the order set's context allows, read once per plan and context.
     active, needed_drugs, reads_procedures = _active(plan, order_set.btk_context is None, order_set.pad_context is None)
-    reviewed: frozenset[str] | None = None
-    regimen: frozenset[str] | None = None
-    for rule, options, applies_to, on_regimen in active:
-        if applies_to is not None and use_index:
-            if on_regimen:
-                if regimen is None:
-                    regimen = _drugs_of(order_set.regimen)
-                if applies_to.isdisjoint(regimen):
-                    continue
-            else:
-                if reviewed is None:
-                    reviewed = _drugs_of(order_set.medications)
-                if applies_to.isdisjoint(reviewed):
-                    continue
+    if use_index:
+        index = drug_index(order_set)
+        calls = _called(active, frozenset(index.reviewed), frozenset(index.in_regimen))
+    else:
+        calls = [(rule, options) for rule, options, _, _ in active]
+    for rule, options in calls:
         try:
             emitted = list(rule.check(order_set, options))  # looked up per run: tests replace a rule's check
         except Exception as exc:  # a broken rule is a finding, not a crash
@@ -188,11 +199,12 @@ def _run_rules(
             log.error("rule %s raised %s\n%s", rule.META.code, type(exc).__name__, frames)  # source: request text
             findings.append(_crash_finding(rule, order_set, exc))
             continue
-        for item in emitted:  # most rules emit nothing
-            if isinstance(item, CouldNotVerify):
-                unverified.append(item)
-            else:
-                findings.append(item)
+        if emitted:  # most rules emit nothing
+            for item in emitted:
+                if isinstance(item, CouldNotVerify):
+                    unverified.append(item)
+                else:
+                    findings.append(item)
     return findings, unverified, needed_drugs, reads_procedures
 
 
@@ -229,9 +241,15 @@ def finalize(findings: Iterable[Finding], profile: Profile) -> list[Finding]:
         kept = best.get(key)
         if kept is None or kept.indicator < f.indicator:
             best[key] = f
+    if len(best) < 2:
+        return list(best.values())
     return sorted(best.values(), key=_rank_order)
+
+
+# Indicator value -> its rank, negated (Indicator.rank, read without its property; an Enum member's hash is Python).
+_NEGATED_RANK = {i.value: -i.rank for i in Indicator}
 
 
 def _rank_order(f: Finding) -> tuple[int, str, str]:
     """Critical first, then by code and primary ref."""
-    return -f.indicator.rank, f.code, f.refs[0] if f.refs else ""
+    return _NEGATED_RANK[f.indicator._value_], f.code, f.refs[0] if f.refs else ""

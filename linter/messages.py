@@ -47,6 +47,7 @@ _EPS = 1e-6  # as the dose reader compares counts
 _TIMES = {1: "once daily", 2: "twice daily", 3: "three times daily", 4: "four times daily"}
 
 
+@lru_cache(maxsize=256)  # a pure function of the count; a finding's text asks it a few times
 def times_daily(n: float) -> str:
     """2 -> 'twice daily'; 0.5 -> 'every other day'; 5 -> '5 times a day'."""
     if abs(n - round(n)) < _EPS and round(n) in _TIMES:

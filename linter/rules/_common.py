@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, Literal
 
 from linter.messages import clip_summary
@@ -23,6 +24,7 @@ from linter.model import (
     UpdateAction,
 )
 from linter.model_fast import LazyText
+from linter.rules._drug_index import regimen_orders_with_any, reviewed_orders
 from linter.sources import citation_text, source_ref
 from linter.terminology import terminology
 
@@ -66,6 +68,7 @@ def source_block(meta: RuleMeta) -> str:
     return block
 
 
+@lru_cache(maxsize=256)  # the sources index is fixed: each citation is worded once per process
 def refs(*cited: tuple[str, str]) -> str:
     """Inline source references for message text: refs(("000", "31"), ("001", "31")) ->
     "Q&A: below-knee angioplasty (2025-03-24), line 31; Q&A: PVD with distal calcification (2025-12-12), line 31"."""
@@ -113,20 +116,26 @@ def finding_later(
     test first reads the finding's summary or detail (most runs of the service never do for most findings).
     `args` are the values the texts are made of, bound now: `texts` must be a pure function of them (no
     variables of the rule's loop, which move on after the finding is yielded)."""
-    return _finding(
-        meta,
-        LazyText(_texts_later, (meta, texts, args)),
-        refs,
-        indicator,
+    lazy: Any = LazyText(_texts_later, (meta, texts, args))  # both text slots hold it (_finding, inlined)
+    return Finding(
+        meta.code,
+        indicator or meta.default_indicator,
+        lazy,
+        lazy,
+        tuple(dict.fromkeys(refs)),
         suggestion,
         override_reasons,
-        values,
+        dict(values) if values else {},
         confidence,
+        meta.name,
+        meta.citations,
     )
 
 
 def _texts(meta: RuleMeta, summary: str, detail_lines: Sequence[str]) -> tuple[str, str]:
-    return clip_summary(summary), "\n\n".join([*detail_lines, source_block(meta)])
+    known = _SOURCE_BLOCKS.get(id(meta))  # source_block's lookup, inlined: built once per rule
+    block = known[1] if known is not None and known[0] is meta else source_block(meta)
+    return clip_summary(summary), "\n\n".join([*detail_lines, block])
 
 
 def _texts_later(
@@ -144,7 +153,9 @@ def _texts_later(
             f"severity stand), but writing its explanation stopped with an internal error (`{type(exc).__name__}`). "
             "Please report this to the orderlint maintainers with the input file."
         ]
-    return _texts(meta, summary, detail_lines)
+    known = _SOURCE_BLOCKS.get(id(meta))  # _texts, inlined: every finding read passes here
+    block = known[1] if known is not None and known[0] is meta else source_block(meta)
+    return clip_summary(summary), "\n\n".join([*detail_lines, block])
 
 
 def _finding(
@@ -173,10 +184,13 @@ def _finding(
     )
 
 
+_DAILY_WORDS = {1: "once daily", 2: "twice daily"}
+
+
 def daily_dose_suggestion(label: str, ref: str, dosage_index: int, mg: float, per_day: float) -> Suggestion:
     """ "Change to <mg> mg <per_day> times daily": one update of the order's dose and frequency."""
     times = int(per_day)
-    text = {1: "once daily", 2: "twice daily"}.get(times, f"{times} times daily")
+    text = _DAILY_WORDS.get(times) or f"{times} times daily"
     return Suggestion(
         label,
         (
@@ -194,15 +208,16 @@ def daily_dose_suggestion(label: str, ref: str, dosage_index: int, mg: float, pe
 
 def orders_of(order_set: OrderSet, drug: str) -> list[MedicationOrder]:
     """Orders under review for `drug` (a terminology drug key)."""
-    return [m for m in order_set.medications if drug in m.drug.drugs]  # MedicationOrder.is_, inlined
+    return reviewed_orders(order_set, drug)
 
 
 def regimen_in_class(order_set: OrderSet, cls: str) -> list[MedicationOrder]:
-    members = terminology().drugs_in_class(cls)
-    return [m for m in order_set.regimen if not members.isdisjoint(m.drug.drugs)]  # no intersection built
+    return regimen_orders_with_any(order_set, drugs_in_class(cls))
 
 
+@lru_cache(maxsize=64)
 def drugs_in_class(cls: str) -> frozenset[str]:
+    """A class's drug keys, remembered: the terminology is loaded once per process and its classes are fixed."""
     return terminology().drugs_in_class(cls)
 
 

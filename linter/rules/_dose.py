@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from linter.model import CouldNotVerify, Dosage, MedicationOrder, Quantity
+from linter.model import CouldNotVerify, Dosage, MedicationOrder
 from linter.model_fast import copy_with, fast_init
 from linter.rules._common import fmt
-from linter.rules._memo import memo
+from linter.rules._memo import run_cache
 from linter.rules._units import convert, display_unit
 from linter.terminology import terminology
 from linter.units import Converted, UnitProblem, per_day_factor
@@ -131,10 +131,6 @@ def per_period(period: float, unit: str) -> str:
     return f"per {fmt(period)} {word}{'s' if word in _PLURAL_WORDS else ''}"
 
 
-def _convert(q: Quantity, target: str, order: MedicationOrder, heparin: bool) -> Converted | UnitProblem:
-    return convert(q, target, heparin=heparin, strength=order.drug.strength)
-
-
 def phases(
     order: MedicationOrder,
     target_unit: str,
@@ -153,6 +149,9 @@ def phases(
     """
     if not order.dosages:
         return CouldNotVerify("DQ901", order.ref, rule_code, what, "the order has no dosageInstruction")
+    if len(order.dosages) == 1:  # most orders: one dosage, one phase whatever its grouping key
+        result = _phase(order, order.dosages, target_unit, rule_code=rule_code, what=what, heparin=heparin)
+        return [result] if isinstance(result, Phase) else result
     groups: dict[object, list[Dosage]] = {}
     for d in order.dosages:
         if d.sequence is not None:
@@ -171,6 +170,9 @@ def phases(
     return out
 
 
+_NO_FREQUENCY = "the frequency is not machine-readable (no timing.repeat frequency/period and no known timing.code)"
+
+
 def _phase(
     order: MedicationOrder,
     dosages: Sequence[Dosage],
@@ -180,6 +182,34 @@ def _phase(
     what: str,
     heparin: bool,
 ) -> Phase | CouldNotVerify | UnitProblem:
+    strength = order.drug.strength
+    if len(dosages) == 1 and (dosages[0].dose or dosages[0].dose_low or dosages[0].dose_high) is not None:
+        # Most phases: one dosage with a dose. The loop below for it, without its lists and sums.
+        d = dosages[0]
+        lo_q = d.dose or d.dose_low or d.dose_high
+        hi_q = d.dose or d.dose_high or d.dose_low
+        lo = convert(lo_q, target, heparin=heparin, strength=strength)  # type: ignore[arg-type]
+        if isinstance(lo, UnitProblem):
+            return lo
+        hi = convert(hi_q, target, heparin=heparin, strength=strength) if hi_q is not lo_q else lo  # type: ignore[arg-type]
+        if isinstance(hi, UnitProblem):
+            return hi
+        if is_single_administration(d):
+            return Phase(tuple(dosages), True, lo.value, hi.value, None, None, target, None, ((lo, hi, None),))
+        f = frequency_of(d)
+        if f is None:
+            return CouldNotVerify("DQ901", order.ref, rule_code, what, _NO_FREQUENCY)
+        return Phase(
+            tuple(dosages),
+            False,
+            lo.value,
+            hi.value,
+            0.0 + lo.value * f.low_per_day,
+            0.0 + hi.value * f.high_per_day,
+            target,
+            f,
+            ((lo, hi, f),),
+        )
     single = len(dosages) == 1 and is_single_administration(dosages[0])
     lows: list[float] = []
     highs: list[float] = []
@@ -201,10 +231,10 @@ def _phase(
         lo_q = d.dose or d.dose_low or d.dose_high
         hi_q = d.dose or d.dose_high or d.dose_low
         assert lo_q is not None and hi_q is not None  # noqa: S101 - guarded by has_machine_dose
-        lo = _convert(lo_q, target, order, heparin)
+        lo = convert(lo_q, target, heparin=heparin, strength=strength)
         if isinstance(lo, UnitProblem):
             return lo
-        hi = _convert(hi_q, target, order, heparin) if hi_q is not lo_q else lo
+        hi = convert(hi_q, target, heparin=heparin, strength=strength) if hi_q is not lo_q else lo
         if isinstance(hi, UnitProblem):
             return hi
         lows.append(lo.value)
@@ -214,13 +244,7 @@ def _phase(
             continue
         f = frequency_of(d)
         if f is None:
-            return CouldNotVerify(
-                "DQ901",
-                order.ref,
-                rule_code,
-                what,
-                "the frequency is not machine-readable (no timing.repeat frequency/period and no known timing.code)",
-            )
+            return CouldNotVerify("DQ901", order.ref, rule_code, what, _NO_FREQUENCY)
         freq = (
             f
             if freq is None
@@ -257,10 +281,15 @@ def read_phases(
 ) -> list[Phase] | CouldNotVerify:
     """`phases`, with unit problems turned into DQ902 (or DQ901 for a missing unit). Shared by every rule
     that reads the same order in the same unit during one engine run."""
-    result = memo(
-        ("phases", id(order), target_unit, heparin),
-        lambda: phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin),
-    )
+    cache = run_cache()  # memo, inlined
+    if cache is None:
+        result = phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin)
+    else:
+        key = ("phases", id(order), target_unit, heparin)
+        cached = cache.get(key)
+        if cached is None:
+            cached = cache[key] = phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin)
+        result = cached
     if isinstance(result, CouldNotVerify):
         return copy_with(result, needed_by=rule_code, what=what)
     if isinstance(result, UnitProblem):

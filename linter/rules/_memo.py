@@ -29,12 +29,18 @@ class RunScope:
         _RUN_CACHE.reset(self._token)
 
 
-def memo(key: Hashable, compute: Callable[[], T]) -> T:
-    """`compute()` once per run for `key` (keys hold ids of objects that live for the whole run)."""
+# The run's cache, or None outside a run: for helpers that keep a reading under a fixed key (the C-level get, no
+# Python frame).
+run_cache = _RUN_CACHE.get
+
+
+def memo(key: Hashable, compute: Callable[..., T], *args: Any) -> T:
+    """`compute(*args)` once per run for `key` (keys hold ids of objects that live for the whole run). The
+    arguments are passed, not captured by a lambda: a closure is built on every call, hit or miss."""
     cache = _RUN_CACHE.get()
     if cache is None:
-        return compute()
+        return compute(*args)
     value = cache.get(key, _MISSING)  # one lookup: ~30 calls per order set
     if value is _MISSING:
-        value = cache[key] = compute()
+        value = cache[key] = compute(*args)
     return value  # type: ignore[no-any-return]

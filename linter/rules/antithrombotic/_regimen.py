@@ -23,13 +23,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from linter.messages import times_daily
 from linter.model import ConditionRecord, CouldNotVerify, MedicationOrder, OrderSet
 from linter.model_fast import copy_with, fast_init
 from linter.rules._common import drugs_in_class, fmt
 from linter.rules._dose import Phase, read_phases
-from linter.rules._memo import memo
+from linter.rules._drug_index import regimen_drugs_among, regimen_orders, regimen_orders_with_any
+from linter.rules._memo import memo, run_cache
 
 EPS = 1e-6
 
@@ -38,6 +40,7 @@ CILOSTAZOL_CLASS = "antiplatelet_cilostazol"
 P2Y12_CLASS = "p2y12"  # clopidogrel, prasugrel, ticagrelor
 OAC_CLASS = "oac"  # rivaroxaban, apixaban, dabigatran, edoxaban, warfarin
 FULL_DOSE_AT_ANY_DOSE = frozenset({"warfarin", "apixaban", "dabigatran", "edoxaban"})
+_FULL_DOSE_CANDIDATES = FULL_DOSE_AT_ANY_DOSE | {"rivaroxaban"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +88,12 @@ class Daily:
         return f"{dose} {frequency_phrase(self.admins_low, self.admins_high)}"
 
 
+@lru_cache(maxsize=1024)  # pure functions of the numbers, asked by every text of a daily reading
 def range_text(low: float, high: float) -> str:
     return fmt(low) if abs(low - high) < EPS else f"{fmt(low)}-{fmt(high)}"
 
 
+@lru_cache(maxsize=256)
 def frequency_phrase(low: float, high: float) -> str:
     if abs(low - high) < EPS:
         return times_daily(low)
@@ -98,7 +103,15 @@ def frequency_phrase(low: float, high: float) -> str:
 def read_daily(order: MedicationOrder, *, rule_code: str, what: str) -> list[Daily] | CouldNotVerify:
     """Every phase of `order` as a daily regimen in mg (sequenced loading + maintenance give two phases).
     The list is shared by every rule of the run that reads the order (callers never change it)."""
-    daily = memo(("daily", id(order)), lambda: _read_daily(order, rule_code, what))
+    cache = run_cache()  # memo, inlined: ~7 reads an order set
+    if cache is None:
+        daily = _read_daily(order, rule_code, what)
+    else:
+        key = ("daily", id(order))
+        cached = cache.get(key)
+        if cached is None:
+            cached = cache[key] = _read_daily(order, rule_code, what)
+        daily = cached
     if isinstance(daily, CouldNotVerify):  # read for the first rule that asked: said for this one
         return copy_with(daily, needed_by=rule_code, what=what)
     return daily
@@ -160,13 +173,21 @@ class RegimenRead:
 
 
 def dpi_orders(order_set: OrderSet, dpi_mg: float, dpi_per_day: float, *, rule_code: str) -> RegimenRead:
-    """Rivaroxaban orders of the regimen given as DPI (2.5 mg twice daily)."""
+    """Rivaroxaban orders of the regimen given as DPI (2.5 mg twice daily). Read once per run (five rules ask);
+    the could-not-verify records read for the first rule that asked are said for this one."""
+    read: RegimenRead = memo(
+        ("dpi", id(order_set), dpi_mg, dpi_per_day), _dpi_orders, order_set, dpi_mg, dpi_per_day, rule_code
+    )
+    if read.unreadable and read.unreadable[0].needed_by != rule_code:
+        return RegimenRead(read.matching, tuple(copy_with(u, needed_by=rule_code) for u in read.unreadable), read.how)
+    return read
+
+
+def _dpi_orders(order_set: OrderSet, dpi_mg: float, dpi_per_day: float, rule_code: str) -> RegimenRead:
     matching: list[MedicationOrder] = []
     unreadable: list[CouldNotVerify] = []
     how: list[str] = []
-    for m in order_set.regimen:
-        if not m.is_("rivaroxaban"):
-            continue
+    for m in regimen_orders(order_set, "rivaroxaban"):
         phases = dpi_phases(m, dpi_mg, dpi_per_day, rule_code=rule_code)
         if isinstance(phases, CouldNotVerify):
             unreadable.append(phases)
@@ -181,7 +202,7 @@ def full_dose_oac_orders(order_set: OrderSet, rivaroxaban_full_mg_per_day: float
     matching: list[MedicationOrder] = []
     unreadable: list[CouldNotVerify] = []
     how: list[str] = []
-    for m in order_set.regimen:
+    for m in regimen_orders_with_any(order_set, _FULL_DOSE_CANDIDATES):
         if m.drug.drugs & FULL_DOSE_AT_ANY_DOSE:
             matching.append(m)
             names = ", ".join(sorted(m.drug.drugs & FULL_DOSE_AT_ANY_DOSE))
@@ -193,7 +214,7 @@ def full_dose_oac_orders(order_set: OrderSet, rivaroxaban_full_mg_per_day: float
         if isinstance(daily, CouldNotVerify):
             unreadable.append(daily)
             continue
-        top = max(daily, key=lambda d: d.per_day_high)
+        top = daily[0] if len(daily) == 1 else max(daily, key=lambda d: d.per_day_high)
         if top.per_day_high >= rivaroxaban_full_mg_per_day - EPS:
             matching.append(m)
             how.append(
@@ -227,20 +248,19 @@ def oac_names(orders: Iterable[MedicationOrder]) -> str:
 
 
 def regimen_with(order_set: OrderSet, drugs: Iterable[str]) -> list[MedicationOrder]:
-    wanted = drugs if isinstance(drugs, frozenset | set) else frozenset(drugs)
-    return [m for m in order_set.regimen if not wanted.isdisjoint(m.drug.drugs)]  # no intersection built
+    """Orders of the regimen holding any of `drugs`, in regimen order."""
+    return regimen_orders_with_any(order_set, drugs if isinstance(drugs, frozenset) else frozenset(drugs))
 
 
-def antiplatelet_drugs(orders: Iterable[MedicationOrder], *, include_cilostazol: bool) -> set[str]:
-    """Distinct antiplatelet drug keys among `orders` (cilostazol only when asked)."""
+def antiplatelet_drugs(order_set: OrderSet, *, include_cilostazol: bool) -> set[str]:
+    """Distinct antiplatelet drug keys in the regimen (cilostazol only when asked)."""
+    return regimen_drugs_among(order_set, _antiplatelets(include_cilostazol))
+
+
+@lru_cache(maxsize=2)
+def _antiplatelets(include_cilostazol: bool) -> frozenset[str]:
     members = drugs_in_class(ANTIPLATELET_CLASS)
-    if include_cilostazol:
-        members = members | drugs_in_class(CILOSTAZOL_CLASS)
-    found: set[str] = set()
-    for m in orders:
-        if not members.isdisjoint(m.drug.drugs):
-            found |= m.drug.drugs & members
-    return found
+    return members | drugs_in_class(CILOSTAZOL_CLASS) if include_cilostazol else members
 
 
 def p2y12_drugs() -> frozenset[str]:

@@ -59,7 +59,7 @@ class Options(RuleOptions):
 
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
-    if antiplatelet_drugs(order_set.regimen, include_cilostazol=True):
+    if antiplatelet_drugs(order_set, include_cilostazol=True):
         return
     ctx = order_set.btk_context
     label = f"Order {options.regimen(options.suggest_template).sig}"

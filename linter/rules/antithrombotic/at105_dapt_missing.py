@@ -43,6 +43,7 @@ from collections.abc import Iterable
 from linter.model import Citation, CreateAction, Indicator, OrderSet, RuleMeta, Scope, Suggestion
 from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import fmt, make_finding, refs, regimen_lines
+from linter.rules._drug_index import regimen_has, regimen_orders
 from linter.rules.antithrombotic._regimen import (
     antiplatelet_drugs,
     dpi_orders,
@@ -87,8 +88,8 @@ class Options(RuleOptions):
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
-    agents = antiplatelet_drugs(order_set.regimen, include_cilostazol=o.cilostazol_counts_as_second_agent)
-    cilostazol_only = not agents and any(m.is_("cilostazol") for m in order_set.regimen)
+    agents = antiplatelet_drugs(order_set, include_cilostazol=o.cilostazol_counts_as_second_agent)
+    cilostazol_only = not agents and regimen_has(order_set, "cilostazol")
     if cilostazol_only:
         agents = {"cilostazol"}
     elif len(agents) != 1:
@@ -100,9 +101,9 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         yield from dpi.unreadable  # cannot tell whether DPI is present: say so, do not decide
         return
     agent = next(iter(agents))
-    holders = review_first(m for m in order_set.regimen if agent in m.drug.drugs)
+    holders = review_first(regimen_orders(order_set, agent))
     dpi_text = f"rivaroxaban {fmt(o.dpi_rivaroxaban_mg)} mg {frequency_phrase(o.dpi_per_day, o.dpi_per_day)}"
-    rivaroxaban = [m for m in order_set.regimen if m.is_("rivaroxaban")]
+    rivaroxaban = regimen_orders(order_set, "rivaroxaban")
     lines = [
         f"BTK revascularization context: {order_set.btk_context.how if order_set.btk_context else 'forced'}.",
         f"Antiplatelet drugs in the regimen: **{agent}** only"

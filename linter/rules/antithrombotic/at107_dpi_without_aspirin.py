@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from linter.model import Citation, CreateAction, Indicator, OrderSet, RuleMeta, Scope, Suggestion
 from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import fmt, make_finding, regimen_lines
+from linter.rules._drug_index import regimen_has
 from linter.rules.antithrombotic._regimen import dpi_orders, frequency_phrase
 
 META = RuleMeta(
@@ -63,7 +64,7 @@ class Options(RuleOptions):
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
-    if order_set.regimen_has("aspirin"):
+    if regimen_has(order_set, "aspirin"):
         return
     dpi = dpi_orders(order_set, o.dpi_rivaroxaban_mg, o.dpi_per_day, rule_code=META.code)
     yield from dpi.unreadable  # a rivaroxaban order we cannot read might be DPI without aspirin

@@ -39,6 +39,7 @@ from collections.abc import Iterable
 from linter.model import Citation, Indicator, OrderSet, RuleMeta, Scope
 from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import make_finding, regimen_lines
+from linter.rules._drug_index import regimen_has
 from linter.rules.antithrombotic._regimen import antiplatelet_drugs, full_dose_oac_orders, oac_names, review_first
 
 META = RuleMeta(
@@ -77,7 +78,7 @@ class Options(RuleOptions):
 
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
-    if antiplatelet_drugs(order_set.regimen, include_cilostazol=False):
+    if antiplatelet_drugs(order_set, include_cilostazol=False):
         return
     oac = full_dose_oac_orders(order_set, options.full_dose_rivaroxaban_mg_per_day, rule_code=META.code)
     yield from oac.unreadable
@@ -95,7 +96,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         f"PAD context: {ctx.how if ctx else 'forced'}.",
         "Regimen read:\n" + regimen_lines(order_set.regimen),
     ]
-    if order_set.regimen_has("cilostazol"):
+    if regimen_has(order_set, "cilostazol"):
         lines.append("Cilostazol is in the regimen; it is not counted as the antiplatelet here (RULES.md Terms).")
     if indications:
         found = "; ".join(f"`{c.ref}` {c.concept.label}" for c in indications)

@@ -38,6 +38,7 @@ from collections.abc import Iterable
 from linter.model import Citation, Indicator, OrderSet, RuleMeta, Scope
 from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import make_finding, regimen_lines
+from linter.rules._drug_index import regimen_orders
 from linter.rules.antithrombotic._regimen import (
     any_under_review,
     full_dose_oac_orders,
@@ -88,15 +89,16 @@ class Options(RuleOptions):
 
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
-    aspirin = regimen_with(order_set, {"aspirin"})
+    aspirin = regimen_orders(order_set, "aspirin")
     p2y12 = regimen_with(order_set, p2y12_drugs())
     if not aspirin or not p2y12:
         return
     oac = full_dose_oac_orders(order_set, options.full_dose_rivaroxaban_mg_per_day, rule_code=META.code)
     if not oac.matching:
-        under = {m.ref for m in order_set.medications}
-        if any_under_review(aspirin + p2y12) or any(c.ref in under for c in oac.unreadable):
-            yield from oac.unreadable
+        if oac.unreadable:
+            under = {m.ref for m in order_set.medications}
+            if any_under_review(aspirin + p2y12) or any(c.ref in under for c in oac.unreadable):
+                yield from oac.unreadable
         return
     involved = list(oac.matching) + aspirin + p2y12
     if not any_under_review(involved):

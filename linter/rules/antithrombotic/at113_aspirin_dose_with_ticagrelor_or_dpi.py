@@ -50,6 +50,7 @@ from linter.model import (
 )
 from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import daily_dose_suggestion, finding_later, fmt, regimen_lines
+from linter.rules._drug_index import regimen_has, regimen_orders
 from linter.rules.antithrombotic._regimen import (
     EPS,
     Daily,
@@ -58,7 +59,6 @@ from linter.rules.antithrombotic._regimen import (
     frequency_phrase,
     range_text,
     read_daily,
-    regimen_with,
 )
 
 META = RuleMeta(
@@ -113,17 +113,14 @@ def _excess(order: MedicationOrder, o: Options) -> Daily | CouldNotVerify | None
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
-    ticagrelor = regimen_with(order_set, {"ticagrelor"})
-    if not ticagrelor and not order_set.regimen_has("rivaroxaban"):
+    ticagrelor = regimen_orders(order_set, "ticagrelor")
+    on_rivaroxaban = regimen_has(order_set, "rivaroxaban")
+    if not ticagrelor and not on_rivaroxaban:
         return
-    aspirin = regimen_with(order_set, {"aspirin"})
+    aspirin = regimen_orders(order_set, "aspirin")
     if not aspirin:
         return
-    dpi = (
-        dpi_orders(order_set, o.dpi_rivaroxaban_mg, o.dpi_per_day, rule_code=META.code)
-        if order_set.regimen_has("rivaroxaban")
-        else None
-    )
+    dpi = dpi_orders(order_set, o.dpi_rivaroxaban_mg, o.dpi_per_day, rule_code=META.code) if on_rivaroxaban else None
     partners = ticagrelor + list(dpi.matching if dpi else ())
     for order in aspirin:
         excess = _excess(order, o)

@@ -40,13 +40,13 @@ from linter.model import Citation, Indicator, MedicationOrder, OrderSet, RuleMet
 from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import finding_later, fmt, regimen_lines
 from linter.rules._dose import is_single_administration, stated_duration_days
+from linter.rules._drug_index import regimen_orders
 from linter.rules.antithrombotic._regimen import (
     EPS,
     RegimenRead,
     any_under_review,
     dpi_orders,
     frequency_phrase,
-    regimen_with,
 )
 
 META = RuleMeta(
@@ -105,12 +105,16 @@ DAYS_PER_MONTH = 365.25 / 12
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
-    clopidogrel = [
-        m
-        for m in regimen_with(order_set, {"clopidogrel"})
-        if not m.dosages or any(not is_single_administration(d) for d in m.dosages)
-    ]
-    rivaroxaban = regimen_with(order_set, {"rivaroxaban"})
+    clopidogrel = []  # the maintenance orders: no dosage, or a repeating one
+    for m in regimen_orders(order_set, "clopidogrel"):
+        for d in m.dosages:
+            if not is_single_administration(d):
+                clopidogrel.append(m)
+                break
+        else:
+            if not m.dosages:
+                clopidogrel.append(m)
+    rivaroxaban = regimen_orders(order_set, "rivaroxaban")
     if not clopidogrel or not rivaroxaban:
         return
     dpi = dpi_orders(order_set, o.dpi_rivaroxaban_mg, o.dpi_per_day, rule_code=META.code)

@@ -33,7 +33,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from linter.model import Citation, Finding, Indicator, MedicationOrder, OrderSet, Quantity, RuleMeta, Scope, Strength
+from linter.model import Citation, Finding, Indicator, MedicationOrder, OrderSet, RuleMeta, Scope, Strength
 from linter.rules._base import RuleOptions
 from linter.rules._common import OVERRIDE_DATA_WRONG, finding_later, fmt
 from linter.rules._units import canonical_unit, convert, display_unit
@@ -70,11 +70,6 @@ class Options(RuleOptions):
 _STRENGTH_TEXT = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|mcg|ug|µg|g)\b", re.IGNORECASE)
 
 
-def _dose_mg(q: Quantity, unit: str) -> float | None:
-    c = convert(q, unit)
-    return c.value if isinstance(c, Converted) else None
-
-
 def _problem(m: MedicationOrder, options: Options) -> tuple[Callable[..., tuple[str, str]], tuple[Any, ...]] | None:
     """What contradicts the code: the function that words it and its values (worded only when read)."""
     st = m.drug.strength
@@ -82,12 +77,13 @@ def _problem(m: MedicationOrder, options: Options) -> tuple[Callable[..., tuple[
         return None
     unit = canonical_unit(st.unit)
     for d in m.dosages:
-        for q in (d.dose, d.dose_low, d.dose_high):
+        for q in (d.dose,) if d.dose_low is None and d.dose_high is None else (d.dose, d.dose_low, d.dose_high):
             if q is None:
                 continue
-            value = _dose_mg(q, unit)
-            if value is None:
+            c = convert(q, unit)  # _dose_mg, inlined
+            if not isinstance(c, Converted):
                 continue
+            value = c.value
             ratio = value / st.value
             steps = ratio / options.step
             ok = (
@@ -95,7 +91,9 @@ def _problem(m: MedicationOrder, options: Options) -> tuple[Callable[..., tuple[
             )
             if not ok:
                 return _dose_texts, (m, value, unit, ratio, st, options)
-    texts = [m.medication.text or "", *(d.text or "" for d in m.dosages)]
+    texts = [m.medication.text or ""]
+    for d in m.dosages:
+        texts.append(d.text or "")
     for text in texts:
         for num, u in _STRENGTH_TEXT.findall(text):
             if canonical_unit(u) != unit:

@@ -15,10 +15,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
-from linter.model import ActTarget, OrderSet
+from linter.model import ActTarget, MedicationOrder, OrderSet
 from linter.rules._memo import memo
 from linter.text.act import act_targets_in_text
+
+
+def _may_name_act(m: MedicationOrder) -> bool:
+    """`targets_in_text`'s own test on the order's texts (those of `MedicationOrder.all_text`) without building that
+    text: neither word holds a separator, so it is in the joined text exactly when it is in one of them."""
+    medication = m.medication
+    parts = [medication.text or ""]
+    for c in medication.codings:
+        parts.append(c.display or "")
+    parts += m.notes
+    for d in m.dosages:
+        parts.append(d.text or "")
+        parts += d.extra_text
+    lowered = "\n".join(parts).lower()
+    return "act" in lowered or "clotting" in lowered
+
+
+_REF = attrgetter("ref")
 
 
 def targets_in_text(text: str, source_ref: str) -> list[ActTarget]:
@@ -48,15 +67,16 @@ class Looked:
 
 def request_targets(order_set: OrderSet) -> Looked:
     """ACT targets anywhere in the request: Goals, and the text of every order under review."""
-    return memo(("act-targets", id(order_set)), lambda: _request_targets(order_set))
+    return memo(("act-targets", id(order_set)), _request_targets, order_set)
 
 
 def _request_targets(order_set: OrderSet) -> Looked:
     targets: list[ActTarget] = list(order_set.patient.act_targets)
     for m in order_set.medications:
-        targets.extend(targets_in_text(m.all_text(), m.ref))
+        if _may_name_act(m):
+            targets.extend(targets_in_text(m.all_text(), m.ref))
     for p in order_set.procedures:
         parts = [p.code.all_text(), *p.notes, *(c.all_text() for c in p.devices)]
         targets.extend(targets_in_text("\n".join(x for x in parts if x), p.ref))
     unique = tuple(dict.fromkeys(targets))
-    return Looked(unique, tuple(m.ref for m in order_set.medications), tuple(p.ref for p in order_set.procedures))
+    return Looked(unique, tuple(map(_REF, order_set.medications)), tuple(map(_REF, order_set.procedures)))

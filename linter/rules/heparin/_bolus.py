@@ -28,8 +28,10 @@ from typing import Literal
 
 from linter.model import CouldNotVerify, Dosage, MedicationOrder, OrderSet, Quantity
 from linter.model_fast import fast_init
+from linter.rules._common import drugs_in_class
 from linter.rules._dose import frequency_of, is_single_administration, route_of
-from linter.rules._memo import memo
+from linter.rules._drug_index import reviewed_orders_with_any
+from linter.rules._memo import run_cache
 from linter.rules._units import convert
 from linter.terminology import terminology
 from linter.units import Converted, UnitProblem, unit_of
@@ -67,17 +69,23 @@ def is_line_flush(order: MedicationOrder) -> bool:
 
 
 def heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
-    """Unfractionated heparin orders under review, line flushes excepted."""
-    return memo(("heparin-orders", id(order_set)), lambda: _heparin_orders(order_set))
+    """Unfractionated heparin orders under review, line flushes excepted. Read once per run (memo, inlined:
+    five rules ask)."""
+    cache = run_cache()
+    if cache is None:
+        return _heparin_orders(order_set)
+    key = ("heparin-orders", id(order_set))
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _heparin_orders(order_set)
+    return found
 
 
 def _heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
     # Unfractionated heparin: a drug of the class, and not a low-molecular-weight heparin.
-    ufh, lmwh = terminology().drugs_in_class(UFH_CLASS), terminology().drugs_in_class(LMWH_CLASS)
+    ufh, lmwh = drugs_in_class(UFH_CLASS), drugs_in_class(LMWH_CLASS)
     return [  # isdisjoint: no intersection built per order
-        m
-        for m in order_set.medications
-        if not ufh.isdisjoint(m.drug.drugs) and lmwh.isdisjoint(m.drug.drugs) and not is_line_flush(m)
+        m for m in reviewed_orders_with_any(order_set, ufh) if lmwh.isdisjoint(m.drug.drugs) and not is_line_flush(m)
     ]
 
 
@@ -99,7 +107,14 @@ def _timing_unreadable(d: Dosage) -> bool:
 
 
 def boluses(order_set: OrderSet) -> list[Bolus]:
-    return memo(("boluses", id(order_set)), lambda: _boluses(order_set))
+    cache = run_cache()  # memo, inlined: four rules ask
+    if cache is None:
+        return _boluses(order_set)
+    key = ("boluses", id(order_set))
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _boluses(order_set)
+    return found
 
 
 def _boluses(order_set: OrderSet) -> list[Bolus]:
@@ -196,8 +211,11 @@ def absolute_units(order: MedicationOrder, q: Quantity) -> Converted | UnitProbl
     return convert(q, "[iU]", heparin=True, strength=order.drug.strength)
 
 
+_ROUTE_LABELS = {"intravenous": "IV", "intra_arterial": "IA"}
+
+
 def route_label(route: str | None) -> str:
-    return {"intravenous": "IV", "intra_arterial": "IA"}.get(route or "", "route not stated")
+    return _ROUTE_LABELS.get(route or "", "route not stated")
 
 
 fast_init(globals().values(), __name__)  # frozen dataclasses built per order (linter.model_fast)

@@ -20,7 +20,7 @@ from functools import cache
 
 from linter.model import Concept, ConditionRecord, OrderSet, ProcedureOrder
 from linter.model_fast import fast_init
-from linter.rules._memo import memo
+from linter.rules._memo import memo, run_cache
 from linter.terminology import phrase_pattern, terminology
 
 REVASC_KINDS = frozenset({"angioplasty", "stent", "atherectomy", "lithotripsy", "bypass"})
@@ -52,7 +52,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
 def text_kinds(text: str) -> frozenset[str]:
     """Procedure words (`[text]` keys of procedures.toml: dcb, des, bms, abi, tbi, exercise, ...) in `text`.
     Scanned once per text and engine run: PR501-PR508 ask about the same order words."""
-    return memo(("text_kinds", text), lambda: _scan_kinds(text))
+    return memo(("text_kinds", text), _scan_kinds, text)
 
 
 def _scan_kinds(text: str) -> frozenset[str]:
@@ -62,7 +62,7 @@ def _scan_kinds(text: str) -> frozenset[str]:
 def order_words(p: ProcedureOrder) -> str:
     """The order's own words: code text and displays, devices, notes (not the reasons). Joined once per order
     and engine run: PR501-PR508 each ask for them."""
-    return memo(("order_words", id(p)), lambda: _order_words(p))
+    return memo(("order_words", id(p)), _order_words, p)
 
 
 def _order_words(p: ProcedureOrder) -> str:
@@ -70,16 +70,48 @@ def _order_words(p: ProcedureOrder) -> str:
     return "\n".join(x for x in parts if x)
 
 
+DEVICE_KINDS = ("dcb", "des", "bms")
+
+
+def device_words(p: ProcedureOrder) -> frozenset[str]:
+    """The device words (dcb / des / bms) in the order's own words: `text_kinds(order_words(p))` of these three
+    kinds only, scanned once per order and engine run."""
+    cache = run_cache()  # memo, inlined: four rules ask
+    if cache is None:
+        return _device_words(p)
+    key = ("device_words", id(p))
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _device_words(p)
+    return found
+
+
+def _device_words(p: ProcedureOrder) -> frozenset[str]:
+    text = order_words(p)
+    patterns = _patterns()
+    return frozenset(k for k in DEVICE_KINDS if k in patterns and patterns[k].search(text))
+
+
 def kinds_of(p: ProcedureOrder) -> frozenset[str]:
     """The identity's kinds (from its code, or its text when no code is known) plus the device words
     (dcb / des / bms) that devices and notes state next to a code that does not tell them apart."""
-    extra = text_kinds(order_words(p)) & {"dcb", "des", "bms"}
-    return p.identity.kinds | extra
+    return p.identity.kinds | device_words(p)
 
 
 def revasc_orders(order_set: OrderSet) -> list[ProcedureOrder]:
     """BTK revascularization orders under review (tibial/peroneal angioplasty, stent, atherectomy,
-    lithotripsy, femoral-tibial bypass)."""
+    lithotripsy, femoral-tibial bypass). Read once per run: PR501-PR508 each ask."""
+    cache = run_cache()
+    if cache is None:
+        return _revasc_orders(order_set)
+    key = ("revasc", id(order_set))
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _revasc_orders(order_set)
+    return list(found)
+
+
+def _revasc_orders(order_set: OrderSet) -> list[ProcedureOrder]:
     return [p for p in order_set.procedures if p.identity.btk and p.identity.kinds & REVASC_KINDS]
 
 
@@ -101,7 +133,14 @@ def stated_reasons(p: ProcedureOrder, order_set: OrderSet) -> list[tuple[Evidenc
     its condition categories. A reasonReference to a Condition not in the request counts as stated, with
     no category. Read once per order and engine run (`documented` asks for each category); the list is
     shared, callers never change it."""
-    return memo(("stated_reasons", id(p), id(order_set)), lambda: _stated_reasons(p, order_set))
+    cache = run_cache()  # memo, inlined: asked for each category
+    if cache is None:
+        return _stated_reasons(p, order_set)
+    key = ("stated_reasons", id(p), id(order_set))
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _stated_reasons(p, order_set)
+    return found
 
 
 def _stated_reasons(p: ProcedureOrder, order_set: OrderSet) -> list[tuple[Evidence, frozenset[str]]]:

@@ -75,6 +75,8 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
     for p in revasc_orders(order_set):
         reasons = stated_reasons(p, order_set)
         asymptomatic = [ev for ev, cats in reasons if "asymptomatic" in cats]
+        if reasons and not asymptomatic:
+            continue  # a stated reason, not asymptomatic: nothing to say (read before the documented symptoms)
         symptomatic = [ev for cat in SYMPTOMATIC for ev in documented(order_set, cat, [p])]
         head = f"**{p.name}** (`{p.ref}`) is a below-the-knee revascularization."
         if asymptomatic:

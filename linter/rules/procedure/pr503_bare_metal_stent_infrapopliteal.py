@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from linter.model import Citation, Indicator, OrderSet, RuleMeta, Scope
 from linter.rules._base import Emitted, NoOptions
 from linter.rules._common import make_finding, refs
-from linter.rules.procedure._indication import order_words, revasc_orders, text_kinds
+from linter.rules.procedure._indication import device_words, revasc_orders
 
 META = RuleMeta(
     code="PR503",
@@ -65,7 +65,7 @@ Options = NoOptions
 
 def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
     for p in revasc_orders(order_set):
-        words = text_kinds(order_words(p))
+        words = device_words(p)  # only bms and des are read
         by_code = p.identity.matched_by == "code" and "bms" in p.identity.kinds
         by_text = "bms" in words and "des" not in words and "des" not in p.identity.kinds
         if not (by_code or by_text):
