@@ -76,10 +76,25 @@ def boolean(v: Any, path: str, sfx: str = "") -> bool | None:
     return v
 
 
+# The dateTimes read, by the string as sent, per process (an order set repeats its authoredOn and effective
+# times, and a service reads the same ones again): datetimes are immutable, so the readers share them.
+_DATES: dict[str, datetime] = {}
+
+
 def date_time(v: Any, path: str, sfx: str = "") -> datetime | None:
+    if type(v) is str and (known := _DATES.get(v)) is not None:
+        return known
     s = string(v, path, sfx)
     if not s:
         return None
+    read = _parse_date_time(s, path, sfx)
+    if len(_DATES) >= 4096:
+        _DATES.clear()
+    _DATES[s] = read
+    return read
+
+
+def _parse_date_time(s: str, path: str, sfx: str) -> datetime:
     try:
         if len(s) == 4:
             return datetime(int(s), 1, 1, tzinfo=UTC)
@@ -130,10 +145,28 @@ def concept(v: Any, path: str, sfx: str = "") -> Concept | None:
     return _checked_concept(v, path + sfx)
 
 
+# Concepts of one plain coding (a route, a condition's code, a status), by (system, code, display, text) as
+# sent, per process: frozen, so every order set shares them.
+_ONE_CODING: dict[tuple[Any, ...], Concept] = {}
+
+
 def plain_concept(v: dict[str, Any]) -> Concept | None:
     """The fast path of `concept`: a dict of plain codings and a string (or absent) text; None otherwise, and
     the checked reader then names the bad field."""
     raw_codings, text = v.get("coding"), v.get("text")
+    if type(raw_codings) is list and len(raw_codings) == 1 and type(raw := raw_codings[0]) is dict:
+        key = (raw.get("system"), raw.get("code"), raw.get("display"), text)
+        try:
+            known = _ONE_CODING.get(key)
+        except TypeError:  # a list or an object where a string belongs: not plain
+            return None
+        if known is not None:  # stored only below, after every field was read as a string (or absent)
+            return known
+        if (text is None or type(text) is str) and (c := _plain_coding(raw)) is not None:
+            if len(_ONE_CODING) >= 4096:
+                _ONE_CODING.clear()
+            known = _ONE_CODING[key] = Concept((c,), text)
+        return known
     if text is None or type(text) is str:
         if not raw_codings:
             return Concept((), text)
