@@ -222,6 +222,11 @@ def quantity(v: Any, path: str, sfx: str = "") -> Quantity | None:
     )
 
 
+# Plain quantities by (value, unit, system, code) as sent, per process (doses of an order-set template, weights):
+# frozen, so shared. A zero value is not kept: 0.0 and -0.0 are one key but two reprs.
+_QUANTITIES: dict[tuple[Any, ...], Quantity] = {}
+
+
 def plain_quantity(v: dict[str, Any]) -> Quantity | None:
     """The fast path of `quantity`: a numeric value and string (or absent) unit, system, code; None otherwise."""
     value, unit, system, code = v.get("value"), v.get("unit"), v.get("system"), v.get("code")
@@ -231,7 +236,15 @@ def plain_quantity(v: dict[str, Any]) -> Quantity | None:
         and (system is None or type(system) is str)
         and (code is None or type(code) is str)
     ):
-        return Quantity(float(value), unit, system, code)
+        if not value:
+            return Quantity(float(value), unit, system, code)
+        key = (value, unit, system, code)  # 81 and 81.0 are one key, and read as one value (81.0)
+        known = _QUANTITIES.get(key)
+        if known is None:
+            if len(_QUANTITIES) >= 4096:
+                _QUANTITIES.clear()
+            known = _QUANTITIES[key] = Quantity(float(value), unit, system, code)
+        return known
     return None
 
 
