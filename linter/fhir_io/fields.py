@@ -148,6 +148,7 @@ def concept(v: Any, path: str, sfx: str = "") -> Concept | None:
 # Concepts of one plain coding (a route, a condition's code, a status), by (system, code, display, text) as
 # sent, per process: frozen, so every order set shares them.
 _ONE_CODING: dict[tuple[Any, ...], Concept] = {}
+_CODINGS: dict[tuple[Any, ...], Concept] = {}  # the same, of several codings: (text, then each one's three)
 
 
 def plain_concept(v: dict[str, Any]) -> Concept | None:
@@ -167,6 +168,21 @@ def plain_concept(v: dict[str, Any]) -> Concept | None:
                 _ONE_CODING.clear()
             known = _ONE_CODING[key] = Concept((c,), text)
         return known
+    key = None
+    if type(raw_codings) is list and raw_codings:  # several codings (a procedure's CPT and SNOMED CT codes)
+        parts = [text]
+        for raw in raw_codings:
+            if type(raw) is not dict:
+                break
+            parts += raw.get("system"), raw.get("code"), raw.get("display")
+        else:
+            key = tuple(parts)
+            try:
+                known = _CODINGS.get(key)
+            except TypeError:  # a list or an object where a string belongs: not plain
+                return None
+            if known is not None:  # stored only below, after every field was read as a string (or absent)
+                return known
     if text is None or type(text) is str:
         if not raw_codings:
             return Concept((), text)
@@ -179,7 +195,12 @@ def plain_concept(v: dict[str, Any]) -> Concept | None:
                 if c is None:
                     return None
                 out.append(c)
-            return Concept(tuple(out), text)
+            read = Concept(tuple(out), text)
+            if key is not None:
+                if len(_CODINGS) >= 4096:
+                    _CODINGS.clear()
+                _CODINGS[key] = read
+            return read
     return None
 
 
