@@ -189,37 +189,41 @@ def build_order_set(
         btk = btk or fb
         pad = pad or fp
     patient = PatientContext(
-        patient_ref=patient_ref,
-        weight=weight,
-        weight_issue=None if weight else ("; ".join(weight_issues) or None),
-        conditions=tuple(conditions),
-        condition_history=tuple(condition_history),
-        active_medications=tuple(active_meds),
-        procedures=tuple(history),
-        act_targets=tuple(act_targets),
-        gaps=tuple(all_gaps),
+        patient_ref,
+        weight,
+        None if weight else ("; ".join(weight_issues) or None),
+        tuple(conditions),
+        tuple(condition_history),
+        tuple(active_meds),
+        tuple(history),
+        tuple(act_targets),
+        tuple(all_gaps),
     )
     order_set = OrderSet(
-        source=source,
-        medications=tuple(meds),
-        procedures=tuple(procs),
-        patient=patient,
-        evaluated_at=now,
-        btk_context=btk,
-        pad_context=pad,
-        invalid=tuple(invalid),
-        resource_paths=paths,
-        subject_ref=patient_ref,
-        hook=hook,
+        source,
+        tuple(meds),
+        tuple(procs),
+        patient,
+        now,
+        btk,
+        pad,
+        tuple(invalid),
+        paths,
+        patient_ref,
+        hook,
     )
     return ReadOrderSet(order_set, raw)
+
+
+_NO_TIME = datetime.min.replace(tzinfo=UTC)
 
 
 def latest_weight(weights: list[Weight]) -> Weight | None:
     if not weights:
         return None
-    floor = datetime.min.replace(tzinfo=UTC)
-    return max(weights, key=lambda w: w.effective or floor)
+    if len(weights) == 1:
+        return weights[0]
+    return max(weights, key=lambda w: w.effective or _NO_TIME)
 
 
 def outcome_text(r: Mapping[str, Any]) -> str:
