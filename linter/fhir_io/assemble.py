@@ -119,10 +119,8 @@ def build_order_set(
     for n, e in enumerate(entries):
         r = e.resource
         rtype, rid = r.get("resourceType"), r.get("id")
-        if type(rtype) is str and type(rid) is str and rid:  # `entry_ref`, inline for the common case
-            ref = f"{rtype}/{rid}"
-        else:
-            ref = entry_ref(e, n)
+        # `entry_ref`, inline for the common case
+        ref = f"{rtype}/{rid}" if type(rtype) is str and type(rid) is str and rid else entry_ref(e, n)
         path = e.path
         if ref not in paths:
             paths[ref] = path
@@ -134,7 +132,7 @@ def build_order_set(
         kind = _KINDS.get(rtype) if isinstance(rtype, str) else None
         try:
             if upload:
-                if kind == _OBSERVATION or kind == _CONDITION:  # the common entries: context, whatever the status
+                if kind in (_OBSERVATION, _CONDITION):  # the common entries: context, whatever the status
                     which: Role = "context"
                 else:
                     which = _upload_role(r)
@@ -149,24 +147,21 @@ def build_order_set(
                         weights.append(w)
                     elif issue:
                         weight_issues.append(issue)
-            elif kind == _MEDICATION_REQUEST or kind == _MEDICATION_STATEMENT:
+            elif kind in (_MEDICATION_REQUEST, _MEDICATION_STATEMENT):
                 under = which == "review" and kind == _MEDICATION_REQUEST
                 order = medication_order(r, path, ref, index, under)
                 raw[ref] = r
                 if under:
                     meds.append(order)
                 elif order.status == "active" or (
-                    kind == _MEDICATION_REQUEST
-                    and which == "context"
-                    and order.status in ("draft", "on-hold")
-                    and hook
+                    kind == _MEDICATION_REQUEST and which == "context" and order.status in ("draft", "on-hold") and hook
                 ):
                     active_meds.append(order)
             elif kind == _CONDITION:
                 c = condition_record(r, path, ref)
                 if c is not None:
                     (condition_history if c.clinical_status in HISTORIC_CONDITION else conditions).append(c)
-            elif kind == _SERVICE_REQUEST or kind == _PROCEDURE:
+            elif kind in (_SERVICE_REQUEST, _PROCEDURE):
                 under = which == "review"
                 porder = procedure_order(r, path, ref, index, under)
                 raw[ref] = r

@@ -156,9 +156,9 @@ def plain_concept(v: dict[str, Any]) -> Concept | None:
     the checked reader then names the bad field."""
     raw_codings, text = v.get("coding"), v.get("text")
     if type(raw_codings) is list and len(raw_codings) == 1 and type(raw := raw_codings[0]) is dict:
-        key = (raw.get("system"), raw.get("code"), raw.get("display"), text)
+        one = (raw.get("system"), raw.get("code"), raw.get("display"), text)
         try:
-            known = _ONE_CODING.get(key)
+            known = _ONE_CODING.get(one)
         except TypeError:  # a list or an object where a string belongs: not plain
             return None
         if known is not None:  # stored only below, after every field was read as a string (or absent)
@@ -166,9 +166,9 @@ def plain_concept(v: dict[str, Any]) -> Concept | None:
         if (text is None or type(text) is str) and (c := _plain_coding(raw)) is not None:
             if len(_ONE_CODING) >= 4096:
                 _ONE_CODING.clear()
-            known = _ONE_CODING[key] = Concept((c,), text)
+            known = _ONE_CODING[one] = Concept((c,), text)
         return known
-    key = None
+    key: tuple[Any, ...] | None = None
     if type(raw_codings) is list and raw_codings:  # several codings (a procedure's CPT and SNOMED CT codes)
         parts = [text]
         for raw in raw_codings:

@@ -174,8 +174,8 @@ def _plain_order(r: Mapping[str, Any], ref: str, under_review: bool) -> Medicati
         and (intent is None or type(intent) is str)
     ):
         return None
-    notes: tuple[str, ...] | None = ()
-    if note is not None and (notes := _plain_notes(note)) is None:
+    notes: tuple[str, ...] | None = () if note is None else _plain_notes(note)
+    if notes is None:
         return None
     authored_on = None
     if authored is not None:

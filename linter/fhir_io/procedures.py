@@ -10,7 +10,6 @@ from linter.fhir_io.entries import ResourceIndex
 from linter.fhir_io.fields import annotation_texts, array, concept, concepts, date_time, obj, reference, string
 from linter.model import Concept, ProcedureIdentity, ProcedureOrder
 
-
 _NO_CODE = Concept()  # frozen: one shared empty code
 
 # What a procedure order is (ctxmod.identify_procedure), per process, by the identity of its code and body-site
@@ -73,9 +72,12 @@ def procedure_order(
     else:
         raw = get("occurrenceDateTime")
         occurrence = date_time(raw, path, ".occurrenceDateTime") if raw is not None else None
-        if occurrence is None and (raw := get("occurrencePeriod")) is not None:
-            if op := obj(raw, path, ".occurrencePeriod"):
-                occurrence = date_time(op.get("start"), path, ".occurrencePeriod.start")
+        if (
+            occurrence is None
+            and (raw := get("occurrencePeriod")) is not None
+            and (op := obj(raw, path, ".occurrencePeriod"))
+        ):
+            occurrence = date_time(op.get("start"), path, ".occurrencePeriod.start")
         if occurrence is None and (raw := get("authoredOn")) is not None:
             occurrence = date_time(raw, path, ".authoredOn")
         # ServiceRequest carries devices only by text/extension; orderDetail often names the device.
