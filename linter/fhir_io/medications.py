@@ -143,7 +143,7 @@ def _plain_notes(note: Any) -> tuple[str, ...] | None:
     return tuple(out)
 
 
-def _plain_order(r: Mapping[str, Any], ref: str, under_review: bool) -> MedicationOrder | None:
+def plain_order(r: Mapping[str, Any], ref: str, under_review: bool) -> MedicationOrder | None:
     """`medication_order` for the common shape, with no path built: a plain medicationCodeableConcept (no
     medicationReference), plain dosages (`plain_dosage`), string status, intent, id and authoredOn, plain notes,
     no dispenseRequest. None for any other shape or type: the checked reader then reads it (and names the
@@ -208,8 +208,15 @@ def _plain_order(r: Mapping[str, Any], ref: str, under_review: bool) -> Medicati
 def medication_order(
     r: Mapping[str, Any], path: str, ref: str, index: ResourceIndex, under_review: bool
 ) -> MedicationOrder:
-    if (plain := _plain_order(r, ref, under_review)) is not None:
+    if (plain := plain_order(r, ref, under_review)) is not None:
         return plain
+    return checked_order(r, path, ref, index, under_review)
+
+
+def checked_order(
+    r: Mapping[str, Any], path: str, ref: str, index: ResourceIndex, under_review: bool
+) -> MedicationOrder:
+    """`medication_order` for any shape: every field checked, the first bad one named (FieldError)."""
     concepts: list[Concept] = []
     medication = concept(r.get("medicationCodeableConcept"), path, ".medicationCodeableConcept")
     ingredient_concepts: list[Concept] = []
