@@ -215,12 +215,11 @@ def plain_dosage(o: dict[str, Any], index: int) -> Dosage | None:
         return None
     else:
         t = plain_t
-    key = (index, sequence, text, id(dose), id(route), id(method), id(t), as_needed, pi)
-    known = _DOSAGES.get(key)
+    # A patient's own instruction is not kept (free text written for one patient); the dosage is built anew.
+    key = None if pi else (index, sequence, text, id(dose), id(route), id(method), id(t), as_needed)
+    known = _DOSAGES.get(key) if key is not None else None
     if known is None:
-        if len(_DOSAGES) >= 4096:
-            _DOSAGES.clear()
-        known = _DOSAGES[key] = Dosage(
+        known = Dosage(
             index,
             None if sequence is None else int(float(sequence)),  # as `integer` reads an int
             text,
@@ -236,6 +235,10 @@ def plain_dosage(o: dict[str, Any], index: int) -> Dosage | None:
             None,
             (pi,) if pi else (),
         )
+        if key is not None:
+            if len(_DOSAGES) >= 4096:
+                _DOSAGES.clear()
+            _DOSAGES[key] = known
     return known
 
 

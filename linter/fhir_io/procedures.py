@@ -13,13 +13,16 @@ from linter.model import Concept, ProcedureIdentity, ProcedureOrder
 _NO_CODE = Concept()  # frozen: one shared empty code
 
 # What a procedure order is (ctxmod.identify_procedure), per process, by the identity of its code and body-site
-# concepts (shared when plain: fields.plain_concept) and its texts: order sets repeat their procedures. The
-# value holds those concepts, so an id in a key is never reused while the key is there.
-_IDENTITIES: dict[tuple[Any, ...], tuple[Concept, tuple[Concept, ...], ProcedureIdentity]] = {}
+# concepts (shared when plain: fields.plain_concept): order sets repeat their procedures. The value holds those
+# concepts, so an id in a key is never reused while the key is there. An order with notes, instructions or
+# devices is identified anew (free text written for one patient is not kept).
+_IDENTITIES: dict[tuple[int, ...], tuple[Concept, tuple[Concept, ...], ProcedureIdentity]] = {}
 
 
 def _identify(code: Concept, body_sites: tuple[Concept, ...], texts: list[str]) -> ProcedureIdentity:
-    key = (id(code), *map(id, body_sites), *texts)  # ids are ints and texts strings: never confused
+    if texts:
+        return ctxmod.identify_procedure(code, body_sites, texts)
+    key = (id(code), *map(id, body_sites))
     known = _IDENTITIES.get(key)
     if known is None:
         if len(_IDENTITIES) >= 4096:
