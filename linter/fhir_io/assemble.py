@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from linter import context as ctxmod
-from linter.fhir_io.context_records import body_weight, condition_record, goal_act_targets
-from linter.fhir_io.entries import Entry, ResourceIndex
+from linter.fhir_io.context_records import WEIGHT_LOINC, _mentions_code, body_weight, condition_record, goal_act_targets
+from linter.fhir_io.entries import Entry, ResourceIndex, entry_ref
 from linter.fhir_io.fields import FieldError
 from linter.fhir_io.medications import medication_order
 from linter.fhir_io.procedures import procedure_order
@@ -50,6 +50,21 @@ class ReadOrderSet:
 
 Role = Literal["review", "context", "skip"]
 
+# What `build_order_set` reads, by resourceType (one look-up an entry).
+_OBSERVATION, _MEDICATION_REQUEST, _MEDICATION_STATEMENT, _CONDITION = 1, 2, 3, 4
+_SERVICE_REQUEST, _PROCEDURE, _GOAL, _PATIENT, _OPERATION_OUTCOME = 5, 6, 7, 8, 9
+_KINDS = {
+    "Observation": _OBSERVATION,
+    "MedicationRequest": _MEDICATION_REQUEST,
+    "MedicationStatement": _MEDICATION_STATEMENT,
+    "Condition": _CONDITION,
+    "ServiceRequest": _SERVICE_REQUEST,
+    "Procedure": _PROCEDURE,
+    "Goal": _GOAL,
+    "Patient": _PATIENT,
+    "OperationOutcome": _OPERATION_OUTCOME,
+}
+
 
 def status_of(r: Mapping[str, Any]) -> str | None:
     """The status as a string, or None when absent or of the wrong type (reading it then reports DQ904)."""
@@ -82,8 +97,7 @@ def build_order_set(
     strict_done: Iterable[str] = (),
 ) -> ReadOrderSet:
     now = now or datetime.now(UTC)
-    index = ResourceIndex()
-    refs = index.add_entries(entries)  # each entry's ref, built once
+    index = ResourceIndex(entries)  # built on the first reference resolved
     invalid: list[InvalidResource] = []
     meds: list[MedicationOrder] = []
     active_meds: list[MedicationOrder] = []
@@ -99,55 +113,66 @@ def build_order_set(
     paths: dict[str, str] = {}
     patient_ref = subject
     skip_strict = set(strict_done)
+    strict = mode == "strict"
+    upload = role is _upload_role  # read inline below (the same rule)
 
-    for e, ref in zip(entries, refs, strict=True):
+    for n, e in enumerate(entries):
         r = e.resource
-        rtype = r.get("resourceType")
-        paths.setdefault(ref, e.path)
-        if mode == "strict" and rtype in READ_TYPES and e.path not in skip_strict:
+        rtype, rid = r.get("resourceType"), r.get("id")
+        # `entry_ref`, inline for the common case
+        ref = f"{rtype}/{rid}" if type(rtype) is str and type(rid) is str and rid else entry_ref(e, n)
+        path = e.path
+        if ref not in paths:
+            paths[ref] = path
+        if strict and rtype in READ_TYPES and path not in skip_strict:
             err = strict_error(r)
             if err is not None:
-                invalid.append(InvalidResource(ref, f"{e.path}.{err[0]}".rstrip("."), err[1]))
+                invalid.append(InvalidResource(ref, f"{path}.{err[0]}".rstrip("."), err[1]))
                 continue
+        kind = _KINDS.get(rtype) if isinstance(rtype, str) else None
         try:
-            which = role(r)
-            if which == "skip":
-                continue
-            if rtype in ("MedicationRequest", "MedicationStatement"):
-                under = which == "review" and rtype == "MedicationRequest"
-                order = medication_order(r, e.path, ref, index, under)
+            if upload:
+                if kind in (_OBSERVATION, _CONDITION):  # the common entries: context, whatever the status
+                    which: Role = "context"
+                else:
+                    which = _upload_role(r)
+            else:
+                which = role(r)
+                if which == "skip":
+                    continue
+            if kind == _OBSERVATION:
+                if _mentions_code(r, WEIGHT_LOINC):  # most are not weights
+                    w, issue = body_weight(r, path, ref)
+                    if w is not None:
+                        weights.append(w)
+                    elif issue:
+                        weight_issues.append(issue)
+            elif kind in (_MEDICATION_REQUEST, _MEDICATION_STATEMENT):
+                under = which == "review" and kind == _MEDICATION_REQUEST
+                order = medication_order(r, path, ref, index, under)
                 raw[ref] = r
                 if under:
                     meds.append(order)
                 elif order.status == "active" or (
-                    rtype == "MedicationRequest"
-                    and which == "context"
-                    and order.status in ("draft", "on-hold")
-                    and hook
+                    kind == _MEDICATION_REQUEST and which == "context" and order.status in ("draft", "on-hold") and hook
                 ):
                     active_meds.append(order)
-            elif rtype in ("ServiceRequest", "Procedure"):
-                under = which == "review"
-                porder = procedure_order(r, e.path, ref, index, under)
-                raw[ref] = r
-                (procs if under else history).append(porder)
-            elif rtype == "Observation":
-                w, issue = body_weight(r, e.path, ref)
-                if w is not None:
-                    weights.append(w)
-                elif issue:
-                    weight_issues.append(issue)
-            elif rtype == "Condition":
-                c = condition_record(r, e.path, ref)
+            elif kind == _CONDITION:
+                c = condition_record(r, path, ref)
                 if c is not None:
                     (condition_history if c.clinical_status in HISTORIC_CONDITION else conditions).append(c)
-            elif rtype == "Goal":
-                act_targets.extend(goal_act_targets(r, e.path, ref))
-            elif rtype == "Patient":
+            elif kind in (_SERVICE_REQUEST, _PROCEDURE):
+                under = which == "review"
+                porder = procedure_order(r, path, ref, index, under)
+                raw[ref] = r
+                (procs if under else history).append(porder)
+            elif kind == _GOAL:
+                act_targets.extend(goal_act_targets(r, path, ref))
+            elif kind == _PATIENT:
                 patient_ref = patient_ref or ref
                 raw[ref] = r  # for report-level demographics (fhir_io.demographics), never for rules
-            elif rtype == "OperationOutcome":
-                all_gaps.append(DataGap(e.path, outcome_text(r)))
+            elif kind == _OPERATION_OUTCOME:
+                all_gaps.append(DataGap(path, outcome_text(r)))
         except FieldError as bad:
             invalid.append(InvalidResource(ref, bad.path, bad.reason))
 
@@ -159,37 +184,41 @@ def build_order_set(
         btk = btk or fb
         pad = pad or fp
     patient = PatientContext(
-        patient_ref=patient_ref,
-        weight=weight,
-        weight_issue=None if weight else ("; ".join(weight_issues) or None),
-        conditions=tuple(conditions),
-        condition_history=tuple(condition_history),
-        active_medications=tuple(active_meds),
-        procedures=tuple(history),
-        act_targets=tuple(act_targets),
-        gaps=tuple(all_gaps),
+        patient_ref,
+        weight,
+        None if weight else ("; ".join(weight_issues) or None),
+        tuple(conditions),
+        tuple(condition_history),
+        tuple(active_meds),
+        tuple(history),
+        tuple(act_targets),
+        tuple(all_gaps),
     )
     order_set = OrderSet(
-        source=source,
-        medications=tuple(meds),
-        procedures=tuple(procs),
-        patient=patient,
-        evaluated_at=now,
-        btk_context=btk,
-        pad_context=pad,
-        invalid=tuple(invalid),
-        resource_paths=paths,
-        subject_ref=patient_ref,
-        hook=hook,
+        source,
+        tuple(meds),
+        tuple(procs),
+        patient,
+        now,
+        btk,
+        pad,
+        tuple(invalid),
+        paths,
+        patient_ref,
+        hook,
     )
     return ReadOrderSet(order_set, raw)
+
+
+_NO_TIME = datetime.min.replace(tzinfo=UTC)
 
 
 def latest_weight(weights: list[Weight]) -> Weight | None:
     if not weights:
         return None
-    floor = datetime.min.replace(tzinfo=UTC)
-    return max(weights, key=lambda w: w.effective or floor)
+    if len(weights) == 1:
+        return weights[0]
+    return max(weights, key=lambda w: w.effective or _NO_TIME)
 
 
 def outcome_text(r: Mapping[str, Any]) -> str:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 from linter.fhir_io.fields import array, concept, date_time, obj, quantity, string
 from linter.model import ActTarget, Concept, ConditionRecord, Quantity, Weight
 from linter.terminology import terminology
 from linter.text.act import act_targets_in_text
-from linter.units import Converted, convert
+from linter.units import Converted, UnitProblem, convert
 
 WEIGHT_LOINC = frozenset({"29463-7", "3141-9", "8349-3"})
 ACT_LOINC = frozenset({"3184-9", "80658-8", "96681-2", "96683-8"})
@@ -36,11 +36,37 @@ def _mentions_code(r: Mapping[str, Any], codes: frozenset[str]) -> bool:
     return False
 
 
+# Per process, by the identity of a shared (plain, frozen) value, each holding that value so that its id is never
+# reused while the key is there: a concept's condition categories, whether a concept is a body weight's code,
+# and a weight quantity in kg (with its text as sent). Order sets repeat their codes and weights.
+_CATEGORIES: dict[int, tuple[Concept, tuple[frozenset[str], Literal["code", "text"] | None]]] = {}
+_WEIGHT_CODES: dict[int, tuple[Concept, bool]] = {}
+_KG: dict[int, tuple[Quantity, Converted | UnitProblem, str]] = {}
+
+
+def _kept(cache: dict[int, Any], value: Any, read: Callable[[Any], Any]) -> Any:
+    """`read(value)`, kept in `cache` by the identity of `value` (stored beside it)."""
+    known = cache.get(id(value))
+    if known is None:
+        if len(cache) >= 4096:
+            cache.clear()
+        known = cache[id(value)] = (value, read(value))
+    return known[1]
+
+
+def _is_weight_code(code: Concept) -> bool:
+    return _is_code(code, "loinc", WEIGHT_LOINC)
+
+
+def _in_kg(q: Quantity) -> tuple[Converted | UnitProblem, str]:
+    return convert(q, "kg"), f"{q.value:g} {q.code or q.unit or ''}".strip()
+
+
 def body_weight(r: Mapping[str, Any], path: str, ref: str) -> tuple[Weight | None, str | None]:
     if not _mentions_code(r, WEIGHT_LOINC):
         return None, None
     code = concept(r.get("code"), path, ".code")
-    if not _is_code(code, "loinc", WEIGHT_LOINC):
+    if code is None or not _kept(_WEIGHT_CODES, code, _is_weight_code):
         return None, None
     status = string(r.get("status"), path, ".status")
     if status in ("entered-in-error", "cancelled"):
@@ -55,25 +81,38 @@ def body_weight(r: Mapping[str, Any], path: str, ref: str) -> tuple[Weight | Non
         eff = date_time(r.get("issued"), path, ".issued")
     if q is None:
         return None, f"{ref} has no valueQuantity"
-    conv = convert(q, "kg")
+    conv, as_sent = _kept(_KG, q, _in_kg)
     if not isinstance(conv, Converted):
         return None, f"{ref}: {conv.message}"
     if conv.value <= 0:
         return None, f"{ref}: a body weight of {q.value} is not plausible"
-    return Weight(conv.value, eff, ref, f"{q.value:g} {q.code or q.unit or ''}".strip()), None
+    return Weight(conv.value, eff, ref, as_sent), None
+
+
+def _first_code(c: Concept | None) -> str | None:
+    if c is not None:
+        for coding in c.codings:
+            if coding.code:
+                return coding.code
+    return None
+
+
+def _categories(code: Concept) -> tuple[frozenset[str], Literal["code", "text"] | None]:
+    return terminology().condition_categories(code)
 
 
 def condition_record(r: Mapping[str, Any], path: str, ref: str) -> ConditionRecord | None:
-    code = concept(r.get("code"), path, ".code")
+    get = r.get
+    code = concept(get("code"), path, ".code")
     if code is None:
         return None
-    clinical = concept(r.get("clinicalStatus"), path, ".clinicalStatus")
-    status = next((c.code for c in clinical.codings if c.code), None) if clinical else None
-    verification = concept(r.get("verificationStatus"), path, ".verificationStatus")
-    vstatus = next((c.code for c in verification.codings if c.code), None) if verification else None
+    raw = get("clinicalStatus")
+    status = _first_code(concept(raw, path, ".clinicalStatus")) if raw is not None else None
+    raw = get("verificationStatus")
+    vstatus = _first_code(concept(raw, path, ".verificationStatus")) if raw is not None else None
     if vstatus in ("refuted", "entered-in-error"):
         return None
-    categories, how = terminology().condition_categories(code)
+    categories, how = _kept(_CATEGORIES, code, _categories)
     return ConditionRecord(ref, code, categories, status, how)
 
 

@@ -47,12 +47,12 @@ def order_set_from_document(
     rtype = doc.get("resourceType")
     if not isinstance(rtype, str):
         raise InputError("not a FHIR resource: no resourceType (and not a CDS Hooks request)", "$.resourceType")
-    if (
-        rtype in ("PlanDefinition", "RequestGroup") or (rtype == "Bundle" and _may_hold_definition(doc))
-    ) and osd.is_definition(doc):
-        return osd.order_set_from_definition(doc, source, mode=mode, context=context, now=now)
     if rtype == "Bundle":
-        entries = bundle_entries(doc, "Bundle")
+        entries = _plain_bundle_entries(doc)
+        if entries is None:  # something unusual: perhaps a definition, or a bad entry (bundle_entries names it)
+            if _may_hold_definition(doc) and osd.is_definition(doc):
+                return osd.order_set_from_definition(doc, source, mode=mode, context=context, now=now)
+            entries = bundle_entries(doc, "Bundle")
         done: list[str] = []
         if mode == "strict" and strict_error(doc) is None:
             done = [e.path for e in entries]  # valid as a whole (the common case): no per-resource pass
@@ -63,7 +63,44 @@ def order_set_from_document(
                 bad = InvalidResource("Bundle", f"Bundle.{err[0]}".rstrip("."), err[1])
                 read = replace(read, order_set=replace(read.order_set, invalid=(*read.order_set.invalid, bad)))
         return read
+    if rtype in osd.DEFINITION_TYPES and osd.is_definition(doc):
+        return osd.order_set_from_definition(doc, source, mode=mode, context=context, now=now)
     return build_order_set([Entry(doc, rtype)], source=source, mode=mode, now=now, forced_context=context)
+
+
+_ENTRY_PATHS = tuple(f"Bundle.entry[{i}].resource" for i in range(128))  # the entries' paths, formatted once
+
+
+def _plain_bundle_entries(bundle: Mapping[str, Any]) -> list[Entry] | None:
+    """`bundle_entries(bundle, "Bundle")` of a Bundle whose entries are all objects holding a resource (or none)
+    of a type that is neither a definition nor a Bundle: the common Bundle, read in one pass, where
+    `_may_hold_definition` is False. None for any other, which the careful readers then read."""
+    raw_entries = bundle.get("entry")
+    if type(raw_entries) is not list:
+        return None
+    definitions = osd.DEFINITION_TYPES
+    out: list[Entry] = []
+    append = out.append
+    for i, e in enumerate(raw_entries):
+        if type(e) is not dict:
+            return None
+        res = e.get("resource")
+        if res is None:
+            continue  # e.g. a transaction DELETE entry
+        if type(res) is not dict:
+            return None
+        rtype = res.get("resourceType")
+        if type(rtype) is not str or rtype == "Bundle" or rtype in definitions:
+            return None
+        full_url = e.get("fullUrl")
+        append(
+            Entry(
+                res,
+                _ENTRY_PATHS[i] if i < 128 else f"Bundle.entry[{i}].resource",
+                full_url if isinstance(full_url, str) else None,
+            )
+        )
+    return out
 
 
 def _may_hold_definition(bundle: Mapping[str, Any]) -> bool:

@@ -24,9 +24,19 @@ from linter.terminology import terminology
 
 # Fields only the checked readers below read: a dosage (or timing repeat) holding any of them takes the checked
 # path, so `plain_dosage` and `_plain_timing` read every field they do not hand over.
-_CHECKED_ONLY_DOSAGE = ("doseQuantity", "doseRange", "rateQuantity", "additionalInstruction", "asNeededCodeableConcept")
-_CHECKED_ONLY_REPEAT = ("boundsPeriod", "boundsDuration", "when")
+_CHECKED_ONLY_DOSAGE = frozenset(
+    {"doseQuantity", "doseRange", "rateQuantity", "additionalInstruction", "asNeededCodeableConcept"}
+)
+_CHECKED_ONLY_REPEAT = frozenset({"boundsPeriod", "boundsDuration", "when"})
 _NO_TIMING = Timing()  # frozen: one shared "no timing" for every dosage without one
+
+# Plain dosages and timings read, per process: an order-set template's dosages ("81 mg by mouth daily") come
+# again and again, and building one costs more than looking it up. All frozen, so order sets share them.
+# Timings by their repeat's fields as sent (a zero period is not kept: 0.0 and -0.0 are one key, two reprs);
+# dosages by their scalar fields and the identity of their parts (dose, route, method, timing): the dosage
+# kept holds those parts, so an id in a key is never reused while the key is there.
+_TIMINGS: dict[tuple[Any, ...], Timing] = {}
+_DOSAGES: dict[tuple[Any, ...], Dosage] = {}
 
 
 def _timing_code(concept: Concept) -> tuple[str | None, str | None]:
@@ -171,10 +181,9 @@ def plain_dosage(o: dict[str, Any], index: int) -> Dosage | None:
     """`dosage` for the common shape, with no path built: one doseAndRate with a plain doseQuantity, plain
     text, route, method, sequence, asNeededBoolean, patientInstruction and a plain timing. None for any other
     shape or type, and the checked `dosage` then reads it (naming the first bad field, as it always did)."""
+    if not _CHECKED_ONLY_DOSAGE.isdisjoint(o):
+        return None
     get = o.get
-    for key in _CHECKED_ONLY_DOSAGE:
-        if key in o:
-            return None
     dose: Quantity | None = None
     dar_raw = get("doseAndRate")
     if dar_raw is not None:
@@ -206,22 +215,31 @@ def plain_dosage(o: dict[str, Any], index: int) -> Dosage | None:
         return None
     else:
         t = plain_t
-    return Dosage(
-        index,
-        None if sequence is None else int(float(sequence)),  # as `integer` reads an int
-        text,
-        dose,
-        None,
-        None,
-        None,
-        None,
-        route,
-        method,
-        t,
-        bool(as_needed),
-        None,
-        (pi,) if pi else (),
-    )
+    # A patient's own instruction is not kept (free text written for one patient); the dosage is built anew.
+    key = None if pi else (index, sequence, text, id(dose), id(route), id(method), id(t), as_needed)
+    known = _DOSAGES.get(key) if key is not None else None
+    if known is None:
+        known = Dosage(
+            index,
+            None if sequence is None else int(float(sequence)),  # as `integer` reads an int
+            text,
+            dose,
+            None,
+            None,
+            None,
+            None,
+            route,
+            method,
+            t,
+            bool(as_needed),
+            None,
+            (pi,) if pi else (),
+        )
+        if key is not None:
+            if len(_DOSAGES) >= 4096:
+                _DOSAGES.clear()
+            _DOSAGES[key] = known
+    return known
 
 
 def _plain_timing(o: dict[str, Any]) -> Timing | None:
@@ -237,11 +255,8 @@ def _plain_timing(o: dict[str, Any]) -> Timing | None:
     rp = o.get("repeat")
     if rp is None:
         return Timing(code=code, code_text=code_text)
-    if type(rp) is not dict:
+    if type(rp) is not dict or not _CHECKED_ONLY_REPEAT.isdisjoint(rp):
         return None
-    for key in _CHECKED_ONLY_REPEAT:
-        if key in rp:
-            return None
     get = rp.get
     frequency, frequency_max, count = get("frequency"), get("frequencyMax"), get("count")
     period, period_max, period_unit = get("period"), get("periodMax"), get("periodUnit")
@@ -254,7 +269,12 @@ def _plain_timing(o: dict[str, Any]) -> Timing | None:
         and (period_unit is None or type(period_unit) is str)
     ):
         return None
-    return Timing(
+    key = None
+    if raw_code is None and (period is None or period) and (period_max is None or period_max):
+        key = (frequency, frequency_max, count, period, period_max, period_unit)
+        if (known := _TIMINGS.get(key)) is not None:
+            return known
+    read = Timing(
         None if frequency is None else int(float(frequency)),  # as `integer` reads an int
         None if frequency_max is None else int(float(frequency_max)),
         None if period is None else float(period),
@@ -269,3 +289,8 @@ def _plain_timing(o: dict[str, Any]) -> Timing | None:
         True,
         (),
     )
+    if key is not None:
+        if len(_TIMINGS) >= 4096:
+            _TIMINGS.clear()
+        _TIMINGS[key] = read
+    return read

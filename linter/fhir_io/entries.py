@@ -3,33 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from linter.errors import InputError
 
 
-@dataclass
 class ResourceIndex:
-    """Resources by "Type/id" and by fullUrl, for resolving references (contained first)."""
+    """Resources by "Type/id" and by fullUrl, for resolving references (contained first). Built from the entries
+    on the first look-up: most order sets resolve no reference at all."""
 
-    by_ref: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    __slots__ = ("_by_ref", "_entries")
 
-    def add_entries(self, entries: Sequence[Entry]) -> list[str]:
-        """Index every entry by "Type/id" and by fullUrl; return each entry's ref (`ref_of`'s rule, with the
-        fullUrl or "Type/#n" for a resource without an id), built once for the reader."""
-        by_ref = self.by_ref
-        refs: list[str] = []
-        for n, e in enumerate(entries):
-            r = e.resource
-            rtype, rid = r.get("resourceType"), r.get("id")
-            typed = f"{rtype}/{rid}" if isinstance(rtype, str) and isinstance(rid, str) else None
-            if typed is not None:
-                by_ref[typed] = r
-            if e.full_url:
-                by_ref[e.full_url] = r
-            refs.append(typed if typed is not None and rid else (e.full_url or f"{rtype}/#{n}"))
-        return refs
+    def __init__(self, entries: Sequence[Entry] = ()) -> None:
+        self._entries = entries
+        self._by_ref: dict[str, Mapping[str, Any]] | None = None
+
+    @property
+    def by_ref(self) -> dict[str, Mapping[str, Any]]:
+        by_ref = self._by_ref
+        if by_ref is None:
+            by_ref = self._by_ref = {}
+            for e in self._entries:
+                r = e.resource
+                rtype, rid = r.get("resourceType"), r.get("id")
+                if isinstance(rtype, str) and isinstance(rid, str):
+                    by_ref[f"{rtype}/{rid}"] = r
+                if e.full_url:
+                    by_ref[e.full_url] = r
+        return by_ref
 
     def resolve(self, ref: str | None, container: Mapping[str, Any]) -> Mapping[str, Any] | None:
         if not ref:
@@ -40,10 +42,20 @@ class ResourceIndex:
                 if isinstance(c, dict) and c.get("id") == ref[1:]:
                     return c
             return None
-        if ref in self.by_ref:
-            return self.by_ref[ref]
+        by_ref = self.by_ref
+        if ref in by_ref:
+            return by_ref[ref]
         tail = "/".join(ref.rstrip("/").split("/")[-2:])  # absolute URL -> Type/id
-        return self.by_ref.get(tail)
+        return by_ref.get(tail)
+
+
+def entry_ref(e: Entry, n: int) -> str:
+    """The ref of entry `n` of an order set: "Type/id", else its fullUrl, else "Type/#n" (an id-less resource)."""
+    r = e.resource
+    rtype, rid = r.get("resourceType"), r.get("id")
+    if isinstance(rtype, str) and isinstance(rid, str) and rid:
+        return f"{rtype}/{rid}"
+    return e.full_url or f"{rtype}/#{n}"
 
 
 def ref_of(resource: Mapping[str, Any], fallback: str) -> str:

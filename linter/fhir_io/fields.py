@@ -76,10 +76,25 @@ def boolean(v: Any, path: str, sfx: str = "") -> bool | None:
     return v
 
 
+# The dateTimes read, by the string as sent, per process (an order set repeats its authoredOn and effective
+# times, and a service reads the same ones again): datetimes are immutable, so the readers share them.
+_DATES: dict[str, datetime] = {}
+
+
 def date_time(v: Any, path: str, sfx: str = "") -> datetime | None:
+    if type(v) is str and (known := _DATES.get(v)) is not None:
+        return known
     s = string(v, path, sfx)
     if not s:
         return None
+    read = _parse_date_time(s, path, sfx)
+    if len(_DATES) >= 4096:
+        _DATES.clear()
+    _DATES[s] = read
+    return read
+
+
+def _parse_date_time(s: str, path: str, sfx: str) -> datetime:
     try:
         if len(s) == 4:
             return datetime(int(s), 1, 1, tzinfo=UTC)
@@ -130,10 +145,44 @@ def concept(v: Any, path: str, sfx: str = "") -> Concept | None:
     return _checked_concept(v, path + sfx)
 
 
+# Concepts of one plain coding (a route, a condition's code, a status), by (system, code, display, text) as
+# sent, per process: frozen, so every order set shares them.
+_ONE_CODING: dict[tuple[Any, ...], Concept] = {}
+_CODINGS: dict[tuple[Any, ...], Concept] = {}  # the same, of several codings: (text, then each one's three)
+
+
 def plain_concept(v: dict[str, Any]) -> Concept | None:
     """The fast path of `concept`: a dict of plain codings and a string (or absent) text; None otherwise, and
     the checked reader then names the bad field."""
     raw_codings, text = v.get("coding"), v.get("text")
+    if type(raw_codings) is list and len(raw_codings) == 1 and type(raw := raw_codings[0]) is dict:
+        one = (raw.get("system"), raw.get("code"), raw.get("display"), text)
+        try:
+            known = _ONE_CODING.get(one)
+        except TypeError:  # a list or an object where a string belongs: not plain
+            return None
+        if known is not None:  # stored only below, after every field was read as a string (or absent)
+            return known
+        if (text is None or type(text) is str) and (c := _plain_coding(raw)) is not None:
+            if len(_ONE_CODING) >= 4096:
+                _ONE_CODING.clear()
+            known = _ONE_CODING[one] = Concept((c,), text)
+        return known
+    key: tuple[Any, ...] | None = None
+    if type(raw_codings) is list and raw_codings:  # several codings (a procedure's CPT and SNOMED CT codes)
+        parts = [text]
+        for raw in raw_codings:
+            if type(raw) is not dict:
+                break
+            parts += raw.get("system"), raw.get("code"), raw.get("display")
+        else:
+            key = tuple(parts)
+            try:
+                known = _CODINGS.get(key)
+            except TypeError:  # a list or an object where a string belongs: not plain
+                return None
+            if known is not None:  # stored only below, after every field was read as a string (or absent)
+                return known
     if text is None or type(text) is str:
         if not raw_codings:
             return Concept((), text)
@@ -146,7 +195,12 @@ def plain_concept(v: dict[str, Any]) -> Concept | None:
                 if c is None:
                     return None
                 out.append(c)
-            return Concept(tuple(out), text)
+            read = Concept(tuple(out), text)
+            if key is not None:
+                if len(_CODINGS) >= 4096:
+                    _CODINGS.clear()
+                _CODINGS[key] = read
+            return read
     return None
 
 
@@ -189,6 +243,11 @@ def quantity(v: Any, path: str, sfx: str = "") -> Quantity | None:
     )
 
 
+# Plain quantities by (value, unit, system, code) as sent, per process (doses of an order-set template, weights):
+# frozen, so shared. A zero value is not kept: 0.0 and -0.0 are one key but two reprs.
+_QUANTITIES: dict[tuple[Any, ...], Quantity] = {}
+
+
 def plain_quantity(v: dict[str, Any]) -> Quantity | None:
     """The fast path of `quantity`: a numeric value and string (or absent) unit, system, code; None otherwise."""
     value, unit, system, code = v.get("value"), v.get("unit"), v.get("system"), v.get("code")
@@ -198,7 +257,15 @@ def plain_quantity(v: dict[str, Any]) -> Quantity | None:
         and (system is None or type(system) is str)
         and (code is None or type(code) is str)
     ):
-        return Quantity(float(value), unit, system, code)
+        if not value:
+            return Quantity(float(value), unit, system, code)
+        key = (value, unit, system, code)  # 81 and 81.0 are one key, and read as one value (81.0)
+        known = _QUANTITIES.get(key)
+        if known is None:
+            if len(_QUANTITIES) >= 4096:
+                _QUANTITIES.clear()
+            known = _QUANTITIES[key] = Quantity(float(value), unit, system, code)
+        return known
     return None
 
 

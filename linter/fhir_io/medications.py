@@ -10,17 +10,19 @@ from typing import Any
 from linter.fhir_io.dosage import dosage, plain_dosage
 from linter.fhir_io.entries import ResourceIndex, ref_of
 from linter.fhir_io.fields import (
+    FieldError,
     annotation_texts,
     array,
     concept,
     date_time,
     duration_days,
     obj,
+    plain_concept,
     quantity,
     reference,
     string,
 )
-from linter.model import Concept, DrugIdentity, MedicationOrder, Strength
+from linter.model import Concept, Dosage, DrugIdentity, MedicationOrder, Strength
 from linter.model_fast import copy_with
 from linter.terminology import terminology
 
@@ -99,9 +101,122 @@ _PLAIN_IDENTITIES: dict[tuple[Any, ...], DrugIdentity] = {}
 _CODING_FIELDS = operator.attrgetter("system", "code", "display")
 
 
+# The plain product (one coding, a text or none) -> its Concept and identity, per process, keyed by the raw
+# strings (system, code, display, text): the same cache as above, with the Concept built once too (frozen, so
+# order sets share it).
+_PLAIN_PRODUCTS: dict[tuple[Any, ...], tuple[Concept, DrugIdentity]] = {}
+
+
+def _plain_product(mcc: dict[str, Any]) -> tuple[Concept, DrugIdentity] | None:
+    raw_codings = mcc.get("coding")
+    if type(raw_codings) is not list or len(raw_codings) != 1 or type(raw := raw_codings[0]) is not dict:
+        return None
+    key = (raw.get("system"), raw.get("code"), raw.get("display"), mcc.get("text"))
+    try:
+        known = _PLAIN_PRODUCTS.get(key)
+    except TypeError:  # a list or an object where a string belongs: the checked reader names it
+        return None
+    if known is None:  # stored only below, once `plain_concept` read every field as a string (or absent)
+        medication = plain_concept(mcc)
+        if medication is None:
+            return None
+        if len(_PLAIN_PRODUCTS) >= 4096:
+            _PLAIN_PRODUCTS.clear()
+        known = _PLAIN_PRODUCTS[key] = (medication, _identity([medication], None, None))
+    return known
+
+
+def _plain_notes(note: Any) -> tuple[str, ...] | None:
+    """`annotation_texts` for a list of objects whose text is a string (or absent); None for any other shape."""
+    if type(note) is not list:
+        return None
+    out = []
+    for raw in note:
+        if type(raw) is not dict:
+            return None
+        t = raw.get("text")
+        if t is not None:
+            if type(t) is not str:
+                return None
+            if t:
+                out.append(t)
+    return tuple(out)
+
+
+def plain_order(r: Mapping[str, Any], ref: str, under_review: bool) -> MedicationOrder | None:
+    """`medication_order` for the common shape, with no path built: a plain medicationCodeableConcept (no
+    medicationReference), plain dosages (`plain_dosage`), string status, intent, id and authoredOn, plain notes,
+    no dispenseRequest. None for any other shape or type: the checked reader then reads it (and names the
+    first bad field)."""
+    get = r.get
+    mcc = get("medicationCodeableConcept")
+    if type(mcc) is not dict or get("medicationReference") is not None or get("dispenseRequest") is not None:
+        return None
+    product = _plain_product(mcc)
+    if product is None:
+        return None
+    rtype = get("resourceType")
+    raw_dosages = get("dosage" if rtype == "MedicationStatement" else "dosageInstruction")
+    dosages: tuple[Dosage, ...] = ()
+    if raw_dosages is not None:
+        if type(raw_dosages) is not list:
+            return None
+        read = []
+        for i, raw in enumerate(raw_dosages):
+            if type(raw) is not dict or (d := plain_dosage(raw, i)) is None:
+                return None
+            read.append(d)
+        dosages = tuple(read)
+    rid, status, intent, authored, note = get("id"), get("status"), get("intent"), get("authoredOn"), get("note")
+    if not (
+        (rid is None or type(rid) is str)
+        and (status is None or type(status) is str)
+        and (intent is None or type(intent) is str)
+    ):
+        return None
+    notes: tuple[str, ...] | None = () if note is None else _plain_notes(note)
+    if notes is None:
+        return None
+    authored_on = None
+    if authored is not None:
+        if type(authored) is not str:
+            return None
+        try:
+            authored_on = date_time(authored, "")
+        except FieldError:
+            return None
+    medication, drug = product
+    return MedicationOrder(
+        ref,
+        str(rtype),
+        rid,
+        status,
+        intent,
+        medication,
+        drug,
+        dosages,
+        notes,
+        None,
+        None,
+        None,
+        authored_on,
+        (),
+        under_review,
+    )
+
+
 def medication_order(
     r: Mapping[str, Any], path: str, ref: str, index: ResourceIndex, under_review: bool
 ) -> MedicationOrder:
+    if (plain := plain_order(r, ref, under_review)) is not None:
+        return plain
+    return checked_order(r, path, ref, index, under_review)
+
+
+def checked_order(
+    r: Mapping[str, Any], path: str, ref: str, index: ResourceIndex, under_review: bool
+) -> MedicationOrder:
+    """`medication_order` for any shape: every field checked, the first bad one named (FieldError)."""
     concepts: list[Concept] = []
     medication = concept(r.get("medicationCodeableConcept"), path, ".medicationCodeableConcept")
     ingredient_concepts: list[Concept] = []
