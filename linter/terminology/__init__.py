@@ -11,22 +11,24 @@ import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from linter.model import Coding, Concept, DrugIdentity, Strength
-from linter.terminology.schema import (
-    ConditionFile,
-    DoseFormFile,
-    DrugFile,
-    ProcedureFile,
-    RouteFile,
-    SystemFile,
-    TimingCode,
-    TimingFile,
-)
+from linter.terminology.records import HERE, is_shipped, load_file
 
-HERE = Path(__file__).parent
+if TYPE_CHECKING:
+    # The records (linter.terminology.records) are read like these models: the same fields, validated by them.
+    from linter.terminology.schema import (
+        ConditionFile,
+        DoseFormFile,
+        DrugFile,
+        ProcedureFile,
+        RouteFile,
+        SystemEntry,
+        TimingCode,
+        TimingFile,
+    )
+
 UCUM_URI = "http://unitsofmeasure.org"
 V3_ORDERABLE_DRUG_FORM = "http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm"
 
@@ -44,17 +46,14 @@ class CountForm:
         return self.display if value == 1 else self.plural
 
 
-@cache
-def _load(name: str) -> dict[str, object]:
-    """A data file as parsed TOML, read once (the indexes and drug_keys share it; never mutated)."""
-    with (HERE / name).open("rb") as fh:
-        return tomllib.load(fh)
-
-
 def drug_keys() -> frozenset[str]:
     """The drug keys of drugs.toml (what a profile's regimens may name), without building the indexes: a
-    profile check (`orderlint rules`, `explain`) needs only these, not the terminology a lint needs."""
-    drugs = _load("drugs.toml").get("drugs")
+    profile check (`orderlint rules`, `explain`) needs only these, not the terminology a lint needs. A
+    drugs.toml other than the shipped one is read without validating it, as the indexes would validate it."""
+    if is_shipped("drugs.toml"):
+        return frozenset(load_file("drugs.toml").drugs)
+    with (HERE / "drugs.toml").open("rb") as fh:
+        drugs = tomllib.load(fh).get("drugs")
     return frozenset(drugs) if isinstance(drugs, dict) else frozenset()
 
 
@@ -94,13 +93,14 @@ class Terminology:
     """Indexes over the data files, built once per process."""
 
     def __init__(self) -> None:
-        self.systems = SystemFile.model_validate(_load("systems.toml")).systems
-        self.drug_file = DrugFile.model_validate(_load("drugs.toml"))
-        self.condition_file = ConditionFile.model_validate(_load("conditions.toml"))
-        self.procedure_file = ProcedureFile.model_validate(_load("procedures.toml"))
-        self.route_file = RouteFile.model_validate(_load("routes.toml"))
-        self.timing_file = TimingFile.model_validate(_load("timing.toml"))
-        self.dose_form_file = DoseFormFile.model_validate(_load("dose_forms.toml"))
+        # Records read like the schema models (cast: load_file's records are typed Any).
+        self.systems = cast("dict[str, SystemEntry]", load_file("systems.toml").systems)
+        self.drug_file = cast("DrugFile", load_file("drugs.toml"))
+        self.condition_file = cast("ConditionFile", load_file("conditions.toml"))
+        self.procedure_file = cast("ProcedureFile", load_file("procedures.toml"))
+        self.route_file = cast("RouteFile", load_file("routes.toml"))
+        self.timing_file = cast("TimingFile", load_file("timing.toml"))
+        self.dose_form_file = cast("DoseFormFile", load_file("dose_forms.toml"))
         self._count_ucum: dict[str, CountForm] = {}
         self._count_text: dict[str, CountForm] = {}
         self._count_v3: dict[str, CountForm] = {}
