@@ -73,3 +73,63 @@ def test_drug_keys_of_a_changed_drugs_file_are_read_without_validating(
     path = data_dir / "drugs.toml"
     path.write_text(path.read_text("utf-8") + '\n[drugs.testdrug]\ndisplay = "test drug"\n')  # no classes: invalid
     assert "testdrug" in drug_keys()
+
+
+# ---- profiles (linter/profiles_validated.py) ----------------------------------------------------------------
+
+
+def _shipped_profiles() -> list[Path]:
+    return sorted((Path(__file__).resolve().parent.parent / "profiles").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", _shipped_profiles(), ids=lambda p: p.stem)
+def test_a_shipped_profile_is_read_as_the_schema_validates_it(path: Path) -> None:
+    from linter import profiles, profiles_validated
+
+    assert profiles.file_digest(path) in profiles_validated.SOURCES, REGENERATE
+    stored = profiles._stored_dump(path)
+    assert stored is not None, REGENERATE  # the file and the profiles it extends are the ones stored
+    validated_profile = profiles.profile_from_dump(profiles.validated_dump(path))
+    stored_profile = profiles.profile_from_dump({**stored, "path": str(path)})
+    assert stored_profile == validated_profile, REGENERATE
+    assert repr(stored_profile) == repr(validated_profile), REGENERATE  # 81 and 81.0 are ==, not the same value
+    assert repr(profiles.load_profile_file(path)) == repr(validated_profile)
+
+
+@pytest.fixture
+def profile_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the shipped profiles, the profiles directory for the test."""
+    for path in _shipped_profiles():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setenv("ORDERLINT_PROFILES_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_a_changed_profile_is_validated_again(profile_dir: Path) -> None:
+    from linter import profiles
+
+    path = profile_dir / "btk-angioplasty.toml"
+    assert profiles._stored_dump(path) is not None
+    path.write_text(path.read_text("utf-8").replace("max_mg_per_day = 325", "max_mg_per_day = 300", 1), "utf-8")
+    assert profiles._stored_dump(path) is None
+    assert profiles.load_profile_file(path).rules["AT101"].options["max_mg_per_day"] == 300
+
+
+def test_a_profile_whose_parent_changed_is_validated_again(profile_dir: Path) -> None:
+    from linter import profiles
+
+    jp, parent = profile_dir / "btk-angioplasty-jp.toml", profile_dir / "btk-angioplasty.toml"
+    assert profiles._stored_dump(jp) is not None
+    parent.write_text(parent.read_text("utf-8").replace("[rules.AT102]", '[rules.AT102]\nnote = "changed"', 1), "utf-8")
+    assert profiles._stored_dump(jp) is None
+    assert profiles.load_profile_file(jp).rules["AT102"].note == "changed"
+
+
+def test_a_changed_profile_with_an_unknown_key_fails_with_the_schemas_message(profile_dir: Path) -> None:
+    from linter import profiles
+    from linter.errors import ProfileError
+
+    path = profile_dir / "btk-angioplasty.toml"
+    path.write_text(path.read_text("utf-8").replace("publisher = ", 'publsher = "x"\npublisher = ', 1), "utf-8")
+    with pytest.raises(ProfileError, match=r"btk-angioplasty.toml: publsher: Extra inputs are not permitted"):
+        profiles.load_profile_file(path)
