@@ -19,11 +19,10 @@ import os
 import sys
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from linter import DEFAULT_PROFILE as DEFAULT_PROFILE  # re-exported: callers import it from here too
 from linter.errors import ProfileError
@@ -46,21 +45,66 @@ def profiles_dir() -> Path:
     return Path(sys.prefix) / "share" / "orderlint" / "profiles"
 
 
+class _Frozen:
+    """A validated table of a profile: keyword fields in the order annotated, defaults in DEFAULTS (a type
+    there, dict or list, makes a new empty one), frozen, shown and compared like a dataclass. Plain class
+    attributes, not @dataclass: building a dataclass costs some 5 M instructions at import."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = ()
+    DEFAULTS: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls) -> None:
+        cls.FIELDS = tuple(k for k, v in cls.__annotations__.items() if not str(v).startswith("ClassVar"))
+
+    def __init__(self, **values: Any) -> None:
+        for name in self.FIELDS:
+            if name in values:
+                value = values.pop(name)
+            elif name in self.DEFAULTS:
+                default = self.DEFAULTS[name]
+                value = default() if isinstance(default, type) else default
+            else:
+                raise TypeError(f"{type(self).__qualname__}() missing keyword argument: {name!r}")
+            object.__setattr__(self, name, value)
+        if values:
+            raise TypeError(f"{type(self).__qualname__}() got unexpected keyword arguments: {', '.join(values)}")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__qualname__} is frozen: cannot assign to field {name!r}")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Frozen) and other.__class__ is self.__class__ and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}({', '.join(f'{k}={getattr(self, k)!r}' for k in self.FIELDS)})"
+
+
 # The validated profile: the fields of linter.profile_schema's models, in their order and with their defaults.
 
 
-@dataclass(frozen=True, kw_only=True)
-class RuleConfig:
-    enabled: bool = True
+class RuleConfig(_Frozen):
+    enabled: bool
     # Map the indicator a rule produces to the one this institution wants (e.g. {"warning" = "info"}).
-    indicator_overrides: dict[Indicator, Indicator] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=dict)
-    cite: dict[str, str] = field(default_factory=dict)
-    note: str = ""
+    indicator_overrides: dict[Indicator, Indicator]
+    options: dict[str, Any]
+    cite: dict[str, str]
+    note: str
+    DEFAULTS: ClassVar[dict[str, Any]] = {
+        "enabled": True,
+        "indicator_overrides": dict,
+        "options": dict,
+        "cite": dict,
+        "note": "",
+    }
 
 
-@dataclass(frozen=True, kw_only=True)
-class RegimenTemplate:
+class RegimenTemplate(_Frozen):
     """A MedicationRequest that a "create" suggestion proposes (e.g. aspirin 81 mg daily)."""
 
     drug: str
@@ -73,23 +117,23 @@ class RegimenTemplate:
     period: float
     period_unit: Literal["h", "d", "wk"]
     route: Literal["oral", "intravenous", "intra_arterial", "subcutaneous"]
-    duration_days: int | None = None
+    duration_days: int | None
     text: str
     cite: str
+    DEFAULTS: ClassVar[dict[str, Any]] = {"duration_days": None}
 
 
-@dataclass(frozen=True, kw_only=True)
-class OrderTemplate:
+class OrderTemplate(_Frozen):
     """A ServiceRequest that a "create" suggestion proposes (e.g. a toe-brachial index)."""
 
     text: str
-    codings: list[dict[str, str]] = field(default_factory=list)  # {system, code, display}; verified codes only
-    category_text: str = ""
+    codings: list[dict[str, str]]  # {system, code, display}; verified codes only
+    category_text: str
     cite: str
+    DEFAULTS: ClassVar[dict[str, Any]] = {"codings": list, "category_text": ""}
 
 
-@dataclass(frozen=True, kw_only=True)
-class Profile:
+class Profile(_Frozen):
     id: str
     title: str
     description: str
@@ -97,12 +141,18 @@ class Profile:
     status: Literal["draft", "active", "retired"]
     date: date
     publisher: str
-    extends: str | None = None
-    regimens: dict[str, RegimenTemplate] = field(default_factory=dict)
-    orders: dict[str, OrderTemplate] = field(default_factory=dict)
-    rules: dict[str, RuleConfig] = field(default_factory=dict)
-    path: str = ""
-    _options_cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    extends: str | None
+    regimens: dict[str, RegimenTemplate]
+    orders: dict[str, OrderTemplate]
+    rules: dict[str, RuleConfig]
+    path: str
+    DEFAULTS: ClassVar[dict[str, Any]] = {"extends": None, "regimens": dict, "orders": dict, "rules": dict, "path": ""}
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**values)
+        # Each rule's Options, validated when first asked for (not a field: not shown, not compared).
+        object.__setattr__(self, "_options_cache", {})
+        self._options_cache: dict[str, Any]
 
     def options(self, code: str) -> Any:
         """The rule's Options model, validated once from this profile."""
@@ -138,14 +188,14 @@ class Profile:
 
     def model_dump(self) -> dict[str, Any]:
         """The profile as the schema dumps it: plain dicts (dates and enums kept), what model_validate takes."""
-        dump = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "_options_cache"}
+        dump = {name: getattr(self, name) for name in self.FIELDS}
         for key in ("regimens", "orders", "rules"):
-            dump[key] = {k: vars(v).copy() for k, v in dump[key].items()}
+            dump[key] = {k: dict(zip(v.FIELDS, v._values(), strict=True)) for k, v in dump[key].items()}
         return dump
 
     def model_copy(self, *, update: Mapping[str, Any]) -> Profile:
         """A copy with some fields replaced (its rules' options validated again when asked for)."""
-        return replace(self, **update)
+        return Profile(**{**dict(zip(self.FIELDS, self._values(), strict=True)), **update})
 
 
 def profile_from_dump(dump: Mapping[str, Any]) -> Profile:
