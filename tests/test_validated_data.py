@@ -133,3 +133,21 @@ def test_a_changed_profile_with_an_unknown_key_fails_with_the_schemas_message(pr
     path.write_text(path.read_text("utf-8").replace("publisher = ", 'publsher = "x"\npublisher = ', 1), "utf-8")
     with pytest.raises(ProfileError, match=r"btk-angioplasty.toml: publsher: Extra inputs are not permitted"):
         profiles.load_profile_file(path)
+
+
+def test_a_changed_data_file_is_read_with_values_json_has_not(data_dir: Path) -> None:
+    path = data_dir / "routes.toml"
+    path.write_text(path.read_text("utf-8").replace("[meta]", "[meta]\nreviewed = 2026-11-30", 1), "utf-8")
+    assert str(records.load_file("routes.toml").meta["reviewed"]) == "2026-11-30"
+
+
+def test_a_changed_data_file_gives_the_records_the_stored_form_gives(data_dir: Path) -> None:
+    for name in FILE_SCHEMAS:
+        path = data_dir / name
+        path.write_bytes(path.read_bytes() + b"\n# changed\n")
+    records.load_file.cache_clear()
+    for name in FILE_SCHEMAS:
+        assert records.stored_json(name, (data_dir / name).read_bytes()) is None
+        validated_again = records.load_file(name)
+        stored = records.json.loads(validated.DATA[name], object_hook=records._from_json)
+        assert validated_again == stored and repr(validated_again) == repr(stored)

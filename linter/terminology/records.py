@@ -70,13 +70,27 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def validated_json(name: str, data: bytes) -> str:
-    """The file validated with its schema, as the JSON validated.py stores."""
+def validated_tagged(name: str, data: bytes) -> Any:
+    """The file validated with its schema, as tagged data (`tagged`)."""
     # Lazy: pydantic and the schemas only for a data file that is not the shipped one (and the generator).
     from linter.terminology.schema import FILE_SCHEMAS
 
-    model = FILE_SCHEMAS[name].model_validate(tomllib.loads(data.decode("utf-8")))
-    return json.dumps(tagged(model), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return tagged(FILE_SCHEMAS[name].model_validate(tomllib.loads(data.decode("utf-8"))))
+
+
+def validated_json(name: str, data: bytes) -> str:
+    """The file validated with its schema, as the JSON validated.py stores."""
+    return json.dumps(validated_tagged(name, data), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _as_records(value: Any) -> Any:
+    """Tagged data as records, as json.loads with _from_json makes them (without going through JSON, which
+    would refuse a value TOML has and JSON has not, such as a date in a file's meta table)."""
+    if isinstance(value, dict):
+        return _from_json({k: _as_records(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_as_records(v) for v in value]
+    return value
 
 
 def stored_json(name: str, data: bytes) -> str | None:
@@ -98,5 +112,7 @@ def is_shipped(name: str) -> bool:
 def load_file(name: str) -> Any:
     """The data file's top-level record, validated once per process (from validated.py when it is current)."""
     data = (HERE / name).read_bytes()
-    text = stored_json(name, data) or validated_json(name, data)
+    text = stored_json(name, data)
+    if text is None:
+        return _as_records(validated_tagged(name, data))
     return json.loads(text, object_hook=_from_json)
