@@ -48,10 +48,10 @@ def in_workers(
 ) -> list[T]:
     out: list[T] = []
     total = len(sources)
-    # What the first lint of a process builds (the terminology's indexes: ~170 M instructions, ~15-20 ms) is
-    # built once here, before the workers fork and inherit it, instead of once in each worker: the critical
-    # path is the same (the workers waited for it), the CPU is paid once as with --jobs 1.
-    terminology()
+    # What the lints of a process build (the terminology's indexes and phrase patterns, compiled when first
+    # used) is built once here, before the workers fork and inherit it, instead of once in each worker: the
+    # critical path is the same (the workers waited for it), the CPU is paid once as with --jobs 1.
+    terminology().compile_patterns()
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=mp_context, initializer=_init_worker, initargs=(profile, options, limits, finish)
     ) as pool:

@@ -1,6 +1,11 @@
 """Profiles: which rules run, their thresholds (each with its citation), indicator overrides, and the
 regimen templates used by "create" suggestions. TOML files in `profiles/`, read with tomllib, validated
-with pydantic (unknown keys rejected), and checked against each rule's Options model.
+with pydantic (linter.profile_schema: unknown keys rejected), and checked against each rule's Options model.
+
+A profile is kept as plain frozen dataclasses with the schema's fields. The shipped profiles' validated form
+is stored in linter/profiles_validated.py (scripts/gen_validated.py): a profile file whose bytes, and its
+parents', have the SHA-256 it was generated from is read from there without pydantic; any other file is
+parsed and validated.
 
 A profile may `extends = "<other profile id>"`: it then writes only its differences (tables are merged
 key by key; lists and values replace).
@@ -8,6 +13,8 @@ key by key; lists and values replace).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
 import tomllib
@@ -15,9 +22,7 @@ from collections.abc import Mapping
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from typing import Any, ClassVar, Literal
 
 from linter import DEFAULT_PROFILE as DEFAULT_PROFILE  # re-exported: callers import it from here too
 from linter.errors import ProfileError
@@ -40,20 +45,66 @@ def profiles_dir() -> Path:
     return Path(sys.prefix) / "share" / "orderlint" / "profiles"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Frozen:
+    """A validated table of a profile: keyword fields in the order annotated, defaults in DEFAULTS (a type
+    there, dict or list, makes a new empty one), frozen, shown and compared like a dataclass. Plain class
+    attributes, not @dataclass: building a dataclass costs some 5 M instructions at import."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = ()
+    DEFAULTS: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls) -> None:
+        cls.FIELDS = tuple(k for k, v in cls.__annotations__.items() if not str(v).startswith("ClassVar"))
+
+    def __init__(self, **values: Any) -> None:
+        for name in self.FIELDS:
+            if name in values:
+                value = values.pop(name)
+            elif name in self.DEFAULTS:
+                default = self.DEFAULTS[name]
+                value = default() if isinstance(default, type) else default
+            else:
+                raise TypeError(f"{type(self).__qualname__}() missing keyword argument: {name!r}")
+            object.__setattr__(self, name, value)
+        if values:
+            raise TypeError(f"{type(self).__qualname__}() got unexpected keyword arguments: {', '.join(values)}")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__qualname__} is frozen: cannot assign to field {name!r}")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Frozen) and other.__class__ is self.__class__ and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}({', '.join(f'{k}={getattr(self, k)!r}' for k in self.FIELDS)})"
 
 
-class RuleConfig(_Strict):
-    enabled: bool = True
+# The validated profile: the fields of linter.profile_schema's models, in their order and with their defaults.
+
+
+class RuleConfig(_Frozen):
+    enabled: bool
     # Map the indicator a rule produces to the one this institution wants (e.g. {"warning" = "info"}).
-    indicator_overrides: dict[Indicator, Indicator] = Field(default_factory=dict)
-    options: dict[str, Any] = Field(default_factory=dict)
-    cite: dict[str, str] = Field(default_factory=dict)
-    note: str = ""
+    indicator_overrides: dict[Indicator, Indicator]
+    options: dict[str, Any]
+    cite: dict[str, str]
+    note: str
+    DEFAULTS: ClassVar[dict[str, Any]] = {
+        "enabled": True,
+        "indicator_overrides": dict,
+        "options": dict,
+        "cite": dict,
+        "note": "",
+    }
 
 
-class RegimenTemplate(_Strict):
+class RegimenTemplate(_Frozen):
     """A MedicationRequest that a "create" suggestion proposes (e.g. aspirin 81 mg daily)."""
 
     drug: str
@@ -66,21 +117,23 @@ class RegimenTemplate(_Strict):
     period: float
     period_unit: Literal["h", "d", "wk"]
     route: Literal["oral", "intravenous", "intra_arterial", "subcutaneous"]
-    duration_days: int | None = None
+    duration_days: int | None
     text: str
     cite: str
+    DEFAULTS: ClassVar[dict[str, Any]] = {"duration_days": None}
 
 
-class OrderTemplate(_Strict):
+class OrderTemplate(_Frozen):
     """A ServiceRequest that a "create" suggestion proposes (e.g. a toe-brachial index)."""
 
     text: str
-    codings: list[dict[str, str]] = Field(default_factory=list)  # {system, code, display}; verified codes only
-    category_text: str = ""
+    codings: list[dict[str, str]]  # {system, code, display}; verified codes only
+    category_text: str
     cite: str
+    DEFAULTS: ClassVar[dict[str, Any]] = {"codings": list, "category_text": ""}
 
 
-class Profile(_Strict):
+class Profile(_Frozen):
     id: str
     title: str
     description: str
@@ -88,12 +141,18 @@ class Profile(_Strict):
     status: Literal["draft", "active", "retired"]
     date: date
     publisher: str
-    extends: str | None = None
-    regimens: dict[str, RegimenTemplate] = Field(default_factory=dict)
-    orders: dict[str, OrderTemplate] = Field(default_factory=dict)
-    rules: dict[str, RuleConfig] = Field(default_factory=dict)
-    path: str = ""
-    _options_cache: dict[str, Any] = PrivateAttr(default_factory=dict)
+    extends: str | None
+    regimens: dict[str, RegimenTemplate]
+    orders: dict[str, OrderTemplate]
+    rules: dict[str, RuleConfig]
+    path: str
+    DEFAULTS: ClassVar[dict[str, Any]] = {"extends": None, "regimens": dict, "orders": dict, "rules": dict, "path": ""}
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**values)
+        # Each rule's Options, validated when first asked for (not a field: not shown, not compared).
+        object.__setattr__(self, "_options_cache", {})
+        self._options_cache: dict[str, Any]
 
     def options(self, code: str) -> Any:
         """The rule's Options model, validated once from this profile."""
@@ -113,19 +172,49 @@ class Profile(_Strict):
             for key, t in self.regimens.items()
         }
 
-    @field_validator("version")
-    @classmethod
-    def _calendar_version(cls, v: str) -> str:
-        parts = v.split(".")
-        if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[0]) != 4:
-            raise ValueError("version must be a calendar version YYYY.MINOR.PATCH, e.g. 2026.1.0")
-        return v
-
     def rule(self, code: str) -> RuleConfig | None:
         return self.rules.get(code)
 
     def enabled_codes(self) -> list[str]:
         return sorted(code for code, cfg in self.rules.items() if cfg.enabled)
+
+    @classmethod
+    def model_validate(cls, data: Mapping[str, Any]) -> Profile:
+        """`data` validated as a profile file is (without the check against the rules)."""
+        # Lazy: pydantic and the schema only to validate.
+        from linter.profile_schema import validated
+
+        return profile_from_dump(validated(dict(data), Path(str(data.get("path", "")))))
+
+    def model_dump(self) -> dict[str, Any]:
+        """The profile as the schema dumps it: plain dicts (dates and enums kept), what model_validate takes."""
+        dump = {name: getattr(self, name) for name in self.FIELDS}
+        for key in ("regimens", "orders", "rules"):
+            dump[key] = {k: dict(zip(v.FIELDS, v._values(), strict=True)) for k, v in dump[key].items()}
+        return dump
+
+    def model_copy(self, *, update: Mapping[str, Any]) -> Profile:
+        """A copy with some fields replaced (its rules' options validated again when asked for)."""
+        return Profile(**{**dict(zip(self.FIELDS, self._values(), strict=True)), **update})
+
+
+def profile_from_dump(dump: Mapping[str, Any]) -> Profile:
+    """The profile from the schema's dump, or from the JSON form of it stored for a shipped profile (the date
+    as ISO text, the indicators as their values)."""
+    when = dump["date"]
+    return Profile(
+        **{k: v for k, v in dump.items() if k not in ("date", "regimens", "orders", "rules")},
+        date=date.fromisoformat(when) if isinstance(when, str) else when,
+        regimens={k: RegimenTemplate(**v) for k, v in dump["regimens"].items()},
+        orders={k: OrderTemplate(**v) for k, v in dump["orders"].items()},
+        rules={
+            code: RuleConfig(
+                **{k: v for k, v in cfg.items() if k != "indicator_overrides"},
+                indicator_overrides={Indicator(a): Indicator(b) for a, b in cfg["indicator_overrides"].items()},
+            )
+            for code, cfg in dump["rules"].items()
+        },
+    )
 
 
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -148,16 +237,19 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ProfileError(f"{path}: not valid TOML: {exc}") from exc
 
 
+def _parent_path(path: Path, parent: str) -> Path:
+    """The file of the profile `parent` that the profile at `path` extends."""
+    found = profiles_dir() / f"{parent}.toml"
+    return found if found.exists() else path.parent / f"{parent}.toml"
+
+
 def _resolve_raw(path: Path, seen: tuple[str, ...] = ()) -> dict[str, Any]:
     raw = _read_toml(path)
     parent = raw.get("extends")
     if parent:
         if parent in seen:
             raise ProfileError(f"{path}: profiles extend each other in a cycle: {' -> '.join((*seen, parent))}")
-        parent_path = profiles_dir() / f"{parent}.toml"
-        if not parent_path.exists():
-            parent_path = path.parent / f"{parent}.toml"
-        base = _resolve_raw(parent_path, (*seen, str(raw.get("id", path.stem))))
+        base = _resolve_raw(_parent_path(path, parent), (*seen, str(raw.get("id", path.stem))))
         base.pop("path", None)
         merged = _merge(base, raw)
         merged["extends"] = parent
@@ -165,21 +257,47 @@ def _resolve_raw(path: Path, seen: tuple[str, ...] = ()) -> dict[str, Any]:
     return raw
 
 
-def _format_errors(path: Path, exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"])
-        lines.append(f"{path}: {loc}: {err['msg']}")
-    return "\n".join(lines)
+def file_digest(path: Path) -> str | None:
+    """The SHA-256 of the file's bytes (None when it cannot be read)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _stored_dump(path: Path) -> dict[str, Any] | None:
+    """The validated form stored for a shipped profile (linter/profiles_validated.py), when the file and every
+    profile it extends have the bytes it was generated from."""
+    # Lazy: the stored profiles only once a profile is loaded, not when this module is imported.
+    from linter import profiles_validated
+
+    key = file_digest(path)
+    chain = profiles_validated.SOURCES.get(key or "")
+    if chain is None:
+        return None
+    current = path
+    for parent, parent_digest in chain:
+        current = _parent_path(current, parent)
+        if file_digest(current) != parent_digest:
+            return None
+    stored: dict[str, Any] = json.loads(profiles_validated.DATA[key or ""])
+    return stored
+
+
+def validated_dump(path: Path) -> dict[str, Any]:
+    """The profile file (and those it extends) parsed and validated: linter.profile_schema's dump."""
+    # Lazy: pydantic and the schema only for a profile that is not stored validated.
+    from linter.profile_schema import validated
+
+    raw = _resolve_raw(path)
+    raw["path"] = str(path)
+    return validated(raw, path)
 
 
 def load_profile_file(path: Path, *, strict_codes: bool | None = None) -> Profile:
-    raw = _resolve_raw(path)
-    raw["path"] = str(path)
-    try:
-        profile = Profile.model_validate(raw)
-    except ValidationError as exc:
-        raise ProfileError(_format_errors(path, exc)) from exc
+    stored = _stored_dump(path)
+    dump = validated_dump(path) if stored is None else {**stored, "path": str(path)}
+    profile = profile_from_dump(dump)
     _check_against_rules(profile, path, strict_codes)
     for key, tmpl in profile.regimens.items():
         if tmpl.drug not in _known_drugs():
@@ -198,6 +316,9 @@ STRICT_CODES = True
 
 def _check_against_rules(profile: Profile, path: Path, strict_codes: bool | None = None) -> None:
     """Every configured rule exists, its options validate, and every option has a citation."""
+    # Lazy: the rules' Options are pydantic models (pydantic is loaded with the rules).
+    from pydantic import ValidationError
+
     # Lazy: profiles sit below the rule registry (render and fixes import them without every rule).
     from linter.rules import RULES_BY_CODE
 

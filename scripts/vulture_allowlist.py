@@ -18,6 +18,7 @@ _.log_message  # http.server.BaseHTTPRequestHandler: silenced
 _.daemon_threads  # socketserver.ThreadingMixIn
 _.background  # starlette Response.background: the task runs after the response is sent
 _.should_exit  # uvicorn.Server: stops a server started in a test thread
+_.__init_subclass__  # Python calls it on each subclass (linter.profiles._Frozen reads the subclass's fields)
 exc_type  # __exit__(self, exc_type, exc, tb): the context-manager protocol's parameters
 tb  # idem
 

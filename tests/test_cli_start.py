@@ -113,3 +113,14 @@ def test_rules_builds_no_terminology_and_no_unit_registry() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
     assert out.stdout.split() == ["0", "0", "False"], out.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["rules"], ["explain", "HEP201"], ["lint", "-q", "--mode", "fast", str(ONE_FILE)], ["lint", "-q", str(ONE_FILE)]],
+    ids=["rules", "explain", "fast-lint", "strict-lint"],
+)
+def test_the_shipped_profile_and_terminology_are_read_without_their_schemas(args: list[str]) -> None:
+    """linter/profiles_validated.py and linter/terminology/validated.py hold them validated (gen_validated.py)."""
+    modules = imported_modules(*args)
+    assert _loaded(modules, ("linter.profile_schema", "linter.terminology.schema")) == []

@@ -9,24 +9,27 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
-from typing import Literal
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Literal, cast
 
 from linter.model import Coding, Concept, DrugIdentity, Strength
-from linter.terminology.schema import (
-    ConditionFile,
-    DoseFormFile,
-    DrugFile,
-    ProcedureFile,
-    RouteFile,
-    SystemFile,
-    TimingCode,
-    TimingFile,
-)
+from linter.terminology.records import HERE, is_shipped, load_file
 
-HERE = Path(__file__).parent
+if TYPE_CHECKING:
+    # The records (linter.terminology.records) are read like these models: the same fields, validated by them.
+    from linter.terminology.schema import (
+        ConditionFile,
+        DoseFormFile,
+        DrugFile,
+        ProcedureFile,
+        RouteFile,
+        SystemEntry,
+        TimingCode,
+        TimingFile,
+    )
+
 UCUM_URI = "http://unitsofmeasure.org"
 V3_ORDERABLE_DRUG_FORM = "http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm"
 
@@ -44,17 +47,14 @@ class CountForm:
         return self.display if value == 1 else self.plural
 
 
-@cache
-def _load(name: str) -> dict[str, object]:
-    """A data file as parsed TOML, read once (the indexes and drug_keys share it; never mutated)."""
-    with (HERE / name).open("rb") as fh:
-        return tomllib.load(fh)
-
-
 def drug_keys() -> frozenset[str]:
     """The drug keys of drugs.toml (what a profile's regimens may name), without building the indexes: a
-    profile check (`orderlint rules`, `explain`) needs only these, not the terminology a lint needs."""
-    drugs = _load("drugs.toml").get("drugs")
+    profile check (`orderlint rules`, `explain`) needs only these, not the terminology a lint needs. A
+    drugs.toml other than the shipped one is read without validating it, as the indexes would validate it."""
+    if is_shipped("drugs.toml"):
+        return frozenset(load_file("drugs.toml").drugs)
+    with (HERE / "drugs.toml").open("rb") as fh:
+        drugs = tomllib.load(fh).get("drugs")
     return frozenset(drugs) if isinstance(drugs, dict) else frozenset()
 
 
@@ -94,13 +94,14 @@ class Terminology:
     """Indexes over the data files, built once per process."""
 
     def __init__(self) -> None:
-        self.systems = SystemFile.model_validate(_load("systems.toml")).systems
-        self.drug_file = DrugFile.model_validate(_load("drugs.toml"))
-        self.condition_file = ConditionFile.model_validate(_load("conditions.toml"))
-        self.procedure_file = ProcedureFile.model_validate(_load("procedures.toml"))
-        self.route_file = RouteFile.model_validate(_load("routes.toml"))
-        self.timing_file = TimingFile.model_validate(_load("timing.toml"))
-        self.dose_form_file = DoseFormFile.model_validate(_load("dose_forms.toml"))
+        # Records read like the schema models (cast: load_file's records are typed Any).
+        self.systems = cast("dict[str, SystemEntry]", load_file("systems.toml").systems)
+        self.drug_file = cast("DrugFile", load_file("drugs.toml"))
+        self.condition_file = cast("ConditionFile", load_file("conditions.toml"))
+        self.procedure_file = cast("ProcedureFile", load_file("procedures.toml"))
+        self.route_file = cast("RouteFile", load_file("routes.toml"))
+        self.timing_file = cast("TimingFile", load_file("timing.toml"))
+        self.dose_form_file = cast("DoseFormFile", load_file("dose_forms.toml"))
         self._count_ucum: dict[str, CountForm] = {}
         self._count_text: dict[str, CountForm] = {}
         self._count_v3: dict[str, CountForm] = {}
@@ -109,11 +110,6 @@ class Terminology:
             self._count_ucum.update({u: form for u in cu.ucum})
             self._count_text.update({t.lower(): form for t in (*cu.text, *cu.ucum)})
             self._count_v3.update({c.upper(): form for c in cu.v3_orderable_drug_form})
-        self._family_patterns = [
-            (family, pat)
-            for family, words in self.dose_form_file.product_families.items()
-            if (pat := phrase_pattern(words)) is not None
-        ]
 
         self._system_alias: dict[str, str] = {}
         for key, entry in self.systems.items():
@@ -126,8 +122,6 @@ class Terminology:
         self.rx_product: dict[str, ProductInfo] = {}
         self.atc: dict[str, str] = {}
         self.drug_classes: dict[str, frozenset[str]] = {}
-        name_patterns: list[tuple[str, re.Pattern[str]]] = []
-        all_names: list[str] = []
         for key, drug in self.drugs.items():
             self.drug_classes[key] = frozenset(drug.classes)
             for ing in drug.ingredients:
@@ -149,14 +143,6 @@ class Terminology:
                 self.rx_product[p.code] = ProductInfo(key, tuple(p.also), strength, p.display, p.form)
             for code in drug.atc:
                 self.atc[code] = key
-            pat = phrase_pattern([*drug.names, drug.display])
-            if pat is not None:
-                name_patterns.append((key, pat))
-                all_names.extend([*drug.names, drug.display])
-        self._drug_names = name_patterns
-        # Every drug name in one pattern with the same word boundaries: where any one name matches, this
-        # matches too, so a text it does not match names no drug (most orders of an order set are not ours).
-        self._any_drug_name = phrase_pattern(all_names)
         self._class_members: dict[str, frozenset[str]] = {}
 
         self.conditions = self.condition_file.categories
@@ -164,34 +150,56 @@ class Terminology:
         # ICD-10-CM prefix (dots removed, upper case) -> categories, and the prefix lengths: a code's categories
         # are those of every prefix it starts with, found by slicing the code at each length.
         self._cond_icd: dict[str, set[str]] = {}
-        self._cond_text: list[tuple[str, re.Pattern[str]]] = []
         for key, cat in self.conditions.items():
             for ref in cat.snomed:
                 self._cond_snomed.setdefault(ref.code, set()).add(key)
             for prefix in cat.icd10cm_prefixes:
                 self._cond_icd.setdefault(prefix.replace(".", "").upper(), set()).add(key)
-            pat = phrase_pattern(cat.text)
-            if pat is not None:
-                self._cond_text.append((key, pat))
         self._cond_icd_lengths = sorted({len(prefix) for prefix in self._cond_icd})
 
         self.routes = self.route_file.routes
         self._route_snomed: dict[str, str] = {}
-        self._route_text: list[tuple[str, re.Pattern[str]]] = []
         for key, route in self.routes.items():
             for ref in route.snomed:
                 self._route_snomed[ref.code] = key
-            pat = phrase_pattern(route.text)
-            if pat is not None:
-                self._route_text.append((key, pat))
 
         self.timing_codes = self.timing_file.codes
-        self._timing_text: list[tuple[str, re.Pattern[str]]] = []
-        for key, tc in self.timing_codes.items():
-            pat = phrase_pattern([*tc.text, key])
-            if pat is not None:
-                self._timing_text.append((key, pat))
-        self.once_pattern = phrase_pattern(self.timing_file.once.text)
+
+    # -- the phrase patterns, each group compiled when first used (a lint that reads only codes needs none) --
+    @cached_property
+    def _family_patterns(self) -> list[tuple[str, re.Pattern[str]]]:
+        return _keyed_patterns(self.dose_form_file.product_families.items())
+
+    @cached_property
+    def _drug_names(self) -> list[tuple[str, re.Pattern[str]]]:
+        return _keyed_patterns((key, [*drug.names, drug.display]) for key, drug in self.drugs.items())
+
+    @cached_property
+    def _any_drug_name(self) -> re.Pattern[str] | None:
+        # Every drug name in one pattern with the same word boundaries: where any one name matches, this
+        # matches too, so a text it does not match names no drug (most orders of an order set are not ours).
+        return phrase_pattern([name for drug in self.drugs.values() for name in (*drug.names, drug.display)])
+
+    @cached_property
+    def _cond_text(self) -> list[tuple[str, re.Pattern[str]]]:
+        return _keyed_patterns((key, cat.text) for key, cat in self.conditions.items())
+
+    @cached_property
+    def _route_text(self) -> list[tuple[str, re.Pattern[str]]]:
+        return _keyed_patterns((key, route.text) for key, route in self.routes.items())
+
+    @cached_property
+    def _timing_text(self) -> list[tuple[str, re.Pattern[str]]]:
+        return _keyed_patterns((key, [*tc.text, key]) for key, tc in self.timing_codes.items())
+
+    @cached_property
+    def once_pattern(self) -> re.Pattern[str] | None:
+        return phrase_pattern(self.timing_file.once.text)
+
+    def compile_patterns(self) -> None:
+        """Compile every phrase pattern now (before worker processes fork and inherit them)."""
+        for name in PATTERN_GROUPS:
+            getattr(self, name)
 
     # -- systems --
     def system_key(self, uri: str | None) -> str | None:
@@ -367,6 +375,22 @@ class Terminology:
             if pat.search(text):
                 return key
         return None
+
+
+PATTERN_GROUPS = (
+    "_family_patterns",
+    "_drug_names",
+    "_any_drug_name",
+    "_cond_text",
+    "_route_text",
+    "_timing_text",
+    "once_pattern",
+)
+
+
+def _keyed_patterns(phrases: Iterable[tuple[str, list[str]]]) -> list[tuple[str, re.Pattern[str]]]:
+    """(key, pattern) for each key whose phrases make a pattern, in the data file's order."""
+    return [(key, pat) for key, words in phrases if (pat := phrase_pattern(words)) is not None]
 
 
 @cache

@@ -186,3 +186,15 @@ class DoseFormFile(_Strict):
     meta: dict[str, object] = {}
     counts: dict[str, CountUnit]
     product_families: dict[str, list[str]]
+
+
+# The schema of each data file the terminology reads (linter.terminology.records).
+FILE_SCHEMAS: dict[str, type[_Strict]] = {
+    "systems.toml": SystemFile,
+    "drugs.toml": DrugFile,
+    "conditions.toml": ConditionFile,
+    "procedures.toml": ProcedureFile,
+    "routes.toml": RouteFile,
+    "timing.toml": TimingFile,
+    "dose_forms.toml": DoseFormFile,
+}
