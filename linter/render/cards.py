@@ -60,16 +60,27 @@ HEAD_CACHE_SIZE = 4096
 _heads: dict[tuple[Any, ...], tuple[str, ...]] = {}
 
 
+def _plain_key(value: Any) -> Any:
+    """`value` as part of a cache key, with its type; None for what is not cached: anything but a scalar or a
+    list of scalars, a float zero or NaN (-0.0 == 0.0 but prints apart; NaN equals nothing)."""
+    kind = type(value)
+    if kind is list:
+        items = tuple(_plain_key(item) for item in value)
+        return None if None in items else (list, items)
+    if kind not in _SCALAR_TYPES or (kind is float and (value == 0 or value != value)):
+        return None
+    return (kind, value)
+
+
 def _head_key(finding: Finding, order_set: OrderSet | None) -> tuple[Any, ...] | None:
-    """What the value and confidence lines depend on, when every value is a plain scalar (None otherwise).
-    Each value's type is part of the key (1, 1.0 and True are equal keys but print apart), and a float zero
-    or NaN is not cached (-0.0 == 0.0; NaN equals nothing)."""
+    """What the value and confidence lines depend on, when every value can be part of a key (None otherwise).
+    Each value's type is in the key: 1, 1.0 and True are equal keys but print apart."""
     key: list[Any] = [finding.code, finding.confidence]
     for name, value in finding.values.items():
-        kind = type(value)
-        if kind not in _SCALAR_TYPES or (kind is float and (value == 0 or value != value)):
+        part = _plain_key(value)
+        if part is None:
             return None
-        key.append((name, kind, value))
+        key.append((name, part))
     if "weight_kg" in finding.values:  # the only line that reads the order set
         weight = order_set.patient.weight if order_set is not None else None
         key.append(None if weight is None else (weight.kg, weight.ref, weight.effective))
