@@ -343,14 +343,26 @@ def refresh_sig(before: Mapping[str, Any], after: dict[str, Any], changed: Chang
     new = coded_dose(after) if changed.dose else None
     for key in SIG_KEYS:
         text = after.get(key)
-        if not isinstance(text, str) or not text.strip() or not _touches(text, old, changed):
+        if not isinstance(text, str):
             continue
-        out: str | None = None
-        if not changed.dose or new is not None:  # a new dose that is not one coded quantity is never written in
-            out = rewritten(text, old, new, dose_text(new.value, new.unit) if new else "", changed)
-        if out is None or (new is not None and not agrees(out, new)):
-            out = generated_sig(after) or text
-        after[key] = out
+        out = _kept_or_rewritten(text, old, new, changed)
+        if out is not text:
+            after[key] = (generated_sig(after) or text) if out is None else out
+
+
+@lru_cache(maxsize=4096)
+def _kept_or_rewritten(text: str, old: Dose | None, new: Dose | None, changed: Changed) -> str | None:
+    """The sig text as it may stay (`text` itself), rewritten in place, or None for a sig generated from the
+    coded fields. A function of its arguments only (Decimals equal in value write and compare alike): cached,
+    since the same draft sig is refreshed at each order-select and at order-sign."""
+    if not text.strip() or not _touches(text, old, changed):
+        return text
+    out: str | None = None
+    if not changed.dose or new is not None:  # a new dose that is not one coded quantity is never written in
+        out = rewritten(text, old, new, dose_text(new.value, new.unit) if new else "", changed)
+    if out is None or (new is not None and not agrees(out, new)):
+        return None
+    return out
 
 
 def _touches(text: str, old: Dose | None, changed: Changed) -> bool:

@@ -21,6 +21,7 @@ from linter import __version__
 from linter.api import oidc
 from linter.api.auth import JwksCache, JwtVerifier
 from linter.api.deps import Profiles, ServiceState
+from linter.api.hook_fast_path import HookFastPath
 from linter.api.log_hygiene import RouteScopeMiddleware, install_access_log_filter
 from linter.api.middleware import BodyLimitMiddleware, ErrorOutcomeMiddleware
 from linter.api.prefetch import PrefetchResolver
@@ -141,7 +142,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.oidc_enabled:  # /login, /auth/callback, /logout
         app.include_router(oidc.router_for(settings))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(ErrorOutcomeMiddleware)  # innermost: its 500 passes through the others (CORS)
+    app.add_middleware(HookFastPath)  # innermost: the hook call past the router, inside every middleware
+    app.add_middleware(ErrorOutcomeMiddleware)  # its 500 passes through the others (CORS)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(WorkbenchSessionMiddleware, settings=settings)  # signed cookie: login, CSRF token
     app.add_middleware(SecurityHeadersMiddleware)  # CSP, nosniff, Referrer-Policy on every answer

@@ -24,7 +24,6 @@ import hmac
 import secrets
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,7 +40,13 @@ SECURITY_HEADERS = {
     "referrer-policy": "no-referrer",
     "x-frame-options": "DENY",  # for browsers without frame-ancestors
 }
+SECURITY_HEADERS_RAW = tuple(
+    (name.encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS.items()
+)
 SESSION_COOKIE = "orderlint_session"
+# CDS Hooks calls and feedback: no route under it reads or writes the session, so Starlette's SessionMiddleware
+# would only parse the cookies and wrap `send` for nothing (it changes no header for an untouched session).
+SESSIONLESS_PREFIX = "/cds-services/"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -73,10 +78,10 @@ class SecurityHeadersMiddleware:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    if name not in headers:
-                        headers[name] = value
+                # MutableHeaders' `name not in headers` / `headers[name] = value`, on the raw list directly
+                headers = message["headers"] = list(message["headers"])
+                present = {key for key, _ in headers}
+                headers.extend(item for item in SECURITY_HEADERS_RAW if item[0] not in present)
             await send(message)
 
         await self.app(scope, receive, with_headers)
@@ -112,7 +117,7 @@ class WorkbenchSessionMiddleware:
         return self._plain, self._secure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(SESSIONLESS_PREFIX):
             await self.app(scope, receive, send)
             return
         plain, secure = self._build(scope)

@@ -19,7 +19,7 @@ from linter.fixes import suggestion_actions
 from linter.ids import new_uuid
 from linter.messages import SUMMARY_LIMIT as SUMMARY_LIMIT  # the clip's limit, for callers and tests
 from linter.messages import clip_summary
-from linter.model import NO_ORIGINALS, Finding, OrderSet, Originals
+from linter.model import NO_ORIGINALS, Finding, Indicator, OrderSet, Originals
 from linter.profiles import Profile
 from linter.render.values import confidence_text, labelled_values
 
@@ -55,21 +55,67 @@ def _md_label(text: str) -> str:
     return _md_text(text)
 
 
+_RANK = {indicator.value: indicator.rank for indicator in Indicator}
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+HEAD_CACHE_SIZE = 4096
+_heads: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+
+def _plain_key(value: Any) -> Any:
+    """`value` as part of a cache key, with its type; None for what is not cached: anything but a scalar or a
+    list of scalars, a float zero or NaN (-0.0 == 0.0 but prints apart; NaN equals nothing)."""
+    kind = type(value)
+    if kind is list:
+        items = tuple(_plain_key(item) for item in value)
+        return None if None in items else (list, items)
+    if kind not in _SCALAR_TYPES or (kind is float and (value == 0 or value != value)):
+        return None
+    return (kind, value)
+
+
+def _head_key(finding: Finding, order_set: OrderSet | None) -> tuple[Any, ...] | None:
+    """What the value and confidence lines depend on, when every value can be part of a key (None otherwise).
+    Each value's type is in the key: 1, 1.0 and True are equal keys but print apart."""
+    key: list[Any] = [finding.code, finding.confidence]
+    for name, value in finding.values.items():
+        part = _plain_key(value)
+        if part is None:
+            return None
+        key.append((name, part))
+    if "weight_kg" in finding.values:  # the only line that reads the order set
+        weight = order_set.patient.weight if order_set is not None else None
+        key.append(None if weight is None else (weight.kg, weight.ref, weight.effective))
+    return tuple(key)
+
+
+def _head_lines(finding: Finding, order_set: OrderSet | None) -> tuple[str, ...]:
+    """The value lines, then the confidence line; formatted once per distinct key (`_head_key`): a rule
+    gives the same values to many orders and requests (the usual dose, the same weight)."""
+    key = _head_key(finding, order_set)
+    head = _heads.get(key) if key is not None else None
+    if head is None:
+        lines = [f"- **{_md_label(v.label)}:** {_md_text(v.text)}" for v in labelled_values(finding, order_set)]
+        lines.append(f"- **Confidence:** {_md_label(confidence_text(finding))}")
+        head = tuple(lines)
+        if key is not None:
+            if len(_heads) >= HEAD_CACHE_SIZE:
+                _heads.clear()
+            _heads[key] = head
+    return head
+
+
 def card_detail(finding: Finding, order_set: OrderSet | None = None) -> str:
     """The card's detail, GitHub-flavoured markdown: the computed values with their labels and the confidence
     explained, as a list ("- **Dose per kg:** 214 units/kg"), then the rule's detail (which ends with its
     source quotes). Empty when the finding has neither values nor detail."""
     detail = finding.detail
     has_body = bool(detail) and not detail.isspace()  # `detail.strip()` without copying a text of ~1-2 KB
-    values = labelled_values(finding, order_set)
-    if not values and not has_body:
+    head = _head_lines(finding, order_set)
+    if len(head) == 1 and not has_body:  # no value line, no detail
         return ""
-    lines = [f"- **{_md_label(v.label)}:** {_md_text(v.text)}" for v in values]
-    lines.append(f"- **Confidence:** {_md_label(confidence_text(finding))}")
     if has_body:
-        lines.append("")  # a blank line, then the detail: one join, one copy of it
-        lines.append(detail)
-    return "\n".join(lines)
+        return "\n".join((*head, "", detail))  # a blank line, then the detail: one join, one copy of it
+    return "\n".join(head)
 
 
 def card_for(
@@ -83,7 +129,7 @@ def card_for(
     card: dict[str, Any] = {
         "uuid": new_uuid(),
         "summary": clip_summary(finding.summary),
-        "indicator": finding.indicator.value,
+        "indicator": finding.indicator._value_,  # `.value` is a Python-level descriptor (enum), ~10x slower
     }
     if detail := card_detail(finding, order_set):
         card["detail"] = detail
@@ -122,5 +168,5 @@ def cards_response(
     """`{"cards": [...]}` sorted critical first (stable within an indicator); `{"cards": []}` for none.
     With `rule_url`, every card's source links to its rule's page (the service passes it; the CLI has none).
     `originals` (the resources as read, beside the OrderSet) are what a suggested update changes."""
-    ordered = sorted(findings, key=lambda f: -f.indicator.rank)
+    ordered = sorted(findings, key=lambda f: -_RANK[f.indicator._value_])  # Indicator.rank without its property
     return {"cards": [card_for(f, order_set, profile, actions_for, rule_url, originals) for f in ordered]}

@@ -148,8 +148,13 @@ def record(store: Store, service: CdsService, hook_request: HookRequest, respons
 )
 async def call_service(request: Request) -> Response:
     # No FastAPI dependency and no declared path parameter: FastAPI would solve and validate them on every
-    # call (issue 11 §3). hook_call makes the same checks in the same order (401, then 404).
-    call = await hook_call(request.path_params["service_id"], request)
+    # call (issue 11 §3). A POST normally reaches answer_hook through HookFastPath, without the router.
+    return await answer_hook(request, request.path_params["service_id"])
+
+
+async def answer_hook(request: Request, service_id: str) -> Response:
+    # hook_call makes the checks a dependency would, in the same order (401, then 404).
+    call = await hook_call(service_id, request)
     service, settings, store, resolver = call.service, call.settings, call.store, call.resolver
     raw = await request.body()
     hook_request = validated(HookRequest, json_object(raw, "a CDS Hooks request"))  # the one validation
