@@ -114,7 +114,7 @@ def warm(profiles: Iterable[Profile]) -> dict[str, Any]:
     """Lint the sample with every profile in both modes and render its cards and a rule page; returns what
     was warmed and how long it took (logged once at start-up, for the operator)."""
     began = time.perf_counter()
-    terminology()
+    terminology().compile_patterns()  # every phrase pattern, not only those the sample's words reach
     warm_registry()
     body = sample_request()
     HookRequest.model_validate(body)
