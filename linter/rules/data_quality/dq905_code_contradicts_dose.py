@@ -67,7 +67,8 @@ class Options(RuleOptions):
     step: float
 
 
-_STRENGTH_TEXT = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|mcg|ug|µg|g)\b", re.IGNORECASE)
+# `\d\d*`, not `\d+` (the same matches): a pattern that opens with a character class lets sre skip to the digits.
+_STRENGTH_TEXT = re.compile(r"(\d\d*(?:\.\d+)?)\s*(mg|mcg|ug|µg|g)\b", re.IGNORECASE)
 
 
 def _problem(m: MedicationOrder, options: Options) -> tuple[Callable[..., tuple[str, str]], tuple[Any, ...]] | None:
