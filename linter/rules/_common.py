@@ -24,7 +24,7 @@ from linter.model import (
     UpdateAction,
 )
 from linter.model_fast import LazyText
-from linter.rules._drug_index import DrugIndex, drug_index, regimen_orders_with_any
+from linter.rules._drug_index import DrugIndex, drug_index
 from linter.rules._memo import run_cache
 from linter.sources import citation_text, source_ref
 from linter.terminology import terminology
@@ -218,7 +218,11 @@ def orders_of(order_set: OrderSet, drug: str) -> list[MedicationOrder]:
 
 
 def regimen_in_class(order_set: OrderSet, cls: str) -> list[MedicationOrder]:
-    return regimen_orders_with_any(order_set, drugs_in_class(cls))
+    cache = run_cache()  # regimen_orders_with_any, inlined
+    index = cache.get(DrugIndex) if cache is not None else None
+    if index is None or index.order_set is not order_set:
+        index = drug_index(order_set)
+    return list(index.with_any(drugs_in_class(cls)))
 
 
 @lru_cache(maxsize=64)

@@ -36,7 +36,7 @@ from typing import Any
 from linter.model import Citation, Finding, Indicator, MedicationOrder, OrderSet, RuleMeta, Scope, Strength
 from linter.rules._base import RuleOptions
 from linter.rules._common import OVERRIDE_DATA_WRONG, finding_later, fmt
-from linter.rules._units import canonical_unit, convert, display_unit
+from linter.rules._units import canonical_unit, convert, convert_fields, display_unit
 from linter.units import Converted
 
 META = RuleMeta(
@@ -81,7 +81,7 @@ def _problem(m: MedicationOrder, options: Options) -> tuple[Callable[..., tuple[
         for q in (d.dose,) if d.dose_low is None and d.dose_high is None else (d.dose, d.dose_low, d.dose_high):
             if q is None:
                 continue
-            c = convert(q, unit)  # _dose_mg, inlined
+            c = convert_fields(q.value, q.unit, q.system, q.code, unit, False, None)  # convert(q, unit), inlined
             if not isinstance(c, Converted):
                 continue
             value = c.value
