@@ -194,12 +194,13 @@ def _phase(
         lo = convert_fields(lo_q.value, lo_q.unit, lo_q.system, lo_q.code, target, heparin, fields)
         if isinstance(lo, UnitProblem):
             return lo
-        if hi_q is lo_q:
-            hi = lo
-        else:
-            hi = convert_fields(hi_q.value, hi_q.unit, hi_q.system, hi_q.code, target, heparin, fields)
-            if isinstance(hi, UnitProblem):
-                return hi
+        hi = (
+            convert_fields(hi_q.value, hi_q.unit, hi_q.system, hi_q.code, target, heparin, fields)
+            if hi_q is not lo_q
+            else lo
+        )
+        if isinstance(hi, UnitProblem):
+            return hi
         if is_single_administration(d):
             return Phase(tuple(dosages), True, lo.value, hi.value, None, None, target, None, ((lo, hi, None),))
         f = frequency_of(d)
