@@ -295,7 +295,11 @@ def read_phases(
         key = ("phases", id(order), target_unit, heparin)
         cached = cache.get(key)
         if cached is None:
-            cached = cache[key] = phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin)
+            if len(order.dosages) == 1:  # `phases`' own first step for one dosage, without its frame
+                one = _phase(order, order.dosages, target_unit, rule_code=rule_code, what=what, heparin=heparin)
+                cached = cache[key] = [one] if isinstance(one, Phase) else one
+            else:
+                cached = cache[key] = phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin)
         result = cached
     if isinstance(result, CouldNotVerify):
         return copy_with(result, needed_by=rule_code, what=what)
