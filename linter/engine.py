@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Collection, Iterable
+from itertools import chain, repeat
+from operator import call
 from typing import Any
 
 from linter.model import CouldNotVerify, Finding, Indicator, OrderSet, Scope
@@ -155,10 +157,13 @@ def _applies_to(keys: frozenset[str]) -> frozenset[str] | None:
 
 # (the active calls, drugs under review, drugs in the regimen) -> the rules to call: order sets repeat the same
 # drugs (the keys are terminology drug keys, nothing of the patient), so the choice is made once per combination.
-_CALLED: dict[tuple[int, frozenset[str], frozenset[str]], tuple[list[Call], list[tuple[RuleModule, Any]]]] = {}
+# The rules to call, as (rule, options) pairs and as two parallel tuples (the rules, their options) for the C-level
+# loop of `_run_rules`.
+Called = tuple[list[tuple[RuleModule, Any]], tuple[RuleModule, ...], tuple[Any, ...]]
+_CALLED: dict[tuple[int, frozenset[str], frozenset[str]], tuple[list[Call], Called]] = {}
 
 
-def _called(active: list[Call], reviewed: frozenset[str], regimen: frozenset[str]) -> list[tuple[RuleModule, Any]]:
+def _called(active: list[Call], reviewed: frozenset[str], regimen: frozenset[str]) -> Called:
     """The active rules whose `applies_to` drugs are under review (or in the regimen, for `on_regimen`)."""
     key = (id(active), reviewed, regimen)
     cached = _CALLED.get(key)
@@ -169,10 +174,11 @@ def _called(active: list[Call], reviewed: frozenset[str], regimen: frozenset[str
         for rule, options, applies_to, on_regimen in active
         if applies_to is None or not applies_to.isdisjoint(regimen if on_regimen else reviewed)
     ]
+    called = (calls, tuple(rule for rule, _ in calls), tuple(options for _, options in calls))
     if len(_CALLED) > 256:
         _CALLED.clear()
-    _CALLED[key] = (active, calls)
-    return calls
+    _CALLED[key] = (active, called)
+    return called
 
 
 def _run_rules(
@@ -187,7 +193,24 @@ def _run_rules(
     active, needed_drugs, reads_procedures = _active(plan, order_set.btk_context is None, order_set.pad_context is None)
     if use_index:
         index = drug_index(order_set)
-        calls = _called(active, frozenset(index.reviewed), frozenset(index.in_regimen))
+        calls, rules, options_of = _called(active, frozenset(index.reviewed), frozenset(index.in_regimen))
+        # Every rule's check (looked up per run: tests replace a rule's check) called and drained in C, not by a
+        # Python loop per rule. A rule that raises: the loop below runs them all again, one by one (a rule's
+        # reading is a pure function of the order set and the run cache, so the others say the same again).
+        emitted_all: list[Any] | None
+        try:
+            emitted_all = list(
+                chain.from_iterable(map(call, map(getattr, rules, repeat("check")), repeat(order_set), options_of))
+            )
+        except Exception:  # said by the loop below, for the rule that raised
+            emitted_all = None
+        if emitted_all is not None:
+            for item in emitted_all:  # most order sets: a few findings
+                if isinstance(item, CouldNotVerify):
+                    unverified.append(item)
+                else:
+                    findings.append(item)
+            return findings, unverified, needed_drugs, reads_procedures
     else:
         calls = [(rule, options) for rule, options, _, _ in active]
     for rule, options in calls:

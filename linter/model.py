@@ -284,7 +284,8 @@ class MedicationOrder:
 
     @property
     def name(self) -> str:
-        return self.medication.label or self.drug.product_display or "medication"
+        medication = self.medication  # Concept.label is its text when it has one: read without its frame then
+        return medication.text or medication.label or self.drug.product_display or "medication"
 
     def all_text(self) -> str:
         """Every human-readable text of the order (for ACT targets, stated strengths, 'intra-arterial')."""

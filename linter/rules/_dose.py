@@ -16,7 +16,7 @@ from linter.model import CouldNotVerify, Dosage, MedicationOrder
 from linter.model_fast import copy_with, fast_init
 from linter.rules._common import fmt
 from linter.rules._memo import run_cache
-from linter.rules._units import convert, display_unit
+from linter.rules._units import convert, convert_fields, display_unit, strength_fields
 from linter.terminology import terminology
 from linter.units import Converted, UnitProblem, per_day_factor
 
@@ -188,10 +188,17 @@ def _phase(
         d = dosages[0]
         lo_q = d.dose or d.dose_low or d.dose_high
         hi_q = d.dose or d.dose_high or d.dose_low
-        lo = convert(lo_q, target, heparin=heparin, strength=strength)  # type: ignore[arg-type]
+        assert lo_q is not None and hi_q is not None  # noqa: S101 - the test above
+        # `convert`, inlined (its remembered question, keyed by the fields): a phase is read for every dose rule.
+        fields = None if strength is None else strength_fields(strength)
+        lo = convert_fields(lo_q.value, lo_q.unit, lo_q.system, lo_q.code, target, heparin, fields)
         if isinstance(lo, UnitProblem):
             return lo
-        hi = convert(hi_q, target, heparin=heparin, strength=strength) if hi_q is not lo_q else lo  # type: ignore[arg-type]
+        hi = (
+            convert_fields(hi_q.value, hi_q.unit, hi_q.system, hi_q.code, target, heparin, fields)
+            if hi_q is not lo_q
+            else lo
+        )
         if isinstance(hi, UnitProblem):
             return hi
         if is_single_administration(d):
@@ -288,7 +295,11 @@ def read_phases(
         key = ("phases", id(order), target_unit, heparin)
         cached = cache.get(key)
         if cached is None:
-            cached = cache[key] = phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin)
+            if len(order.dosages) == 1:  # `phases`' own first step for one dosage, without its frame
+                one = _phase(order, order.dosages, target_unit, rule_code=rule_code, what=what, heparin=heparin)
+                cached = cache[key] = [one] if isinstance(one, Phase) else one
+            else:
+                cached = cache[key] = phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin)
         result = cached
     if isinstance(result, CouldNotVerify):
         return copy_with(result, needed_by=rule_code, what=what)

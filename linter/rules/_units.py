@@ -15,7 +15,7 @@ from typing import Any
 from linter import unit_display, units
 from linter.model import Quantity, Strength
 
-__all__ = ["canonical_unit", "convert", "display_unit"]
+__all__ = ["canonical_unit", "convert", "convert_fields", "display_unit", "strength_fields"]
 
 
 @lru_cache(maxsize=8192)
@@ -52,6 +52,10 @@ def convert(
         q.value, q.unit, q.system, q.code, target, heparin, None if strength is None else _STRENGTH_FIELDS(strength)
     )
 
+
+# For hot callers that inline `convert`: the remembered question, and a strength's fields as it keys them.
+convert_fields = _convert
+strength_fields = _STRENGTH_FIELDS
 
 canonical_unit = lru_cache(maxsize=4096)(units.canonical_unit)
 display_unit = lru_cache(maxsize=4096)(unit_display.display_unit)

@@ -21,8 +21,14 @@ _ACT_TEXT = re.compile(
 def act_targets_in_text(text: str, source_ref: str) -> list[ActTarget]:
     """ACT targets written in free text: "ACT 250-300 s", "ACT > 250", "target ACT 250 to 300 seconds",
     "an activated clotting time of 250-300 seconds", "ACT between 250 and 300", "ACT goal 250" (a point)."""
-    out = []
-    for m in _ACT_TEXT.finditer(text):
+    out: list[ActTarget] = []
+    # Every match starts with "ACT" or "activated" (which starts with "act"), in any case: in an ASCII text (its
+    # lowered copy has the same offsets) the scan starts at the first "act". A start position, not a slice: the
+    # pattern's \b still sees the character before it.
+    start = text.lower().find("act") if text.isascii() else 0
+    if start < 0:
+        return out
+    for m in _ACT_TEXT.finditer(text, start):
         written = m.group(0).strip()
         if m.group("blo") or m.group("lo"):
             lo, hi = (m.group("blo"), m.group("bhi")) if m.group("blo") else (m.group("lo"), m.group("hi"))

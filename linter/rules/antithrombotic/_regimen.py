@@ -109,8 +109,9 @@ def read_daily(order: MedicationOrder, *, rule_code: str, what: str) -> list[Dai
     else:
         key = ("daily", id(order))
         cached = cache.get(key)
-        if cached is None:
-            cached = cache[key] = _read_daily(order, rule_code, what)
+        if cached is None:  # _read_daily, inlined
+            phases = read_phases(order, "mg", rule_code=rule_code, what=what)
+            cached = cache[key] = phases if isinstance(phases, CouldNotVerify) else _as_daily(order, phases)
         daily = cached
     if isinstance(daily, CouldNotVerify):  # read for the first rule that asked: said for this one
         return copy_with(daily, needed_by=rule_code, what=what)

@@ -36,7 +36,7 @@ from typing import Any
 from linter.model import Citation, Finding, Indicator, MedicationOrder, OrderSet, RuleMeta, Scope, Strength
 from linter.rules._base import RuleOptions
 from linter.rules._common import OVERRIDE_DATA_WRONG, finding_later, fmt
-from linter.rules._units import canonical_unit, convert, display_unit
+from linter.rules._units import canonical_unit, convert, convert_fields, display_unit
 from linter.units import Converted
 
 META = RuleMeta(
@@ -67,11 +67,15 @@ class Options(RuleOptions):
     step: float
 
 
-_STRENGTH_TEXT = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|mcg|ug|µg|g)\b", re.IGNORECASE)
+# `\d\d*`, not `\d+` (the same matches): a pattern that opens with a character class lets sre skip to the digits.
+_STRENGTH_TEXT = re.compile(r"(\d\d*(?:\.\d+)?)\s*(mg|mcg|ug|µg|g)\b", re.IGNORECASE)
 
 
-def _problem(m: MedicationOrder, options: Options) -> tuple[Callable[..., tuple[str, str]], tuple[Any, ...]] | None:
-    """What contradicts the code: the function that words it and its values (worded only when read)."""
+def _problem(
+    m: MedicationOrder, options: Options, low: float, high: float, step: float
+) -> tuple[Callable[..., tuple[str, str]], tuple[Any, ...]] | None:
+    """What contradicts the code: the function that words it and its values (worded only when read). `low`, `high`:
+    the accepted multiples with their tolerance, and `step`, read from `options` once per order set."""
     st = m.drug.strength
     if st is None or st.per_unit or m.drug.product_code is None:
         return None
@@ -80,21 +84,20 @@ def _problem(m: MedicationOrder, options: Options) -> tuple[Callable[..., tuple[
         for q in (d.dose,) if d.dose_low is None and d.dose_high is None else (d.dose, d.dose_low, d.dose_high):
             if q is None:
                 continue
-            c = convert(q, unit)  # _dose_mg, inlined
+            c = convert_fields(q.value, q.unit, q.system, q.code, unit, False, None)  # convert(q, unit), inlined
             if not isinstance(c, Converted):
                 continue
             value = c.value
             ratio = value / st.value
-            steps = ratio / options.step
-            ok = (
-                options.min_multiple - 1e-9 <= ratio <= options.max_multiple + 1e-9 and abs(steps - round(steps)) < 1e-6
-            )
-            if not ok:
+            steps = ratio / step
+            if not (low <= ratio <= high and abs(steps - round(steps)) < 1e-6):
                 return _dose_texts, (m, value, unit, ratio, st, options)
-    texts = [m.medication.text or ""]
+    texts = [m.medication.text]
     for d in m.dosages:
-        texts.append(d.text or "")
+        texts.append(d.text)
     for text in texts:
+        if not text:  # nothing to find in no text
+            continue
         for num, u in _STRENGTH_TEXT.findall(text):
             if canonical_unit(u) != unit:
                 continue
@@ -151,8 +154,10 @@ def _is_dose_mention(text: str, num: str, m: MedicationOrder) -> bool:
 
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Finding]:
+    # The options read once (a pydantic model's attribute is read through its __getattr__ hook), as _problem uses them.
+    low, high, step = options.min_multiple - 1e-9, options.max_multiple + 1e-9, options.step
     for m in order_set.medications:
-        problem = _problem(m, options)
+        problem = _problem(m, options, low, high, step)
         if problem is None:
             continue
         yield finding_later(

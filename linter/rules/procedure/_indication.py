@@ -86,8 +86,23 @@ def device_words(p: ProcedureOrder) -> frozenset[str]:
     return found
 
 
+@cache
+def _device_phrases() -> re.Pattern[str] | None:
+    """Every phrase of the device kinds, lowered, matched case-sensitively and without the whole-word bounds: on the
+    lowered words of an ASCII order it finds one whenever a device pattern (those phrases, case-insensitive, as
+    whole words) would, and sre scans for its first letters quickly. None when a phrase is not ASCII."""
+    phrases = terminology().procedure_file.text
+    cleaned = sorted({w.strip().lower() for k in DEVICE_KINDS for w in phrases.get(k, ()) if w.strip()}, key=len)
+    if not cleaned or not all(w.isascii() for w in cleaned):
+        return None
+    return re.compile("|".join(re.escape(w) for w in reversed(cleaned)))
+
+
 def _device_words(p: ProcedureOrder) -> frozenset[str]:
     text = order_words(p)
+    quick = _device_phrases()
+    if quick is not None and text.isascii() and quick.search(text.lower()) is None:
+        return frozenset()  # most orders name no device: one quick scan instead of the three patterns
     patterns = _patterns()
     return frozenset(k for k in DEVICE_KINDS if k in patterns and patterns[k].search(text))
 
