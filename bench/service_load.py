@@ -227,13 +227,16 @@ def service(
         env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parent), env.get("PYTHONPATH", "")])
         subprocess.run(  # migrations once, like `orderlint serve`
             [sys.executable, "-c", "from linter.store.migrate import upgrade; import os; "
-             "upgrade(os.environ['ORDERLINT_DATABASE_URL'])"], env=env, check=True,
+             "upgrade(os.environ['ORDERLINT_DATABASE_URL'])"], env=env, check=True, cwd=tmp,
         )  # fmt: skip
         env["ORDERLINT_MIGRATE_ON_START"] = "false"
         cmd = [sys.executable, "-c", "from linter.api.serve import serve_app; "
                f"serve_app('service_load:bench_app', host='127.0.0.1', port={port}, workers={workers}, "
                "log_level='warning', access_log=False)"]  # fmt: skip
-        process = subprocess.Popen(cmd, env=env)
+        # cwd: `python -c` puts the working directory first on sys.path, before PYTHONPATH; run from the
+        # repository, the server would import its `linter` whatever tree PYTHONPATH names (an A/B against an
+        # older tree would time this one twice).
+        process = subprocess.Popen(cmd, env=env, cwd=tmp)
         if stats is not None:
             stats["pid"] = process.pid
         base = f"http://127.0.0.1:{port}"
