@@ -116,7 +116,9 @@ def run_measured(label: str, argv: list[str], patients: int, report: Path) -> Me
     load0 = os.getloadavg()[0]
     cpu0 = _children_cpu_s()
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # cwd: `python -m` puts the working directory first on sys.path, before PYTHONPATH (run from the repository,
+    # an A/B against an older tree on PYTHONPATH would time this tree twice)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tempfile.gettempdir())
     peaks = {"driver": 0.0, "jvm": 0.0, "workers": 0.0}
     cpu_seen: dict[int, float] = {}  # per process of the tree, its latest CPU seconds (workers may not be reaped)
     is_jvm: dict[int, bool] = {}  # as last seen: spark-submit is a shell script until it execs java
@@ -214,7 +216,7 @@ def main() -> int:
         if not args.jvm_cache:  # the first run on a machine records the archive; the timed runs map it
             write_export(tmp / "warm", 500)
             warm = spark_argv(tmp / "warm", tmp / "out-warm", "local[2]", args.driver_memory, "sorted", [], jvm_cache)
-            subprocess.run(warm, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            subprocess.run(warm, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd=tmp)
         runs: list[Measure] = []
         for master in args.masters:
             out = tmp / f"out-{len(runs)}"
