@@ -24,8 +24,7 @@ from linter.model import (
     UpdateAction,
 )
 from linter.model_fast import LazyText
-from linter.rules._drug_index import DrugIndex, drug_index
-from linter.rules._memo import run_cache
+from linter.rules._drug_index import drug_index
 from linter.sources import citation_text, source_ref
 from linter.terminology import terminology
 
@@ -208,21 +207,12 @@ def daily_dose_suggestion(label: str, ref: str, dosage_index: int, mg: float, pe
 
 
 def orders_of(order_set: OrderSet, drug: str) -> list[MedicationOrder]:
-    """Orders under review for `drug` (a terminology drug key), from the run's drug index (looked up inline: most
-    rules ask)."""
-    cache = run_cache()
-    index = cache.get(DrugIndex) if cache is not None else None
-    if index is None or index.order_set is not order_set:
-        index = drug_index(order_set)
-    return list(index.reviewed.get(drug, ()))
+    """Orders under review for `drug` (a terminology drug key), from the run's drug index."""
+    return list(drug_index(order_set).reviewed.get(drug, ()))
 
 
 def regimen_in_class(order_set: OrderSet, cls: str) -> list[MedicationOrder]:
-    cache = run_cache()  # regimen_orders_with_any, inlined
-    index = cache.get(DrugIndex) if cache is not None else None
-    if index is None or index.order_set is not order_set:
-        index = drug_index(order_set)
-    return list(index.with_any(drugs_in_class(cls)))
+    return list(drug_index(order_set).with_any(drugs_in_class(cls)))
 
 
 @lru_cache(maxsize=64)

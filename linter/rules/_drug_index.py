@@ -83,49 +83,25 @@ def drug_index(order_set: OrderSet) -> DrugIndex:
     return index
 
 
-# The helpers below look the run's index up inline (`drug_index` when it is not built yet, or outside a run): ~20
-# questions an order set, each a Python call less.
-
-
 def regimen_orders(order_set: OrderSet, drug: str) -> list[MedicationOrder]:
     """Orders of the regimen holding `drug`."""
-    cache = run_cache()
-    index = cache.get(DrugIndex) if cache is not None else None
-    if index is None or index.order_set is not order_set:
-        index = drug_index(order_set)
-    return list(index.in_regimen.get(drug, ()))
+    return list(drug_index(order_set).in_regimen.get(drug, ()))
 
 
 def regimen_orders_with_any(order_set: OrderSet, drugs: frozenset[str]) -> list[MedicationOrder]:
     """Orders of the regimen holding any of `drugs`."""
-    cache = run_cache()
-    index = cache.get(DrugIndex) if cache is not None else None
-    if index is None or index.order_set is not order_set:
-        index = drug_index(order_set)
-    return list(index.with_any(drugs))
+    return list(drug_index(order_set).with_any(drugs))
 
 
 def reviewed_orders_with_any(order_set: OrderSet, drugs: frozenset[str]) -> list[MedicationOrder]:
     """Orders under review holding any of `drugs`."""
-    cache = run_cache()
-    index = cache.get(DrugIndex) if cache is not None else None
-    if index is None or index.order_set is not order_set:
-        index = drug_index(order_set)
-    return list(index.reviewed_with_any(drugs))
+    return list(drug_index(order_set).reviewed_with_any(drugs))
 
 
 def regimen_has(order_set: OrderSet, drug: str) -> bool:
-    cache = run_cache()
-    index = cache.get(DrugIndex) if cache is not None else None
-    if index is None or index.order_set is not order_set:
-        index = drug_index(order_set)
-    return drug in index.in_regimen
+    return drug in drug_index(order_set).in_regimen
 
 
 def regimen_drugs_among(order_set: OrderSet, drugs: frozenset[str]) -> set[str]:
     """The drug keys of `drugs` that some order of the regimen holds."""
-    cache = run_cache()
-    index = cache.get(DrugIndex) if cache is not None else None
-    if index is None or index.order_set is not order_set:
-        index = drug_index(order_set)
-    return set(drugs.intersection(index.in_regimen))
+    return set(drugs.intersection(drug_index(order_set).in_regimen))
