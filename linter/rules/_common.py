@@ -116,20 +116,8 @@ def finding_later(
     test first reads the finding's summary or detail (most runs of the service never do for most findings).
     `args` are the values the texts are made of, bound now: `texts` must be a pure function of them (no
     variables of the rule's loop, which move on after the finding is yielded)."""
-    lazy: Any = LazyText(_texts_later, (meta, texts, args))  # both text slots hold it (_finding, inlined)
-    return Finding(
-        meta.code,
-        indicator or meta.default_indicator,
-        lazy,
-        lazy,
-        tuple(dict.fromkeys(refs)),
-        suggestion,
-        override_reasons,
-        dict(values) if values else {},
-        confidence,
-        meta.name,
-        meta.citations,
-    )
+    text = LazyText(_texts_later, (meta, texts, args))
+    return _finding(meta, text, refs, indicator, suggestion, override_reasons, values, confidence)
 
 
 def _texts(meta: RuleMeta, summary: str, detail_lines: Sequence[str]) -> tuple[str, str]:
@@ -153,9 +141,7 @@ def _texts_later(
             f"severity stand), but writing its explanation stopped with an internal error (`{type(exc).__name__}`). "
             "Please report this to the orderlint maintainers with the input file."
         ]
-    known = _SOURCE_BLOCKS.get(id(meta))  # _texts, inlined: every finding read passes here
-    block = known[1] if known is not None and known[0] is meta else source_block(meta)
-    return clip_summary(summary), "\n\n".join([*detail_lines, block])
+    return _texts(meta, summary, detail_lines)
 
 
 def _finding(
