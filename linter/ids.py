@@ -13,6 +13,8 @@ import itertools
 import os
 
 _LOW_MASK = (1 << 62) - 1
+_BYTE_HEX = tuple(f"{i:02x}" for i in range(256))
+_NO_BLOCK: tuple[int, str] = (-1, "")
 
 
 def _seed() -> tuple[str, int, itertools.count[int]]:
@@ -25,11 +27,15 @@ def _seed() -> tuple[str, int, itertools.count[int]]:
 
 
 _prefix, _low, _counter = _seed()
+# (the low half without its last byte, the id's text up to that byte): an id is that text and the last byte's
+# two hex digits. Formatting the 64-bit low half cost two thirds of an id (~0.8 us, 11 ids per hook call).
+_block = _NO_BLOCK
 
 
 def _reseed() -> None:
-    global _prefix, _low, _counter
+    global _prefix, _low, _counter, _block
     _prefix, _low, _counter = _seed()
+    _block = _NO_BLOCK
 
 
 os.register_at_fork(after_in_child=_reseed)
@@ -37,6 +43,10 @@ os.register_at_fork(after_in_child=_reseed)
 
 def new_uuid() -> str:
     """A new unique UUID string (version 4, variant RFC 4122)."""
-    low = (2 << 62) | ((_low + next(_counter)) & _LOW_MASK)  # variant bits 10
-    h = f"{low:016x}"
-    return f"{_prefix}{h[:4]}-{h[4:]}"
+    global _block
+    low = (_low + next(_counter)) & _LOW_MASK
+    block = _block  # one read: another thread may replace it (with its own, equally valid, pair)
+    if block[0] != low >> 8:
+        h = f"{(2 << 62) | (low & ~0xFF):016x}"  # variant bits 10
+        block = _block = (low >> 8, f"{_prefix}{h[:4]}-{h[4:14]}")
+    return block[1] + _BYTE_HEX[low & 0xFF]

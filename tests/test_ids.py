@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import uuid
@@ -47,3 +48,14 @@ def test_a_forked_child_draws_new_random_bits() -> None:
     child = os.read(read, 64).decode()
     os.waitpid(pid, 0)
     assert _valid(child) and child[:19] != new_uuid()[:19]
+
+
+def test_consecutive_ids_count_up_across_their_last_byte() -> None:
+    # new_uuid formats the low half once per 256 ids and appends the last byte: the ids must still be the
+    # counter's successive values, past every wrap of that byte
+    ids = [new_uuid() for _ in range(2_000)]
+    values = [uuid.UUID(i).int for i in ids]
+    low = (1 << 62) - 1
+    assert len({v >> 64 for v in values}) == 1
+    assert all(((b & low) - (a & low)) % (1 << 62) == 1 for a, b in itertools.pairwise(values))
+    assert all(_valid(i) for i in ids)
