@@ -19,7 +19,7 @@ from linter.fixes import suggestion_actions
 from linter.ids import new_uuid
 from linter.messages import SUMMARY_LIMIT as SUMMARY_LIMIT  # the clip's limit, for callers and tests
 from linter.messages import clip_summary
-from linter.model import NO_ORIGINALS, Finding, Indicator, OrderSet, Originals
+from linter.model import NO_ORIGINALS, Coding, Finding, Indicator, OrderSet, Originals
 from linter.profiles import Profile
 from linter.render.values import confidence_text, labelled_values
 
@@ -57,6 +57,7 @@ def _md_label(text: str) -> str:
 
 _RANK = {indicator.value: indicator.rank for indicator in Indicator}
 _SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+_STR_ONLY = frozenset({str})
 HEAD_CACHE_SIZE = 4096
 _heads: dict[tuple[Any, ...], tuple[str, ...]] = {}
 
@@ -66,6 +67,8 @@ def _plain_key(value: Any) -> Any:
     list of scalars, a float zero or NaN (-0.0 == 0.0 but prints apart; NaN equals nothing)."""
     kind = type(value)
     if kind is list:
+        if set(map(type, value)) <= _STR_ONLY:  # a list of texts (the places a rule looked in): in C
+            return (list, str, tuple(value))
         items = tuple(_plain_key(item) for item in value)
         return None if None in items else (list, items)
     if kind not in _SCALAR_TYPES or (kind is float and (value == 0 or value != value)):
@@ -75,23 +78,28 @@ def _plain_key(value: Any) -> Any:
 
 def _head_key(finding: Finding, order_set: OrderSet | None) -> tuple[Any, ...] | None:
     """What the value and confidence lines depend on, when every value can be part of a key (None otherwise).
-    Each value's type is in the key: 1, 1.0 and True are equal keys but print apart."""
+    Each value's type is in the key: 1, 1.0 and True are equal keys but print apart. Flat: a str, int, bool,
+    None or cached float value adds (name, type, value), any other value (name, `_plain_key(value)`), a tuple
+    where the others have a type: no two findings that print apart have equal keys."""
     key: list[Any] = [finding.code, finding.confidence]
     for name, value in finding.values.items():
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or value is None or (kind is float and value and value == value):
+            key += (name, kind, value)
+            continue
         part = _plain_key(value)
         if part is None:
             return None
-        key.append((name, part))
+        key += (name, part)
     if "weight_kg" in finding.values:  # the only line that reads the order set
         weight = order_set.patient.weight if order_set is not None else None
         key.append(None if weight is None else (weight.kg, weight.ref, weight.effective))
     return tuple(key)
 
 
-def _head_lines(finding: Finding, order_set: OrderSet | None) -> tuple[str, ...]:
+def _head_lines(finding: Finding, order_set: OrderSet | None, key: tuple[Any, ...] | None) -> tuple[str, ...]:
     """The value lines, then the confidence line; formatted once per distinct key (`_head_key`): a rule
     gives the same values to many orders and requests (the usual dose, the same weight)."""
-    key = _head_key(finding, order_set)
     head = _heads.get(key) if key is not None else None
     if head is None:
         lines = [f"- **{_md_label(v.label)}:** {_md_text(v.text)}" for v in labelled_values(finding, order_set)]
@@ -104,18 +112,55 @@ def _head_lines(finding: Finding, order_set: OrderSet | None) -> tuple[str, ...]
     return head
 
 
+DETAIL_CACHE_SIZE = 512
+# (head key, the finding's detail) -> the card's detail. A rule gives the same detail (~1-2 KB, with its source
+# quotes) to the same orders on every request, and the response encoder turns a string of non-Latin-1 text into
+# UTF-8 once per string object (CPython keeps the UTF-8 beside it): a new join per card cost that encoding and
+# the copy on every request (issue 11 §3).
+_details: dict[tuple[tuple[Any, ...], str], str] = {}
+
+
 def card_detail(finding: Finding, order_set: OrderSet | None = None) -> str:
     """The card's detail, GitHub-flavoured markdown: the computed values with their labels and the confidence
     explained, as a list ("- **Dose per kg:** 214 units/kg"), then the rule's detail (which ends with its
     source quotes). Empty when the finding has neither values nor detail."""
     detail = finding.detail
     has_body = bool(detail) and not detail.isspace()  # `detail.strip()` without copying a text of ~1-2 KB
-    head = _head_lines(finding, order_set)
-    if len(head) == 1 and not has_body:  # no value line, no detail
-        return ""
-    if has_body:
-        return "\n".join((*head, "", detail))  # a blank line, then the detail: one join, one copy of it
-    return "\n".join(head)
+    key = _head_key(finding, order_set)
+    if has_body and key is not None:
+        joined = _details.get((key, detail))
+        if joined is not None:
+            return joined
+    head = _head_lines(finding, order_set, key)
+    if not has_body:
+        return "\n".join(head) if len(head) > 1 else ""  # no value line and no detail: no detail at all
+    joined = "\n".join((*head, "", detail))  # a blank line, then the detail: one join, one copy of it
+    if key is not None:
+        if len(_details) >= DETAIL_CACHE_SIZE:
+            _details.clear()
+        _details[(key, detail)] = joined
+    return joined
+
+
+REASONS_CACHE_SIZE = 256
+_reason_lists: dict[int, tuple[tuple[Coding, ...], list[dict[str, str]]]] = {}
+
+
+def _override_reasons(codings: tuple[Coding, ...]) -> list[dict[str, str]]:
+    """The card's `overrideReasons` for a finding's override reasons: one list per tuple of codings, shared by
+    every card that offers them (read-only: cards are serialized, never edited). Rules offer a few constant
+    tuples; building the list anew cost ~1 us a card, and the hook route records each shared list's reasons
+    once (linter.api.routes.hooks.card_record). Looked up by identity, the tuple kept alive with its list."""
+    hit = _reason_lists.get(id(codings))
+    if hit is not None and hit[0] is codings:
+        return hit[1]
+    listed = [
+        {"system": c.system, "code": c.code, "display": c.display or c.code} for c in codings if c.system and c.code
+    ]
+    if len(_reason_lists) >= REASONS_CACHE_SIZE:
+        _reason_lists.clear()
+    _reason_lists[id(codings)] = (codings, listed)
+    return listed
 
 
 def card_for(
@@ -144,11 +189,7 @@ def card_for(
         if actions:
             card["suggestions"] = [{"label": finding.suggestion.label, "uuid": new_uuid(), "actions": actions}]
             card["selectionBehavior"] = "at-most-one"
-    reasons = [
-        {"system": c.system, "code": c.code, "display": c.display or c.code}
-        for c in finding.override_reasons
-        if c.system and c.code
-    ]
+    reasons = _override_reasons(finding.override_reasons)
     if reasons:
         card["overrideReasons"] = reasons
     if finding.refs:

@@ -24,6 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from linter.model_fast import fast_init
 from linter.store.db import make_engine, make_session_factory
 from linter.store.models import CardFeedback, IssuedCard, SeenJwtId, ServiceSetting
 
@@ -494,3 +495,6 @@ class Store:
         with self.sessions() as session:
             session.execute(delete(SeenJwtId).where(SeenJwtId.expires_at < (now or utcnow())))
             session.commit()
+
+
+fast_init(globals().values(), __name__)  # cheap building of the records above (linter.model_fast)

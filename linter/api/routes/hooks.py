@@ -119,10 +119,28 @@ def _offered(reasons: tuple[tuple[Any, Any, Any], ...]) -> tuple[OfferedReason, 
     return tuple(OfferedReason(str(system), str(code), str(display or code)) for system, code, display in reasons)
 
 
+OFFERED_CACHE_SIZE = 256
+_offered_by_list: dict[int, tuple[list[Any], tuple[OfferedReason, ...]]] = {}
+
+
+def _offered_for(listed: list[Any]) -> tuple[OfferedReason, ...]:
+    """The records of a card's `overrideReasons` list. linter.render.cards shares one read-only list among the
+    cards that offer the same reasons: it is read once, then found by identity (the list kept alive here)."""
+    hit = _offered_by_list.get(id(listed))
+    if hit is not None and hit[0] is listed:
+        return hit[1]
+    reasons = _offered(tuple([(r["system"], r["code"], r.get("display")) for r in listed]))
+    if len(_offered_by_list) >= OFFERED_CACHE_SIZE:
+        _offered_by_list.clear()
+    _offered_by_list[id(listed)] = (listed, reasons)
+    return reasons
+
+
 def card_record(card: dict[str, Any]) -> CardRecord:
     """`CardRecord.from_card`, with one tuple of override reasons per distinct list: a rule offers the same
     reasons on every card, and the card writer encodes each tuple (JSON) once per batch, by identity."""
-    reasons = _offered(tuple([(r["system"], r["code"], r.get("display")) for r in card.get("overrideReasons", ())]))
+    listed = card.get("overrideReasons")
+    reasons = _offered_for(listed) if listed else ()
     return CardRecord(card["uuid"], card["source"]["topic"]["code"], card["indicator"], reasons)
 
 
