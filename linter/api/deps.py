@@ -110,11 +110,15 @@ ProfileDep = Annotated[Profile, Depends(_profile)]
 """The profile named by the `profile` query parameter (400 OperationOutcome for an unknown one)."""
 
 
-async def _service(service_id: str, request: Request) -> CdsService:
-    service = state_of(request).services.get(service_id)
+def _service_of(state: ServiceState, service_id: str) -> CdsService:
+    service = state.services.get(service_id)
     if service is None:
         raise ApiError(404, f"there is no CDS service '{service_id[:100]}'", None, "not-found")
     return service
+
+
+async def _service(service_id: str, request: Request) -> CdsService:
+    return _service_of(state_of(request), service_id)
 
 
 ServiceDep = Annotated[CdsService, Depends(_service)]
@@ -136,7 +140,10 @@ def expected_audience(request: Request, settings: Settings) -> str:
 
 async def require_client(request: Request) -> ClientIdentity | None:
     """Bearer JWT check on every CDS Hooks call when trusted issuers are configured; bare 401 otherwise."""
-    state = state_of(request)
+    return await _client_of(state_of(request), request)
+
+
+async def _client_of(state: ServiceState, request: Request) -> ClientIdentity | None:
     if state.verifier is None:
         return None
     header = request.headers.get("authorization", "")
@@ -170,7 +177,6 @@ class HookCall:
 
 
 async def hook_call(service_id: str, request: Request) -> HookCall:
-    client = await require_client(request)
-    state = state_of(request)
-    service = await _service(service_id, request)
-    return HookCall(client, service, state.settings, state.store, state.resolver)
+    state = state_of(request)  # once: `app.state.orderlint` is a Python-level lookup
+    client = await _client_of(state, request)
+    return HookCall(client, _service_of(state, service_id), state.settings, state.store, state.resolver)

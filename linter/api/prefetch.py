@@ -155,6 +155,14 @@ class PrefetchResolver:
         for key, template in templates.items():
             if key in sent:
                 value = sent[key]
+                if (
+                    type(value) is dict
+                    and value.get("link") is None
+                    and type(kind := value.get("resourceType")) is str
+                    and kind != "OperationOutcome"
+                ):  # the usual value, a resource or a Bundle without links: what the checks below keep as is
+                    result.data[key] = value
+                    continue
                 if value is None:
                     result.data[key] = None
                 elif _is_outcome(value):

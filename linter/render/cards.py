@@ -163,6 +163,25 @@ def _override_reasons(codings: tuple[Coding, ...]) -> list[dict[str, str]]:
     return listed
 
 
+SOURCE_CACHE_SIZE = 1024
+_sources: dict[tuple[str, str, str, RuleUrl | None], dict[str, Any]] = {}
+
+
+def _source(title: str, code: str, name: str, rule_url: RuleUrl | None) -> dict[str, Any]:
+    """The card's `source`: one dict per profile, rule and link maker (the service's is one per base URL and
+    profile), shared by the cards of that rule (read-only, like `_override_reasons`)."""
+    key = (title, code, name, rule_url)
+    source = _sources.get(key)
+    if source is None:
+        source = {"label": f"orderlint - {title}", "topic": {"system": RULE_CODE_SYSTEM, "code": code, "display": name}}
+        if rule_url is not None:
+            source["url"] = rule_url(code)
+        if len(_sources) >= SOURCE_CACHE_SIZE:
+            _sources.clear()
+        _sources[key] = source
+    return source
+
+
 def card_for(
     finding: Finding,
     order_set: OrderSet,
@@ -178,12 +197,7 @@ def card_for(
     }
     if detail := card_detail(finding, order_set):
         card["detail"] = detail
-    card["source"] = {
-        "label": f"orderlint - {profile.title}",
-        "topic": {"system": RULE_CODE_SYSTEM, "code": finding.code, "display": finding.name},
-    }
-    if rule_url is not None:
-        card["source"]["url"] = rule_url(finding.code)
+    card["source"] = _source(profile.title, finding.code, finding.name, rule_url)
     if finding.suggestion is not None:
         actions = (actions_for or _default_actions())(finding, order_set, originals, profile)
         if actions:

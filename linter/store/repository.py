@@ -250,8 +250,7 @@ CARD_COLUMNS = (
 
 
 def _bind_processor(engine: Engine, column: str) -> Callable[[Any], Any]:
-    """What SQLAlchemy does to a column's value before the DB-API gets it (its dialect's type, e.g. SQLite's
-    DATETIME text), or nothing."""
+    """What SQLAlchemy does to a column's value before the DB-API gets it (e.g. SQLite's DATETIME text)."""
     column_type = IssuedCard.__table__.c[column].type.dialect_impl(engine.dialect)
     process: Callable[[Any], Any] | None = column_type.bind_processor(engine.dialect)
     return process or (lambda value: value)
@@ -280,6 +279,7 @@ class CardInsert:
         """(the SQL, its parameters: one tuple or dict per card, as the DB-API's paramstyle wants)."""
         reasons_json: dict[int, Any] = {}  # by id: every tuple of reasons stays alive with the batch
         rows: list[Any] = []
+        as_is = self._names == CARD_COLUMNS
         for item in batch:
             issued_at, patient_hash = self._time(item.issued_at), store.patient_hash(item.patient_id)
             for c in item.cards:
@@ -297,7 +297,7 @@ class CardInsert:
                     patient_hash,
                     reasons,
                 )  # in CARD_COLUMNS order
-                rows.append(values if self._names == CARD_COLUMNS else self._arrange(values))
+                rows.append(values if as_is else self._arrange(values))
         return self.sql, rows
 
     def _arrange(self, values: tuple[Any, ...]) -> Any:
