@@ -14,7 +14,6 @@ Exit codes (like ruff): 0 clean, 1 findings at or above --fail-on, 2 unusable in
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import sys
@@ -194,6 +193,8 @@ def _workbench_user(args: argparse.Namespace) -> int:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
+        import getpass  # lazy: only this command asks for a password
+
         password = getpass.getpass("password: ")
         if password != getpass.getpass("again: "):
             _print_error("the passwords differ")

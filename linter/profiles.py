@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import sys
-import tomllib
 from collections.abc import Mapping
 from datetime import date
 from functools import cache
@@ -228,6 +227,8 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # lazy: only for a profile that is not stored validated (a shipped one is read as JSON)
+
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)

@@ -84,6 +84,13 @@ def test_a_fast_one_file_lint_loads_no_heavy_stack() -> None:
     assert _loaded(modules, (*HEAVY, *PYDANTIC, "rich")) == []
 
 
+def test_a_parallel_lint_forks_without_a_process_pool() -> None:
+    """`--jobs 2` forks its worker itself (linter.batch_fork): neither multiprocessing nor concurrent.futures."""
+    modules = imported_modules("lint", "-q", "--mode", "fast", "--jobs", "2", str(ONE_FILE), str(ONE_FILE))
+    assert "linter.batch_fork" in modules
+    assert _loaded(modules, ("multiprocessing", "concurrent", *HEAVY, *PYDANTIC)) == []
+
+
 def test_a_strict_lint_loads_the_fhir_models_and_nothing_of_the_service() -> None:
     modules = imported_modules("lint", "-q", str(ONE_FILE))
     assert "fhir.resources" in modules or any(m.startswith("fhir.resources.") for m in modules)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -73,6 +72,8 @@ def digest(data: bytes) -> str:
 def validated_tagged(name: str, data: bytes) -> Any:
     """The file validated with its schema, as tagged data (`tagged`)."""
     # Lazy: pydantic and the schemas only for a data file that is not the shipped one (and the generator).
+    import tomllib  # lazy, with the schemas
+
     from linter.terminology.schema import FILE_SCHEMAS
 
     return tagged(FILE_SCHEMAS[name].model_validate(tomllib.loads(data.decode("utf-8"))))
