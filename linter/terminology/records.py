@@ -71,10 +71,10 @@ def digest(data: bytes) -> str:
 
 def validated_tagged(name: str, data: bytes) -> Any:
     """The file validated with its schema, as tagged data (`tagged`)."""
-    # Lazy: pydantic and the schemas only for a data file that is not the shipped one (and the generator).
-    import tomllib  # lazy, with the schemas
+    # Lazy: tomllib, pydantic and the schemas only for a data file that is not the shipped one (and the generator).
+    import tomllib
 
-    from linter.terminology.schema import FILE_SCHEMAS
+    from linter.terminology.schema import FILE_SCHEMAS  # lazy: as tomllib above
 
     return tagged(FILE_SCHEMAS[name].model_validate(tomllib.loads(data.decode("utf-8"))))
 
