@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import stat
 import sys
-import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,6 +32,7 @@ from linter.model import Finding, OrderSet, Originals
 from linter.profiles import Profile
 
 if TYPE_CHECKING:
+    import zipfile
     from multiprocessing.context import BaseContext
 
 INPUT_SUFFIXES = (".json", ".ndjson", ".jsonl")
@@ -133,6 +133,8 @@ class ArchiveReader:
         if zf is not None:
             self._open.move_to_end(key)
             return zf
+        import zipfile  # lazy: a lint of plain files (every start) never needs it
+
         zf = zipfile.ZipFile(key)
         self._open[key] = zf
         while len(self._open) > self.keep:
@@ -282,6 +284,8 @@ def zip_members(
     if archives is None:
         with ArchiveReader() as own:
             return zip_members(path, name, limits, own)
+    import zipfile  # lazy, as in ArchiveReader.get
+
     try:
         infos = archives.get(path).infolist()
     except zipfile.BadZipFile:
@@ -351,6 +355,8 @@ def _read_file(path: Path, name: str) -> bytes:
 def _read_member(archives: ArchiveReader, path: str, member: str, declared: int, name: str, limits: ZipLimits) -> bytes:
     """Inflate one member, never more than it declared (headers can lie) nor more than the member limit."""
     cap = min(declared, limits.max_member_bytes)
+    import zipfile  # lazy, as in ArchiveReader.get
+
     try:
         with archives.get(path).open(member) as fh:
             data = fh.read(cap + 1)
@@ -432,7 +438,12 @@ def lint_each(
     if options.now is None:
         options = replace(options, now=datetime.now(UTC))
     if jobs > 1 and len(sources) > 1:
-        # Lazy: multiprocessing (~20 ms to import) and the pool's module only for --jobs.
+        if _forks(mp_context):
+            # Lazy: the forking runner only for --jobs.
+            from linter.batch_fork import in_forks
+
+            return in_forks(sources, profile, options, limits, finish, jobs, progress)
+        # Lazy: multiprocessing (~20 ms to import) and the pool's module only for another start method.
         from linter.batch_pool import in_workers
 
         return in_workers(sources, profile, options, limits, finish, jobs, progress, mp_context)
@@ -443,6 +454,15 @@ def lint_each(
             if progress:
                 progress(len(out), len(sources), src.name)
     return out
+
+
+def _forks(mp_context: BaseContext | None) -> bool:
+    """Whether --jobs runs in this process and forked ones (linter.batch_fork): with a fork context, or with
+    none where fork is multiprocessing's default (Linux and other Unix systems, not macOS); a forkserver or
+    spawn context (the workbench's service, which runs threads) gets the process pool (linter.batch_pool)."""
+    if mp_context is not None:
+        return mp_context.get_start_method() == "fork"
+    return os.name == "posix" and sys.platform != "darwin"
 
 
 def _whole(_index: int, result: FileResult) -> FileResult:

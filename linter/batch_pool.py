@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from linter import heap
@@ -25,12 +24,14 @@ from linter.batch import (
     ZipLimits,
     lint_source,
 )
+from linter.batch_fork import chunk_size
 from linter.errors import InputError
 from linter.profiles import Profile
 from linter.report_view import report_view
 from linter.terminology import terminology
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
     from multiprocessing.context import BaseContext
 
 T = TypeVar("T")
@@ -52,6 +53,10 @@ def in_workers(
     # used) is built once here, before the workers fork and inherit it, instead of once in each worker: the
     # critical path is the same (the workers waited for it), the CPU is paid once as with --jobs 1.
     terminology().compile_patterns()
+    # Lazy: concurrent.futures and multiprocessing only for this runner (lint_sources imports this module for
+    # for_reports with any runner).
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=mp_context, initializer=_init_worker, initargs=(profile, options, limits, finish)
     ) as pool:
@@ -60,13 +65,6 @@ def in_workers(
             if progress:
                 progress(len(out), total, result.path)
     return out
-
-
-def chunk_size(total: int, jobs: int) -> int:
-    """Inputs per task: enough to amortise a task's round trip (~0.3 ms of queue traffic and pickling, as
-    much as linting a small file), small enough that every worker gets several chunks (load balance) and
-    progress still moves. 2,010 inputs on 2 jobs: chunks of 32."""
-    return max(1, min(32, total // (jobs * 8)))
 
 
 def _ordered(pool: ProcessPoolExecutor, sources: Sequence[InputSource], chunk: int, window: int) -> Iterator[Any]:

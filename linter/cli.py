@@ -14,7 +14,6 @@ Exit codes (like ruff): 0 clean, 1 findings at or above --fail-on, 2 unusable in
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import sys
@@ -194,6 +193,8 @@ def _workbench_user(args: argparse.Namespace) -> int:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
+        import getpass  # lazy: only this command asks for a password
+
         password = getpass.getpass("password: ")
         if password != getpass.getpass("again: "):
             _print_error("the passwords differ")
@@ -208,7 +209,7 @@ def _workbench_user(args: argparse.Namespace) -> int:
 
 
 def _rules(args: argparse.Namespace) -> int:
-    # Lazy: docs load the profile and every rule module (pydantic): only rules and explain need them.
+    # Lazy: docs load the profile and every rule module: only rules and explain need them.
     from linter import docs
     from linter.profiles import load_profile
 
@@ -238,7 +239,7 @@ def _rules(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    # Lazy: docs load the profile and every rule module (pydantic): only rules and explain need them.
+    # Lazy: docs load the profile and every rule module: only rules and explain need them.
     from linter import docs
     from linter.profiles import load_profile
     from linter.rules import RULES_BY_CODE
@@ -253,7 +254,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _profile_check(args: argparse.Namespace) -> int:
-    from linter.profiles import load_profile_file  # lazy: pydantic and the rule registry only for this command
+    from linter.profiles import load_profile_file  # lazy: the schema (pydantic) and the rule registry only for this
 
     profile = load_profile_file(Path(args.file), strict_codes=True)
     print(

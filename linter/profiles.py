@@ -1,6 +1,7 @@
 """Profiles: which rules run, their thresholds (each with its citation), indicator overrides, and the
 regimen templates used by "create" suggestions. TOML files in `profiles/`, read with tomllib, validated
-with pydantic (linter.profile_schema: unknown keys rejected), and checked against each rule's Options model.
+with pydantic (linter.profile_schema: unknown keys rejected), and checked against each rule's Options
+(linter.rules._base.RuleOptions).
 
 A profile is kept as plain frozen dataclasses with the schema's fields. The shipped profiles' validated form
 is stored in linter/profiles_validated.py (scripts/gen_validated.py): a profile file whose bytes, and its
@@ -17,7 +18,6 @@ import hashlib
 import json
 import os
 import sys
-import tomllib
 from collections.abc import Mapping
 from datetime import date
 from functools import cache
@@ -155,14 +155,13 @@ class Profile(_Frozen):
         self._options_cache: dict[str, Any]
 
     def options(self, code: str) -> Any:
-        """The rule's Options model, validated once from this profile."""
+        """The rule's Options, validated once from this profile (linter.rules._base.OptionsError if not)."""
         if code not in self._options_cache:
             # Lazy: profiles sit below the rule registry (render and fixes import them without every rule).
             from linter.rules import RULES_BY_CODE
 
             cfg = self.rules.get(code)
-            options = RULES_BY_CODE[code].Options.model_validate(cfg.options if cfg else {})
-            options._regimens = self._regimen_words()
+            options = RULES_BY_CODE[code].Options(code, cfg.options if cfg else {}, self._regimen_words())
             self._options_cache[code] = options
         return self._options_cache[code]
 
@@ -228,6 +227,8 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # lazy: only for a profile that is not stored validated (a shipped one is read as JSON)
+
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
@@ -316,11 +317,9 @@ STRICT_CODES = True
 
 def _check_against_rules(profile: Profile, path: Path, strict_codes: bool | None = None) -> None:
     """Every configured rule exists, its options validate, and every option has a citation."""
-    # Lazy: the rules' Options are pydantic models (pydantic is loaded with the rules).
-    from pydantic import ValidationError
-
     # Lazy: profiles sit below the rule registry (render and fixes import them without every rule).
     from linter.rules import RULES_BY_CODE
+    from linter.rules._base import OptionsError
 
     problems: list[str] = []
     for code, cfg in profile.rules.items():
@@ -331,11 +330,9 @@ def _check_against_rules(profile: Profile, path: Path, strict_codes: bool | None
                 problems.append(f"{path}: rules.{code}: no such rule (see `orderlint rules`)")
             continue
         try:
-            rule.Options.model_validate(cfg.options)
-        except ValidationError as exc:
-            for err in exc.errors():
-                loc = ".".join(str(x) for x in err["loc"])
-                problems.append(f"{path}: rules.{code}.options.{loc}: {err['msg']}")
+            rule.Options(code, cfg.options)
+        except OptionsError as exc:
+            problems.extend(f"{path}: rules.{code}.options.{name}: {message}" for name, message in exc.problems)
         for key in cfg.options:
             if key not in cfg.cite:
                 problems.append(f"{path}: rules.{code}.cite.{key}: every threshold needs a citation")

@@ -7,7 +7,6 @@ The CLI text line and the JSON report keep `Citation.label` (FILE:LINE) for phar
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -26,6 +25,8 @@ class SourceTitles:
 
 @cache
 def source_titles() -> SourceTitles:
+    import tomllib  # lazy: read once a text names a source (not by `rules`, `explain` or a clean lint)
+
     with SOURCES_FILE.open("rb") as fh:
         data = tomllib.load(fh)
     return SourceTitles(

@@ -37,6 +37,9 @@ HEAVY = (
     "linter.fixes",
     "linter.settings",
 )
+# pydantic (and what it brings: its core, annotated_types, importlib.metadata for its plugins) only for strict
+# mode's FHIR models, the service and a profile that is not stored validated: rule options are plain classes.
+PYDANTIC = ("pydantic", "pydantic_core", "annotated_types", "typing_inspection")
 # The reader, the engine and the batch runner are for lint only; rich for a terminal's tables and bar only.
 LINT_ONLY = ("linter.batch", "linter.engine", "linter.fhir_io", "linter.cli_lint", "multiprocessing", "rich")
 
@@ -72,13 +75,20 @@ def _loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
 )
 def test_rules_and_explain_load_neither_the_reader_nor_a_heavy_stack(args: list[str]) -> None:
     modules = imported_modules(*args)
-    assert _loaded(modules, HEAVY + LINT_ONLY) == []
+    assert _loaded(modules, HEAVY + LINT_ONLY + PYDANTIC) == []
 
 
 def test_a_fast_one_file_lint_loads_no_heavy_stack() -> None:
     modules = imported_modules("lint", "-q", "--mode", "fast", str(ONE_FILE))
     assert "linter.engine" in modules and "linter.fhir_io" in modules  # it did lint
-    assert _loaded(modules, (*HEAVY, "rich")) == []
+    assert _loaded(modules, (*HEAVY, *PYDANTIC, "rich")) == []
+
+
+def test_a_parallel_lint_forks_without_a_process_pool() -> None:
+    """`--jobs 2` forks its worker itself (linter.batch_fork): neither multiprocessing nor concurrent.futures."""
+    modules = imported_modules("lint", "-q", "--mode", "fast", "--jobs", "2", str(ONE_FILE), str(ONE_FILE))
+    assert "linter.batch_fork" in modules
+    assert _loaded(modules, ("multiprocessing", "concurrent", *HEAVY, *PYDANTIC)) == []
 
 
 def test_a_strict_lint_loads_the_fhir_models_and_nothing_of_the_service() -> None:

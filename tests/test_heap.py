@@ -34,6 +34,10 @@ def test_the_lint_process_freezes_its_start_and_widens_the_young_generation() ->
 
 
 def test_a_caller_passing_argv_keeps_its_collector(capsys: object) -> None:
-    before = (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count())
+    before = (gc.isenabled(), gc.get_threshold())
+    frozen = gc.get_freeze_count()
     assert main(["lint", "-q", "--mode", "fast", str(ONE_FILE)]) == 1
-    assert (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count()) == before
+    assert (gc.isenabled(), gc.get_threshold()) == before
+    # Nothing newly frozen. Not equal: when an earlier test froze this process's heap (a service's warm-up, e.g.
+    # tests/workbench/test_zip_linear.py's app), frozen objects the lint frees leave the permanent generation.
+    assert gc.get_freeze_count() <= frozen

@@ -117,7 +117,7 @@ def test_a_changed_range_changes_the_rule_summary(profile: Profile, changed: Pro
 
 def test_every_summary_placeholder_is_an_option_of_its_rule(profile: Profile) -> None:
     for rule in RULES:
-        fields = set(rule.Options.model_fields)
+        fields = set(rule.Options.FIELDS)
         for name, spec in placeholders(rule.META.summary):
             assert name in fields, f"{rule.META.code}: summary names {{{name}}}, not an option"
             assert spec in ("", "daily"), f"{rule.META.code}: unknown format {spec!r}"
@@ -135,7 +135,7 @@ def test_no_rule_summary_hard_codes_a_threshold_of_its_options(profile: Profile)
     for rule in RULES:
         if profile.rule(rule.META.code) is None:
             continue
-        options = profile.options(rule.META.code).model_dump()
+        options = profile.options(rule.META.code).as_dict()
         values = {fmt(float(v)) for v in options.values() if isinstance(v, int | float) and not isinstance(v, bool)}
         literal = unfilled(rule.META.summary)
         hard = _numbers(literal) & values

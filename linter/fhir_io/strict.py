@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from linter.errors import InputError
 
 # Strict mode validates the resource types orderlint reads; a Claim or an Encounter it never reads is not
@@ -60,6 +58,7 @@ def _first_error(resource: Mapping[str, Any]) -> tuple[str, str, str, str] | Non
     item of an `extra_forbidden` location), which the log-safe path replaces."""
     # Imported on first use: loading the R4B models costs about 0.35 s, which fast mode (the service) never needs.
     from fhir.resources.R4B import get_fhir_model_class
+    from pydantic import ValidationError  # with the models: a fast-mode start imports no pydantic (issue 11)
 
     rtype = resource.get("resourceType")
     if not isinstance(rtype, str):

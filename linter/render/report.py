@@ -7,7 +7,6 @@ downloaded from the page equals the CLI's.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import json
 from collections.abc import Iterable, Sequence
@@ -220,6 +219,8 @@ def suggestion_diff(action: dict[str, Any], original: Any) -> str:
     if action.get("type") == "create" or original is None:
         return "".join(f"+ {line}\n" for line in new)
     old = json.dumps(original, indent=2, ensure_ascii=False).splitlines()
+    import difflib  # lazy: only the JSON report's update suggestions need it (not a CSV or text lint's start)
+
     lines = difflib.unified_diff(old, new, "original", "suggested", n=2, lineterm="")
     return "".join(line + "\n" for line in lines)
 

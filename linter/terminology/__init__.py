@@ -8,7 +8,6 @@ codes: they read the resolved identities in linter.model.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -53,6 +52,8 @@ def drug_keys() -> frozenset[str]:
     drugs.toml other than the shipped one is read without validating it, as the indexes would validate it."""
     if is_shipped("drugs.toml"):
         return frozenset(load_file("drugs.toml").drugs)
+    import tomllib  # lazy: only for a drugs.toml that is not the shipped one
+
     with (HERE / "drugs.toml").open("rb") as fh:
         drugs = tomllib.load(fh).get("drugs")
     return frozenset(drugs) if isinstance(drugs, dict) else frozenset()

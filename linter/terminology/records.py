@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -72,8 +71,10 @@ def digest(data: bytes) -> str:
 
 def validated_tagged(name: str, data: bytes) -> Any:
     """The file validated with its schema, as tagged data (`tagged`)."""
-    # Lazy: pydantic and the schemas only for a data file that is not the shipped one (and the generator).
-    from linter.terminology.schema import FILE_SCHEMAS
+    # Lazy: tomllib, pydantic and the schemas only for a data file that is not the shipped one (and the generator).
+    import tomllib
+
+    from linter.terminology.schema import FILE_SCHEMAS  # lazy: as tomllib above
 
     return tagged(FILE_SCHEMAS[name].model_validate(tomllib.loads(data.decode("utf-8"))))
 

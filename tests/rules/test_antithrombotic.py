@@ -422,7 +422,7 @@ def test_at105_cilostazol_counts_only_when_the_profile_says_so(profile: Profile)
     os_ = order_set(clean(drop=("clopidogrel",), add=(med("cilostazol", CILOSTAZOL_IN, dosage(100, tm=timing(2))),)))
     default = profile.options("AT105")
     assert list(at105_dapt_missing.check(os_, default))
-    jp = default.model_copy(update={"cilostazol_counts_as_second_agent": True})
+    jp = default.replace(cilostazol_counts_as_second_agent=True)
     assert not list(at105_dapt_missing.check(os_, jp))
 
 

@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 import pytest
 from fastapi.testclient import TestClient
 
-import linter.batch
 from linter.batch import LintOptions, lint_paths
 from linter.profiles import load_profile
 from linter.workbench.jobs import JobFile, JobStore, UploadLimits
@@ -35,7 +34,7 @@ class CountingZipFile(zipfile.ZipFile):
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     CountingZipFile.opened = []
-    monkeypatch.setattr(linter.batch.zipfile, "ZipFile", CountingZipFile)
+    monkeypatch.setattr(zipfile, "ZipFile", CountingZipFile)  # linter.batch imports zipfile when it opens one
     return CountingZipFile.opened
 
 
