@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from linter.fhir_io import dosage as dosage_module
 from linter.fhir_io import fields, medications
-from linter.fhir_io.dosage import dosage, plain_dosage
+from linter.fhir_io.dosage import dosage, plain_dosage, plain_dosages
 from linter.fhir_io.entries import ResourceIndex
 from linter.fhir_io.fields import FieldError, concept, plain_concept, plain_quantity, quantity
 from linter.fhir_io.medications import checked_order, plain_order
@@ -115,6 +115,7 @@ SHARED = [
     fields._QUANTITIES,
     dosage_module._TIMINGS,
     dosage_module._DOSAGES,
+    dosage_module._DOSAGE_LISTS,
     medications._PLAIN_PRODUCTS,
     medications._PLAIN_IDENTITIES,
 ]
@@ -258,6 +259,7 @@ def _alike_inputs() -> list[tuple[Any, Any, Any]]:
             else:
                 raw["timing"]["repeat"][field] = value
             inputs.append((lambda d: plain_dosage(d, 0), lambda d: dosage(d, "Dosage", 0), raw))
+            inputs.append((lambda d: plain_dosages([d]), lambda d: (dosage(d, "Dosage", 0),), raw))
         for text in (value, str(value)):
             c = {"coding": [{"system": "s", "code": "c"}, {"code": "d"}], "text": text}
             inputs.append((plain_concept, lambda raw: concept(raw, "x"), c))

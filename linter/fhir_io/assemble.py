@@ -119,9 +119,13 @@ def build_order_set(
     for n, e in enumerate(entries):
         r = e.resource
         rtype, rid = r.get("resourceType"), r.get("id")
-        # `entry_ref`, inline for the common case
-        ref = f"{rtype}/{rid}" if type(rtype) is str and type(rid) is str and rid else entry_ref(e, n)
         path = e.path
+        if type(rtype) is str:
+            ref = f"{rtype}/{rid}" if type(rid) is str and rid else entry_ref(e, n)  # `entry_ref`, inline
+            kind = _KINDS.get(rtype)
+        else:
+            ref = entry_ref(e, n)
+            kind = None
         if ref not in paths:
             paths[ref] = path
         if strict and rtype in READ_TYPES and path not in skip_strict:
@@ -129,7 +133,20 @@ def build_order_set(
             if err is not None:
                 invalid.append(InvalidResource(ref, f"{path}.{err[0]}".rstrip("."), err[1]))
                 continue
-        kind = _KINDS.get(rtype) if isinstance(rtype, str) else None
+        if kind == _OBSERVATION and upload:  # most entries: context, and read only when a body weight
+            # `_mentions_code`, inline for one coding (most are not weights)
+            code = r.get("code")
+            if (
+                type(code) is dict
+                and type(codings := code.get("coding")) is list
+                and len(codings) == 1
+                and type(coding := codings[0]) is dict
+                and type(code_value := coding.get("code")) is str
+            ):
+                if code_value not in WEIGHT_LOINC:
+                    continue
+            elif not _mentions_code(r, WEIGHT_LOINC):
+                continue
         try:
             if upload:
                 if kind in (_OBSERVATION, _CONDITION):  # the common entries: context, whatever the status

@@ -7,7 +7,7 @@ import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from linter.fhir_io.dosage import dosage, plain_dosage
+from linter.fhir_io.dosage import dosage, plain_dosage, plain_dosages
 from linter.fhir_io.entries import ResourceIndex, ref_of
 from linter.fhir_io.fields import (
     FieldError,
@@ -157,16 +157,13 @@ def plain_order(r: Mapping[str, Any], ref: str, under_review: bool) -> Medicatio
         return None
     rtype = get("resourceType")
     raw_dosages = get("dosage" if rtype == "MedicationStatement" else "dosageInstruction")
-    dosages: tuple[Dosage, ...] = ()
+    dosages: tuple[Dosage, ...] | None = ()
     if raw_dosages is not None:
         if type(raw_dosages) is not list:
             return None
-        read = []
-        for i, raw in enumerate(raw_dosages):
-            if type(raw) is not dict or (d := plain_dosage(raw, i)) is None:
-                return None
-            read.append(d)
-        dosages = tuple(read)
+        dosages = plain_dosages(raw_dosages)
+        if dosages is None:
+            return None
     rid, status, intent, authored, note = get("id"), get("status"), get("intent"), get("authoredOn"), get("note")
     if not (
         (rid is None or type(rid) is str)
@@ -194,7 +191,7 @@ def plain_order(r: Mapping[str, Any], ref: str, under_review: bool) -> Medicatio
         intent,
         medication,
         drug,
-        dosages,
+        dosages,  # type: ignore[arg-type]  # not None: returned above
         notes,
         None,
         None,
