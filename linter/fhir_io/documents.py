@@ -86,7 +86,7 @@ def _plain_bundle_entries(bundle: Mapping[str, Any]) -> list[Entry] | None:
     paths = _ENTRY_PATHS if len(raw_entries) <= len(_ENTRY_PATHS) else _entry_paths(len(raw_entries))
     out: list[Entry] = []
     append = out.append
-    for e, path in zip(raw_entries, paths):
+    for e, path in zip(raw_entries, paths, strict=False):  # paths: at least one per entry
         if type(e) is not dict:
             return None
         res = e.get("resource")

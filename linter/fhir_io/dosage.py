@@ -343,7 +343,9 @@ def _only_read(o: dict[str, Any]) -> bool:
         if c is not None and not _only_read_concept(c):
             return False
     dar = o.get("doseAndRate")  # plain: one object, its doseQuantity (and an unread `type`)
-    if dar is not None and not (dar[0].keys() == {"doseQuantity"} and _READ_QUANTITY.issuperset(dar[0]["doseQuantity"])):
+    if dar is not None and not (
+        dar[0].keys() == {"doseQuantity"} and _READ_QUANTITY.issuperset(dar[0]["doseQuantity"])
+    ):
         return False
     timing = o.get("timing")
     if timing is None:

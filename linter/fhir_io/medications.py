@@ -157,13 +157,11 @@ def plain_order(r: Mapping[str, Any], ref: str, under_review: bool) -> Medicatio
         return None
     rtype = get("resourceType")
     raw_dosages = get("dosage" if rtype == "MedicationStatement" else "dosageInstruction")
-    dosages: tuple[Dosage, ...] | None = ()
+    dosages: tuple[Dosage, ...] = ()
     if raw_dosages is not None:
-        if type(raw_dosages) is not list:
+        if type(raw_dosages) is not list or (read := plain_dosages(raw_dosages)) is None:
             return None
-        dosages = plain_dosages(raw_dosages)
-        if dosages is None:
-            return None
+        dosages = read
     rid, status, intent, authored, note = get("id"), get("status"), get("intent"), get("authoredOn"), get("note")
     if not (
         (rid is None or type(rid) is str)
@@ -191,7 +189,7 @@ def plain_order(r: Mapping[str, Any], ref: str, under_review: bool) -> Medicatio
         intent,
         medication,
         drug,
-        dosages,  # type: ignore[arg-type]  # not None: returned above
+        dosages,
         notes,
         None,
         None,
