@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from linter.fhir_io import dosage as dosage_module
 from linter.fhir_io import fields, medications
-from linter.fhir_io.dosage import dosage, plain_dosage, plain_dosages
+from linter.fhir_io.dosage import dosage, plain_dosage
 from linter.fhir_io.entries import ResourceIndex
 from linter.fhir_io.fields import FieldError, concept, plain_concept, plain_quantity, quantity
 from linter.fhir_io.medications import checked_order, plain_order
@@ -115,7 +115,7 @@ SHARED = [
     fields._QUANTITIES,
     dosage_module._TIMINGS,
     dosage_module._DOSAGES,
-    dosage_module._DOSAGE_LISTS,
+    medications._PLAIN_MEDICATIONS,
     medications._PLAIN_PRODUCTS,
     medications._PLAIN_IDENTITIES,
 ]
@@ -259,11 +259,18 @@ def _alike_inputs() -> list[tuple[Any, Any, Any]]:
             else:
                 raw["timing"]["repeat"][field] = value
             inputs.append((lambda d: plain_dosage(d, 0), lambda d: dosage(d, "Dosage", 0), raw))
-            inputs.append((lambda d: plain_dosages([d]), lambda d: (dosage(d, "Dosage", 0),), raw))
+            product = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "243670"}]}
+            order = {"resourceType": "MedicationRequest", "medicationCodeableConcept": product}
+            order["dosageInstruction"] = [raw]
+            inputs.append((lambda r: plain_order(r, "R/1", True), lambda r: _order(r), order))
         for text in (value, str(value)):
             c = {"coding": [{"system": "s", "code": "c"}, {"code": "d"}], "text": text}
             inputs.append((plain_concept, lambda raw: concept(raw, "x"), c))
     return inputs
+
+
+def _order(raw: dict[str, Any]) -> Any:
+    return checked_order(raw, "MedicationRequest", "R/1", ResourceIndex(), True)
 
 
 def test_shared_values_are_read_as_sent_whatever_was_read_before() -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
-
-import orjson
 
 from linter.fhir_io.fields import (
     array,
@@ -298,13 +297,7 @@ def _plain_timing(o: dict[str, Any]) -> Timing | None:
     return read
 
 
-# An order's plain dosages, per process, by their JSON as sent (orjson: `1`, `1.0`, `true` and `-0.0` are written
-# apart, so one key is one reading): an order-set template's dosages come again and again, and reading them field
-# by field costs ten times more than writing and looking up the key. Kept only when every field sent is one the
-# plain reader reads (no patientInstruction, no extension, no unread field: nothing is kept that the reading
-# does not show) and no value was written as null (orjson writes NaN and infinities as null too).
-_DOSAGE_LISTS: dict[bytes, tuple[Dosage, ...]] = {}
-_AS_SENT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+# The fields `plain_dosage` reads, by object (`only_read`).
 _READ_DOSAGE = frozenset({"text", "sequence", "asNeededBoolean", "route", "method", "timing", "doseAndRate"})
 _READ_CONCEPT = frozenset({"coding", "text"})
 _READ_CODING = frozenset({"system", "code", "display"})
@@ -315,23 +308,18 @@ _READ_REPEAT = frozenset({"frequency", "frequencyMax", "count", "period", "perio
 
 def plain_dosages(raw_dosages: list[Any]) -> tuple[Dosage, ...] | None:
     """`plain_dosage` of each dosage of an order (its index its place), or None when any is not plain."""
-    try:
-        key: bytes | None = orjson.dumps(raw_dosages, option=_AS_SENT)
-    except TypeError:  # not JSON as parsed (orjson.JSONEncodeError is a TypeError)
-        key = None
-    if key is not None and (known := _DOSAGE_LISTS.get(key)) is not None:
-        return known
     read = []
     for i, raw in enumerate(raw_dosages):
         if type(raw) is not dict or (d := plain_dosage(raw, i)) is None:
             return None
         read.append(d)
-    dosages = tuple(read)
-    if key is not None and b"null" not in key and all(_only_read(raw) for raw in raw_dosages):
-        if len(_DOSAGE_LISTS) >= 4096:
-            _DOSAGE_LISTS.clear()
-        _DOSAGE_LISTS[key] = dosages
-    return dosages
+    return tuple(read)
+
+
+def only_read(raw_dosages: Iterable[dict[str, Any]]) -> bool:
+    """Every field of these plain dosages (read by `plain_dosages`) is one the plain reader reads: no
+    patientInstruction (free text for one patient), no extension, nothing it does not show."""
+    return all(_only_read(raw) for raw in raw_dosages)
 
 
 def _only_read(o: dict[str, Any]) -> bool:
@@ -340,7 +328,7 @@ def _only_read(o: dict[str, Any]) -> bool:
         return False
     for name in ("route", "method"):
         c = o.get(name)
-        if c is not None and not _only_read_concept(c):
+        if c is not None and not only_read_concept(c):
             return False
     dar = o.get("doseAndRate")  # plain: one object, its doseQuantity (and an unread `type`)
     if dar is not None and not (
@@ -354,9 +342,10 @@ def _only_read(o: dict[str, Any]) -> bool:
     return (
         _READ_TIMING.issuperset(timing)
         and (repeat is None or _READ_REPEAT.issuperset(repeat))
-        and (code is None or _only_read_concept(code))
+        and (code is None or only_read_concept(code))
     )
 
 
-def _only_read_concept(c: dict[str, Any]) -> bool:
+def only_read_concept(c: dict[str, Any]) -> bool:
+    """Every field of a plain concept is one `plain_concept` reads."""
     return _READ_CONCEPT.issuperset(c) and all(_READ_CODING.issuperset(x) for x in c.get("coding") or ())
