@@ -117,9 +117,8 @@ def build_order_set(
     upload = role is _upload_role  # read inline below (the same rule)
 
     for n, e in enumerate(entries):
-        r = e.resource
+        r, path, _ = e
         rtype, rid = r.get("resourceType"), r.get("id")
-        path = e.path
         if type(rtype) is str:
             ref = f"{rtype}/{rid}" if type(rid) is str and rid else entry_ref(e, n)  # `entry_ref`, inline
             kind = _KINDS.get(rtype)

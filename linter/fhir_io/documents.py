@@ -68,6 +68,9 @@ def order_set_from_document(
     return build_order_set([Entry(doc, rtype)], source=source, mode=mode, now=now, forced_context=context)
 
 
+new_entry = tuple.__new__  # a named tuple's own constructor is Python code
+
+
 def _entry_paths(n: int) -> tuple[str, ...]:
     return tuple(f"Bundle.entry[{i}].resource" for i in range(n))
 
@@ -98,7 +101,8 @@ def _plain_bundle_entries(bundle: Mapping[str, Any]) -> list[Entry] | None:
         if type(rtype) is not str or rtype in not_plain:
             return None
         full_url = e.get("fullUrl")
-        append(Entry(res, path, full_url if type(full_url) is str or isinstance(full_url, str) else None))
+        url = full_url if type(full_url) is str or isinstance(full_url, str) else None
+        append(new_entry(Entry, (res, path, url)))  # Entry(res, path, url), built in C
     return out
 
 

@@ -160,7 +160,7 @@ def _finding(
         indicator or meta.default_indicator,
         lazy,
         lazy,
-        tuple(dict.fromkeys(refs)),
+        (refs[0],) if type(refs) is list and len(refs) == 1 else tuple(dict.fromkeys(refs)),  # most: one ref
         suggestion,
         override_reasons,
         dict(values) if values else {},
