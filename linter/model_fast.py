@@ -155,21 +155,21 @@ def lazy_text(cls: type, first: str, second: str) -> None:
         raise TypeError(f"{cls.__name__}.{first} and .{second} must be slots")  # pragma: no cover
     get1, set1, get2, set2 = slot1.__get__, slot1.__set__, slot2.__get__, slot2.__set__
 
-    def force(obj: Any, lazy: LazyText) -> None:
-        text1, text2 = lazy.build(*lazy.args)
-        set1(obj, text1)
-        set2(obj, text2)
+    def force(obj: Any, lazy: LazyText) -> tuple[str, str]:
+        texts = lazy.build(*lazy.args)
+        set1(obj, texts[0])
+        set2(obj, texts[1])
+        return texts
 
-    def reader(get: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def reader(get: Callable[[Any], Any], which: int) -> Callable[[Any], Any]:
         def read(obj: Any) -> Any:
             value = get(obj)
             if type(value) is LazyText:
-                force(obj, value)
-                value = get(obj)
+                return force(obj, value)[which]
             return value
 
         return read
 
-    setattr(cls, first, property(reader(get1), doc=f"{cls.__name__}.{first}, built on first read"))
-    setattr(cls, second, property(reader(get2), doc=f"{cls.__name__}.{second}, built on first read"))
+    setattr(cls, first, property(reader(get1, 0), doc=f"{cls.__name__}.{first}, built on first read"))
+    setattr(cls, second, property(reader(get2, 1), doc=f"{cls.__name__}.{second}, built on first read"))
     _fast_init(cls, {first: set1, second: set2})  # its `__init__` stores these two through their slots

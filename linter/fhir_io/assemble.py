@@ -150,6 +150,9 @@ def build_order_set(
             if upload:
                 if kind in (_OBSERVATION, _CONDITION):  # the common entries: context, whatever the status
                     which: Role = "context"
+                elif kind == _MEDICATION_REQUEST:  # `_upload_role`, inline for the orders
+                    status = r.get("status")
+                    which = "context" if isinstance(status, str) and status not in REVIEW_MED_STATUS else "review"
                 else:
                     which = _upload_role(r)
             else:

@@ -73,8 +73,8 @@ def request_targets(order_set: OrderSet) -> Looked:
 def _request_targets(order_set: OrderSet) -> Looked:
     targets: list[ActTarget] = list(order_set.patient.act_targets)
     for m in order_set.medications:
-        if _may_name_act(m):
-            targets.extend(targets_in_text(m.all_text(), m.ref))
+        if _may_name_act(m):  # `targets_in_text`'s own test, passed
+            targets.extend(act_targets_in_text(m.all_text(), m.ref))
     for p in order_set.procedures:
         parts = [p.code.all_text(), *p.notes, *(c.all_text() for c in p.devices)]
         targets.extend(targets_in_text("\n".join(x for x in parts if x), p.ref))
