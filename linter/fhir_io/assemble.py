@@ -31,6 +31,7 @@ from linter.model import (
     ProcedureOrder,
     Weight,
 )
+from linter.model_fast import fast_init
 
 Mode = Literal["fast", "strict"]
 ContextKind = Literal["btk", "pad"]
@@ -125,8 +126,7 @@ def build_order_set(
         else:
             ref = entry_ref(e, n)
             kind = None
-        if ref not in paths:
-            paths[ref] = path
+        paths.setdefault(ref, path)  # the first entry of a ref names it
         if strict and rtype in READ_TYPES and path not in skip_strict:
             err = strict_error(r)
             if err is not None:
@@ -277,3 +277,5 @@ def order_set_from_resources(
 
 
 upload_role = _upload_role  # the default role, for callers that wrap it (linter.bulk)
+
+fast_init(globals().values(), __name__)  # ReadOrderSet, one per order set, built cheaply (linter.model_fast)

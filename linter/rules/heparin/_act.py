@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from linter.model import ActTarget, MedicationOrder, OrderSet
+from linter.model_fast import fast_init
 from linter.rules._memo import memo
 from linter.text.act import act_targets_in_text
 
@@ -80,3 +81,6 @@ def _request_targets(order_set: OrderSet) -> Looked:
         targets.extend(targets_in_text("\n".join(x for x in parts if x), p.ref))
     unique = tuple(dict.fromkeys(targets))
     return Looked(unique, tuple(map(_REF, order_set.medications)), tuple(map(_REF, order_set.procedures)))
+
+
+fast_init(globals().values(), __name__)  # Looked, one a run with a bolus, built cheaply (linter.model_fast)
