@@ -133,15 +133,12 @@ def compact_pickle(namespace: Iterable[object], module: str) -> None:
             setattr(obj, "__reduce__", _reducer(obj))  # noqa: B010 - a method set on the class, for pickle
 
 
-class LazyText:
-    """The two texts of an object (a finding's summary and detail) before anyone has read them: `build(*args)`
-    returns both. Stored in both slots until the first read of either (see `lazy_text`)."""
+class LazyText(tuple[Callable[..., tuple[str, str]], tuple[Any, ...]]):
+    """The two texts of an object (a finding's summary and detail) before anyone has read them:
+    `LazyText((build, args))`, where `build(*args)` returns both. Stored in both slots until the first read of
+    either (see `lazy_text`). A tuple: built by the C-level `tuple.__new__`, with no Python `__init__` per finding."""
 
-    __slots__ = ("args", "build")
-
-    def __init__(self, build: Callable[..., tuple[str, str]], args: tuple[Any, ...]) -> None:
-        self.build = build
-        self.args = args
+    __slots__ = ()
 
 
 def lazy_text(cls: type, first: str, second: str) -> None:
@@ -156,7 +153,7 @@ def lazy_text(cls: type, first: str, second: str) -> None:
     get1, set1, get2, set2 = slot1.__get__, slot1.__set__, slot2.__get__, slot2.__set__
 
     def force(obj: Any, lazy: LazyText) -> tuple[str, str]:
-        texts = lazy.build(*lazy.args)
+        texts = lazy[0](*lazy[1])  # build(*args)
         set1(obj, texts[0])
         set2(obj, texts[1])
         return texts

@@ -76,7 +76,7 @@ def test_lazy_finding_texts_read_like_eager_ones() -> None:
         return a.upper(), b * 2
 
     def lazy() -> model.Finding:
-        text: Any = LazyText(texts, ("s", "d"))
+        text: Any = LazyText((texts, ("s", "d")))
         return model.Finding("X1", model.Indicator.INFO, text, text, ("R/1",))
 
     eager = model.Finding("X1", model.Indicator.INFO, "S", "dd", ("R/1",))
