@@ -18,6 +18,7 @@ from linter.fhir_io.fields import (
     concept,
     date_time,
     duration_days,
+    known_date_time,
     obj,
     plain_concept,
     quantity,
@@ -200,10 +201,12 @@ def plain_order(r: Mapping[str, Any], ref: str, under_review: bool) -> Medicatio
     if authored is not None:
         if type(authored) is not str:
             return None
-        try:
-            authored_on = date_time(authored, "")
-        except FieldError:
-            return None
+        authored_on = known_date_time(authored)
+        if authored_on is None:
+            try:
+                authored_on = date_time(authored, "")
+            except FieldError:
+                return None
     medication, drug, dosages = known
     return MedicationOrder(
         ref,
