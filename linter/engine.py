@@ -193,7 +193,9 @@ def _run_rules(
     active, needed_drugs, reads_procedures = _active(plan, order_set.btk_context is None, order_set.pad_context is None)
     if use_index:
         index = drug_index(order_set)
-        calls, rules, options_of = _called(active, frozenset(index.reviewed), frozenset(index.in_regimen))
+        reviewed = frozenset(index.reviewed)  # the regimen is the orders under review when no medication is active
+        regimen = reviewed if index.in_regimen is index.reviewed else frozenset(index.in_regimen)
+        calls, rules, options_of = _called(active, reviewed, regimen)
         # Every rule's check (looked up per run: tests replace a rule's check) called and drained in C, not by a
         # Python loop per rule. A rule that raises: the loop below runs them all again, one by one (a rule's
         # reading is a pure function of the order set and the run cache, so the others say the same again).

@@ -115,6 +115,7 @@ SHARED = [
     fields._QUANTITIES,
     dosage_module._TIMINGS,
     dosage_module._DOSAGES,
+    medications._PLAIN_MEDICATIONS,
     medications._PLAIN_PRODUCTS,
     medications._PLAIN_IDENTITIES,
 ]
@@ -258,10 +259,18 @@ def _alike_inputs() -> list[tuple[Any, Any, Any]]:
             else:
                 raw["timing"]["repeat"][field] = value
             inputs.append((lambda d: plain_dosage(d, 0), lambda d: dosage(d, "Dosage", 0), raw))
+            product = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "243670"}]}
+            order = {"resourceType": "MedicationRequest", "medicationCodeableConcept": product}
+            order["dosageInstruction"] = [raw]
+            inputs.append((lambda r: plain_order(r, "R/1", True), lambda r: _order(r), order))
         for text in (value, str(value)):
             c = {"coding": [{"system": "s", "code": "c"}, {"code": "d"}], "text": text}
             inputs.append((plain_concept, lambda raw: concept(raw, "x"), c))
     return inputs
+
+
+def _order(raw: dict[str, Any]) -> Any:
+    return checked_order(raw, "MedicationRequest", "R/1", ResourceIndex(), True)
 
 
 def test_shared_values_are_read_as_sent_whatever_was_read_before() -> None:

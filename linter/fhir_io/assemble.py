@@ -31,6 +31,7 @@ from linter.model import (
     ProcedureOrder,
     Weight,
 )
+from linter.model_fast import fast_init
 
 Mode = Literal["fast", "strict"]
 ContextKind = Literal["btk", "pad"]
@@ -117,23 +118,41 @@ def build_order_set(
     upload = role is _upload_role  # read inline below (the same rule)
 
     for n, e in enumerate(entries):
-        r = e.resource
+        r, path, _ = e
         rtype, rid = r.get("resourceType"), r.get("id")
-        # `entry_ref`, inline for the common case
-        ref = f"{rtype}/{rid}" if type(rtype) is str and type(rid) is str and rid else entry_ref(e, n)
-        path = e.path
-        if ref not in paths:
-            paths[ref] = path
+        if type(rtype) is str:
+            ref = f"{rtype}/{rid}" if type(rid) is str and rid else entry_ref(e, n)  # `entry_ref`, inline
+            kind = _KINDS.get(rtype)
+        else:
+            ref = entry_ref(e, n)
+            kind = None
+        paths.setdefault(ref, path)  # the first entry of a ref names it
         if strict and rtype in READ_TYPES and path not in skip_strict:
             err = strict_error(r)
             if err is not None:
                 invalid.append(InvalidResource(ref, f"{path}.{err[0]}".rstrip("."), err[1]))
                 continue
-        kind = _KINDS.get(rtype) if isinstance(rtype, str) else None
+        if kind == _OBSERVATION and upload:  # most entries: context, and read only when a body weight
+            # `_mentions_code`, inline for one coding (most are not weights)
+            code = r.get("code")
+            if (
+                type(code) is dict
+                and type(codings := code.get("coding")) is list
+                and len(codings) == 1
+                and type(coding := codings[0]) is dict
+                and type(code_value := coding.get("code")) is str
+            ):
+                if code_value not in WEIGHT_LOINC:
+                    continue
+            elif not _mentions_code(r, WEIGHT_LOINC):
+                continue
         try:
             if upload:
                 if kind in (_OBSERVATION, _CONDITION):  # the common entries: context, whatever the status
                     which: Role = "context"
+                elif kind == _MEDICATION_REQUEST:  # `_upload_role`, inline for the orders
+                    status = r.get("status")
+                    which = "context" if isinstance(status, str) and status not in REVIEW_MED_STATUS else "review"
                 else:
                     which = _upload_role(r)
             else:
@@ -258,3 +277,5 @@ def order_set_from_resources(
 
 
 upload_role = _upload_role  # the default role, for callers that wrap it (linter.bulk)
+
+fast_init(globals().values(), __name__)  # ReadOrderSet, one per order set, built cheaply (linter.model_fast)

@@ -68,7 +68,14 @@ def order_set_from_document(
     return build_order_set([Entry(doc, rtype)], source=source, mode=mode, now=now, forced_context=context)
 
 
-_ENTRY_PATHS = tuple(f"Bundle.entry[{i}].resource" for i in range(128))  # the entries' paths, formatted once
+new_entry = tuple.__new__  # a named tuple's own constructor is Python code
+
+
+def _entry_paths(n: int) -> tuple[str, ...]:
+    return tuple(f"Bundle.entry[{i}].resource" for i in range(n))
+
+
+_ENTRY_PATHS = _entry_paths(128)  # the entries' paths, formatted once
 
 
 def _plain_bundle_entries(bundle: Mapping[str, Any]) -> list[Entry] | None:
@@ -78,28 +85,24 @@ def _plain_bundle_entries(bundle: Mapping[str, Any]) -> list[Entry] | None:
     raw_entries = bundle.get("entry")
     if type(raw_entries) is not list:
         return None
-    definitions = osd.DEFINITION_TYPES
+    not_plain = osd.DEFINITION_TYPES | {"Bundle"}
+    paths = _ENTRY_PATHS if len(raw_entries) <= len(_ENTRY_PATHS) else _entry_paths(len(raw_entries))
     out: list[Entry] = []
     append = out.append
-    for i, e in enumerate(raw_entries):
+    for e, path in zip(raw_entries, paths, strict=False):  # paths: at least one per entry
         if type(e) is not dict:
             return None
         res = e.get("resource")
-        if res is None:
-            continue  # e.g. a transaction DELETE entry
         if type(res) is not dict:
+            if res is None:
+                continue  # e.g. a transaction DELETE entry
             return None
         rtype = res.get("resourceType")
-        if type(rtype) is not str or rtype == "Bundle" or rtype in definitions:
+        if type(rtype) is not str or rtype in not_plain:
             return None
         full_url = e.get("fullUrl")
-        append(
-            Entry(
-                res,
-                _ENTRY_PATHS[i] if i < 128 else f"Bundle.entry[{i}].resource",
-                full_url if isinstance(full_url, str) else None,
-            )
-        )
+        url = full_url if type(full_url) is str or isinstance(full_url, str) else None
+        append(new_entry(Entry, (res, path, url)))  # Entry(res, path, url), built in C
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from linter.fhir_io.fields import (
@@ -294,3 +295,57 @@ def _plain_timing(o: dict[str, Any]) -> Timing | None:
             _TIMINGS.clear()
         _TIMINGS[key] = read
     return read
+
+
+# The fields `plain_dosage` reads, by object (`only_read`).
+_READ_DOSAGE = frozenset({"text", "sequence", "asNeededBoolean", "route", "method", "timing", "doseAndRate"})
+_READ_CONCEPT = frozenset({"coding", "text"})
+_READ_CODING = frozenset({"system", "code", "display"})
+_READ_QUANTITY = frozenset({"value", "unit", "system", "code"})
+_READ_TIMING = frozenset({"repeat", "code"})
+_READ_REPEAT = frozenset({"frequency", "frequencyMax", "count", "period", "periodMax", "periodUnit"})
+
+
+def plain_dosages(raw_dosages: list[Any]) -> tuple[Dosage, ...] | None:
+    """`plain_dosage` of each dosage of an order (its index its place), or None when any is not plain."""
+    read = []
+    for i, raw in enumerate(raw_dosages):
+        if type(raw) is not dict or (d := plain_dosage(raw, i)) is None:
+            return None
+        read.append(d)
+    return tuple(read)
+
+
+def only_read(raw_dosages: Iterable[dict[str, Any]]) -> bool:
+    """Every field of these plain dosages (read by `plain_dosages`) is one the plain reader reads: no
+    patientInstruction (free text for one patient), no extension, nothing it does not show."""
+    return all(_only_read(raw) for raw in raw_dosages)
+
+
+def _only_read(o: dict[str, Any]) -> bool:
+    """Every field of a plain dosage (read by `plain_dosage`) is one it reads."""
+    if not _READ_DOSAGE.issuperset(o):
+        return False
+    for name in ("route", "method"):
+        c = o.get(name)
+        if c is not None and not only_read_concept(c):
+            return False
+    dar = o.get("doseAndRate")  # plain: one object, its doseQuantity (and an unread `type`)
+    if dar is not None and not (
+        dar[0].keys() == {"doseQuantity"} and _READ_QUANTITY.issuperset(dar[0]["doseQuantity"])
+    ):
+        return False
+    timing = o.get("timing")
+    if timing is None:
+        return True
+    repeat, code = timing.get("repeat"), timing.get("code")
+    return (
+        _READ_TIMING.issuperset(timing)
+        and (repeat is None or _READ_REPEAT.issuperset(repeat))
+        and (code is None or only_read_concept(code))
+    )
+
+
+def only_read_concept(c: dict[str, Any]) -> bool:
+    """Every field of a plain concept is one `plain_concept` reads."""
+    return _READ_CONCEPT.issuperset(c) and all(_READ_CODING.issuperset(x) for x in c.get("coding") or ())

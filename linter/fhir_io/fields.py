@@ -79,6 +79,7 @@ def boolean(v: Any, path: str, sfx: str = "") -> bool | None:
 # The dateTimes read, by the string as sent, per process (an order set repeats its authoredOn and effective
 # times, and a service reads the same ones again): datetimes are immutable, so the readers share them.
 _DATES: dict[str, datetime] = {}
+known_date_time = _DATES.get  # a dateTime already read, by the string as sent (a C-level look-up; None if not)
 
 
 def date_time(v: Any, path: str, sfx: str = "") -> datetime | None:

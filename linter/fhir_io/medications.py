@@ -7,7 +7,9 @@ import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from linter.fhir_io.dosage import dosage, plain_dosage
+import orjson
+
+from linter.fhir_io.dosage import dosage, only_read, only_read_concept, plain_dosage, plain_dosages
 from linter.fhir_io.entries import ResourceIndex, ref_of
 from linter.fhir_io.fields import (
     FieldError,
@@ -16,6 +18,7 @@ from linter.fhir_io.fields import (
     concept,
     date_time,
     duration_days,
+    known_date_time,
     obj,
     plain_concept,
     quantity,
@@ -126,6 +129,16 @@ def _plain_product(mcc: dict[str, Any]) -> tuple[Concept, DrugIdentity] | None:
     return known
 
 
+# An order's plain product and dosages (its Concept and identity, its dosages), per process, by their JSON as sent
+# (orjson: `1`, `1.0`, `true` and `-0.0` are written apart, so one key is one reading; an absent dosage list is
+# written as an empty one, and read alike): an order-set template's orders come again and again, and reading them
+# field by field costs several times more than writing and looking up the key. Kept only when every field sent is
+# one the plain readers read (no patientInstruction, no extension, no unread field: nothing is kept that the
+# reading does not show) and no value was written as null (orjson writes NaN and infinities as null too).
+_PLAIN_MEDICATIONS: dict[bytes, tuple[Concept, DrugIdentity, tuple[Dosage, ...]]] = {}
+_AS_SENT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
 def _plain_notes(note: Any) -> tuple[str, ...] | None:
     """`annotation_texts` for a list of objects whose text is a string (or absent); None for any other shape."""
     if type(note) is not list:
@@ -152,21 +165,28 @@ def plain_order(r: Mapping[str, Any], ref: str, under_review: bool) -> Medicatio
     mcc = get("medicationCodeableConcept")
     if type(mcc) is not dict or get("medicationReference") is not None or get("dispenseRequest") is not None:
         return None
-    product = _plain_product(mcc)
-    if product is None:
-        return None
     rtype = get("resourceType")
     raw_dosages = get("dosage" if rtype == "MedicationStatement" else "dosageInstruction")
-    dosages: tuple[Dosage, ...] = ()
-    if raw_dosages is not None:
-        if type(raw_dosages) is not list:
+    # The product and the dosages: kept per process by their JSON as sent (`_PLAIN_MEDICATIONS`).
+    try:
+        key: bytes | None = orjson.dumps((mcc, () if raw_dosages is None else raw_dosages), option=_AS_SENT)
+    except TypeError:  # not JSON as parsed (orjson.JSONEncodeError is a TypeError)
+        key = None
+    known = _PLAIN_MEDICATIONS.get(key) if key is not None else None
+    if known is None:
+        product = _plain_product(mcc)
+        if product is None:
             return None
-        read = []
-        for i, raw in enumerate(raw_dosages):
-            if type(raw) is not dict or (d := plain_dosage(raw, i)) is None:
+        dosages: tuple[Dosage, ...] = ()
+        if raw_dosages is not None:
+            if type(raw_dosages) is not list or (read := plain_dosages(raw_dosages)) is None:
                 return None
-            read.append(d)
-        dosages = tuple(read)
+            dosages = read
+        known = (*product, dosages)
+        if key is not None and b"null" not in key and only_read_concept(mcc) and only_read(raw_dosages or ()):
+            if len(_PLAIN_MEDICATIONS) >= 4096:
+                _PLAIN_MEDICATIONS.clear()
+            _PLAIN_MEDICATIONS[key] = known
     rid, status, intent, authored, note = get("id"), get("status"), get("intent"), get("authoredOn"), get("note")
     if not (
         (rid is None or type(rid) is str)
@@ -181,11 +201,13 @@ def plain_order(r: Mapping[str, Any], ref: str, under_review: bool) -> Medicatio
     if authored is not None:
         if type(authored) is not str:
             return None
-        try:
-            authored_on = date_time(authored, "")
-        except FieldError:
-            return None
-    medication, drug = product
+        authored_on = known_date_time(authored)
+        if authored_on is None:
+            try:
+                authored_on = date_time(authored, "")
+            except FieldError:
+                return None
+    medication, drug, dosages = known
     return MedicationOrder(
         ref,
         str(rtype),

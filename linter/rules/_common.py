@@ -90,7 +90,7 @@ def make_finding(
     """A finding with the rule's source quotes appended to the detail (clipped and joined when first read)."""
     return _finding(
         meta,
-        LazyText(_texts, (meta, summary, tuple(detail_lines))),
+        LazyText((_texts, (meta, summary, tuple(detail_lines)))),
         refs,
         indicator,
         suggestion,
@@ -116,7 +116,7 @@ def finding_later(
     test first reads the finding's summary or detail (most runs of the service never do for most findings).
     `args` are the values the texts are made of, bound now: `texts` must be a pure function of them (no
     variables of the rule's loop, which move on after the finding is yielded)."""
-    text = LazyText(_texts_later, (meta, texts, args))
+    text = LazyText((_texts_later, (meta, texts, args)))
     return _finding(meta, text, refs, indicator, suggestion, override_reasons, values, confidence)
 
 
@@ -160,7 +160,7 @@ def _finding(
         indicator or meta.default_indicator,
         lazy,
         lazy,
-        tuple(dict.fromkeys(refs)),
+        (refs[0],) if type(refs) is list and len(refs) == 1 else tuple(dict.fromkeys(refs)),  # most: one ref
         suggestion,
         override_reasons,
         dict(values) if values else {},

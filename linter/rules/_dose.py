@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from linter.model import CouldNotVerify, Dosage, MedicationOrder
+from linter.model import CouldNotVerify, Dosage, MedicationOrder, Strength
 from linter.model_fast import copy_with, fast_init
 from linter.rules._common import fmt
 from linter.rules._memo import run_cache
@@ -295,16 +295,40 @@ def read_phases(
         key = ("phases", id(order), target_unit, heparin)
         cached = cache.get(key)
         if cached is None:
-            if len(order.dosages) == 1:  # `phases`' own first step for one dosage, without its frame
-                one = _phase(order, order.dosages, target_unit, rule_code=rule_code, what=what, heparin=heparin)
-                cached = cache[key] = [one] if isinstance(one, Phase) else one
-            else:
-                cached = cache[key] = phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin)
+            cached = cache[key] = _shared_phases(order, target_unit, rule_code, what, heparin)
         result = cached
     if isinstance(result, CouldNotVerify):
         return copy_with(result, needed_by=rule_code, what=what)
     if isinstance(result, UnitProblem):
         return unit_problem_to_dq(result, order, rule_code, what)
+    return result
+
+
+# Phases read, per process, by the identity of the order's dosages and product strength, which the reader shares
+# between orders (an order-set template's dosages are one tuple however often they are sent): a phase is a pure
+# function of them, the target unit and `heparin`. Only phases are kept (a could-not-verify names its order), and
+# only of dosages with no instruction (`extra_text`: a patientInstruction is free text written for one patient).
+# Each entry holds the dosages and the strength, so that their ids are not reused while it is there.
+_SHARED_PHASES: dict[tuple[int, int, str, bool], tuple[tuple[Dosage, ...], Strength | None, list[Phase]]] = {}
+
+
+def _shared_phases(
+    order: MedicationOrder, target_unit: str, rule_code: str, what: str, heparin: bool
+) -> list[Phase] | CouldNotVerify | UnitProblem:
+    dosages, strength = order.dosages, order.drug.strength
+    key = (id(dosages), id(strength), target_unit, heparin)
+    known = _SHARED_PHASES.get(key)
+    if known is not None and known[0] is dosages and known[1] is strength:
+        return known[2]
+    if len(dosages) == 1:  # `phases`' own first step for one dosage, without its frame
+        one = _phase(order, dosages, target_unit, rule_code=rule_code, what=what, heparin=heparin)
+        result = [one] if isinstance(one, Phase) else one
+    else:
+        result = phases(order, target_unit, rule_code=rule_code, what=what, heparin=heparin)
+    if type(result) is list and not any(d.extra_text for d in dosages):
+        if len(_SHARED_PHASES) >= 4096:
+            _SHARED_PHASES.clear()
+        _SHARED_PHASES[key] = (dosages, strength, result)
     return result
 
 

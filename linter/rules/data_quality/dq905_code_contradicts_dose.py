@@ -33,7 +33,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from linter.model import Citation, Finding, Indicator, MedicationOrder, OrderSet, RuleMeta, Scope, Strength
+from linter.model import Citation, Dosage, Finding, Indicator, MedicationOrder, OrderSet, RuleMeta, Scope, Strength
 from linter.rules._base import RuleOptions
 from linter.rules._common import OVERRIDE_DATA_WRONG, finding_later, fmt
 from linter.rules._units import canonical_unit, convert, convert_fields, display_unit
@@ -76,11 +76,41 @@ def _problem(
 ) -> tuple[Callable[..., tuple[str, str]], tuple[Any, ...]] | None:
     """What contradicts the code: the function that words it and its values (worded only when read). `low`, `high`:
     the accepted multiples with their tolerance, and `step`, read from `options` once per order set."""
-    st = m.drug.strength
-    if st is None or st.per_unit or m.drug.product_code is None:
+    drug = m.drug
+    st = drug.strength
+    if st is None or st.per_unit or drug.product_code is None:
         return None
+    dosages, medication = m.dosages, m.medication
+    key = (id(drug), id(dosages), id(medication), low, high, step)
+    known = _VERDICTS.get(key)
+    if known is not None and known[0] is drug and known[1] is dosages and known[2] is medication:
+        verdict = known[3]
+    else:
+        verdict = _verdict(st, dosages, medication.text, low, high, step)
+        if not any(d.extra_text for d in dosages):  # as the reader: no instruction text kept
+            if len(_VERDICTS) >= 4096:
+                _VERDICTS.clear()
+            _VERDICTS[key] = (drug, dosages, medication, verdict)
+    if verdict is None:
+        return None
+    if verdict[0] == "dose":
+        return _dose_texts, (m, *verdict[1:], options)
+    return _text_texts, (m, *verdict[1:])
+
+
+# `_verdict` per process, by the identity of the order's drug, dosages and medication concept (values the reader
+# shares between orders: an order-set template's product and dosages) and the accepted multiples. Each entry holds
+# the three, so that their ids are not reused while it is there.
+_VERDICTS: dict[tuple[Any, ...], tuple[Any, Any, Any, tuple[Any, ...] | None]] = {}
+
+
+def _verdict(
+    st: Strength, dosages: tuple[Dosage, ...], medication_text: str | None, low: float, high: float, step: float
+) -> tuple[Any, ...] | None:
+    """("dose", value, unit, ratio, st) when a dose is not an accepted multiple of the strength, ("text", text, num,
+    u, unit, st) when a text names another strength, else None."""
     unit = canonical_unit(st.unit)
-    for d in m.dosages:
+    for d in dosages:
         for q in (d.dose,) if d.dose_low is None and d.dose_high is None else (d.dose, d.dose_low, d.dose_high):
             if q is None:
                 continue
@@ -91,9 +121,9 @@ def _problem(
             ratio = value / st.value
             steps = ratio / step
             if not (low <= ratio <= high and abs(steps - round(steps)) < 1e-6):
-                return _dose_texts, (m, value, unit, ratio, st, options)
-    texts = [m.medication.text]
-    for d in m.dosages:
+                return "dose", value, unit, ratio, st
+    texts = [medication_text]
+    for d in dosages:
         texts.append(d.text)
     for text in texts:
         if not text:  # nothing to find in no text
@@ -101,8 +131,8 @@ def _problem(
         for num, u in _STRENGTH_TEXT.findall(text):
             if canonical_unit(u) != unit:
                 continue
-            if abs(float(num) - st.value) > 1e-9 and not _is_dose_mention(text, num, m):
-                return _text_texts, (m, text, num, u, unit, st)
+            if abs(float(num) - st.value) > 1e-9 and not _is_dose_mention(text, num, dosages, st):
+                return "text", text, num, u, unit, st
     return None
 
 
@@ -136,11 +166,10 @@ def _texts(m: MedicationOrder, problem: Callable[..., tuple[str, str]], args: tu
     )
 
 
-def _is_dose_mention(text: str, num: str, m: MedicationOrder) -> bool:
+def _is_dose_mention(text: str, num: str, dosages: tuple[Dosage, ...], st: Strength | None) -> bool:
     """'aspirin 81 mg tablet, take 162 mg' : numbers equal to the ordered dose are dose mentions."""
     value = float(num)
-    st = m.drug.strength
-    for d in m.dosages:
+    for d in dosages:
         for q in (d.dose, d.dose_low, d.dose_high):
             if q is None:
                 continue

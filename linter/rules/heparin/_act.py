@@ -17,24 +17,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 from operator import attrgetter
 
-from linter.model import ActTarget, MedicationOrder, OrderSet
+from linter.model import ActTarget, Concept, MedicationOrder, OrderSet
+from linter.model_fast import fast_init
 from linter.rules._memo import memo
 from linter.text.act import act_targets_in_text
 
 
 def _may_name_act(m: MedicationOrder) -> bool:
     """`targets_in_text`'s own test on the order's texts (those of `MedicationOrder.all_text`) without building that
-    text: neither word holds a separator, so it is in the joined text exactly when it is in one of them."""
+    text: neither word holds a separator, so it is in the joined text exactly when it is in one of them. The
+    product's texts are read once per process (`_product_names_act`)."""
     medication = m.medication
-    parts = [medication.text or ""]
-    for c in medication.codings:
-        parts.append(c.display or "")
-    parts += m.notes
+    known = _PRODUCT_ACT.get(id(medication))
+    if known is None or known[0] is not medication:
+        known = _product_names_act(medication)
+    if known[1]:
+        return True
+    parts = list(m.notes)
     for d in m.dosages:
         parts.append(d.text or "")
         parts += d.extra_text
     lowered = "\n".join(parts).lower()
     return "act" in lowered or "clotting" in lowered
+
+
+# Whether a product's texts (its text and displays) name an ACT, per process, by the identity of its Concept (which
+# the reader shares between orders); each entry holds the Concept, so that its id is not reused while it is there.
+_PRODUCT_ACT: dict[int, tuple[Concept, bool]] = {}
+
+
+def _product_names_act(medication: Concept) -> tuple[Concept, bool]:
+    lowered = "\n".join([medication.text or "", *(c.display or "" for c in medication.codings)]).lower()
+    if len(_PRODUCT_ACT) >= 4096:
+        _PRODUCT_ACT.clear()
+    known = _PRODUCT_ACT[id(medication)] = (medication, "act" in lowered or "clotting" in lowered)
+    return known
 
 
 _REF = attrgetter("ref")
@@ -73,10 +90,13 @@ def request_targets(order_set: OrderSet) -> Looked:
 def _request_targets(order_set: OrderSet) -> Looked:
     targets: list[ActTarget] = list(order_set.patient.act_targets)
     for m in order_set.medications:
-        if _may_name_act(m):
-            targets.extend(targets_in_text(m.all_text(), m.ref))
+        if _may_name_act(m):  # `targets_in_text`'s own test, passed
+            targets.extend(act_targets_in_text(m.all_text(), m.ref))
     for p in order_set.procedures:
         parts = [p.code.all_text(), *p.notes, *(c.all_text() for c in p.devices)]
         targets.extend(targets_in_text("\n".join(x for x in parts if x), p.ref))
     unique = tuple(dict.fromkeys(targets))
     return Looked(unique, tuple(map(_REF, order_set.medications)), tuple(map(_REF, order_set.procedures)))
+
+
+fast_init(globals().values(), __name__)  # Looked, one a run with a bolus, built cheaply (linter.model_fast)

@@ -115,7 +115,8 @@ def kinds_of(p: ProcedureOrder) -> frozenset[str]:
 
 def revasc_orders(order_set: OrderSet) -> list[ProcedureOrder]:
     """BTK revascularization orders under review (tibial/peroneal angioplasty, stent, atherectomy,
-    lithotripsy, femoral-tibial bypass). Read once per run: PR501-PR508 each ask."""
+    lithotripsy, femoral-tibial bypass). Read once per run: PR501-PR508 each ask. The list is shared by the
+    rules of the run: callers never change it."""
     cache = run_cache()
     if cache is None:
         return _revasc_orders(order_set)
@@ -123,7 +124,7 @@ def revasc_orders(order_set: OrderSet) -> list[ProcedureOrder]:
     found = cache.get(key)
     if found is None:
         found = cache[key] = _revasc_orders(order_set)
-    return list(found)
+    return found
 
 
 def _revasc_orders(order_set: OrderSet) -> list[ProcedureOrder]:
