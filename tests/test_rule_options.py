@@ -117,6 +117,14 @@ def test_numbers_are_checked_not_converted() -> None:
         assert exc.value.problems == [(name, f"expected {EXPECTED[_Sample.FIELDS[name]]}, got {got}")]
 
 
+def test_a_threshold_is_a_finite_number() -> None:
+    ok = {"limit_mg": 75, "per_day": 2, "template": "t", "counts": False}
+    for wrong in (float("nan"), float("inf"), float("-inf")):  # TOML writes them nan, inf, -inf
+        with pytest.raises(OptionsError) as exc:
+            _Sample("X1", {**ok, "limit_mg": wrong})
+        assert exc.value.problems == [("limit_mg", f"expected a finite number, got {wrong!r}")]
+
+
 def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(OptionsError) as exc:
         _Sample("X1", {"limit_mg": "high", "template": "t", "counts": True, "extra": 1})

@@ -13,6 +13,7 @@ and a docstring whose first line is `CODE name: one line`, with the sections lis
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import Any, ClassVar, Protocol, Self, cast
@@ -36,9 +37,11 @@ _EXPECTED = {
 def _wrong_type(kind: type, value: object) -> str | None:
     """Why `value` is not an option of type `kind`, or None when it is. A TOML or JSON value must have the
     type itself: a quoted number is a string, not a number; an integer is a number (for a float option); a
-    boolean is never a number; a number with a fraction part, even .0, is not an int."""
+    boolean is never a number; a number with a fraction part, even .0, is not an int; nan and inf are no
+    threshold."""
     if kind is float and type(value) in (int, float):
-        return None
+        # TOML spells nan and inf: a threshold that compares false with every dose would never fire.
+        return None if math.isfinite(value) else f"expected a finite number, got {value!r}"  # type: ignore[arg-type]
     if type(value) is kind:
         return None
     return f"expected {_EXPECTED[kind]}, got {type(value).__name__} {value!r}"
