@@ -6,7 +6,13 @@ the 1 -> 2 core speed-up, the per-core rate against the CLI, and peak memory: th
 workers (summed), polled from /proc. Checks that Spark and the CLI report the same totals.
 
     python bench/spark_bench.py [--patients 10000] [--driver-memory 1g] [--grouping] [--no-cli] [--keep DIR]
-                                [--masters local[1] local[2]] [--pin] [--jvm-cache DIR|off]
+                                [--export DIR] [--masters local[1] local[2]] [--pin] [--jvm-cache DIR|off]
+                                [--event-log DIR]
+
+--export DIR times an existing export (of --patients patients) instead of generating one. --event-log DIR
+writes each Spark run's event log there and prints its stages: the task threads' CPU (executorCpuTime, the
+JVM's own work; the Python workers are other processes), run time, GC and shuffle bytes, summed per stage.
+Unlike wall time, these stay meaningful while other processes load the machine.
 
 The local JVM maps a class-data archive (linter.spark.jvm_cache), as every run after a machine's first does:
 an untimed run on 500 patients records it first, unless --jvm-cache names one (or 'off').
@@ -20,8 +26,10 @@ compares ~1.5 cores with 2.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -187,6 +195,81 @@ def _pinned(argv: list[str], cores: int, pin: bool) -> list[str]:
     return ["taskset", "-c", ",".join(str(c) for c in sorted(os.sched_getaffinity(0))[:cores]), *argv]
 
 
+def _event_log_conf(directory: Path | None, name: str) -> list[str]:
+    """Spark settings for one plain JSON event log in `directory` (none: no settings). Spark names the file
+    after the application id; `name` only marks the run for _newest."""
+    if directory is None:
+        return []
+    directory.mkdir(parents=True, exist_ok=True)
+    return [
+        "spark.eventLog.enabled=true",
+        f"spark.eventLog.dir={directory.resolve().as_uri()}",
+        "spark.eventLog.compress=false",
+        "spark.eventLog.rolling.enabled=false",
+        f"spark.app.name=orderlint-bench-{name}",
+    ]
+
+
+def _newest(directory: Path, conf: list[str]) -> Path:
+    name = next(c.split("=", 1)[1] for c in conf if c.startswith("spark.app.name="))
+    for log in sorted(directory.iterdir(), key=lambda f: f.stat().st_mtime, reverse=True):
+        with log.open() as fh:
+            if any(name in line for line in itertools.islice(fh, 20)):
+                return log
+    raise SystemExit(f"no event log of {name} in {directory}")
+
+
+def stage_table(log: Path) -> str:
+    """Per stage of an event log: tasks, the task threads' run time, CPU (executor CPU + deserialization, the
+    JVM's own work: the Python workers are other processes), GC, the time the tasks waited on Python workers
+    and shuffle MB read and written; then the sums and the application's span."""
+    stages: dict[int, dict[str, float]] = {}
+    names: dict[int, str] = {}
+    span = [0, 0]
+    with log.open() as fh:
+        for line in fh:
+            e = json.loads(line)
+            event = e["Event"]
+            if event == "SparkListenerApplicationStart":
+                span[0] = e["Timestamp"]
+            elif event == "SparkListenerApplicationEnd":
+                span[1] = e["Timestamp"]
+            elif event == "SparkListenerStageSubmitted":
+                names[e["Stage Info"]["Stage ID"]] = re.sub(r"\S*/", "", e["Stage Info"]["Stage Name"])
+            elif event == "SparkListenerTaskEnd":
+                m = e.get("Task Metrics") or {}
+                s = stages.setdefault(e["Stage ID"], dict.fromkeys(STAGE_COLUMNS, 0.0))
+                read, written = m.get("Shuffle Read Metrics", {}), m.get("Shuffle Write Metrics", {})
+                s["tasks"] += 1
+                s["run s"] += m.get("Executor Run Time", 0) / 1e3
+                s["CPU s"] += (m.get("Executor CPU Time", 0) + m.get("Executor Deserialize CPU Time", 0)) / 1e9
+                s["GC s"] += m.get("JVM GC Time", 0) / 1e3
+                s["Python s"] += sum(
+                    int(a["Update"]) / 1e3
+                    for a in e["Task Info"].get("Accumulables", [])
+                    if a.get("Name") == "time to run Python workers"
+                )
+                s["shuffle read MB"] += (read.get("Local Bytes Read", 0) + read.get("Remote Bytes Read", 0)) / 1e6
+                s["shuffle written MB"] += written.get("Shuffle Bytes Written", 0) / 1e6
+    rows = ["| stage | " + " | ".join(STAGE_COLUMNS) + " | name |", "| ---: " * (len(STAGE_COLUMNS) + 1) + "| --- |"]
+    total = dict.fromkeys(STAGE_COLUMNS, 0.0)
+    for sid in sorted(stages):
+        rows.append(f"| {sid} | " + " | ".join(_cell(stages[sid][c]) for c in STAGE_COLUMNS) + f" | {names.get(sid)} |")
+        for c in STAGE_COLUMNS:
+            total[c] += stages[sid][c]
+    rows.append(
+        "| all | " + " | ".join(_cell(total[c]) for c in STAGE_COLUMNS) + f" | span {(span[1] - span[0]) / 1e3:.1f} s |"
+    )
+    return "\n".join(rows)
+
+
+STAGE_COLUMNS = ("tasks", "run s", "CPU s", "GC s", "Python s", "shuffle read MB", "shuffle written MB")
+
+
+def _cell(value: float) -> str:
+    return f"{value:.0f}" if value == int(value) else f"{value:.2f}"
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--patients", type=int, default=10_000)
@@ -194,6 +277,8 @@ def main() -> int:
     p.add_argument("--grouping", action="store_true", help="also time applyInPandas grouping on local[2]")
     p.add_argument("--no-cli", action="store_true", help="skip the single-machine baseline (large N)")
     p.add_argument("--keep", type=Path, help="generate the export here and keep it")
+    p.add_argument("--export", type=Path, help="time this existing export (of --patients patients)")
+    p.add_argument("--event-log", type=Path, help="write the Spark runs' event logs here and print their stages")
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="more Spark settings")
     p.add_argument("--masters", nargs="*", default=["local[1]", "local[2]"], help="Spark masters to time")
     p.add_argument("--pin", action="store_true", help="run local[N] on the first N cores only (taskset)")
@@ -206,7 +291,9 @@ def main() -> int:
     os.environ.setdefault("ORDERLINT_PATIENT_ID_SALT", "bench-salt")
     tmp = Path(tempfile.mkdtemp(prefix="orderlint-spark-bench-"))
     try:
-        export = args.keep or tmp / "export"
+        export = args.export or args.keep or tmp / "export"
+        if args.export is not None and not export.is_dir():
+            raise SystemExit(f"--export {export}: no such directory")
         if not export.exists():
             t = time.perf_counter()
             write_export(export, args.patients)
@@ -218,11 +305,15 @@ def main() -> int:
             warm = spark_argv(tmp / "warm", tmp / "out-warm", "local[2]", args.driver_memory, "sorted", [], jvm_cache)
             subprocess.run(warm, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd=tmp)
         runs: list[Measure] = []
+        logs: list[tuple[str, Path]] = []
         for master in args.masters:
             out = tmp / f"out-{len(runs)}"
-            argv = spark_argv(export, out, master, args.driver_memory, "sorted", args.conf, jvm_cache)
+            log_conf = _event_log_conf(args.event_log, f"{master}-{len(runs)}")
+            argv = spark_argv(export, out, master, args.driver_memory, "sorted", args.conf + log_conf, jvm_cache)
             runs.append(run_measured(master, _pinned(argv, _slots(master), args.pin), args.patients, out / "mue.json"))
             print(f"{master}: {runs[-1].seconds:.1f} s", file=sys.stderr)
+            if args.event_log is not None:
+                logs.append((master, _newest(args.event_log, log_conf)))
         if args.grouping:
             out = tmp / "out-apply"
             argv = spark_argv(export, out, "local[2]", args.driver_memory, "apply", args.conf, jvm_cache)
@@ -243,6 +334,9 @@ def main() -> int:
             print(f"| {m.label} | {m.load[0]:.1f} / {m.load[1]:.1f} | {m.seconds:.1f} | {m.rate:.0f} | "
                   f"{m.cpu_seconds:.1f} | {m.cpu_workers:.1f} | {m.cpu_rate:.0f} | {m.peak_driver_mb:.0f} | "
                   f"{m.peak_jvm_mb:.0f} | {m.peak_workers_mb:.0f} |")  # fmt: skip
+        for master, log in logs:
+            print(f"\n{master}: stages of {log}\n")
+            print(stage_table(log))
         by = {m.label: m for m in runs}
         if "local[1]" in by and "local[2]" in by:
             one, two = by["local[1]"], by["local[2]"]

@@ -10,7 +10,6 @@ import pandas as pd
 import pyarrow as pa
 
 from linter.bulk import (
-    RECORD_COLUMNS,
     TEXT_COLUMNS,
     VALUE_COLUMNS,
     ExportOptions,
@@ -24,24 +23,32 @@ from linter.profiles import Profile
 # Arrow schemas of job.KEYED_SCHEMA and job.RECORD_SCHEMA (mapInArrow wants the batches in these types)
 KEYED_ARROW = pa.schema(
     [("file", pa.string()), ("line", pa.int64()), ("kind", pa.string()), ("key", pa.string()),
-     ("med_refs", pa.list_(pa.string())), ("text", pa.string())]
+     ("ref", pa.string()), ("text", pa.string())]
 )  # fmt: skip
 RECORD_ARROW = pa.schema(
-    [(c, pa.string()) for c in TEXT_COLUMNS] + [("line", pa.int64())] + [(c, pa.float64()) for c in VALUE_COLUMNS]
+    [(c, pa.string()) for c in TEXT_COLUMNS]
+    + [("line", pa.int64())]
+    + [(c, pa.float64()) for c in VALUE_COLUMNS]
+    + [("sets", pa.int32())]
 )
+# Bits of an order row's `sets` (job.count_groups sums them, so the report needs no count of distinct patients
+# afterwards): the first order of its order set, and its set's first order in its month. An order set is a
+# patient HMAC, as the CLI counts them (linter.render.mue); the rows of keys that share one are linted in one
+# group (job.lint_records), so a group's own tally is exact.
+NEW_IN_MONTH = 1
+NEW_SET = 2
 _KEYED_BATCH = 10_000  # rows per Arrow batch back to the JVM, as Spark's own default batch
-_NO_KEY = object()  # no patient seen yet in this partition ("" is a real key: resources naming no patient)
 
 
 def key_lines(label: str) -> Callable[[Iterable[tuple[str, int]]], Iterator[tuple[Any, ...]]]:
-    """For one file's (text, index) pairs (RDD zipWithIndex): (file, line, kind, key, med_refs, text)."""
+    """For one file's (text, index) pairs (RDD zipWithIndex): (file, line, kind, key, ref, text)."""
 
     def fn(rows: Iterable[tuple[str, int]]) -> Iterator[tuple[Any, ...]]:
         for text, index in rows:
             keyed = key_line(text)
             if keyed is not None:
                 kind, key, refs, body = keyed
-                yield (label, index + 1, kind, key, refs, body)
+                yield (label, index + 1, kind, key, _ref(refs), body)
 
     return fn
 
@@ -62,13 +69,13 @@ def key_files(labels: dict[str, str]) -> Callable[[Iterator[pa.RecordBatch]], It
                 last = 0
                 for n, text in read_lines(label, content):
                     if n == 0:  # as the CLI (linter.bulk): the error row names the last good line
-                        rows.append((label, last or None, "error", "", [], text))
+                        rows.append((label, last or None, "error", "", None, text))
                         continue
                     last = n
                     keyed = key_line(text)
                     if keyed is not None:
                         kind, key, refs, body = keyed
-                        rows.append((label, n, kind, key, refs, body))
+                        rows.append((label, n, kind, key, _ref(refs), body))
                     if len(rows) >= _KEYED_BATCH:
                         yield _batch(rows, KEYED_ARROW)
                         rows = []
@@ -76,6 +83,14 @@ def key_files(labels: dict[str, str]) -> Callable[[Iterator[pa.RecordBatch]], It
                     yield _batch(rows, KEYED_ARROW)
 
     return fn
+
+
+def _ref(refs: list[str]) -> str | None:
+    """The one Medication a line names (linter.bulk.medication_refs: a MedicationRequest's medicationReference
+    is a single Reference), as one nullable column: cheaper through Arrow and Spark's cache than a list."""
+    if len(refs) > 1:  # pragma: no cover - guards a future change of medication_refs
+        raise ValueError("a line names more than one Medication")
+    return refs[0] if refs else None
 
 
 def _batch(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.RecordBatch:
@@ -89,52 +104,88 @@ def _batch(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.RecordBatch:
 def _record_batch(records: list[Record]) -> pa.RecordBatch:
     """Records as one Arrow batch, a column at a time (one list per column: no tuple per record to transpose)."""
     return pa.RecordBatch.from_arrays(
-        [pa.array([r.get(c) for r in records], type=f.type) for c, f in zip(RECORD_COLUMNS, RECORD_ARROW, strict=True)],
-        schema=RECORD_ARROW,
+        [pa.array([r.get(f.name) for r in records], type=f.type) for f in RECORD_ARROW], schema=RECORD_ARROW
     )
 
 
 def frame(records: list[Record]) -> pd.DataFrame:
-    df = pd.DataFrame.from_records(records, columns=list(RECORD_COLUMNS))
+    df = pd.DataFrame.from_records(records, columns=RECORD_ARROW.names)
     df["line"] = df["line"].astype("Int64")
+    df["sets"] = df["sets"].astype("Int32")
     return df
+
+
+def _count_sets(records: list[Record], seen: dict[str, set[str]]) -> list[Record]:
+    """Flags each order row's `sets` (NEW_SET, NEW_IN_MONTH) against `seen`, the months of each order set
+    (patient HMAC) counted so far in this group."""
+    for r in records:
+        if r["kind"] == "order":
+            months = seen.get(r["patient_hmac"])
+            flags = 0
+            if months is None:
+                months = seen[r["patient_hmac"]] = set()
+                flags = NEW_SET
+            if r["month"] not in months:
+                months.add(r["month"])
+                flags |= NEW_IN_MONTH
+            r["sets"] = flags
+    return records
 
 
 def lint_sorted(
     profile: Profile, options: ExportOptions, salt: str
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    """mapInArrow over a partition sorted by (key, file, line): each patient's rows are contiguous, so groups
-    stream through (a group may straddle two Arrow batches) and one output batch leaves per input batch. A
-    line that repeats the one before it (a Medication that several of the patient's orders name) is read once,
-    as the CLI reads it."""
+    """mapInArrow over a partition sorted by group alone (job.lint_records: a radix sort of one long, no row
+    compared with another): each group's rows are contiguous, so groups stream through (one may straddle two
+    Arrow batches) and one output batch leaves per input batch; lint_group_lines orders each patient's few
+    lines itself."""
 
     def fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        key: object = _NO_KEY
-        lines: list[tuple[str, int, str]] = []
+        group: object = None
+        keys: dict[str, list[tuple[str, int, str]]] = {}
         for batch in batches:
             out: list[Record] = []
-            columns = (batch.column(c).to_pylist() for c in ("key", "file", "line", "text"))
-            for k, f, n, t in zip(*columns, strict=True):
-                if k != key:
-                    if lines:
-                        out.extend(lint_patient(str(key), lines, profile, options, salt).records)
-                    key, lines = k, []
-                elif lines[-1][1] == n and lines[-1][0] == f:
-                    continue  # a Medication joined once per order naming it (job.lint_records): read once
+            columns = (batch.column(c).to_pylist() for c in ("group", "key", "file", "line", "text"))
+            for g, k, f, n, t in zip(*columns, strict=True):
+                if g != group:
+                    if keys:
+                        out.extend(lint_group_lines(keys, profile, options, salt))
+                    group, keys = g, {}
+                lines = keys.get(k)
+                if lines is None:
+                    lines = keys[k] = []
                 lines.append((f, n, t))
             if out:
                 yield _record_batch(out)
-        if lines:
-            yield _record_batch(lint_patient(str(key), lines, profile, options, salt).records)
+        if keys:
+            yield _record_batch(lint_group_lines(keys, profile, options, salt))
 
     return fn
 
 
+def lint_group_lines(
+    keys: dict[str, list[tuple[str, int, str]]], profile: Profile, options: ExportOptions, salt: str
+) -> list[Record]:
+    """One group's patients (key -> its lines, in any order), each linted with its lines sorted by file and
+    line, a repeated line (a Medication that several of the patient's orders name) read once, as the CLI reads
+    them; order rows flagged for the report's order sets (_count_sets: a group holds every key of its HMAC)."""
+    records: list[Record] = []
+    seen: dict[str, set[str]] = {}
+    for key in sorted(keys):
+        lines = keys[key]
+        lines.sort()
+        unique = [line for i, line in enumerate(lines) if not i or line[:2] != lines[i - 1][:2]]
+        records.extend(_count_sets(lint_patient(key, unique, profile, options, salt).records, seen))
+    return records
+
+
 def lint_group(profile: Profile, options: ExportOptions, salt: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """applyInPandas: one patient's rows as one frame."""
+    """applyInPandas: one group's rows (job.lint_records: usually one patient) as one frame."""
 
     def fn(df: pd.DataFrame) -> pd.DataFrame:
-        lines = sorted(set(zip(df["file"], (int(n) for n in df["line"]), df["text"], strict=True)))
-        return frame(lint_patient(str(df["key"].iloc[0]), lines, profile, options, salt).records)
+        keys: dict[str, list[tuple[str, int, str]]] = {}
+        for k, f, n, t in zip(df["key"], df["file"], df["line"], df["text"], strict=True):
+            keys.setdefault(str(k), []).append((f, int(n), t))
+        return frame(lint_group_lines(keys, profile, options, salt))
 
     return fn

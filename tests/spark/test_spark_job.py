@@ -80,25 +80,31 @@ def _repeated_medication_refs(export: Path) -> int:
     return sum(1 for n in named.values() if n > 1)
 
 
-@pytest.mark.parametrize("join", ["broadcast", "shuffle"])
-def test_a_medication_named_by_several_orders_is_read_once_whichever_the_join(
-    spark: Any, generated_run: Run, profile: Profile, tmp_path: Path, monkeypatch: Any, join: str
-) -> None:
-    """A small formulary is broadcast and every order naming a Medication brings it along (the workers read a
-    repeated line once); past BROADCAST_MEDICATION_CHARS the references are made distinct and shuffled."""
-    from linter.spark import job
-
+def test_a_medication_named_by_several_orders_is_read_once(generated_run: Run) -> None:
+    """Every order naming a Medication brings it to its patient's partition (a join of the distinct
+    references); the worker reads a repeated line once."""
     assert _repeated_medication_refs(generated_run.export) > 10  # the export has such patients
-    if join == "shuffle":
-        monkeypatch.setattr(job, "BROADCAST_MEDICATION_CHARS", -1)
-        job.run_job(spark, [str(generated_run.export)], str(tmp_path), profile, generated_run.options, SALT)
-        rows = _parquet(tmp_path / "findings.parquet")
-    else:
-        rows = _parquet(generated_run.out / "findings.parquet")
+    rows = _parquet(generated_run.out / "findings.parquet")
     assert _findings(rows) == _findings(_reference(generated_run, "finding"))
 
 
-def test_the_worker_reads_a_repeated_line_once_and_streams_patients_across_batches(
+def test_the_keyed_lines_are_keyed_once_and_shuffled_once(spark: Any, fixture_run: Run, profile: Profile) -> None:
+    """Patients, references, Medications and errors all read one shuffle of the keyed lines: each file is
+    read and keyed in Python once, not once per branch."""
+    from linter.spark import job
+
+    files, _ = job.list_files(spark, [str(fixture_run.export)])
+    keyed = job.keyed_lines(spark, files)
+    records = job.lint_records(spark, keyed, profile, fixture_run.options, SALT, 3)
+    with job._planned_without(spark, job.ONE_SHUFFLE_EXCLUDED_RULES):
+        plan = records._jdf.queryExecution().executedPlan().toString()
+    scans = keyed._jdf.queryExecution().executedPlan().toString().count("FileScan binaryFile")
+    assert scans >= 1 and plan.count("FileScan binaryFile") == scans
+    assert plan.count("ReusedExchange") == 3
+    assert spark.conf.get("spark.sql.optimizer.excludedRules", None) is None  # as before
+
+
+def test_the_worker_orders_a_patients_lines_reads_a_repeated_one_once_and_streams_groups_across_batches(
     profile: Profile, monkeypatch: Any
 ) -> None:
     import pyarrow as pa
@@ -113,16 +119,48 @@ def test_the_worker_reads_a_repeated_line_once_and_streams_patients_across_batch
         return SimpleNamespace(records=[])
 
     monkeypatch.setattr(worker, "lint_patient", lint_patient)
-    rows = [("p1", "MR.000", 1, "a"), ("p1", "Med.000", 1, "m"), ("p1", "Med.000", 1, "m"),
-            ("p2", "Med.000", 1, "m"), ("p2", "Med.000", 1, "m"), ("p2", "Med.000", 2, "n")]  # fmt: skip
+    rows = [(1, "p1", "Med.000", 1, "m"), (1, "p1", "MR.000", 1, "a"), (1, "p1", "Med.000", 1, "m"),
+            (2, "p2", "Med.000", 2, "n"), (2, "p2", "Med.000", 1, "m"), (2, "p2", "Med.000", 1, "m")]  # fmt: skip
+    columns = ("group", "key", "file", "line", "text")
     batches = [
-        pa.RecordBatch.from_pylist([dict(zip(("key", "file", "line", "text"), r, strict=True)) for r in chunk])
+        pa.RecordBatch.from_pylist([dict(zip(columns, r, strict=True)) for r in chunk])
         for chunk in (rows[:2], rows[2:4], rows[4:])  # a patient's repeated line may open the next batch
     ]
     list(worker.lint_sorted(profile, ExportOptions(mode="fast"), SALT)(iter(batches)))
     assert seen == [
         ("p1", [("MR.000", 1, "a"), ("Med.000", 1, "m")]),
         ("p2", [("Med.000", 1, "m"), ("Med.000", 2, "n")]),
+    ]
+
+
+def test_order_sets_are_counted_once_per_patient_hmac_and_month_within_a_group(
+    profile: Profile, monkeypatch: Any
+) -> None:
+    """The report counts order sets by patient HMAC (`Patient/1` and a bare `1` are one): job.lint_records puts
+    the keys sharing one in a group, and the worker flags the first order of a set, and of a set in a month."""
+    import pyarrow as pa
+
+    from linter.bulk import ExportOptions
+    from linter.spark import worker
+
+    def lint_patient(key: str, lines: Any, *_: Any) -> Any:
+        hmac_ = key.removeprefix("Patient/")
+        return SimpleNamespace(records=[{"kind": "order", "patient_hmac": hmac_, "month": t} for _, _, t in lines])
+
+    monkeypatch.setattr(worker, "lint_patient", lint_patient)
+    rows = [(1, "1", "MR", 1, "2025-01"), (1, "Patient/1", "MR", 2, "2025-01"), (1, "Patient/1", "MR", 3, "2025-02"),
+            (2, "Patient/2", "MR", 4, "2025-01"), (2, "Patient/2", "MR", 5, "2025-01")]  # fmt: skip
+    batch = pa.RecordBatch.from_pylist(
+        [dict(zip(("group", "key", "file", "line", "text"), r, strict=True)) for r in rows]
+    )
+    out = list(worker.lint_sorted(profile, ExportOptions(mode="fast"), SALT)(iter([batch])))
+    new_set, in_month = worker.NEW_SET, worker.NEW_IN_MONTH
+    assert [flags for b in out for flags in b.column("sets").to_pylist()] == [
+        new_set | in_month,
+        0,
+        in_month,
+        new_set | in_month,
+        0,
     ]
 
 
