@@ -29,6 +29,7 @@ from linter.spark.args import add_spark_parser, add_window_arguments
 # and nothing but `serve` loads FastAPI (tests/test_cli_start.py checks which modules each command loads).
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -180,6 +181,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:  # `orderlint lint ... | head`
         return EXIT_CLEAN
+    except KeyboardInterrupt:
+        if not own_process:  # an embedding program decides what an interrupt means
+            raise
+        # Ctrl-C: a line, not a traceback; --jobs workers have been stopped (linter.batch_fork) by now.
+        _print_error("interrupted: the output is incomplete")
+        return EXIT_INTERRUPTED
     return EXIT_ERROR
 
 

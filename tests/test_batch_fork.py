@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -94,3 +99,32 @@ def test_a_worker_that_dies_fails_the_batch(profile: Profile) -> None:
 
     with pytest.raises(batch_fork.WorkerError, match="ended before sending its results"):
         lint_each(_sources(), profile, OPTIONS, finish, jobs=2)
+
+
+def test_ctrl_c_stops_the_workers_and_ends_with_one_line(tmp_path: Path) -> None:
+    """Ctrl-C in a terminal sends SIGINT to the whole process group: the CLI and its forked workers. The batch
+    stops, no worker is left behind, and the user reads one line, not a traceback; exit code 130."""
+    cases = sorted(FIXTURES.rglob("*.json"))
+    for n in range(4000):  # strict mode, several seconds of work on two cores: the signal comes mid-batch
+        source = cases[n % len(cases)]
+        (tmp_path / f"{n:05d}-{source.name}").write_bytes(source.read_bytes())
+    argv = [str(Path(sys.executable).parent / "orderlint"), "lint", "-q", "--mode", "strict", "--jobs", "2"]
+    process = subprocess.Popen(
+        [*argv, "--format", "csv", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a shell gives a foreground job
+    )
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    deadline = time.monotonic() + 60
+    while not children.read_text().split():  # the batch runs once its worker is forked
+        assert process.poll() is None and time.monotonic() < deadline, "no --jobs worker was started"
+        time.sleep(0.02)
+    time.sleep(0.3)
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err.decode().strip() == "orderlint: error: interrupted: the output is incomplete"
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):  # no process of the group is left
+        os.killpg(process.pid, 0)
