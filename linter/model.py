@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Literal
 
-from linter.model_fast import compact_pickle, fast_init, lazy_text
+from linter.model_class import field, frozen_model
+from linter.model_fast import lazy_text
 from linter.model_values import (  # the model's small values, re-exported (`__all__` below)
     Action,
     Coding,
@@ -74,7 +74,7 @@ class RuleStatus(enum.Enum):
     REMOVED = "removed"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class Citation:
     """Where a rule's fact comes from.
 
@@ -91,7 +91,7 @@ class Citation:
         return f"{self.source}:{self.lines}" if self.lines else self.source
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class RuleMeta:
     code: str
     name: str
@@ -117,7 +117,7 @@ class RuleMeta:
     engine_only: bool = False  # check() emits nothing: the engine assembles its findings (DQ901-DQ903)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class Finding:
     """One problem with one order (or with the order set as a whole when `refs` is empty)."""
 
@@ -149,7 +149,7 @@ class Finding:
         return tuple(c.label for c in self.citations)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class CouldNotVerify:
     """A rule needed something it could not read. The engine turns these into DQ901/DQ902 findings."""
 
@@ -163,7 +163,7 @@ class CouldNotVerify:
 # --- The normalized order / patient model ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class Concept:
     codings: tuple[Coding, ...] = ()
     text: str | None = None
@@ -185,7 +185,7 @@ class Concept:
         return " ".join(parts + [c.display for c in self.codings if c.display])
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class Timing:
     frequency: int | None = None
     frequency_max: int | None = None
@@ -202,7 +202,7 @@ class Timing:
     when: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class Dosage:
     index: int
     sequence: int | None = None
@@ -224,7 +224,7 @@ class Dosage:
         return self.dose is not None or self.dose_low is not None or self.dose_high is not None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class Strength:
     """Strength of a product per unit of its dose form, e.g. 81 mg per tablet or 1000 [iU]/mL.
 
@@ -243,7 +243,7 @@ class Strength:
     form: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class DrugIdentity:
     """What the medication is, resolved through terminology.
 
@@ -260,7 +260,7 @@ class DrugIdentity:
     unknown_codes: tuple[Coding, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class MedicationOrder:
     ref: str  # "MedicationRequest/abc"
     resource_type: str
@@ -297,7 +297,7 @@ class MedicationOrder:
         return "\n".join([p for p in parts if p])
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class ProcedureIdentity:
     """What the procedure order is, resolved through terminology (linter.context)."""
 
@@ -308,7 +308,7 @@ class ProcedureIdentity:
     code_system: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class ProcedureOrder:
     ref: str
     resource_type: str  # ServiceRequest | Procedure
@@ -331,7 +331,7 @@ class ProcedureOrder:
         return self.code.label or "procedure"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class Weight:
     kg: float
     effective: datetime | None
@@ -339,7 +339,7 @@ class Weight:
     as_sent: str  # "176 [lb_av]"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class ConditionRecord:
     ref: str
     concept: Concept
@@ -348,7 +348,7 @@ class ConditionRecord:
     matched_by: Literal["code", "text"] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class ActTarget:
     low_s: float | None
     high_s: float | None
@@ -356,7 +356,7 @@ class ActTarget:
     as_written: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class DataGap:
     """Context data the request could not give us (prefetch missing, FHIR server refused or down)."""
 
@@ -364,7 +364,7 @@ class DataGap:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class InvalidResource:
     """A resource that is not valid FHIR R4 and was not checked (DQ904)."""
 
@@ -373,7 +373,7 @@ class InvalidResource:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class ContextEvidence:
     """Why the order set is in BTK or PAD context (or that it was forced by the user)."""
 
@@ -383,7 +383,7 @@ class ContextEvidence:
     by_text: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class PatientContext:
     patient_ref: str | None = None
     weight: Weight | None = None
@@ -402,7 +402,7 @@ class PatientContext:
         return tuple(c for c in pool if category in c.categories)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class OrderSet:
     """One unit of linting: one Bundle, one NDJSON line group, or one CDS Hooks request."""
 
@@ -447,6 +447,4 @@ __all__ = [
 # ref -> the resource as sent, returned beside the OrderSet (fhir_io.ReadOrderSet) for fixes and diffs; never to rules.
 Originals = Mapping[str, Mapping[str, Any]]
 NO_ORIGINALS: Originals = MappingProxyType({})
-compact_pickle(globals().values(), __name__)  # cheap pickling for --jobs results (linter.model_fast)
-fast_init(globals().values(), __name__)  # cheap building: the reader and the rules build ~150 per order set
 lazy_text(Finding, "summary", "detail")  # a finding's texts are built when first read (linter.model_fast)

@@ -1,23 +1,21 @@
-"""Copying and pickling the normalized model cheaply (hot paths: the reader, the rules, `--jobs N` results).
+"""Copying and building the normalized model cheaply (hot paths: the reader, the rules, `--jobs N` results).
 
 `copy_with(obj, **changes)` is `dataclasses.replace` without its per-call introspection of the fields (it
 looked them up, with `hasattr` checks, on every call: ~5 us each, several per order set).
-
-Pickling: results of `--jobs N` (linter.batch) cross a process boundary.
-A slotted dataclass pickles through Python-level `__getstate__`/`__setstate__` that call
-`dataclasses.fields()` for every object, which made sending an order set back from a worker cost half as
-much as linting it. `compact_pickle` gives each class a `__reduce__` that reads every field with one C-level
-`attrgetter` and rebuilds the object by calling the class with them: the same object, a third of the cost.
 
 Building: the `__init__` that `dataclass(frozen=True)` writes sets each field with
 `object.__setattr__(self, "name", value)`, a generic attribute lookup per field (~100 ns each: a 14-field
 Dosage cost 1.4 us, and an order set builds ~150 such objects in the reader and the rules). `fast_init`
 gives each frozen slotted dataclass an `__init__` of plain stores (`self.name = value`, same signature,
-defaults and factories) and removes the dataclass's refusing `__setattr__`/`__delattr__`: a class with its own
-`__setattr__` makes every store a Python call, while a plain store to a slot runs specialized in the
-interpreter (a MedicationOrder: 0.6 us to build, against 2.8 us through each slot's descriptor and more through
-the dataclass's own `__init__`). The classes stay frozen where it is checked, by declaration: mypy refuses any
-assignment to a field of a `frozen=True` dataclass; equality, hash, repr and pickling are the dataclass's.
+defaults and factories; built as `linter.model_class.frozen_model` builds its classes' `__init__`) and removes
+the dataclass's refusing `__setattr__`/`__delattr__`: a class with its own `__setattr__` makes every store a
+Python call, while a plain store to a slot runs specialized in the interpreter (a MedicationOrder: 0.6 us to
+build, against 2.8 us through each slot's descriptor and more through the dataclass's own `__init__`). The
+classes stay frozen where it is checked, by declaration: mypy refuses any assignment to a field of a
+`frozen=True` dataclass; equality, hash, repr and pickling are the dataclass's. The model's own classes
+(linter.model, linter.model_values, linter.orderset_model) are `frozen_model` classes, which are built that
+way from the start and pickle through one C-level `attrgetter` (results of `--jobs N` cross a process
+boundary: a slotted dataclass's own `__getstate__` calls `dataclasses.fields()` for every object).
 """
 
 from __future__ import annotations
@@ -28,6 +26,8 @@ from collections.abc import Callable, Iterable, Mapping
 from types import MemberDescriptorType
 from typing import Any, TypeVar
 
+from linter.model_class import FACTORY, build_init, model_spec
+
 T = TypeVar("T")
 
 _LAYOUT: dict[type, tuple[Callable[[Any], Any], dict[str, int]]] = {}
@@ -37,12 +37,19 @@ def _one_field(name: str) -> Callable[[Any], tuple[Any]]:
     return lambda obj: (getattr(obj, name),)
 
 
+def _field_names(cls: type) -> tuple[str, ...]:
+    spec = model_spec(cls)
+    if spec is not None:
+        return spec[0]
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def copy_with(obj: T, **changes: Any) -> T:
-    """`dataclasses.replace(obj, **changes)` for the model's dataclasses (every field an init field)."""
+    """`dataclasses.replace(obj, **changes)` for the model's classes (every field an init field)."""
     cls = type(obj)
     layout = _LAYOUT.get(cls)
     if layout is None:
-        names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+        names = _field_names(cls)
         getter: Callable[[Any], Any] = operator.attrgetter(*names) if len(names) > 1 else _one_field(names[0])
         layout = _LAYOUT[cls] = (getter, {n: i for i, n in enumerate(names)})
     getter, index = layout
@@ -54,83 +61,53 @@ def copy_with(obj: T, **changes: Any) -> T:
     return cls(*values)
 
 
-def _reducer(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
-    names = [f.name for f in dataclasses.fields(cls) if f.init]
-    if len(names) != len(dataclasses.fields(cls)):  # pragma: no cover - every model field is an init field
-        raise TypeError(f"{cls.__name__} has fields outside __init__: cannot rebuild it from its fields")
-    if len(names) == 1:
-        one = operator.attrgetter(names[0])
-        return lambda self: (cls, (one(self),))
-    many = operator.attrgetter(*names)
-    return lambda self: (cls, many(self))
+def _init_spec(cls: type) -> tuple[tuple[str, ...], tuple[Any, ...], dict[str, Callable[[], Any]]] | None:
+    """The field names, trailing defaults and factories of a `frozen_model` class or of a frozen slotted
+    dataclass whose `__init__` can be plain stores (None for any other class)."""
+    spec = model_spec(cls)
+    if spec is not None:
+        return spec
+    params = cls.__dataclass_params__  # type: ignore[attr-defined]
+    if not (params.frozen and params.init) or "__slots__" not in cls.__dict__ or "__post_init__" in dir(cls):
+        return None
+    names: list[str] = []
+    defaults: list[Any] = []
+    factories: dict[str, Callable[[], Any]] = {}
+    for f in dataclasses.fields(cls):
+        if not f.init or f.kw_only or not isinstance(cls.__dict__.get(f.name), MemberDescriptorType):
+            return None  # pragma: no cover - every model field is a slot set by __init__
+        names.append(f.name)
+        if f.default is not dataclasses.MISSING:
+            defaults.append(f.default)
+        elif f.default_factory is not dataclasses.MISSING:
+            factories[f.name] = f.default_factory
+            defaults.append(FACTORY)
+    return tuple(names), tuple(defaults), factories
 
 
 def _fast_init(cls: type, through: Mapping[str, Callable[[Any, Any], None]] | None = None) -> None:
-    """Replace the dataclass `__init__` of frozen slotted `cls` (see the module docstring). `through`: fields
-    whose class attribute is no longer the slot (`lazy_text`'s properties), stored through the slot's own setter."""
-    params = cls.__dataclass_params__  # type: ignore[attr-defined]
-    if not (params.frozen and params.init) or "__slots__" not in cls.__dict__ or "__post_init__" in dir(cls):
+    """Replace the `__init__` of frozen slotted `cls` (see the module docstring). `through`: fields whose
+    class attribute is no longer the slot (`lazy_text`'s properties), stored through the slot's own setter."""
+    spec = _init_spec(cls)
+    if spec is None:
         return
-    fields = dataclasses.fields(cls)
-    env: dict[str, Any] = {"_FACTORY": _FACTORY}
-    args: list[str] = []
-    body: list[str] = []
-    for f in fields:
-        if not f.init or f.kw_only:  # pragma: no cover - the model has neither
-            return
-        name = f.name
-        if through and name in through:
-            env[f"_set_{name}"] = through[name]
-            store = f"_set_{name}(self, {{}})"
-        elif isinstance(cls.__dict__.get(name), MemberDescriptorType):
-            store = f"self.{name} = {{}}"
-        else:  # pragma: no cover - every field of a slotted class
-            return
-        value = name
-        if f.default is not dataclasses.MISSING:
-            env[f"_default_{name}"] = f.default
-            args.append(f"{name}=_default_{name}")
-        elif f.default_factory is not dataclasses.MISSING:
-            env[f"_factory_{name}"] = f.default_factory
-            args.append(f"{name}=_FACTORY")
-            value = f"_factory_{name}() if {name} is _FACTORY else {name}"
-        else:
-            args.append(name)
-        body.append("    " + store.format(value))
-    source = f"def __init__(self, {', '.join(args)}):\n" + ("\n".join(body) or "    pass") + "\n"
-    code = compile(source, f"<fast_init {cls.__qualname__}>", "exec")
-    exec(code, env)  # noqa: S102 - generated from the class's own field names, as dataclasses does
-    init = env["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__module__ = cls.__module__
-    setattr(cls, "__init__", init)  # noqa: B010 - a method set on the class
+    names, defaults, factories = spec
+    setattr(cls, "__init__", build_init(cls, names, defaults, factories, through))  # noqa: B010 - a method
     for refusing in ("__setattr__", "__delattr__"):  # frozen by declaration (mypy), see the module docstring
         if refusing in cls.__dict__:
             delattr(cls, refusing)
 
 
-class _Factory:
-    """The default of a field with a default_factory (its factory is called when the caller gives none)."""
-
-    def __repr__(self) -> str:
-        return "<factory>"
-
-
-_FACTORY = _Factory()
-
-
 def fast_init(namespace: Iterable[object], module: str) -> None:
     """`_fast_init` every frozen slotted dataclass defined in `module` (found among `namespace`)."""
     for obj in list(namespace):
-        if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == module:
+        if (
+            isinstance(obj, type)
+            and obj.__module__ == module
+            and model_spec(obj) is None  # a frozen_model class has that __init__ already
+            and dataclasses.is_dataclass(obj)
+        ):
             _fast_init(obj)
-
-
-def compact_pickle(namespace: Iterable[object], module: str) -> None:
-    """Give every dataclass defined in `module` (found among `namespace`, a module's globals) the reducer."""
-    for obj in list(namespace):
-        if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == module:
-            setattr(obj, "__reduce__", _reducer(obj))  # noqa: B010 - a method set on the class, for pickle
 
 
 class LazyText(tuple[Callable[..., tuple[str, str]], tuple[Any, ...]]):

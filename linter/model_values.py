@@ -4,19 +4,17 @@ each module under 500 lines."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from linter.model_fast import compact_pickle, fast_init
+from linter.model_class import frozen_model
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class Coding:
     system: str | None
     code: str | None
     display: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class Quantity:
     value: float
     unit: str | None = None  # human unit text as sent
@@ -27,7 +25,7 @@ class Quantity:
 # --- suggestions: data, applied to the original FHIR resource by linter.fixes -----------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class SetDose:
     """Replace the dose of one dosageInstruction (index) with `value` `unit` (UCUM code)."""
 
@@ -37,7 +35,7 @@ class SetDose:
     unit_display: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class SetFrequency:
     """Set timing.repeat to `frequency` per `period` `period_unit` (and drop timing.code that contradicts it)."""
 
@@ -48,14 +46,14 @@ class SetFrequency:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class SetDuration:
     """State a treatment duration: dispenseRequest.expectedSupplyDuration and timing.repeat.boundsDuration."""
 
     days: int
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class SetRoute:
     dosage_index: int
     route: Coding
@@ -64,7 +62,7 @@ class SetRoute:
 FixChange = SetDose | SetFrequency | SetDuration | SetRoute
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class UpdateAction:
     """Update the order `ref` by applying `changes` to the original resource (same id)."""
 
@@ -73,7 +71,7 @@ class UpdateAction:
     changes: tuple[FixChange, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class CreateAction:
     """Create a new order from a regimen template in the profile (`template` key)."""
 
@@ -81,7 +79,7 @@ class CreateAction:
     description: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class DeleteAction:
     ref: str
     description: str
@@ -90,11 +88,7 @@ class DeleteAction:
 Action = UpdateAction | CreateAction | DeleteAction
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class Suggestion:
     label: str
     actions: tuple[Action, ...]
-
-
-compact_pickle(globals().values(), __name__)  # cheap pickling for --jobs results (linter.model_fast)
-fast_init(globals().values(), __name__)  # cheap building (linter.model_fast)

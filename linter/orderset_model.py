@@ -10,11 +10,12 @@ selectable action added to them); the renderers name the action's title.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from linter.model_class import frozen_model
 
-@dataclass(frozen=True, slots=True)
+
+@frozen_model
 class ActionOrigin:
     """Where a template order comes from."""
 
@@ -24,7 +25,7 @@ class ActionOrigin:
     definition: str  # "ActivityDefinition/heparin-bolus" (PlanDefinition) or "MedicationRequest/x" (RequestGroup)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class ActionNode:
     """One action of the definition's tree, as the workbench shows it."""
 
@@ -41,7 +42,7 @@ class ActionNode:
     children: tuple[ActionNode, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class Configuration:
     """One set of actions a clinician can order, linted as one order set."""
 
@@ -51,7 +52,7 @@ class Configuration:
     replaces: tuple[str, ...] = ()  # default alternatives the chosen action displaces (titles)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class OrderSetDefinition:
     ref: str  # "PlanDefinition/btk-os" or "RequestGroup/btk-os-applied"
     title: str
