@@ -7,16 +7,16 @@ The CLI text line and the JSON report keep `Citation.label` (FILE:LINE) for phar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from linter.model import Citation
+from linter.model_class import frozen_model
 
 SOURCES_FILE = Path(__file__).parent / "terminology" / "sources.toml"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class SourceTitles:
     documents: dict[str, str]  # file -> short title
     index_titles: dict[str, str]  # file -> the index's "what it is" cell

@@ -15,13 +15,12 @@ is the fallback for any other unit. How units are shown to people: linter/unit_d
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, Literal
 
 from linter import ucum_table
 from linter.model import Quantity, Strength
-from linter.model_fast import fast_init
+from linter.model_class import frozen_model
 from linter.terminology import CountForm, terminology
 from linter.unit_display import display_unit as shown_unit
 
@@ -78,7 +77,7 @@ _HEPARIN_UNIT_SPELLINGS = {
 HEPARIN_UNIT = "[iU]"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class UnitProblem:
     """Why a quantity could not be converted. `kind` drives which finding reports it."""
 
@@ -87,7 +86,7 @@ class UnitProblem:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class Converted:
     value: float
     unit: str  # the target UCUM unit
@@ -106,7 +105,7 @@ def _registry() -> Any:
     return PintUcumRegistry()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class TableUnit:
     """A UCUM code known from the precomputed table (linter/ucum_table.py): its dimensions, no pint object."""
 
@@ -403,6 +402,3 @@ def duration_days(value: float, unit: str) -> float | None:
         return value * _PERIOD_DAYS[u]
     f = _factor(u, "d")
     return value * f if f is not None else None
-
-
-fast_init(globals().values(), __name__)  # frozen dataclasses built per order (linter.model_fast)

@@ -14,11 +14,11 @@ the order set only: it never imports linter.rules.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from linter.messages import fmt, times_daily
 from linter.model import Citation, Finding, OrderSet, Weight
+from linter.model_class import frozen_model
 from linter.sources import citation_text
 from linter.unit_display import display_unit
 
@@ -27,13 +27,13 @@ from linter.unit_display import display_unit
 Shown = Callable[[Any, Mapping[str, Any], "Weight | None"], "str | None"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class ValueLabel:
     label: str
     shown: Shown
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class LabelledValue:
     key: str
     label: str

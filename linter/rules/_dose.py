@@ -9,11 +9,11 @@ convertible), never as a silent pass.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
 from linter.model import CouldNotVerify, Dosage, MedicationOrder, Strength
-from linter.model_fast import copy_with, fast_init
+from linter.model_class import frozen_model
+from linter.model_fast import copy_with
 from linter.rules._common import fmt
 from linter.rules._memo import run_cache
 from linter.rules._units import convert, convert_fields, display_unit, strength_fields
@@ -23,14 +23,14 @@ from linter.units import Converted, UnitProblem, per_day_factor
 PRN_SINGLE_WORDS = ("on call", "once", "single dose", "x1", "one time", "stat")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class Frequency:
     low_per_day: float  # administrations per day, lower bound (frequency / periodMax)
     high_per_day: float  # upper bound (frequencyMax / period)
     text: str  # "2 per 1 d (BID)"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class Phase:
     """One phase of an order (dosages applied together), with its dose per administration and per day."""
 
@@ -364,6 +364,3 @@ def stated_duration_days(order: MedicationOrder, dosages: Sequence[Dosage] | Non
     if order.validity_start is not None and order.validity_end is not None:
         candidates.append((order.validity_end - order.validity_start).total_seconds() / 86400)
     return min(candidates) if candidates else None
-
-
-fast_init(globals().values(), __name__)  # frozen dataclasses built per order (linter.model_fast)

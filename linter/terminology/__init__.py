@@ -14,6 +14,7 @@ from functools import cache, cached_property
 from typing import TYPE_CHECKING, Literal, cast
 
 from linter.model import Coding, Concept, DrugIdentity, Strength
+from linter.model_class import frozen_model
 from linter.terminology.records import HERE, is_shipped, load_file
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ UCUM_URI = "http://unitsofmeasure.org"
 V3_ORDERABLE_DRUG_FORM = "http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class CountForm:
     """A dose unit that counts units of the dose form ("{pill}", "TAB", "ea", "tablet(s)")."""
 

@@ -21,13 +21,13 @@ Readings taken (RULES.md "Terms"), written once here so that every AT rule agree
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
 from linter.messages import times_daily
 from linter.model import ConditionRecord, CouldNotVerify, MedicationOrder, OrderSet
-from linter.model_fast import copy_with, fast_init
+from linter.model_class import frozen_model
+from linter.model_fast import copy_with
 from linter.rules._common import drugs_in_class, fmt
 from linter.rules._dose import Phase, read_phases
 from linter.rules._drug_index import regimen_drugs_among, regimen_orders, regimen_orders_with_any
@@ -43,7 +43,7 @@ FULL_DOSE_AT_ANY_DOSE = frozenset({"warfarin", "apixaban", "dabigatran", "edoxab
 _FULL_DOSE_CANDIDATES = FULL_DOSE_AT_ANY_DOSE | {"rivaroxaban"}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class Daily:
     """One dosing phase of an order read as a daily regimen (mg)."""
 
@@ -164,7 +164,7 @@ def dpi_phases(
     return [d for d in daily if is_dpi_phase(d, dpi_mg, dpi_per_day)]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class RegimenRead:
     """Orders of the regimen that match, and the ones that could not be read."""
 
@@ -295,6 +295,3 @@ def newest(orders: Sequence[MedicationOrder]) -> MedicationOrder:
 def _aware(when: datetime | None) -> datetime:
     assert when is not None  # noqa: S101 - filtered by the caller
     return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-fast_init(globals().values(), __name__)  # frozen dataclasses built per order (linter.model_fast)

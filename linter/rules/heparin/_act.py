@@ -14,11 +14,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from operator import attrgetter
 
 from linter.model import ActTarget, Concept, MedicationOrder, OrderSet
-from linter.model_fast import fast_init
+from linter.model_class import frozen_model
 from linter.rules._memo import memo
 from linter.text.act import act_targets_in_text
 
@@ -64,7 +63,7 @@ def targets_in_text(text: str, source_ref: str) -> list[ActTarget]:
     return act_targets_in_text(text, source_ref)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class Looked:
     """Every ACT target found, and where we looked (for the finding's detail)."""
 
@@ -97,6 +96,3 @@ def _request_targets(order_set: OrderSet) -> Looked:
         targets.extend(targets_in_text("\n".join(x for x in parts if x), p.ref))
     unique = tuple(dict.fromkeys(targets))
     return Looked(unique, tuple(map(_REF, order_set.medications)), tuple(map(_REF, order_set.procedures)))
-
-
-fast_init(globals().values(), __name__)  # Looked, one a run with a bolus, built cheaply (linter.model_fast)

@@ -23,11 +23,10 @@ Readings taken where the catalog is silent:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Literal
 
 from linter.model import CouldNotVerify, Dosage, MedicationOrder, OrderSet, Quantity
-from linter.model_fast import fast_init
+from linter.model_class import frozen_model
 from linter.rules._common import drugs_in_class
 from linter.rules._dose import frequency_of, is_single_administration, route_of
 from linter.rules._drug_index import reviewed_orders_with_any
@@ -43,7 +42,7 @@ LMWH_CLASS = "lmwh"
 MassOrVolume = Literal["mass", "volume"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class Bolus:
     order: MedicationOrder
     dosage: Dosage
@@ -216,6 +215,3 @@ _ROUTE_LABELS = {"intravenous": "IV", "intra_arterial": "IA"}
 
 def route_label(route: str | None) -> str:
     return _ROUTE_LABELS.get(route or "", "route not stated")
-
-
-fast_init(globals().values(), __name__)  # frozen dataclasses built per order (linter.model_fast)

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
 
 from linter.model import Concept, ConditionRecord, OrderSet, ProcedureOrder
-from linter.model_fast import fast_init
+from linter.model_class import frozen_model
 from linter.rules._memo import memo, run_cache
 from linter.terminology import phrase_pattern, terminology
 
@@ -28,7 +27,7 @@ SYMPTOMATIC = ("claudication", "clti")
 HISTORY_EXCLUDED = frozenset({"entered-in-error", "not-done", "revoked", "cancelled"})
 
 
-@dataclass(frozen=True, slots=True)
+@frozen_model
 class Evidence:
     """One place the chart documents a category: where (a ref, or "Type/id reasonCode") and what it says."""
 
@@ -202,6 +201,3 @@ def evidence_lines(items: Iterable[Evidence]) -> str:
 def _clip(text: str, n: int = 100) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 3] + "..."
-
-
-fast_init(globals().values(), __name__)  # frozen dataclasses built per order (linter.model_fast)
