@@ -20,10 +20,10 @@ totals are the sums of these counts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from linter.model import Finding, OrderSet
+from linter.model_class import frozen_model
 
 if TYPE_CHECKING:
     from linter.batch import FileResult, LintedSet
@@ -50,7 +50,7 @@ def ordered_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: row_key(f.indicator.value, "", 0, f.primary_ref, f.code))
 
 
-@dataclass(frozen=True)
+@frozen_model  # slotted too: nothing sets attributes on it
 class Row:
     """One row of a flat report: a finding of an order set, or an error of an input."""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Literal, cast
 
@@ -83,7 +82,7 @@ _RXNORM_UNIT = {"MG": "mg", "MCG": "ug", "UNT": "[iU]", "G": "g"}
 _RXNORM_PER_UNIT = {"ML": "mL", "ACTUAT": ""}  # "" = per unit of the dose form (one actuation)
 
 
-@dataclass(frozen=True)
+@frozen_model  # slotted too: nothing sets attributes on it
 class ProductInfo:
     drug: str
     also: tuple[str, ...]
