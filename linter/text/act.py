@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
+from linter.lazy_re import lazy_compile
 from linter.model import ActTarget
 
 _ACT_NAME = r"(?:\bACT\b|\bactivated\s+clotting\s+times?\b(?:\s*\(\s*ACT\s*\))?)"
 _SECONDS = r"(?:\s*(?:s|sec|secs|seconds)\b)?"
-_ACT_TEXT = re.compile(
+_ACT_TEXT = lazy_compile(
     _ACT_NAME + r"[^\n]{0,40}?(?:"
     r"between\s+(?P<blo>\d{2,3})" + _SECONDS + r"\s+and\s+(?P<bhi>\d{2,3})"
     r"|(?P<lo>\d{2,3})" + _SECONDS + r"\s*(?:-|–|to)\s*(?P<hi>\d{2,3})"

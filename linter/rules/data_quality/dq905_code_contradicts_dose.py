@@ -33,6 +33,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from linter.lazy_re import lazy_compile
 from linter.model import Citation, Dosage, Finding, Indicator, MedicationOrder, OrderSet, RuleMeta, Scope, Strength
 from linter.rules._base import RuleOptions
 from linter.rules._common import OVERRIDE_DATA_WRONG, finding_later, fmt
@@ -68,7 +69,7 @@ class Options(RuleOptions):
 
 
 # `\d\d*`, not `\d+` (the same matches): a pattern that opens with a character class lets sre skip to the digits.
-_STRENGTH_TEXT = re.compile(r"(\d\d*(?:\.\d+)?)\s*(mg|mcg|ug|µg|g)\b", re.IGNORECASE)
+_STRENGTH_TEXT = lazy_compile(r"(\d\d*(?:\.\d+)?)\s*(mg|mcg|ug|µg|g)\b", re.IGNORECASE)
 
 
 def _problem(

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from linter.lazy_re import lazy_compile
 from linter.model import CouldNotVerify, Dosage, MedicationOrder, OrderSet, Quantity
 from linter.model_class import frozen_model
 from linter.rules._common import drugs_in_class
@@ -49,7 +50,7 @@ class Bolus:
     route: str | None
 
 
-_FLUSH = re.compile(
+_FLUSH = lazy_compile(
     r"\b(?:flush(?:es|ing)?|hep[- ]?lock|heparin lock|lock solution|catheter lock|line lock)\b", re.IGNORECASE
 )
 FLUSH_MAX_UNITS_PER_ML = 10.0  # flush-strength products are 2 units/mL (reference/clinical-kb.md §1)

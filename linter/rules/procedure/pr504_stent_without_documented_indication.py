@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from linter.lazy_re import lazy_compile
 from linter.model import Citation, Indicator, OrderSet, ProcedureOrder, RuleMeta, Scope
 from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import fmt, make_finding
@@ -67,11 +68,11 @@ class Options(RuleOptions):
     residual_stenosis_above_percent: float
 
 
-_DISSECTION = re.compile(
+_DISSECTION = lazy_compile(
     r"\bflow[\s-]*limiting\b[^.;\n]{0,40}?\bdissections?\b|\bdissections?\b[^.;\n]{0,40}?\bflow[\s-]*limiting\b",
     re.IGNORECASE,
 )
-_RESIDUAL = re.compile(
+_RESIDUAL = lazy_compile(
     r"\bresidual\s+(?:diameter\s+)?stenosis\s*(?:of\s*)?(?P<cmp>>=|≥|>|greater than|more than|over|above)?\s*"
     r"(?P<pct>\d{1,3}(?:\.\d+)?)\s*%",
     re.IGNORECASE,
