@@ -16,9 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from linter import DEFAULT_PROFILE, __version__, heap
 from linter.errors import ProfileError
@@ -33,6 +35,42 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ct
 
 
 Subparsers = argparse._SubParsersAction  # the type add_subparsers returns (argparse names it privately)
+
+
+def _terminal_columns() -> int:
+    """`shutil.get_terminal_size().columns`, read the same way (COLUMNS, else the terminal, else 80)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    stdout = sys.__stdout__
+    if stdout is None:
+        return 80
+    try:
+        return os.get_terminal_size(stdout.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):  # closed, detached, or not a terminal
+        return 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, with the width its own default gives, without importing shutil for it:
+    argparse makes a formatter for each `add_argument`, and shutil (with the compression modules it loads)
+    cost ~6 M instructions of every start."""
+
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None
+    ) -> None:
+        super().__init__(prog, indent_increment, max_help_position, _terminal_columns() - 2 if width is None else width)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser with `_Formatter`; its subparsers (add_subparsers' default class) are too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
 
 def _add_lint(sub: Subparsers[argparse.ArgumentParser]) -> None:
@@ -164,7 +202,9 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command, or of `command` alone: the one a command line that starts with it can
     reach (its `-h`, errors and usage are those of the full parser; building all ten cost more than the parse,
     ~11 M instructions of a start)."""
-    p = argparse.ArgumentParser(prog="orderlint", description="Order-set linter for BTK angioplasty order sets.")
+    p: argparse.ArgumentParser = _Parser(
+        prog="orderlint", description="Order-set linter for BTK angioplasty order sets."
+    )
     p.add_argument("--version", action="version", version=f"orderlint {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     for name, add in _COMMANDS.items():

@@ -9,7 +9,8 @@ import io
 
 import pytest
 
-from linter.cli import _COMMANDS, _parser
+from linter import __version__
+from linter.cli import _COMMANDS, _parser, _terminal_columns
 
 LINES = [
     ["lint", "a.json", "b", "--mode", "fast", "-q", "--format", "csv", "--jobs", "2", "--since", "2024-01-02"],
@@ -45,3 +46,23 @@ def test_every_command_is_registered() -> None:
 def test_the_command_parser_reads_a_line_as_the_full_parser_does(argv: list[str]) -> None:
     assert argv[0] in _COMMANDS
     assert _run(_parser(argv[0]), argv) == _run(_parser(), argv)
+
+
+@pytest.mark.parametrize("columns", [None, "57", "0", "wide"])
+def test_help_is_as_wide_as_argparse_makes_it(monkeypatch: pytest.MonkeyPatch, columns: str | None) -> None:
+    """The CLI's formatter reads the terminal's width without shutil: the same width, so the same help."""
+    import shutil  # here only: the CLI reads the width without it (linter.cli._terminal_columns)
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert _terminal_columns() == shutil.get_terminal_size().columns
+    for name, add in _COMMANDS.items():
+        plain = argparse.ArgumentParser(
+            prog="orderlint", description="Order-set linter for BTK angioplasty order sets."
+        )
+        plain.add_argument("--version", action="version", version=f"orderlint {__version__}")
+        add(plain.add_subparsers(dest="command", required=True))
+        for argv in ([name, "-h"], [name, "--no-such-option"], ["-h"]):
+            assert _run(_parser(name), argv) == _run(plain, argv)
