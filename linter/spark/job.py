@@ -217,7 +217,9 @@ def lint_records(
     that patient's partition through a second, small shuffle; the two are partitioned alike, so their union
     is too (REQUIRED_SQL) and each group's lines are one contiguous run once sorted by group."""
     lines = keyed.withColumn("group", _group()).repartition(partitions, "group")
-    patients = lines.where(F.col("kind") == "patient").select("group", "key", "file", "line", "text")
+    # an unreadable line travels with the patients, its key null: the worker makes it its error row
+    key = F.when(F.col("kind") == "patient", F.col("key")).alias("key")
+    patients = lines.where(F.col("kind").isin("patient", "error")).select("group", key, "file", "line", "text")
     refs = lines.where((F.col("kind") == "patient") & F.col("ref").isNotNull()).select("group", "key", "ref")
     meds = lines.where(F.col("kind") == "medication").select(F.col("key").alias("ref"), "file", "line", "text")
     named = (
@@ -233,21 +235,7 @@ def lint_records(
         records = resources.sortWithinPartitions("group").mapInArrow(
             worker.lint_sorted(profile, options, salt), RECORD_SCHEMA
         )
-    fixed = {
-        "kind": F.lit("error"),
-        "patient_hmac": F.lit(""),
-        "code": F.lit("ERROR"),
-        "name": F.lit("unreadable input"),
-        "indicator": F.lit("error"),
-        "month": F.lit("undated"),
-        "summary": F.col("text"),
-        "file": F.col("file"),
-        "line": F.col("line"),
-    }
-    errors = lines.where(F.col("kind") == "error").select(
-        *[fixed.get(c, F.lit(None)).cast(RECORD_SCHEMA[c].dataType).alias(c) for c in RECORD_SCHEMA.fieldNames()]
-    )
-    return records.unionByName(errors)
+    return records
 
 
 def _group() -> Column:
@@ -316,7 +304,9 @@ def run_job(
     keyed = keyed_lines(spark, files)
     parts = partitions or max(8, 4 * spark.sparkContext.defaultParallelism)
     if spark.conf.get("spark.sql.shuffle.partitions") == "200":  # Spark's default, far too many for small runs
-        spark.conf.set("spark.sql.shuffle.partitions", str(parts))
+        # The exchanges left to it are small (the distinct Medication references and their lines, the report's
+        # counts): two partitions per core, each a task with its own start.
+        spark.conf.set("spark.sql.shuffle.partitions", str(2 * spark.sparkContext.defaultParallelism))
     for key, value in REQUIRED_SQL.items():
         spark.conf.set(key, value)
     records = lint_records(spark, keyed, profile, options, salt, parts, grouping)
@@ -336,11 +326,14 @@ def run_job(
     )
     # Submitted together, the jobs share the cores (Spark runs the jobs of several threads at once, first come
     # first served): the one-file CSV, a single task, goes first so the rest fill the other cores beside it.
+    # A Parquet file per core, not per patient partition: each write task deserializes the job's Hadoop
+    # configuration and opens a file of its own (local[1], 100,000 patients: TODO).
+    cores = spark.sparkContext.defaultParallelism
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="orderlint-output") as pool:
         csv = found.coalesce(1).write.mode("overwrite").option("header", "true").csv
         writes = [_started_first(spark, pool, lambda: csv(f"{out}/findings.csv"))]
-        writes.append(pool.submit(_parquet(found).parquet, f"{out}/findings.parquet"))
-        writes.append(pool.submit(_parquet(orders).parquet, f"{out}/orders.parquet"))
+        writes.append(pool.submit(_parquet(found.coalesce(cores)).parquet, f"{out}/findings.parquet"))
+        writes.append(pool.submit(_parquet(orders.coalesce(cores)).parquet, f"{out}/orders.parquet"))
         for done in writes:
             done.result()
     records.unpersist()

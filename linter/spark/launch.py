@@ -143,6 +143,8 @@ def start(args: argparse.Namespace) -> Launch | str:
     local = args.master.startswith("local") if args.master else "PYSPARK_GATEWAY_PORT" not in os.environ
     starts_jvm = local and SparkContext._gateway is None
     jvm = jvm_cache.prepare(_jvm_cache_dir(args.jvm_cache), Path(_find_spark_home())) if starts_jvm else None
+    if jvm is not None and jvm.spark_home is not None:
+        os.environ["SPARK_HOME"] = str(jvm.spark_home)  # what pyspark launches spark-submit from
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orderlint-spark-start")
     future = pool.submit(session, args.master, conf, jvm=jvm)
     pool.shutdown(wait=False)  # the thread ends with the launch; the caller waits on the future
