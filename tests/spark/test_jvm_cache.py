@@ -95,8 +95,9 @@ def test_a_recording_run_and_a_mapping_run_give_the_same_findings(fixture_run: R
 
     first = orderlint_spark(tmp_path / "first")
     assert first.returncode in (1, 2), first.stderr[-2000:]  # the fixtures have findings and bad lines
-    archives = list(cache.iterdir())
+    archives = [p for p in cache.iterdir() if p.is_file()]
     assert [p.suffix for p in archives] == [".jsa"] and archives[0].stat().st_size > 0  # renamed once complete
+    assert [p.name.startswith("home-") for p in cache.iterdir() if p.is_dir()] == [True]  # the trimmed Spark home
     second = orderlint_spark(tmp_path / "second")
     assert second.returncode == first.returncode
     assert "[cds]" not in first.stdout + second.stdout  # the JVM's archive warnings stay off the terminal
