@@ -59,7 +59,7 @@ what the JVM spends at 100,000 too):
 - The exchanges left to spark.sql.shuffle.partitions (the distinct references, the report's counts) run at
   two partitions per core instead of the lint's 8.
 - The local JVM runs from a Spark home without spark-mllib (linter.spark.jvm_cache.trimmed_home): its
-  session extension initialised Scala reflection at every session start (JVM 24.0-24.2 -> 20.8-21.6 CPU s).
+  session extension initialised Scala reflection at every session start (JVM 23.3-23.4 -> 20.0-20.7 CPU s, alternated).
 Tried without a gain: C1 thresholds scaled by 4 (-XX:CompileThresholdScaling: 15,490 -> 9,531 methods
 compiled, C1 5.9 -> 4.3 CPU s, but the interpreter's share grew more), expressions interpreted instead of
 generated (spark.sql.codegen.factoryMode=NO_CODEGEN, whole-stage off: within the noise).

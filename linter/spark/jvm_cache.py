@@ -16,7 +16,7 @@ and 0.8 s (bench/README.md, "Spark").
 - The JVM runs from a trimmed Spark home beside the archive (`home-<key>`: links to every entry of the real
   one, its jars but spark-mllib's): that jar registers a session extension (ML functions) whose setup
   initialises Scala reflection at every session start, about 12 % of the JVM's CPU at 5,000 patients on one
-  core (local[1], alternated: 20.8-21.6 instead of 24.0-24.2 CPU s under load). orderlint uses no ML.
+  core (local[1], alternated: 20.0-20.7 instead of 23.3-23.4 CPU s under load). orderlint uses no ML.
 - Only for a local master this process starts: a cluster's executors, and a driver that spark-submit
   started, are JVMs orderlint does not launch. `-XX:+IgnoreUnrecognizedVMOptions`: a JVM older than 13
   ignores the options instead of refusing to start.
