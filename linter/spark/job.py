@@ -2,13 +2,15 @@
 
     NDJSON files --binaryFile + mapInArrow (keyed in Python, linter.bulk.key_line)--> (file, line, kind, key,
     ref, text); plain files over WHOLE_FILE_BYTES through textFile + zipWithIndex instead
-      --repartition(group: xxhash64 of the patient id)--> ONE shuffle of every keyed line, read by four branches
-      patients' lines  ∪  the Medications their orders name (distinct (patient, ref) ⋈ Medication lines by
-      sort-merge join, then a small shuffle to the patients' partitions: partitioned alike, the union is too)
+      --repartition(group: xxhash64 of the patient id)--> ONE shuffle of every keyed line, read by three branches
+      patients' lines (and the unreadable ones, key null)  ∪  the Medications their orders name (distinct
+      (patient, ref) ⋈ Medication lines by sort-merge join, then a small shuffle to the patients' partitions:
+      partitioned alike, the union is too)
       --sortWithinPartitions(group), a radix sort of one long--> mapInArrow: lint each patient, its few lines
-      ordered by the worker --> rows (linter.bulk.RECORD_COLUMNS; order rows flag the order sets they open),
-      cached on disk: the one group-by (the report's counts) lints, the outputs read the cache
-      --> findings.parquet, findings.csv, orders.parquet; the counts (a few hundred numbers) --> mue.json, mue.html
+      ordered by the worker, an unreadable line its error row --> rows (linter.bulk.RECORD_COLUMNS; order rows
+      flag the order sets they open), cached on disk: the one group-by (the report's counts) lints, the
+      outputs read the cache --> findings.parquet and orders.parquet (a file per core), findings.csv (one
+      file); the counts (a few hundred numbers) --> mue.json, mue.html
 
 No data is collected to the driver: only the file listing and the aggregated counts; the Medications reach
 their patients by shuffle, whatever their size. Files are read whole (gzip is not splittable anyway), one
@@ -46,7 +48,22 @@ what changed:
   long alone (a radix sort, no row comparisons) and the worker orders each patient's few lines.
 - Parquet: no dictionary for the columns whose values hardly repeat (UNIQUE_COLUMNS).
 - The medicationReference travels as one nullable string (`ref`), not a list.
-Tried without a gain: the lint rows cached in memory (MEMORY_AND_DISK) instead of on disk, Spark's
+Later the same day (local[1], 5,000 patients, JVM CPU alternated under load 4-15: a run's fixed cost, most of
+what the JVM spends at 100,000 too):
+- The unreadable lines were a fourth branch, unioned after the lint: the lint stage read the whole shuffle
+  twice, and every output job ran twice the tasks (8 lint partitions + 8 error partitions). Now they travel
+  with the patients, key null, and the worker writes their error rows.
+- Parquet is written a file per core (coalesce), not per patient partition: each write task deserializes the
+  job's Hadoop configuration (a quarter of the task threads' samples at 5,000 patients). Both Parquet jobs
+  1.5-2.3 -> 0.6 task CPU s at 5,000 patients.
+- The exchanges left to spark.sql.shuffle.partitions (the distinct references, the report's counts) run at
+  two partitions per core instead of the lint's 8.
+- The local JVM runs from a Spark home without spark-mllib (linter.spark.jvm_cache.trimmed_home): its
+  session extension initialised Scala reflection at every session start (JVM 23.3-23.4 -> 20.0-20.7 CPU s, alternated).
+Tried without a gain: C1 thresholds scaled by 4 (-XX:CompileThresholdScaling: 15,490 -> 9,531 methods
+compiled, C1 5.9 -> 4.3 CPU s, but the interpreter's share grew more), expressions interpreted instead of
+generated (spark.sql.codegen.factoryMode=NO_CODEGEN, whole-stage off: within the noise).
+Tried without a gain before: the lint rows cached in memory (MEMORY_AND_DISK) instead of on disk, Spark's
 order-independent shuffle checksum off (spark.sql.shuffle.orderIndependentChecksum.enabled), a hash prefix in
 front of (key, file, line) in the sort; earlier sessions: uncompressed shuffle and spill, higher C1 compile
 thresholds, whole-stage code generation off. Measure with `bench/spark_bench.py --event-log DIR`.
@@ -191,7 +208,7 @@ def keyed_lines(spark: SparkSession, files: list[tuple[str, str]]) -> DataFrame:
 # default, set in case a session changed it).
 REQUIRED_SQL = {"spark.sql.unionOutputPartitioning": "true"}
 # Optimizer rules left out while lint_records is planned: they push each branch's filter and columns below
-# the shuffle of the keyed lines, which makes four different shuffles of the same lines, each keying every
+# the shuffle of the keyed lines, which makes a shuffle of the same lines per branch, each keying every
 # file again in Python; without them the branches filter the one shuffle's output (ReusedExchange).
 ONE_SHUFFLE_EXCLUDED_RULES = tuple(
     f"org.apache.spark.sql.catalyst.optimizer.{rule}"
@@ -209,7 +226,8 @@ def lint_records(
     grouping: str = "sorted",
 ) -> DataFrame:
     """The rows of linter.bulk.RECORD_COLUMNS: every patient's lines, with the Medications its orders name,
-    partitioned by patient and linted in the workers; unreadable lines as error rows.
+    partitioned by patient and linted in the workers; unreadable lines as error rows (they travel with the
+    patients' lines, key null, so the lint stage reads the shuffle once).
 
     One shuffle carries every keyed line to its patient's partition (`lines`: the keying runs once, its
     exchange reused by each branch below, planned with ONE_SHUFFLE_EXCLUDED_RULES left out); the orders'
@@ -217,7 +235,9 @@ def lint_records(
     that patient's partition through a second, small shuffle; the two are partitioned alike, so their union
     is too (REQUIRED_SQL) and each group's lines are one contiguous run once sorted by group."""
     lines = keyed.withColumn("group", _group()).repartition(partitions, "group")
-    patients = lines.where(F.col("kind") == "patient").select("group", "key", "file", "line", "text")
+    # an unreadable line travels with the patients, its key null: the worker makes it its error row
+    key = F.when(F.col("kind") == "patient", F.col("key")).alias("key")
+    patients = lines.where(F.col("kind").isin("patient", "error")).select("group", key, "file", "line", "text")
     refs = lines.where((F.col("kind") == "patient") & F.col("ref").isNotNull()).select("group", "key", "ref")
     meds = lines.where(F.col("kind") == "medication").select(F.col("key").alias("ref"), "file", "line", "text")
     named = (
@@ -233,21 +253,7 @@ def lint_records(
         records = resources.sortWithinPartitions("group").mapInArrow(
             worker.lint_sorted(profile, options, salt), RECORD_SCHEMA
         )
-    fixed = {
-        "kind": F.lit("error"),
-        "patient_hmac": F.lit(""),
-        "code": F.lit("ERROR"),
-        "name": F.lit("unreadable input"),
-        "indicator": F.lit("error"),
-        "month": F.lit("undated"),
-        "summary": F.col("text"),
-        "file": F.col("file"),
-        "line": F.col("line"),
-    }
-    errors = lines.where(F.col("kind") == "error").select(
-        *[fixed.get(c, F.lit(None)).cast(RECORD_SCHEMA[c].dataType).alias(c) for c in RECORD_SCHEMA.fieldNames()]
-    )
-    return records.unionByName(errors)
+    return records
 
 
 def _group() -> Column:
@@ -316,7 +322,9 @@ def run_job(
     keyed = keyed_lines(spark, files)
     parts = partitions or max(8, 4 * spark.sparkContext.defaultParallelism)
     if spark.conf.get("spark.sql.shuffle.partitions") == "200":  # Spark's default, far too many for small runs
-        spark.conf.set("spark.sql.shuffle.partitions", str(parts))
+        # The exchanges left to it are small (the distinct Medication references and their lines, the report's
+        # counts): two partitions per core, each a task with its own start.
+        spark.conf.set("spark.sql.shuffle.partitions", str(2 * spark.sparkContext.defaultParallelism))
     for key, value in REQUIRED_SQL.items():
         spark.conf.set(key, value)
     records = lint_records(spark, keyed, profile, options, salt, parts, grouping)
@@ -336,11 +344,14 @@ def run_job(
     )
     # Submitted together, the jobs share the cores (Spark runs the jobs of several threads at once, first come
     # first served): the one-file CSV, a single task, goes first so the rest fill the other cores beside it.
+    # A Parquet file per core, not per patient partition: each write task deserializes the job's Hadoop
+    # configuration and opens a file of its own (local[1], 5,000 patients: 1.5-2.3 -> 0.6 task CPU s).
+    cores = spark.sparkContext.defaultParallelism
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="orderlint-output") as pool:
         csv = found.coalesce(1).write.mode("overwrite").option("header", "true").csv
         writes = [_started_first(spark, pool, lambda: csv(f"{out}/findings.csv"))]
-        writes.append(pool.submit(_parquet(found).parquet, f"{out}/findings.parquet"))
-        writes.append(pool.submit(_parquet(orders).parquet, f"{out}/orders.parquet"))
+        writes.append(pool.submit(_parquet(found.coalesce(cores)).parquet, f"{out}/findings.parquet"))
+        writes.append(pool.submit(_parquet(orders.coalesce(cores)).parquet, f"{out}/orders.parquet"))
         for done in writes:
             done.result()
     records.unpersist()

@@ -39,6 +39,7 @@ from linter.spark.jvm_cache import JvmCache
 # adapt (local[2], 100,000 patients: 25.9-26.7 s without it, 27.5 s with it, alternated under load; at idle
 # within the runs' spread; bench/README.md, "Spark").
 JAVA_OPTIONS = "spark.driver.extraJavaOptions"
+PROGRESS = "spark.ui.showConsoleProgress"
 LOCAL_DEFAULTS = {
     JAVA_OPTIONS: "-XX:TieredStopAtLevel=1",
     "spark.ui.enabled": "false",
@@ -61,6 +62,10 @@ def session(
         master = master or "local[*]"
         builder = builder.master(master)
     builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")  # for applyInPandas
+    if PROGRESS not in {k for k, _ in conf}:
+        # Spark's progress bar redraws stderr 5 times a second from a thread of its own: for a terminal only,
+        # not into a log or a pipe (0.3-1.0 CPU s of the JVM at 100,000 patients on one core).
+        builder = builder.config(PROGRESS, str(sys.stderr is not None and sys.stderr.isatty()).lower())
     if master and master.startswith("local"):
         # the workers run this interpreter (its venv has orderlint), as the driver
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -143,6 +148,8 @@ def start(args: argparse.Namespace) -> Launch | str:
     local = args.master.startswith("local") if args.master else "PYSPARK_GATEWAY_PORT" not in os.environ
     starts_jvm = local and SparkContext._gateway is None
     jvm = jvm_cache.prepare(_jvm_cache_dir(args.jvm_cache), Path(_find_spark_home())) if starts_jvm else None
+    if jvm is not None and jvm.spark_home is not None:
+        os.environ["SPARK_HOME"] = str(jvm.spark_home)  # what pyspark launches spark-submit from
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orderlint-spark-start")
     future = pool.submit(session, args.master, conf, jvm=jvm)
     pool.shutdown(wait=False)  # the thread ends with the launch; the caller waits on the future

@@ -14,6 +14,7 @@ from linter.bulk import (
     VALUE_COLUMNS,
     ExportOptions,
     Record,
+    error_record,
     key_line,
     lint_patient,
     read_lines,
@@ -147,6 +148,9 @@ def lint_sorted(
             out: list[Record] = []
             columns = (batch.column(c).to_pylist() for c in ("group", "key", "file", "line", "text"))
             for g, k, f, n, t in zip(*columns, strict=True):
+                if k is None:  # an unreadable line (job.lint_records): its message is the text
+                    out.append(error_record(f, n, t))
+                    continue
                 if g != group:
                     if keys:
                         out.extend(lint_group_lines(keys, profile, options, salt))
@@ -184,8 +188,12 @@ def lint_group(profile: Profile, options: ExportOptions, salt: str) -> Callable[
 
     def fn(df: pd.DataFrame) -> pd.DataFrame:
         keys: dict[str, list[tuple[str, int, str]]] = {}
+        errors: list[Record] = []
         for k, f, n, t in zip(df["key"], df["file"], df["line"], df["text"], strict=True):
-            keys.setdefault(str(k), []).append((f, int(n), t))
-        return frame(lint_group_lines(keys, profile, options, salt))
+            if k is None:  # an unreadable line, as in lint_sorted
+                errors.append(error_record(f, None if pd.isna(n) else int(n), t))
+            else:
+                keys.setdefault(str(k), []).append((f, int(n), t))
+        return frame(errors + lint_group_lines(keys, profile, options, salt))
 
     return fn

@@ -51,6 +51,23 @@ def test_another_spark_or_java_gets_another_archive(tmp_path: Path) -> None:
     assert jvm_cache.archive_key("/usr/bin/java", a / "jars") != jvm_cache.archive_key("/opt/java", a / "jars")
 
 
+def test_the_jvm_runs_from_a_private_spark_home_without_the_ml_jar(tmp_path: Path) -> None:
+    home = _spark_home(tmp_path, {"spark-core_2.13-4.0.0.jar": 10, "spark-mllib_2.13-4.0.0.jar": 20})
+    (home / "bin").mkdir()
+    cache = tmp_path / "cache"
+    first = jvm_cache.prepare(cache, home)
+    assert first is not None and first.spark_home is not None
+    trimmed = first.spark_home
+    assert trimmed.parent == cache and oct(trimmed.stat().st_mode & 0o777) == "0o700"
+    assert sorted(p.name for p in (trimmed / "jars").iterdir()) == ["spark-core_2.13-4.0.0.jar"]
+    assert (trimmed / "bin").resolve() == (home / "bin").resolve()
+    # the archive is keyed by the jars the JVM loads: the trimmed set
+    assert first.archive.name == f"spark-{jvm_cache.archive_key(jvm_cache._java(), trimmed / 'jars')}.jsa"
+    again = jvm_cache.prepare(cache, home)
+    assert again is not None and again.spark_home == trimmed
+    assert jvm_cache.prepare(cache, _spark_home(tmp_path / "plain", {"a.jar": 1})).spark_home is None  # type: ignore[union-attr]
+
+
 def test_an_archive_or_directory_others_can_write_is_never_used(tmp_path: Path) -> None:
     home = _spark_home(tmp_path, {"a.jar": 1})
     cache = tmp_path / "cache"
@@ -78,8 +95,9 @@ def test_a_recording_run_and_a_mapping_run_give_the_same_findings(fixture_run: R
 
     first = orderlint_spark(tmp_path / "first")
     assert first.returncode in (1, 2), first.stderr[-2000:]  # the fixtures have findings and bad lines
-    archives = list(cache.iterdir())
+    archives = [p for p in cache.iterdir() if p.is_file()]
     assert [p.suffix for p in archives] == [".jsa"] and archives[0].stat().st_size > 0  # renamed once complete
+    assert [p.name.startswith("home-") for p in cache.iterdir() if p.is_dir()] == [True]  # the trimmed Spark home
     second = orderlint_spark(tmp_path / "second")
     assert second.returncode == first.returncode
     assert "[cds]" not in first.stdout + second.stdout  # the JVM's archive warnings stay off the terminal
