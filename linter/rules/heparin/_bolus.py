@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from linter.model import CouldNotVerify, Dosage, MedicationOrder, OrderSet, Quantity
+from linter.model import Concept, CouldNotVerify, Dosage, MedicationOrder, OrderSet, Quantity
 from linter.model_fast import fast_init
 from linter.rules._common import drugs_in_class
 from linter.rules._dose import frequency_of, is_single_administration, route_of
@@ -61,6 +61,29 @@ def is_line_flush(order: MedicationOrder) -> bool:
     st = order.drug.strength
     if st is not None and st.per_unit == "mL" and st.value / st.per_value <= FLUSH_MAX_UNITS_PER_ML:
         return True
+    if order.notes:  # free text written for this order: read anew
+        return _says_flush(order)
+    medication, dosages = order.medication, order.dosages
+    known = _FLUSH_TEXT.get((id(medication), id(dosages)))
+    if known is not None and known[0] is medication and known[1] is dosages:
+        return known[2]
+    said = _says_flush(order)
+    for d in dosages:
+        if d.extra_text:  # an instruction (a patientInstruction is written for one patient): not kept
+            return said
+    if len(_FLUSH_TEXT) >= 4096:
+        _FLUSH_TEXT.clear()
+    _FLUSH_TEXT[(id(medication), id(dosages))] = (medication, dosages, said)
+    return said
+
+
+# Whether an order's texts say flush or lock, per process, by the identity of its product and dosages (which the
+# reader shares between orders): a pure function of them for an order with no notes and dosages with no instruction,
+# the only ones kept. Each entry holds the product and the dosages, so that their ids are not reused while there.
+_FLUSH_TEXT: dict[tuple[int, int], tuple[Concept, tuple[Dosage, ...], bool]] = {}
+
+
+def _says_flush(order: MedicationOrder) -> bool:
     text = order.all_text()
     folded = text.casefold()  # every alternative of _FLUSH holds "flush" or "lock", in any case
     if "flush" not in folded and "lock" not in folded:
