@@ -149,7 +149,7 @@ def _request_targets(order_set: OrderSet) -> Looked:
             continue
         parts = [p.code.all_text(), *p.notes, *(c.all_text() for c in p.devices)]
         targets.extend(targets_in_text("\n".join(x for x in parts if x), p.ref))
-    unique = tuple(dict.fromkeys(targets))
+    unique = tuple(dict.fromkeys(targets)) if len(targets) > 1 else tuple(targets)  # hashing one: Python code
     return Looked(unique, tuple(map(_REF, order_set.medications)), tuple(map(_REF, order_set.procedures)))
 
 
