@@ -218,6 +218,14 @@ def _checked_concept(v: Any, path: str) -> Concept | None:
 
 
 def concepts(v: Any, path: str, sfx: str = "") -> tuple[Concept, ...]:
+    if type(v) is list:  # the common list, of plain concepts: read with no path built
+        out = []
+        for raw in v:
+            if type(raw) is not dict or (c := plain_concept(raw)) is None:
+                break
+            out.append(c)
+        else:
+            return tuple(out)
     if sfx:
         path += sfx
     return tuple(c for i, raw in enumerate(array(v, path)) if (c := concept(raw, f"{path}[{i}]")) is not None)

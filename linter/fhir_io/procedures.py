@@ -44,7 +44,8 @@ def procedure_order(
     reasons = concepts(raw, path, ".reasonCode") if raw is not None else ()
     raw = get("reasonReference")
     reason_refs = (
-        tuple(
+        (_plain_references(raw) if type(raw) is list else None)
+        or tuple(
             x
             for i, item in enumerate(array(raw, path, ".reasonReference"))
             if (x := reference(item, f"{path}.reasonReference[{i}]"))
@@ -108,6 +109,22 @@ def procedure_order(
         notes,
         under_review,
     )
+
+
+def _plain_references(items: list[Any]) -> tuple[str, ...] | None:
+    """The references of a list of objects whose `reference` is a string (or absent), with no path built; None
+    for any other list (and for one that names none), which the checked reader then reads."""
+    out = []
+    for item in items:
+        if type(item) is not dict:
+            return None
+        ref = item.get("reference")
+        if ref is not None:
+            if type(ref) is not str:
+                return None
+            if ref:
+                out.append(ref)
+    return tuple(out) or None
 
 
 def _device_concepts(dev: Mapping[str, Any]) -> list[Concept]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from operator import attrgetter
 
-from linter.model import ActTarget, Concept, MedicationOrder, OrderSet
+from linter.model import ActTarget, Concept, Dosage, MedicationOrder, OrderSet
 from linter.model_class import frozen_model
 from linter.rules._memo import memo
 from linter.text.act import act_targets_in_text
@@ -55,6 +55,46 @@ def _product_names_act(medication: Concept) -> tuple[Concept, bool]:
 
 _REF = attrgetter("ref")
 
+# An ACT target as read from an order's text, without the order's ref: (low, high, as written).
+Written = tuple[tuple[float | None, float | None, str], ...]
+
+# The ACT targets an order's texts state, per process, by the identity of its product and dosages (which the reader
+# shares between orders): a pure function of them when the order has no notes and its dosages no instruction
+# (`extra_text`: a patientInstruction is free text written for one patient), the only orders kept. Each entry holds
+# the product and the dosages, so that their ids are not reused while it is there.
+_ORDER_ACT: dict[tuple[int, int], tuple[Concept, tuple[Dosage, ...], Written]] = {}
+
+
+def _shared_order_targets(m: MedicationOrder) -> Written | None:
+    """The targets of an order with no notes, read once per product and dosages; None when a dosage holds an
+    instruction (the order is then read anew)."""
+    medication, dosages = m.medication, m.dosages
+    known = _ORDER_ACT.get((id(medication), id(dosages)))
+    if known is not None and known[0] is medication and known[1] is dosages:
+        return known[2]
+    for d in dosages:
+        if d.extra_text:
+            return None
+    found = act_targets_in_text(m.all_text(), "") if _may_name_act(m) else ()
+    written = tuple((t.low_s, t.high_s, t.as_written) for t in found)
+    if len(_ORDER_ACT) >= 4096:
+        _ORDER_ACT.clear()
+    _ORDER_ACT[(id(medication), id(dosages))] = (medication, dosages, written)
+    return written
+
+
+# The same of a procedure order's code (its text and displays), for orders with no notes and no devices, by the
+# identity of the Concept (shared by the reader); each entry holds the Concept.
+_CODE_ACT: dict[int, tuple[Concept, Written]] = {}
+
+
+def _code_targets(code: Concept) -> tuple[Concept, Written]:
+    found = targets_in_text(code.all_text(), "")
+    if len(_CODE_ACT) >= 4096:
+        _CODE_ACT.clear()
+    known = _CODE_ACT[id(code)] = (code, tuple((t.low_s, t.high_s, t.as_written) for t in found))
+    return known
+
 
 def targets_in_text(text: str, source_ref: str) -> list[ActTarget]:
     lowered = text.lower()
@@ -89,10 +129,24 @@ def request_targets(order_set: OrderSet) -> Looked:
 def _request_targets(order_set: OrderSet) -> Looked:
     targets: list[ActTarget] = list(order_set.patient.act_targets)
     for m in order_set.medications:
-        if _may_name_act(m):  # `targets_in_text`'s own test, passed
-            targets.extend(act_targets_in_text(m.all_text(), m.ref))
+        written = _shared_order_targets(m) if not m.notes else None
+        if written is None:  # an order with notes (or instructions): read anew
+            if _may_name_act(m):  # `targets_in_text`'s own test, passed
+                targets.extend(act_targets_in_text(m.all_text(), m.ref))
+        elif written:  # most orders: none
+            ref = m.ref
+            targets.extend([ActTarget(low, high, ref, as_written) for low, high, as_written in written])
     for p in order_set.procedures:
+        if not p.notes and not p.devices:  # the code's text only: read once per process (`_code_targets`)
+            code = p.code
+            known = _CODE_ACT.get(id(code))
+            if known is None or known[0] is not code:
+                known = _code_targets(code)
+            if known[1]:
+                ref = p.ref
+                targets.extend([ActTarget(low, high, ref, as_written) for low, high, as_written in known[1]])
+            continue
         parts = [p.code.all_text(), *p.notes, *(c.all_text() for c in p.devices)]
         targets.extend(targets_in_text("\n".join(x for x in parts if x), p.ref))
-    unique = tuple(dict.fromkeys(targets))
+    unique = tuple(dict.fromkeys(targets)) if len(targets) > 1 else tuple(targets)  # hashing one: Python code
     return Looked(unique, tuple(map(_REF, order_set.medications)), tuple(map(_REF, order_set.procedures)))

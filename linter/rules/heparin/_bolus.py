@@ -26,7 +26,7 @@ import re
 from typing import Literal
 
 from linter.lazy_re import lazy_compile
-from linter.model import CouldNotVerify, Dosage, MedicationOrder, OrderSet, Quantity
+from linter.model import Concept, CouldNotVerify, Dosage, MedicationOrder, OrderSet, Quantity, Strength
 from linter.model_class import frozen_model
 from linter.rules._common import drugs_in_class
 from linter.rules._dose import frequency_of, is_single_administration, route_of
@@ -61,6 +61,29 @@ def is_line_flush(order: MedicationOrder) -> bool:
     st = order.drug.strength
     if st is not None and st.per_unit == "mL" and st.value / st.per_value <= FLUSH_MAX_UNITS_PER_ML:
         return True
+    if order.notes:  # free text written for this order: read anew
+        return _says_flush(order)
+    medication, dosages = order.medication, order.dosages
+    known = _FLUSH_TEXT.get((id(medication), id(dosages)))
+    if known is not None and known[0] is medication and known[1] is dosages:
+        return known[2]
+    said = _says_flush(order)
+    for d in dosages:
+        if d.extra_text:  # an instruction (a patientInstruction is written for one patient): not kept
+            return said
+    if len(_FLUSH_TEXT) >= 4096:
+        _FLUSH_TEXT.clear()
+    _FLUSH_TEXT[(id(medication), id(dosages))] = (medication, dosages, said)
+    return said
+
+
+# Whether an order's texts say flush or lock, per process, by the identity of its product and dosages (which the
+# reader shares between orders): a pure function of them for an order with no notes and dosages with no instruction,
+# the only ones kept. Each entry holds the product and the dosages, so that their ids are not reused while there.
+_FLUSH_TEXT: dict[tuple[int, int], tuple[Concept, tuple[Dosage, ...], bool]] = {}
+
+
+def _says_flush(order: MedicationOrder) -> bool:
     text = order.all_text()
     folded = text.casefold()  # every alternative of _FLUSH holds "flush" or "lock", in any case
     if "flush" not in folded and "lock" not in folded:
@@ -121,17 +144,45 @@ def _boluses(order_set: OrderSet) -> list[Bolus]:
     """Every procedural heparin bolus among the orders under review (first bolus dosage per order)."""
     out: list[Bolus] = []
     for order in heparin_orders(order_set):
-        for d in order.dosages:
-            if d.rate is not None and not d.has_machine_dose:
-                continue  # an infusion
-            if not is_single(d):
-                continue
-            route = route_of(order, d)
-            if route is not None and route not in BOLUS_ROUTES:
-                continue
-            out.append(Bolus(order, d, route))
-            break
+        found = _first_dosage(order, True)
+        if found is not None:
+            out.append(Bolus(order, *found))
     return out
+
+
+# The first bolus dosage of an order with its route (`_boluses`), and the first dosage that might be one
+# (`unplaced`), per process, by the identity of the order's dosages (which the reader shares between orders): both
+# are pure functions of the dosages (their timing, route and texts). Kept only for dosages with no instruction
+# (`extra_text`: a patientInstruction is free text written for one patient). Each entry holds the dosages, so that
+# their id is not reused while it is there.
+_FIRST: dict[tuple[int, bool], tuple[tuple[Dosage, ...], tuple[Dosage, str | None] | None]] = {}
+
+
+def _first_dosage(order: MedicationOrder, bolus: bool) -> tuple[Dosage, str | None] | None:
+    """The first dosage of `order` that is a bolus (`bolus`), or whose timing cannot be read (not `bolus`), IV, IA or
+    route-less, with its route; None when there is none."""
+    dosages = order.dosages
+    known = _FIRST.get((id(dosages), bolus))
+    if known is not None and known[0] is dosages:
+        return known[1]
+    found: tuple[Dosage, str | None] | None = None
+    kept = True
+    for d in dosages:
+        if d.extra_text:
+            kept = False
+        if found is not None or (d.rate is not None and not d.has_machine_dose):
+            continue  # an infusion
+        if not (is_single(d) if bolus else _timing_unreadable(d)):
+            continue
+        route = route_of(order, d)
+        if route is not None and route not in BOLUS_ROUTES:
+            continue
+        found = (d, route)
+    if kept:
+        if len(_FIRST) >= 4096:
+            _FIRST.clear()
+        _FIRST[(id(dosages), bolus)] = (dosages, found)
+    return found
 
 
 def unplaced(order_set: OrderSet) -> list[Bolus]:
@@ -142,14 +193,9 @@ def unplaced(order_set: OrderSet) -> list[Bolus]:
     for order in heparin_orders(order_set):
         if order.ref in placed:
             continue
-        for d in order.dosages:
-            if (d.rate is not None and not d.has_machine_dose) or not _timing_unreadable(d):
-                continue
-            route = route_of(order, d)
-            if route is not None and route not in BOLUS_ROUTES:
-                continue
-            out.append(Bolus(order, d, route))
-            break
+        found = _first_dosage(order, False)
+        if found is not None:
+            out.append(Bolus(order, *found))
     return out
 
 
@@ -186,10 +232,27 @@ def dose_quantities(d: Dosage) -> tuple[Quantity, Quantity] | None:
 def mass_or_volume(order: MedicationOrder, q: Quantity) -> MassOrVolume | None:
     """HEP205's condition for one quantity: heparin in mg (or mg/kg) or mL (or mL/kg) that no coded
     concentration converts to heparin units. None when the quantity converts, or is something else."""
+    strength = order.drug.strength
+    known = _MASS_OR_VOLUME.get((id(q), id(strength)))
+    if known is not None and known[0] is q and known[1] is strength:
+        return known[2]
+    kind = _mass_or_volume(q, strength)
+    if len(_MASS_OR_VOLUME) >= 4096:
+        _MASS_OR_VOLUME.clear()
+    _MASS_OR_VOLUME[(id(q), id(strength))] = (q, strength, kind)
+    return kind
+
+
+# `mass_or_volume` per process, by the identity of the quantity and the product's strength (frozen values the reader
+# shares between orders): a pure function of them. Each entry holds both, so that their ids are not reused.
+_MASS_OR_VOLUME: dict[tuple[int, int], tuple[Quantity, Strength | None, MassOrVolume | None]] = {}
+
+
+def _mass_or_volume(q: Quantity, strength: Strength | None) -> MassOrVolume | None:
     if not unit_of(q):
         return None
     for target in ("[iU]", "[iU]/kg"):
-        if isinstance(convert(q, target, heparin=True, strength=order.drug.strength), Converted):
+        if isinstance(convert(q, target, heparin=True, strength=strength), Converted):
             return None
     if isinstance(convert(q, "mg"), Converted) or isinstance(convert(q, "mg/kg"), Converted):
         return "mass"

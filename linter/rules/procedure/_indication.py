@@ -98,7 +98,23 @@ def _device_phrases() -> re.Pattern[str] | None:
 
 
 def _device_words(p: ProcedureOrder) -> frozenset[str]:
-    text = order_words(p)
+    if p.notes or p.devices:  # words written for this order: read anew
+        return _scan_device_words(order_words(p))
+    code = p.code  # the order's words are its code's (`_order_words`): read once per process
+    known = _CODE_DEVICES.get(id(code))
+    if known is None or known[0] is not code:
+        if len(_CODE_DEVICES) >= 4096:
+            _CODE_DEVICES.clear()
+        known = _CODE_DEVICES[id(code)] = (code, _scan_device_words(code.all_text()))
+    return known[1]
+
+
+# The device words of a procedure order with no notes and no devices, per process, by the identity of its code's
+# Concept (which the reader shares between orders); each entry holds the Concept, so that its id is not reused.
+_CODE_DEVICES: dict[int, tuple[Concept, frozenset[str]]] = {}
+
+
+def _scan_device_words(text: str) -> frozenset[str]:
     quick = _device_phrases()
     if quick is not None and text.isascii() and quick.search(text.lower()) is None:
         return frozenset()  # most orders name no device: one quick scan instead of the three patterns

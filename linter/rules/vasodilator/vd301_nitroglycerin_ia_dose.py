@@ -49,6 +49,7 @@ from linter.model import (
     Coding,
     CouldNotVerify,
     Dosage,
+    DrugIdentity,
     Indicator,
     MedicationOrder,
     OrderSet,
@@ -106,6 +107,25 @@ class Options(RuleOptions):
 
 def _ia_reading(order: MedicationOrder, d: Dosage) -> str | None:
     """How the dosage is intra-arterial: 'coded', 'text', 'assumed' (no route at all, injectable), or None."""
+    drug = order.drug
+    known = _IA_READINGS.get((id(d), id(drug)))
+    if known is not None and known[0] is d and known[1] is drug:
+        return known[2]
+    reading = _read_ia(drug, d)
+    if not d.extra_text:  # an instruction (a patientInstruction is written for one patient): not kept
+        if len(_IA_READINGS) >= 4096:
+            _IA_READINGS.clear()
+        _IA_READINGS[(id(d), id(drug))] = (d, drug, reading)
+    return reading
+
+
+# `_ia_reading` per process, by the identity of the dosage and the drug identity (frozen values the reader shares
+# between orders): a pure function of them. Kept only for a dosage with no instruction text; each entry holds the
+# dosage and the identity, so that their ids are not reused while it is there.
+_IA_READINGS: dict[tuple[int, int], tuple[Dosage, DrugIdentity, str | None]] = {}
+
+
+def _read_ia(drug: DrugIdentity, d: Dosage) -> str | None:
     t = terminology()
     coded = t.route_key(d.route) if d.route is not None else None
     text = " ".join(x for x in (d.text, *d.extra_text) if x)
@@ -114,7 +134,7 @@ def _ia_reading(order: MedicationOrder, d: Dosage) -> str | None:
     if text and _says_ia(text):
         return "text"
     no_route = d.route is None and not (text and t.route_key_from_text(text))
-    if no_route and order.drug.dose_form in INJECTABLE_FORMS:
+    if no_route and drug.dose_form in INJECTABLE_FORMS:
         return "assumed"
     return None
 
