@@ -85,7 +85,7 @@ class InputSource(FrozenRecord):
         if self.path is None:  # pragma: no cover - constructors always set one of them
             raise InputError("nothing to read", None, self.name)
         if self.member is None:
-            return _read_file(Path(self.path), self.name)
+            return _read_file(self.path, self.name)
         if archives is not None:
             return _read_member(archives, self.path, self.member, self.member_size, self.name, limits)
         with ArchiveReader() as once:
@@ -153,9 +153,14 @@ def collect_inputs(
             continue
         path = Path(raw)
         if path.is_dir():
-            for child, name in _files_under(path):
-                if _wanted(name) or _suffix(name).lower() in ARCHIVE_SUFFIXES:
-                    out.extend(_expand(child, child, limits, archives))
+            for child, name in _files_under(path):  # what _expand does, without its per-file calls
+                if _suffix(name).lower() in ARCHIVE_SUFFIXES:
+                    out.extend(zip_members(child, child, limits, archives))
+                elif _wanted(name):
+                    if _looks_like_zip(child):
+                        out.extend(zip_members(child, child, limits, archives))
+                    else:
+                        out.append(InputSource(child, child))
         elif not path.exists():
             out.append(InputSource(str(path), error="no such file"))
         else:
@@ -320,9 +325,10 @@ def _refused_member(info: zipfile.ZipInfo, limits: ZipLimits) -> str | None:
     return None
 
 
-def _read_file(path: Path, name: str) -> bytes:
+def _read_file(path: str, name: str) -> bytes:
     try:
-        return path.read_bytes()
+        with open(path, "rb", buffering=0) as fh:  # Path.read_bytes without a Path and a buffer per input
+            return fh.readall()
     except FileNotFoundError:
         raise InputError("no such file", None, name) from None
     except OSError as exc:
