@@ -10,13 +10,17 @@ time, bundles/s, and CPU seconds per bundle (user + system of the child processe
 --jobs 2 is bounded by the idle cores, the CPU seconds per bundle are not, so both are printed. The
 speed-up that 2 idle cores would give is estimated from CPU alone: with F the CPU of a one-file run (the
 start, paid once) and W1, W2 the rest at --jobs 1 and 2, (F + W1) / (F + W2 / 2): both cores busy for the
-whole run, which ignores the imbalance at the end (chunks of 32 keep that under a chunk's worth).
+whole run but the start, which ignores what else the CLI process does alone (collecting the inputs and the
+warm-up before it forks, the report after) and the imbalance at the end.
 Beside it: the same estimate for the per-bundle work alone, W1 / (W2 / 2) (how the lint itself scales),
 and the bound the fixed start sets however well the work scales, (F + W1) / (F + W1 / 2) (Amdahl: the
 start is paid once, by one process). And where the CPU of --jobs 2 goes: the same command run through
 `python -c` with `linter.cli.main` as the console script runs it, which prints its own CPU
 (`RUSAGE_SELF`: the start, collecting the inputs, the results' handling and the report) and its workers'
-(`RUSAGE_CHILDREN`) on exit; medians, beside --jobs 1's CPU.
+(`RUSAGE_CHILDREN`) on exit, and its own CPU when it forked and when it first waited for its worker (all
+results in); medians, beside --jobs 1's CPU. From these a second estimate that counts what runs alone and the
+imbalance: --jobs 1's CPU / (own CPU at the fork + the longer of the two processes' shares + own CPU after the
+wait).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -58,26 +63,55 @@ def timed(cmd: list[str]) -> tuple[float, float, bytes]:
 
 
 # `orderlint ARGS` as the console script runs it (linter.cli.main with argv None), printing on stderr at exit
-# the CPU of the process itself and of its workers (waited for by then).
+# the CPU of the process itself and of its workers (waited for by then), and the process's own CPU when it
+# forked its first worker and when it first waited for one (the batch's results all in): what it ran alone
+# before and after the workers, which no second core shortens.
 SPLIT = """
-import resource, sys
+import os, resource, sys
 from linter.cli import main
+def own():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+marks = {}
+fork, waitpid = os.fork, os.waitpid
+def marked_fork():
+    marks.setdefault("fork", own())
+    return fork()
+def marked_waitpid(*args):
+    marks.setdefault("wait", own())
+    return waitpid(*args)
+os.fork, os.waitpid = marked_fork, marked_waitpid
 sys.argv = ["orderlint", *sys.argv[1:]]
 try:
     code = main()
 finally:
-    cpu = [(r.ru_utime + r.ru_stime) for r in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))]
-    print("cpu-split", *cpu, file=sys.stderr)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print("cpu-split", own(), workers.ru_utime + workers.ru_stime, marks.get("fork", -1), marks.get("wait", -1),
+          file=sys.stderr)
 sys.exit(code)
 """
 
 
-def split(cmd: list[str]) -> tuple[float, float]:
-    """(CPU seconds of the CLI process itself, CPU seconds of its worker processes)."""
+class Split(NamedTuple):
+    """CPU seconds of a --jobs 2 run: the CLI process's own, its workers', and the CLI process's own CPU at
+    its first fork and at its first wait for a worker."""
+
+    own: float
+    workers: float
+    at_fork: float
+    at_wait: float
+
+    def idle_wall(self) -> float:
+        """The run's wall time on idle cores, from CPU: the process alone until it forks, then the longer of
+        its own share and the worker's, then alone again (the results' report)."""
+        return self.at_fork + max(self.at_wait - self.at_fork, self.workers) + (self.own - self.at_wait)
+
+
+def split(cmd: list[str]) -> Split:
+    """The CPU split of one run of `cmd` (an orderlint command line)."""
     done = subprocess.run([sys.executable, "-c", SPLIT, *cmd[1:]], cwd=ROOT, capture_output=True, check=False)
     line = next(x for x in done.stderr.decode().splitlines() if x.startswith("cpu-split "))
-    own, workers = map(float, line.split()[1:])
-    return own, workers
+    return Split(*map(float, line.split()[1:]))
 
 
 def run(bundles: int, rounds: int, mode: str) -> dict[str, object]:
@@ -92,7 +126,7 @@ def run(bundles: int, rounds: int, mode: str) -> dict[str, object]:
         }
         samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         outputs: dict[str, set[bytes]] = {name: set() for name in commands}
-        splits: list[tuple[float, float]] = []
+        splits: list[Split] = []
         for _ in range(rounds):
             for name, cmd in commands.items():
                 wall, cpu, out = timed(cmd)
@@ -126,8 +160,15 @@ def run(bundles: int, rounds: int, mode: str) -> dict[str, object]:
     result["speedup_bound_by_start"] = (fixed + work1) / (fixed + work1 / 2)
     result["cpu_ratio_jobs2_over_jobs1"] = two["cpu_s"] / one["cpu_s"]
     result["python_floor_s"] = floor_wall
-    result["jobs2_own_cpu_s"] = statistics.median(own for own, _ in splits)
-    result["jobs2_workers_cpu_s"] = statistics.median(workers for _, workers in splits)
+    result["jobs2_own_cpu_s"] = statistics.median(s.own for s in splits)
+    result["jobs2_workers_cpu_s"] = statistics.median(s.workers for s in splits)
+    result["jobs2_alone_before_s"] = statistics.median(s.at_fork for s in splits)
+    result["jobs2_alone_after_s"] = statistics.median(s.own - s.at_wait for s in splits)
+    result["jobs2_parent_share_s"] = statistics.median(s.at_wait - s.at_fork for s in splits)
+    # jobs=1's CPU over the wall time --jobs 2 would take on 2 idle cores, from each split run's CPU (what ran
+    # alone counted whole, the parallel part as the longer of the two processes' shares): unlike the estimate
+    # above it counts what only one process could do and the imbalance at the end.
+    result["speedup_two_idle_cores_with_serial_est"] = one["cpu_s"] / statistics.median(s.idle_wall() for s in splits)
     return result
 
 
@@ -153,6 +194,15 @@ def report(result: dict[str, object]) -> None:
     print(
         f"  --jobs 2's CPU: {result['jobs2_own_cpu_s']:.2f} s in the CLI process (start included), "
         f"{result['jobs2_workers_cpu_s']:.2f} s in its workers"
+    )
+    print(
+        f"  of which alone (no second core shortens it): {result['jobs2_alone_before_s']:.2f} s before the worker "
+        f"forks (start included), {result['jobs2_alone_after_s']:.2f} s after the results are in, "
+        f"{result['jobs2_parent_share_s']:.2f} s between"
+    )
+    print(
+        "  --jobs 2 / --jobs 1 on 2 idle cores (est., counting what runs alone and the imbalance): "
+        f"{result['speedup_two_idle_cores_with_serial_est']:.2f}x"
     )
     print(
         f"  the per-bundle work alone on 2 idle cores (est.): {result['speedup_work_only_est']:.2f}x; "

@@ -18,17 +18,20 @@ import os
 import stat
 import sys
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
+from linter.batch_records import FileResult as FileResult
+from linter.batch_records import FrozenRecord
+from linter.batch_records import LintedSet as LintedSet
+from linter.batch_records import LintOptions as LintOptions
+from linter.batch_records import ZipLimits as ZipLimits
 from linter.engine import run
 from linter.errors import InputError
-from linter.fhir_io import ContextKind, Mode, load_bytes
-from linter.model import Finding, OrderSet, Originals
+from linter.fhir_io import load_bytes
 from linter.profiles import Profile
 
 if TYPE_CHECKING:
@@ -48,55 +51,29 @@ class _Named(Protocol):
 T = TypeVar("T", bound=_Named)
 
 
-@dataclass
-class LintedSet:
-    order_set: OrderSet
-    findings: list[Finding]
-    originals: Originals  # the resources as read, for suggestions (never handed to rules)
-
-
-@dataclass
-class FileResult:
-    path: str
-    sets: list[LintedSet] = field(default_factory=list)
-    errors: list[InputError] = field(default_factory=list)
-
-    @property
-    def findings(self) -> list[Finding]:
-        return [f for s in self.sets for f in s.findings]
-
-
-@dataclass(frozen=True)
-class LintOptions:
-    mode: Mode = "strict"
-    context: ContextKind | None = None
-    select: Collection[str] | None = None
-    ignore: Collection[str] = ()
-    now: datetime | None = None
-
-
-@dataclass(frozen=True)
-class ZipLimits:
-    """What an archive may hold. A member over a limit is an error row; an archive over one is refused whole."""
-
-    max_members: int = 10_000  # files (json/ndjson) in one archive
-    max_member_bytes: int = 64 * 1024 * 1024  # one member, inflated
-    max_total_bytes: int = 512 * 1024 * 1024  # the whole archive, inflated
-    max_ratio: int = 200  # inflated / compressed; FHIR JSON compresses ~10-30x, bombs ~1000x
-
-
-@dataclass(frozen=True)
-class InputSource:
+class InputSource(FrozenRecord):
     """One input to lint, not yet read: a file on disk, a member of a zip archive, stdin bytes, or an error
     found while collecting (missing file, refused archive member)."""
 
-    name: str  # what reports show
-    path: str | None = None  # file on disk (the archive, for a member)
-    member: str | None = None  # zip member name
-    data: bytes | None = None  # stdin
-    error: str | None = None
-    error_path: str | None = None
-    member_size: int = 0  # declared inflated size of a member
+    __slots__ = ("data", "error", "error_path", "member", "member_size", "name", "path")
+
+    def __init__(
+        self,
+        name: str,
+        path: str | None = None,
+        member: str | None = None,
+        data: bytes | None = None,
+        error: str | None = None,
+        error_path: str | None = None,
+        member_size: int = 0,
+    ) -> None:
+        self.name: Final = name  # what reports show
+        self.path: Final = path  # file on disk (the archive, for a member)
+        self.member: Final = member  # zip member name
+        self.data: Final = data  # stdin
+        self.error: Final = error
+        self.error_path: Final = error_path
+        self.member_size: Final = member_size  # declared inflated size of a member
 
     def read(self, limits: ZipLimits, archives: ArchiveReader | None = None) -> bytes:
         """The input's bytes; archive members through `archives` (open archives kept for the batch), or by
@@ -108,7 +85,7 @@ class InputSource:
         if self.path is None:  # pragma: no cover - constructors always set one of them
             raise InputError("nothing to read", None, self.name)
         if self.member is None:
-            return _read_file(Path(self.path), self.name)
+            return _read_file(self.path, self.name)
         if archives is not None:
             return _read_member(archives, self.path, self.member, self.member_size, self.name, limits)
         with ArchiveReader() as once:
@@ -176,9 +153,14 @@ def collect_inputs(
             continue
         path = Path(raw)
         if path.is_dir():
-            for child, name in _files_under(path):
-                if _wanted(name) or _suffix(name).lower() in ARCHIVE_SUFFIXES:
-                    out.extend(_expand(child, child, limits, archives))
+            for child, name in _files_under(path):  # what _expand does, without its per-file calls
+                if _suffix(name).lower() in ARCHIVE_SUFFIXES:
+                    out.extend(zip_members(child, child, limits, archives))
+                elif _wanted(name):
+                    if _looks_like_zip(child):
+                        out.extend(zip_members(child, child, limits, archives))
+                    else:
+                        out.append(InputSource(child, child))
         elif not path.exists():
             out.append(InputSource(str(path), error="no such file"))
         else:
@@ -343,9 +325,10 @@ def _refused_member(info: zipfile.ZipInfo, limits: ZipLimits) -> str | None:
     return None
 
 
-def _read_file(path: Path, name: str) -> bytes:
+def _read_file(path: str, name: str) -> bytes:
     try:
-        return path.read_bytes()
+        with open(path, "rb", buffering=0) as fh:  # Path.read_bytes without a Path and a buffer per input
+            return fh.readall()
     except FileNotFoundError:
         raise InputError("no such file", None, name) from None
     except OSError as exc:
@@ -436,7 +419,7 @@ def lint_each(
     `finish` returns has the input's name as `.path` (the progress callback shows it)."""
     limits = limits or ZipLimits()
     if options.now is None:
-        options = replace(options, now=datetime.now(UTC))
+        options = LintOptions(options.mode, options.context, options.select, options.ignore, datetime.now(UTC))
     if jobs > 1 and len(sources) > 1:
         if _forks(mp_context):
             # Lazy: the forking runner only for --jobs.

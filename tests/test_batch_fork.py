@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -72,6 +72,19 @@ def test_results_stream_in_input_order_and_equal_one_process(
     )
     assert [tuple(x) for x in many] == one
     assert seen == [(n + 1, len(sources), s.name) for n, s in enumerate(sources)]
+
+
+class _Row(NamedTuple):
+    path: str
+    counts: dict[str, int]
+
+
+def test_results_cross_the_pipe_as_they_were() -> None:
+    # Named tuples go as plain tuples and their class; anything else (other tuples, a mix) is pickled as it is.
+    rows = [_Row("a.json", {"findings": 1}), _Row("b.json", {})]
+    for done in (rows, [*rows, _Named(("c.json",))], [_Named(("c.json",))], [("d.json", 1)], [], [None]):
+        back = batch_fork._unpack(batch_fork._pack(done))
+        assert back == done and [type(x) for x in back] == [type(x) for x in done]
 
 
 def _raise_in_a_worker(parent: int) -> Any:
