@@ -195,6 +195,33 @@ def build_order_set(
         except FieldError as bad:
             invalid.append(InvalidResource(ref, bad.path, bad.reason))
 
+    order_set = _order_set(
+        source,
+        now,
+        forced_context,
+        patient_ref,
+        hook,
+        (meds, procs, history, weights, weight_issues, conditions, condition_history, active_meds, act_targets),
+        all_gaps,
+        invalid,
+        paths,
+    )
+    return ReadOrderSet(order_set, raw)
+
+
+def _order_set(
+    source: str,
+    now: datetime,
+    forced_context: ContextKind | None,
+    patient_ref: str | None,
+    hook: str | None,
+    read: tuple[list[Any], ...],
+    gaps: list[DataGap],
+    invalid: list[InvalidResource],
+    paths: dict[str, str],
+) -> OrderSet:
+    """The OrderSet of what the loop over the entries read (`read`: the lists in `build_order_set`'s order)."""
+    meds, procs, history, weights, weight_issues, conditions, condition_history, active_meds, act_targets = read
     weight = latest_weight(weights)
     btk = ctxmod.btk_evidence(procs, history, now)
     pad = ctxmod.pad_evidence(btk, conditions)
@@ -211,9 +238,9 @@ def build_order_set(
         tuple(active_meds),
         tuple(history),
         tuple(act_targets),
-        tuple(all_gaps),
+        tuple(gaps),
     )
-    order_set = OrderSet(
+    return OrderSet(
         source,
         tuple(meds),
         tuple(procs),
@@ -226,7 +253,6 @@ def build_order_set(
         patient_ref,
         hook,
     )
-    return ReadOrderSet(order_set, raw)
 
 
 _NO_TIME = datetime.min.replace(tzinfo=UTC)

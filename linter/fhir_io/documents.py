@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -24,6 +24,7 @@ from linter.fhir_io.assemble import (
     status_of,
 )
 from linter.fhir_io.entries import Entry, bundle_entries, ref_of
+from linter.fhir_io.plain_bundle import read_plain_bundle
 from linter.fhir_io.strict import strict_error
 from linter.model import DataGap, InvalidResource, OrderSet
 
@@ -48,6 +49,15 @@ def order_set_from_document(
     if not isinstance(rtype, str):
         raise InputError("not a FHIR resource: no resourceType (and not a CDS Hooks request)", "$.resourceType")
     if rtype == "Bundle":
+        if mode == "fast" and type(raw_entries := doc.get("entry")) is list:  # the common Bundle, in one pass
+            n = len(raw_entries)
+            paths = _ENTRY_PATHS if n <= len(_ENTRY_PATHS) else _entry_paths(n)
+            not_plain = osd.DEFINITION_TYPES | {"Bundle"}
+            plain = read_plain_bundle(
+                raw_entries, paths, not_plain, source=source, now=now or datetime.now(UTC), forced_context=context
+            )
+            if plain is not None:
+                return plain
         entries = _plain_bundle_entries(doc)
         if entries is None:  # something unusual: perhaps a definition, or a bad entry (bundle_entries names it)
             if _may_hold_definition(doc) and osd.is_definition(doc):

@@ -12,10 +12,12 @@ class ResourceIndex:
     """Resources by "Type/id" and by fullUrl, for resolving references (contained first). Built from the entries
     on the first look-up: most order sets resolve no reference at all."""
 
-    __slots__ = ("_by_ref", "_entries")
+    __slots__ = ("_by_ref", "_entries", "_raw")
 
-    def __init__(self, entries: Sequence[Entry] = ()) -> None:
+    def __init__(self, entries: Sequence[Entry] = (), raw_entries: Sequence[Any] | None = None) -> None:
+        """From entries, or from a Bundle's entries as sent (`raw_entries`: those holding an object resource)."""
         self._entries = entries
+        self._raw = raw_entries
         self._by_ref: dict[str, Mapping[str, Any]] | None = None
 
     @property
@@ -23,7 +25,7 @@ class ResourceIndex:
         by_ref = self._by_ref
         if by_ref is None:
             by_ref = self._by_ref = {}
-            for e in self._entries:
+            for e in self._entries if self._raw is None else raw_bundle_entries(self._raw):
                 r = e.resource
                 rtype, rid = r.get("resourceType"), r.get("id")
                 if isinstance(rtype, str) and isinstance(rid, str):
@@ -98,4 +100,16 @@ def bundle_entries(bundle: Mapping[str, Any], path: str) -> list[Entry]:
             out.extend(bundle_entries(res, f"{path}.entry[{i}].resource"))
         else:
             out.append(Entry(res, f"{path}.entry[{i}].resource", full_url))
+    return out
+
+
+def raw_bundle_entries(raw_entries: Sequence[Any]) -> list[Entry]:
+    """The entries of a Bundle's `entry` list as sent that are objects holding an object resource, with their
+    fullUrl when it is a string (as `bundle_entries` reads them; their paths are not needed, and left empty)."""
+    out = []
+    for e in raw_entries:
+        r = e.get("resource") if isinstance(e, dict) else None
+        if isinstance(r, dict):
+            full_url = e.get("fullUrl")
+            out.append(Entry(r, "", full_url if isinstance(full_url, str) else None))
     return out
