@@ -17,7 +17,7 @@ import pytest
 
 from linter.fhir_io import documents
 from linter.fhir_io.assemble import build_order_set
-from linter.fhir_io.documents import _ENTRY_PATHS, order_set_from_document
+from linter.fhir_io.documents import _ENTRY_PATHS, _entry_paths, order_set_from_document
 from linter.fhir_io.entries import bundle_entries
 from linter.fhir_io.plain_bundle import read_plain_bundle
 
@@ -32,7 +32,8 @@ def _general(bundle: dict[str, Any]) -> str:
 
 
 def _plain(bundle: dict[str, Any]) -> str | None:
-    read = read_plain_bundle(bundle["entry"], _ENTRY_PATHS, NOT_PLAIN, source="s", now=NOW, forced_context=None)
+    paths = _entry_paths(max(len(bundle["entry"]), len(_ENTRY_PATHS)))  # at least one per entry, as documents'
+    read = read_plain_bundle(bundle["entry"], paths, NOT_PLAIN, source="s", now=NOW, forced_context=None)
     return None if read is None else repr(read)
 
 
@@ -125,3 +126,17 @@ def test_the_document_reader_takes_the_plain_path_in_fast_mode_only(monkeypatch:
     assert repr(fast) == repr(build_order_set(bundle_entries(bundle, "Bundle"), source="s", mode="fast", now=NOW))
     order_set_from_document(bundle, "s", mode="strict", now=NOW)
     assert calls == [1]
+
+
+def test_a_large_bundle_of_id_less_resources() -> None:
+    """Past the 128 paths formatted at import, resources named by their place ("Observation/#150")."""
+    weight = {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]}
+    entries: list[dict[str, Any]] = [
+        {"resource": {"resourceType": "Observation", "code": weight, "valueQuantity": {"value": 70 + i, "unit": "kg"}}}
+        for i in range(300)
+    ]
+    entries[7]["fullUrl"] = "urn:uuid:7"
+    bundle = {"resourceType": "Bundle", "entry": entries}
+    plain = _plain(bundle)
+    assert plain is not None and "Observation/#299" in plain and "urn:uuid:7" in plain
+    assert plain == _general(bundle)

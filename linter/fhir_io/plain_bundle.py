@@ -76,6 +76,7 @@ def read_plain_bundle(
     raw: dict[str, Mapping[str, Any]] = {}
     ref_paths: dict[str, str] = {}
     patient_ref: str | None = None
+    places: dict[str, int] | None = None  # each entry's place by its path, for id-less resources (built once)
 
     for e, path in zip(raw_entries, paths, strict=False):  # paths: at least one per entry
         if type(e) is not dict:
@@ -93,7 +94,12 @@ def read_plain_bundle(
             ref = f"{rtype}/{rid}"
         else:  # `entry_ref`: the fullUrl, else "Type/#n" (n: the entry's place, every entry holding a resource)
             full_url = e.get("fullUrl")
-            ref = (full_url if isinstance(full_url, str) else None) or f"{rtype}/#{paths.index(path)}"
+            if isinstance(full_url, str) and full_url:
+                ref = full_url
+            else:
+                if places is None:
+                    places = {p: i for i, p in enumerate(paths)}
+                ref = f"{rtype}/#{places[path]}"
         ref_paths.setdefault(ref, path)  # the first entry of a ref names it
         if kind == _OBSERVATION:  # most entries: context, and read only when a body weight
             # `_mentions_code`, inline for one coding (most are not weights)
