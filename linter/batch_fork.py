@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from linter import heap
-from linter.batch import ArchiveReader, FileResult, InputSource, LintOptions, ProgressCallback, ZipLimits, lint_source
+from linter.batch import ArchiveReader, FileResult, InputSource, LintOptions, ProgressCallback, ZipLimits, lint_input
 from linter.profiles import Profile
 from linter.terminology import terminology
 
@@ -89,8 +89,8 @@ def in_forks(
     terminology().compile_patterns()
     run = _Run(sources, finish, chunks(len(sources), jobs), jobs, progress)
 
-    def lint_one(i: int) -> T:
-        return finish(i, lint_source(sources[i], profile, options, limits, run.archives))
+    def lint_one(i: int) -> list[T]:
+        return [finish(i, r) for r in lint_input(sources[i], profile, options, limits, run.archives)]
 
     # The first input is linted before the workers fork: they inherit what its lint built on first use (the
     # engine's plan, the rules' options, the regexes and memo tables of the code paths it ran) instead of each
@@ -131,9 +131,9 @@ class _Run:
         self.workers: list[_Worker] = []
         self.archives = ArchiveReader()  # the parent's own reads (each worker has its own)
 
-    def parent(self, lint_one: Callable[[int], Any], first: Any) -> None:
-        """Lint chunks here (the first chunk's first input, `first`, already linted) while the workers lint
-        theirs, until every result is emitted."""
+    def parent(self, lint_one: Callable[[int], list[Any]], first: list[Any]) -> None:
+        """Lint chunks here (the first chunk's first input, whose results are `first`, already linted) while
+        the workers lint theirs, until every result is emitted."""
         by_fd = {w.results: w for w in self.workers}
         poller = select.poll()
         for fd in by_fd:
@@ -141,20 +141,20 @@ class _Run:
         mine = self._take()  # chunk 0, which `first` began
         for w in self.workers:
             self._give(w)
-        results = [first]
+        results, begun = first, 1  # the chunk's results so far, and its inputs they are from
         while self.emitted < len(self.chunks):
             if mine is None:
                 mine = self._take()
                 self._close_when_all_given()
-                results = []
+                results, begun = [], 0
             if mine is None:  # all handed out, or the window is full: wait for the workers' results
                 if not by_fd:  # pragma: no cover - chunks are held only by live workers
                     raise WorkerError("--jobs: chunks are missing and no worker is left")
                 self._collect(poller, by_fd, None)
                 continue
             start, end = self.chunks[mine]
-            for i in range(start + len(results), end):
-                results.append(lint_one(i))
+            for i in range(start + begun, end):
+                results.extend(lint_one(i))
                 if by_fd and poller.poll(0):  # between two inputs: the workers' results, their next chunks
                     self._collect(poller, by_fd, 0)
             self.done[mine] = results
@@ -209,7 +209,10 @@ class _Run:
 
     def _emit(self) -> None:
         while self.emitted in self.done:
-            for result in self.done.pop(self.emitted):
+            results = self.done.pop(self.emitted)
+            start, end = self.chunks[self.emitted]
+            self.total += len(results) - (end - start)  # the members of files that turned out to be archives
+            for result in results:
                 self.out.append(result)
                 if self.progress:
                     self.progress(len(self.out), self.total, result.path)
@@ -264,7 +267,11 @@ def _serve(
     with ArchiveReader() as archives:  # the worker's archives stay open for its life
         while len(task := _read(tasks, _TASK.size)) == _TASK.size:
             number, start, end = _TASK.unpack(task)
-            done = [finish(i, lint_source(sources[i], profile, options, limits, archives)) for i in range(start, end)]
+            done = [
+                finish(i, r)
+                for i in range(start, end)
+                for r in lint_input(sources[i], profile, options, limits, archives)
+            ]
             payload = _pack(done)
             _write(results, _RESULT.pack(number, len(payload)) + payload)
 
