@@ -21,14 +21,19 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import pickle
 import select
-import signal
 import struct
 import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
+
+# pickle's C implementation, which the pickle module re-exports: importing the module itself (its Python
+# fallback classes, a probe for Jython) was ~1.5 ms of the start the workers wait for (-X importtime).
+try:
+    from _pickle import dumps, loads
+except ImportError:  # pragma: no cover - an interpreter without it
+    from pickle import dumps, loads
 
 from linter import heap
 from linter.batch import ArchiveReader, FileResult, InputSource, LintOptions, ProgressCallback, ZipLimits, lint_input
@@ -41,6 +46,7 @@ AHEAD = 2  # chunks a worker holds: the one it lints and the next, so it never w
 WINDOW_PER_JOB = 4  # chunks in flight past the first not yet emitted, per process
 _TASK = struct.Struct("=iii")  # chunk number, first input, end
 _RESULT = struct.Struct("=iQ")  # chunk number (-1: the worker failed), bytes of the pickled list that follows
+_PROTOCOL = -1  # pickle's highest
 _PIPE_BYTES = 1 << 20  # a worker's result pipe (Linux F_SETPIPE_SZ): it never waits for the parent to read
 
 
@@ -195,7 +201,7 @@ class _Run:
             if len(payload) < size:
                 raise WorkerError(f"a --jobs worker process (pid {w.pid}) ended while sending its results")
             if number < 0:
-                exc, where = pickle.loads(payload)  # noqa: S301 - from our own forked worker
+                exc, where = loads(payload)  # noqa: S301 - from our own forked worker
                 exc.add_note(f"in --jobs worker process {w.pid}:\n{where}")
                 raise exc
             if not w.held or w.held[0] != number:  # pragma: no cover - a worker sends its chunks in order
@@ -283,12 +289,12 @@ def _pack(done: list[Any]) -> bytes:
     parent), where `_unpack` builds them as tuple.__new__ does, which is all a named tuple's `__new__` does."""
     kind = type(done[0]) if done else None
     if kind is not None and hasattr(kind, "_make") and issubclass(kind, tuple) and all(type(r) is kind for r in done):
-        return pickle.dumps((kind, list(map(tuple, done))), pickle.HIGHEST_PROTOCOL)
-    return pickle.dumps((None, done), pickle.HIGHEST_PROTOCOL)
+        return dumps((kind, list(map(tuple, done))), _PROTOCOL)
+    return dumps((None, done), _PROTOCOL)
 
 
 def _unpack(payload: bytes) -> list[Any]:
-    kind, done = pickle.loads(payload)  # noqa: S301 - from our own forked worker
+    kind, done = loads(payload)  # noqa: S301 - from our own forked worker
     if kind is None:
         return done  # type: ignore[no-any-return]
     new = tuple.__new__
@@ -298,9 +304,9 @@ def _unpack(payload: bytes) -> list[Any]:
 def _send_failure(results: int, exc: BaseException) -> None:
     where = "".join(traceback.format_exception(exc))
     try:
-        payload = pickle.dumps((exc, where), pickle.HIGHEST_PROTOCOL)
+        payload = dumps((exc, where), _PROTOCOL)
     except Exception:  # an exception that does not pickle: its text
-        payload = pickle.dumps((WorkerError(f"{type(exc).__name__}: {exc}"), where), pickle.HIGHEST_PROTOCOL)
+        payload = dumps((WorkerError(f"{type(exc).__name__}: {exc}"), where), _PROTOCOL)
     with contextlib.suppress(OSError):  # the parent is gone or has stopped listening
         _write(results, _RESULT.pack(-1, len(payload)) + payload)
 
@@ -316,6 +322,8 @@ def _end(workers: list[_Worker], *, kill: bool) -> None:
     for w in workers:
         _close_tasks(w)
         if kill:
+            import signal  # lazy: only when a batch fails (its enums cost ~0.8 ms of every --jobs start)
+
             with contextlib.suppress(ProcessLookupError):  # already gone
                 os.kill(w.pid, signal.SIGTERM)
         os.close(w.results)
