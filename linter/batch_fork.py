@@ -177,8 +177,11 @@ class _Run:
 
     def _give(self, w: _Worker) -> None:
         while len(w.held) < AHEAD and w.tasks >= 0 and (number := self._take()) is not None:
-            _write(w.tasks, _TASK.pack(number, *self.chunks[number]))
             w.held.append(number)
+            try:
+                _write(w.tasks, _TASK.pack(number, *self.chunks[number]))
+            except BrokenPipeError:  # it has ended (failed) since its last result: its result pipe says how
+                _close_tasks(w)
         self._close_when_all_given()
 
     def _close_when_all_given(self) -> None:
