@@ -62,10 +62,11 @@ def timed(cmd: list[str]) -> tuple[float, float, bytes]:
     return wall, cpu, done.stdout
 
 
-# `orderlint ARGS` as the console script runs it (linter.cli.main with argv None), printing on stderr at exit
-# the CPU of the process itself and of its workers (waited for by then), and the process's own CPU when it
-# forked its first worker and when it first waited for one (the batch's results all in): what it ran alone
-# before and after the workers, which no second core shortens.
+# `orderlint ARGS` as the console script runs it (linter.cli.main with argv None, which ends the process with
+# os._exit once its output is out), printing on stderr at exit the CPU of the process itself and of its workers
+# (waited for by then), and the process's own CPU when it forked its first worker and when it first waited for
+# one (the batch's results all in): what it ran alone before and after the workers, which no second core
+# shortens.
 SPLIT = """
 import os, resource, sys
 from linter.cli import main
@@ -73,21 +74,28 @@ def own():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
 marks = {}
-fork, waitpid = os.fork, os.waitpid
+fork, waitpid, exit_now = os.fork, os.waitpid, os._exit
+cli = os.getpid()
 def marked_fork():
     marks.setdefault("fork", own())
     return fork()
 def marked_waitpid(*args):
     marks.setdefault("wait", own())
     return waitpid(*args)
-os.fork, os.waitpid = marked_fork, marked_waitpid
+def split():
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print("cpu-split", own(), workers.ru_utime + workers.ru_stime, marks.get("fork", -1), marks.get("wait", -1),
+          file=sys.stderr, flush=True)
+def marked_exit(code):  # the CLI ends with os._exit (no teardown); its workers too, and say nothing
+    if os.getpid() == cli:
+        split()
+    exit_now(code)
+os.fork, os.waitpid, os._exit = marked_fork, marked_waitpid, marked_exit
 sys.argv = ["orderlint", *sys.argv[1:]]
 try:
     code = main()
 finally:
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
-    print("cpu-split", own(), workers.ru_utime + workers.ru_stime, marks.get("fork", -1), marks.get("wait", -1),
-          file=sys.stderr)
+    split()
 sys.exit(code)
 """
 

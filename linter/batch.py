@@ -3,7 +3,10 @@ as error rows while the rest still runs. Shared by the CLI and the workbench pag
 
 Inputs are collected first (`collect_inputs`: names only, nothing read) so that progress has a total, then
 linted in order, in this process or in N worker processes (`lint_sources(..., jobs=N)`); either way the
-results come back in input order and are identical.
+results come back in input order and are identical. A file found in a directory may be a zip archive whatever
+its name: it is told by its first bytes when it is read for linting (`lint_input`), by the process that lints
+it, not opened once more while collecting (the one serial step of `--jobs`); such an archive's members then
+take its place, in order.
 
 Zip archives are read member by member in memory, never extracted to disk, each archive opened once per
 process (`ArchiveReader`: opening parses the whole central directory, so reopening it per member made an
@@ -55,7 +58,7 @@ class InputSource(FrozenRecord):
     """One input to lint, not yet read: a file on disk, a member of a zip archive, stdin bytes, or an error
     found while collecting (missing file, refused archive member)."""
 
-    __slots__ = ("data", "error", "error_path", "member", "member_size", "name", "path")
+    __slots__ = ("data", "error", "error_path", "maybe_archive", "member", "member_size", "name", "path")
 
     def __init__(
         self,
@@ -66,6 +69,7 @@ class InputSource(FrozenRecord):
         error: str | None = None,
         error_path: str | None = None,
         member_size: int = 0,
+        maybe_archive: bool = False,
     ) -> None:
         self.name: Final = name  # what reports show
         self.path: Final = path  # file on disk (the archive, for a member)
@@ -74,6 +78,7 @@ class InputSource(FrozenRecord):
         self.error: Final = error
         self.error_path: Final = error_path
         self.member_size: Final = member_size  # declared inflated size of a member
+        self.maybe_archive: Final = maybe_archive  # a file from a directory: a zip archive if its bytes say so
 
     def read(self, limits: ZipLimits, archives: ArchiveReader | None = None) -> bytes:
         """The input's bytes; archive members through `archives` (open archives kept for the batch), or by
@@ -156,11 +161,8 @@ def collect_inputs(
             for child, name in _files_under(path):  # what _expand does, without its per-file calls
                 if _suffix(name).lower() in ARCHIVE_SUFFIXES:
                     out.extend(zip_members(child, child, limits, archives))
-                elif _wanted(name):
-                    if _looks_like_zip(child):
-                        out.extend(zip_members(child, child, limits, archives))
-                    else:
-                        out.append(InputSource(child, child))
+                elif _wanted(name):  # a zip archive under another name is told when read (lint_input)
+                    out.append(InputSource(child, child, maybe_archive=True))
         elif not path.exists():
             out.append(InputSource(str(path), error="no such file"))
         else:
@@ -236,11 +238,14 @@ def _looks_like_zip(path: str | Path) -> bool:
         head = os.read(fd, 4)
         while 0 < len(head) < 4 and (more := os.read(fd, 4 - len(head))):  # a pipe may give fewer at once
             head += more
-        return head == b"PK\x03\x04"
+        return head == ZIP_MAGIC
     except OSError:  # a directory, an I/O error: not an archive
         return False
     finally:
         os.close(fd)
+
+
+ZIP_MAGIC = b"PK\x03\x04"  # a zip archive's first bytes (a local file header)
 
 
 def unsafe_member_name(name: str) -> str | None:
@@ -376,6 +381,24 @@ def lint_source(
     return lint_bytes(src.name, data, profile, options)
 
 
+def lint_input(
+    src: InputSource, profile: Profile, options: LintOptions, limits: ZipLimits, archives: ArchiveReader | None = None
+) -> list[FileResult]:
+    """The results of one collected input: its own, or for a file found in a directory that turns out to be a
+    zip archive (its first bytes; whatever its name), its members', in order, as collect_inputs would have
+    listed them (a file that cannot be read is its own error row, as before)."""
+    if not src.maybe_archive:
+        return [lint_source(src, profile, options, limits, archives)]
+    try:
+        data = src.read(limits, archives)
+    except InputError as exc:
+        return [FileResult(src.name, errors=[exc])]
+    if data[:4] != ZIP_MAGIC:
+        return [lint_bytes(src.name, data, profile, options)]
+    members = zip_members(src.path or src.name, src.name, limits, archives)  # (a file's source has a path)
+    return [lint_source(m, profile, options, limits, archives) for m in members]
+
+
 def lint_sources(
     sources: Sequence[InputSource],
     profile: Profile,
@@ -415,8 +438,10 @@ def lint_each(
 ) -> list[T]:
     """`finish(index, result)` of every source's result, in input order, computed where the source was linted
     (in this process, or with jobs > 1 in the worker process that linted it: `finish` then is a picklable
-    module-level function or a partial of one, and what it returns crosses the process boundary). What
-    `finish` returns has the input's name as `.path` (the progress callback shows it)."""
+    module-level function or a partial of one, and what it returns crosses the process boundary). `index` is
+    the source's place in `sources`; the members of a file that turns out to be an archive (lint_input) share
+    it, and progress's total grows by them. What `finish` returns has the input's name as `.path` (the progress
+    callback shows it)."""
     limits = limits or ZipLimits()
     if options.now is None:
         options = LintOptions(options.mode, options.context, options.select, options.ignore, datetime.now(UTC))
@@ -433,9 +458,12 @@ def lint_each(
     out: list[T] = []
     with ArchiveReader() as own:
         for index, src in enumerate(sources):
-            out.append(finish(index, lint_source(src, profile, options, limits, archives or own)))
-            if progress:
-                progress(len(out), len(sources), src.name)
+            results = lint_input(src, profile, options, limits, archives or own)
+            total = len(sources) + len(out) - index + len(results) - 1  # with the archives' members found so far
+            for result in results:
+                out.append(finish(index, result))
+                if progress:
+                    progress(len(out), total, result.path)
     return out
 
 

@@ -21,17 +21,22 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import pickle
 import select
-import signal
 import struct
 import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+# pickle's C implementation, which the pickle module re-exports: importing the module itself (its Python
+# fallback classes, a probe for Jython) was ~1.5 ms of the start the workers wait for (-X importtime).
+try:
+    from _pickle import dumps, loads
+except ImportError:  # pragma: no cover - an interpreter without it
+    from pickle import dumps, loads
+
 from linter import heap
-from linter.batch import ArchiveReader, FileResult, InputSource, LintOptions, ProgressCallback, ZipLimits, lint_source
+from linter.batch import ArchiveReader, FileResult, InputSource, LintOptions, ProgressCallback, ZipLimits, lint_input
 from linter.profiles import Profile
 from linter.terminology import terminology
 
@@ -41,6 +46,7 @@ AHEAD = 2  # chunks a worker holds: the one it lints and the next, so it never w
 WINDOW_PER_JOB = 4  # chunks in flight past the first not yet emitted, per process
 _TASK = struct.Struct("=iii")  # chunk number, first input, end
 _RESULT = struct.Struct("=iQ")  # chunk number (-1: the worker failed), bytes of the pickled list that follows
+_PROTOCOL = -1  # pickle's highest
 _PIPE_BYTES = 1 << 20  # a worker's result pipe (Linux F_SETPIPE_SZ): it never waits for the parent to read
 
 
@@ -89,8 +95,8 @@ def in_forks(
     terminology().compile_patterns()
     run = _Run(sources, finish, chunks(len(sources), jobs), jobs, progress)
 
-    def lint_one(i: int) -> T:
-        return finish(i, lint_source(sources[i], profile, options, limits, run.archives))
+    def lint_one(i: int) -> list[T]:
+        return [finish(i, r) for r in lint_input(sources[i], profile, options, limits, run.archives)]
 
     # The first input is linted before the workers fork: they inherit what its lint built on first use (the
     # engine's plan, the rules' options, the regexes and memo tables of the code paths it ran) instead of each
@@ -131,9 +137,9 @@ class _Run:
         self.workers: list[_Worker] = []
         self.archives = ArchiveReader()  # the parent's own reads (each worker has its own)
 
-    def parent(self, lint_one: Callable[[int], Any], first: Any) -> None:
-        """Lint chunks here (the first chunk's first input, `first`, already linted) while the workers lint
-        theirs, until every result is emitted."""
+    def parent(self, lint_one: Callable[[int], list[Any]], first: list[Any]) -> None:
+        """Lint chunks here (the first chunk's first input, whose results are `first`, already linted) while
+        the workers lint theirs, until every result is emitted."""
         by_fd = {w.results: w for w in self.workers}
         poller = select.poll()
         for fd in by_fd:
@@ -141,20 +147,20 @@ class _Run:
         mine = self._take()  # chunk 0, which `first` began
         for w in self.workers:
             self._give(w)
-        results = [first]
+        results, begun = first, 1  # the chunk's results so far, and its inputs they are from
         while self.emitted < len(self.chunks):
             if mine is None:
                 mine = self._take()
                 self._close_when_all_given()
-                results = []
+                results, begun = [], 0
             if mine is None:  # all handed out, or the window is full: wait for the workers' results
                 if not by_fd:  # pragma: no cover - chunks are held only by live workers
                     raise WorkerError("--jobs: chunks are missing and no worker is left")
                 self._collect(poller, by_fd, None)
                 continue
             start, end = self.chunks[mine]
-            for i in range(start + len(results), end):
-                results.append(lint_one(i))
+            for i in range(start + begun, end):
+                results.extend(lint_one(i))
                 if by_fd and poller.poll(0):  # between two inputs: the workers' results, their next chunks
                     self._collect(poller, by_fd, 0)
             self.done[mine] = results
@@ -171,8 +177,11 @@ class _Run:
 
     def _give(self, w: _Worker) -> None:
         while len(w.held) < AHEAD and w.tasks >= 0 and (number := self._take()) is not None:
-            _write(w.tasks, _TASK.pack(number, *self.chunks[number]))
             w.held.append(number)
+            try:
+                _write(w.tasks, _TASK.pack(number, *self.chunks[number]))
+            except BrokenPipeError:  # it has ended (failed) since its last result: its result pipe says how
+                _close_tasks(w)
         self._close_when_all_given()
 
     def _close_when_all_given(self) -> None:
@@ -195,7 +204,7 @@ class _Run:
             if len(payload) < size:
                 raise WorkerError(f"a --jobs worker process (pid {w.pid}) ended while sending its results")
             if number < 0:
-                exc, where = pickle.loads(payload)  # noqa: S301 - from our own forked worker
+                exc, where = loads(payload)  # noqa: S301 - from our own forked worker
                 exc.add_note(f"in --jobs worker process {w.pid}:\n{where}")
                 raise exc
             if not w.held or w.held[0] != number:  # pragma: no cover - a worker sends its chunks in order
@@ -209,7 +218,10 @@ class _Run:
 
     def _emit(self) -> None:
         while self.emitted in self.done:
-            for result in self.done.pop(self.emitted):
+            results = self.done.pop(self.emitted)
+            start, end = self.chunks[self.emitted]
+            self.total += len(results) - (end - start)  # the members of files that turned out to be archives
+            for result in results:
                 self.out.append(result)
                 if self.progress:
                     self.progress(len(self.out), self.total, result.path)
@@ -264,7 +276,11 @@ def _serve(
     with ArchiveReader() as archives:  # the worker's archives stay open for its life
         while len(task := _read(tasks, _TASK.size)) == _TASK.size:
             number, start, end = _TASK.unpack(task)
-            done = [finish(i, lint_source(sources[i], profile, options, limits, archives)) for i in range(start, end)]
+            done = [
+                finish(i, r)
+                for i in range(start, end)
+                for r in lint_input(sources[i], profile, options, limits, archives)
+            ]
             payload = _pack(done)
             _write(results, _RESULT.pack(number, len(payload)) + payload)
 
@@ -276,12 +292,12 @@ def _pack(done: list[Any]) -> bytes:
     parent), where `_unpack` builds them as tuple.__new__ does, which is all a named tuple's `__new__` does."""
     kind = type(done[0]) if done else None
     if kind is not None and hasattr(kind, "_make") and issubclass(kind, tuple) and all(type(r) is kind for r in done):
-        return pickle.dumps((kind, list(map(tuple, done))), pickle.HIGHEST_PROTOCOL)
-    return pickle.dumps((None, done), pickle.HIGHEST_PROTOCOL)
+        return dumps((kind, list(map(tuple, done))), _PROTOCOL)
+    return dumps((None, done), _PROTOCOL)
 
 
 def _unpack(payload: bytes) -> list[Any]:
-    kind, done = pickle.loads(payload)  # noqa: S301 - from our own forked worker
+    kind, done = loads(payload)  # noqa: S301 - from our own forked worker
     if kind is None:
         return done  # type: ignore[no-any-return]
     new = tuple.__new__
@@ -291,9 +307,9 @@ def _unpack(payload: bytes) -> list[Any]:
 def _send_failure(results: int, exc: BaseException) -> None:
     where = "".join(traceback.format_exception(exc))
     try:
-        payload = pickle.dumps((exc, where), pickle.HIGHEST_PROTOCOL)
+        payload = dumps((exc, where), _PROTOCOL)
     except Exception:  # an exception that does not pickle: its text
-        payload = pickle.dumps((WorkerError(f"{type(exc).__name__}: {exc}"), where), pickle.HIGHEST_PROTOCOL)
+        payload = dumps((WorkerError(f"{type(exc).__name__}: {exc}"), where), _PROTOCOL)
     with contextlib.suppress(OSError):  # the parent is gone or has stopped listening
         _write(results, _RESULT.pack(-1, len(payload)) + payload)
 
@@ -309,6 +325,8 @@ def _end(workers: list[_Worker], *, kill: bool) -> None:
     for w in workers:
         _close_tasks(w)
         if kill:
+            import signal  # lazy: only when a batch fails (its enums cost ~0.8 ms of every --jobs start)
+
             with contextlib.suppress(ProcessLookupError):  # already gone
                 os.kill(w.pid, signal.SIGTERM)
         os.close(w.results)

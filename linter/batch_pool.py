@@ -22,7 +22,7 @@ from linter.batch import (
     LintOptions,
     ProgressCallback,
     ZipLimits,
-    lint_source,
+    lint_input,
 )
 from linter.batch_fork import chunk_size
 from linter.errors import InputError
@@ -62,8 +62,8 @@ def in_workers(
     ) as pool:
         for result in _ordered(pool, sources, chunk=chunk_size(total, jobs), window=jobs * 4):
             out.append(result)
-            if progress:
-                progress(len(out), total, result.path)
+            if progress:  # the total grows by the members of files that turned out to be archives
+                progress(len(out), max(total, len(out)), result.path)
     return out
 
 
@@ -96,7 +96,9 @@ def _init_worker(
 def _work_chunk(start: int, chunk: list[InputSource]) -> list[Any]:
     profile, options, limits = _WORKER["profile"], _WORKER["options"], _WORKER["limits"]
     finish, archives = _WORKER["finish"], _WORKER["archives"]
-    return [finish(start + n, lint_source(src, profile, options, limits, archives)) for n, src in enumerate(chunk)]
+    return [
+        finish(start + n, r) for n, src in enumerate(chunk) for r in lint_input(src, profile, options, limits, archives)
+    ]
 
 
 class Packed(NamedTuple):

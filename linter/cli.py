@@ -235,7 +235,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if own_process:
                     heap.settle()
 
-            return lint_command(args)
+            code = lint_command(args)
+            if own_process and not args.export:
+                _end_process(code)
+            return code
         if args.command == "rules":
             return _rules(args)
         if args.command == "explain":
@@ -268,6 +271,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_error("interrupted: the output is incomplete")
         return EXIT_INTERRUPTED
     return EXIT_ERROR
+
+
+def _end_process(code: int) -> None:
+    """End `orderlint lint` once its output is out, without the interpreter's teardown (freeing every module
+    and object one by one: ~25 ms of a batch's CPU, on the path no second core shortens). Safe here: the
+    report and the archives are closed, the --jobs workers waited for, nothing is registered to run at exit
+    that has anything left to do once stdout and stderr are flushed (logging writes straight to stderr). A
+    flush that fails raises as before (a closed pipe: main's BrokenPipeError)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _workbench_user(args: argparse.Namespace) -> int:

@@ -102,6 +102,25 @@ def test_an_exception_in_a_worker_is_raised_in_the_parent(profile: Profile) -> N
     assert any("in --jobs worker process" in note and "ValueError" in note for note in exc.value.__notes__)
 
 
+def test_a_worker_that_fails_before_the_parent_hands_it_a_chunk(profile: Profile) -> None:
+    """The worker sends its first chunk and fails on its second while the parent is busy with an input: the
+    parent reads the result, hands the worker its next chunk (on a pipe no one reads any more), and then raises
+    the worker's exception, not a broken pipe."""
+    parent = os.getpid()
+    sources = _sources()
+    second = batch_fork.chunks(len(sources), 2)[2][0]  # the worker holds chunks 1 and 2 from the start
+
+    def finish(index: int, r: FileResult) -> _Named:
+        if os.getpid() != parent and index >= second:
+            raise ValueError(f"rule crashed on input {index}")
+        if os.getpid() == parent and index == 1:
+            time.sleep(1.5)  # the worker is done with chunk 1 and gone meanwhile
+        return _named(index, r)
+
+    with pytest.raises(ValueError, match="rule crashed on input"):
+        lint_each(sources, profile, OPTIONS, finish, jobs=2)
+
+
 def test_a_worker_that_dies_fails_the_batch(profile: Profile) -> None:
     parent = os.getpid()
 
