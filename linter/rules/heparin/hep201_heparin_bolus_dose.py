@@ -126,7 +126,8 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         per_kg = is_per_kg(high_q)
         if per_kg:
             lo = convert(low_q, "[iU]/kg", heparin=True)
-            hi = convert(high_q, "[iU]/kg", heparin=True)
+            # a doseQuantity is both bounds: converted once (the remembered conversion is the same object anyway)
+            hi = lo if high_q is low_q else convert(high_q, "[iU]/kg", heparin=True)
             if isinstance(lo, UnitProblem) or isinstance(hi, UnitProblem):
                 # a doseRange with one bound per kg and the other not: never a silent pass
                 problem = lo if isinstance(lo, UnitProblem) else hi
@@ -136,7 +137,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             lo_kg, hi_kg = lo.value, hi.value
         else:
             lo = convert(low_q, "[iU]", heparin=True, strength=order.drug.strength)
-            hi = convert(high_q, "[iU]", heparin=True, strength=order.drug.strength)
+            hi = lo if high_q is low_q else convert(high_q, "[iU]", heparin=True, strength=order.drug.strength)
             if isinstance(hi, UnitProblem):
                 yield unit_problem_to_dq(hi, order, META.code, "the heparin bolus dose")
                 continue
