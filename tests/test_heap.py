@@ -13,12 +13,19 @@ from linter.cli import main
 
 ONE_FILE = Path(__file__).resolve().parent.parent / "fixtures" / "HEP201" / "fail-15000-units-70kg.json"
 
+# The lint process ends with os._exit once its output is out (linter.cli._end_process): the state is reported
+# from there (and from a return, should main ever return instead).
 _REPORT_GC = """
-import gc, sys
+import gc, os, sys
+end = os._exit
+def report(code):
+    print(code, gc.isenabled(), gc.get_threshold(), gc.get_freeze_count() > 0, sep="|", file=sys.stderr)
+    sys.stderr.flush()
+    end(code)
+os._exit = report
 from linter.cli import main
 sys.argv = ["orderlint", "lint", "-q", "--mode", "fast", sys.argv[1]]
-code = main()
-print(code, gc.isenabled(), gc.get_threshold(), gc.get_freeze_count() > 0, sep="|", file=sys.stderr)
+report(main())
 """
 
 
