@@ -99,20 +99,9 @@ def build_order_set(
 ) -> ReadOrderSet:
     now = now or datetime.now(UTC)
     index = ResourceIndex(entries)  # built on the first reference resolved
-    invalid: list[InvalidResource] = []
-    meds: list[MedicationOrder] = []
-    active_meds: list[MedicationOrder] = []
-    procs: list[ProcedureOrder] = []
-    history: list[ProcedureOrder] = []
-    weights: list[Weight] = []
-    weight_issues: list[str] = []
-    conditions: list[ConditionRecord] = []
-    condition_history: list[ConditionRecord] = []
-    act_targets: list[ActTarget] = []
-    all_gaps = list(gaps)
-    raw: dict[str, Mapping[str, Any]] = {}
+    read = Collected(list(gaps), subject)
+    invalid, meds, active_meds, raw = read.invalid, read.meds, read.active_meds, read.raw
     paths: dict[str, str] = {}
-    patient_ref = subject
     skip_strict = set(strict_done)
     strict = mode == "strict"
     upload = role is _upload_role  # read inline below (the same rule)
@@ -132,20 +121,8 @@ def build_order_set(
             if err is not None:
                 invalid.append(InvalidResource(ref, f"{path}.{err[0]}".rstrip("."), err[1]))
                 continue
-        if kind == _OBSERVATION and upload:  # most entries: context, and read only when a body weight
-            # `_mentions_code`, inline for one coding (most are not weights)
-            code = r.get("code")
-            if (
-                type(code) is dict
-                and type(codings := code.get("coding")) is list
-                and len(codings) == 1
-                and type(coding := codings[0]) is dict
-                and type(code_value := coding.get("code")) is str
-            ):
-                if code_value not in WEIGHT_LOINC:
-                    continue
-            elif not _mentions_code(r, WEIGHT_LOINC):
-                continue
+        if kind == _OBSERVATION and upload and not may_be_weight(r):  # most entries: context, not a weight
+            continue
         try:
             if upload:
                 if kind in (_OBSERVATION, _CONDITION):  # the common entries: context, whatever the status
@@ -161,11 +138,7 @@ def build_order_set(
                     continue
             if kind == _OBSERVATION:
                 if _mentions_code(r, WEIGHT_LOINC):  # most are not weights
-                    w, issue = body_weight(r, path, ref)
-                    if w is not None:
-                        weights.append(w)
-                    elif issue:
-                        weight_issues.append(issue)
+                    read_weight(r, path, ref, read)
             elif kind in (_MEDICATION_REQUEST, _MEDICATION_STATEMENT):
                 under = which == "review" and kind == _MEDICATION_REQUEST
                 order = medication_order(r, path, ref, index, under)
@@ -176,52 +149,107 @@ def build_order_set(
                     kind == _MEDICATION_REQUEST and which == "context" and order.status in ("draft", "on-hold") and hook
                 ):
                     active_meds.append(order)
-            elif kind == _CONDITION:
-                c = condition_record(r, path, ref)
-                if c is not None:
-                    (condition_history if c.clinical_status in HISTORIC_CONDITION else conditions).append(c)
-            elif kind in (_SERVICE_REQUEST, _PROCEDURE):
-                under = which == "review"
-                porder = procedure_order(r, path, ref, index, under)
-                raw[ref] = r
-                (procs if under else history).append(porder)
-            elif kind == _GOAL:
-                act_targets.extend(goal_act_targets(r, path, ref))
-            elif kind == _PATIENT:
-                patient_ref = patient_ref or ref
-                raw[ref] = r  # for report-level demographics (fhir_io.demographics), never for rules
-            elif kind == _OPERATION_OUTCOME:
-                all_gaps.append(DataGap(path, outcome_text(r)))
+            elif kind is not None:
+                read_other(kind, r, path, ref, index, which == "review", read)
         except FieldError as bad:
             invalid.append(InvalidResource(ref, bad.path, bad.reason))
 
-    order_set = _order_set(
-        source,
-        now,
-        forced_context,
-        patient_ref,
-        hook,
-        (meds, procs, history, weights, weight_issues, conditions, condition_history, active_meds, act_targets),
-        all_gaps,
-        invalid,
-        paths,
+    return ReadOrderSet(order_set_of(read, source, now, forced_context, hook, paths), raw)
+
+
+class Collected:
+    """What a reader's loop over a document's entries has read so far (`build_order_set` and
+    `plain_bundle.read_plain_bundle` fill one each, through the same `read_weight` and `read_other`)."""
+
+    __slots__ = (
+        "act_targets",
+        "active_meds",
+        "condition_history",
+        "conditions",
+        "gaps",
+        "history",
+        "invalid",
+        "meds",
+        "patient_ref",
+        "procs",
+        "raw",
+        "weight_issues",
+        "weights",
     )
-    return ReadOrderSet(order_set, raw)
+
+    def __init__(self, gaps: list[DataGap], patient_ref: str | None) -> None:
+        self.invalid: list[InvalidResource] = []
+        self.meds: list[MedicationOrder] = []  # under review
+        self.active_meds: list[MedicationOrder] = []
+        self.procs: list[ProcedureOrder] = []  # under review
+        self.history: list[ProcedureOrder] = []
+        self.weights: list[Weight] = []
+        self.weight_issues: list[str] = []
+        self.conditions: list[ConditionRecord] = []
+        self.condition_history: list[ConditionRecord] = []
+        self.act_targets: list[ActTarget] = []
+        self.gaps = gaps
+        self.raw: dict[str, Mapping[str, Any]] = {}  # the resources as sent, by ref (ReadOrderSet.originals)
+        self.patient_ref = patient_ref
 
 
-def _order_set(
+def may_be_weight(r: Mapping[str, Any]) -> bool:
+    """Whether an Observation may be a body weight (one of WEIGHT_LOINC's codes): most observations are not.
+    `_mentions_code`, inline for the common single coding."""
+    code = r.get("code")
+    if (
+        type(code) is dict
+        and type(codings := code.get("coding")) is list
+        and len(codings) == 1
+        and type(coding := codings[0]) is dict
+        and type(code_value := coding.get("code")) is str
+    ):
+        return code_value in WEIGHT_LOINC
+    return _mentions_code(r, WEIGHT_LOINC)
+
+
+def read_weight(r: Mapping[str, Any], path: str, ref: str, into: Collected) -> None:
+    """A body-weight Observation: its weight, or why it cannot be read."""
+    w, issue = body_weight(r, path, ref)
+    if w is not None:
+        into.weights.append(w)
+    elif issue:
+        into.weight_issues.append(issue)
+
+
+def read_other(
+    kind: int, r: Mapping[str, Any], path: str, ref: str, index: ResourceIndex, under: bool, into: Collected
+) -> None:
+    """A resource of the kinds after the medications and observations (Condition, ServiceRequest, Procedure,
+    Goal, Patient, OperationOutcome); `under`: a ServiceRequest or Procedure under review. Raises FieldError."""
+    if kind == _CONDITION:
+        c = condition_record(r, path, ref)
+        if c is not None:
+            (into.condition_history if c.clinical_status in HISTORIC_CONDITION else into.conditions).append(c)
+    elif kind in (_SERVICE_REQUEST, _PROCEDURE):
+        porder = procedure_order(r, path, ref, index, under)
+        into.raw[ref] = r
+        (into.procs if under else into.history).append(porder)
+    elif kind == _GOAL:
+        into.act_targets.extend(goal_act_targets(r, path, ref))
+    elif kind == _PATIENT:
+        into.patient_ref = into.patient_ref or ref
+        into.raw[ref] = r  # for report-level demographics (fhir_io.demographics), never for rules
+    elif kind == _OPERATION_OUTCOME:
+        into.gaps.append(DataGap(path, outcome_text(r)))
+
+
+def order_set_of(
+    read: Collected,
     source: str,
     now: datetime,
     forced_context: ContextKind | None,
-    patient_ref: str | None,
     hook: str | None,
-    read: tuple[list[Any], ...],
-    gaps: list[DataGap],
-    invalid: list[InvalidResource],
     paths: dict[str, str],
 ) -> OrderSet:
-    """The OrderSet of what the loop over the entries read (`read`: the lists in `build_order_set`'s order)."""
-    meds, procs, history, weights, weight_issues, conditions, condition_history, active_meds, act_targets = read
+    """The OrderSet of what a reader's loop over the entries read."""
+    procs, history, conditions, weights = read.procs, read.history, read.conditions, read.weights
+    patient_ref, gaps = read.patient_ref, read.gaps
     weight = latest_weight(weights)
     btk = ctxmod.btk_evidence(procs, history, now)
     pad = ctxmod.pad_evidence(btk, conditions)
@@ -232,23 +260,23 @@ def _order_set(
     patient = PatientContext(
         patient_ref,
         weight,
-        None if weight else ("; ".join(weight_issues) or None),
+        None if weight else ("; ".join(read.weight_issues) or None),
         tuple(conditions),
-        tuple(condition_history),
-        tuple(active_meds),
+        tuple(read.condition_history),
+        tuple(read.active_meds),
         tuple(history),
-        tuple(act_targets),
+        tuple(read.act_targets),
         tuple(gaps),
     )
     return OrderSet(
         source,
-        tuple(meds),
+        tuple(read.meds),
         tuple(procs),
         patient,
         now,
         btk,
         pad,
-        tuple(invalid),
+        tuple(read.invalid),
         paths,
         patient_ref,
         hook,
