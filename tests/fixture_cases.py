@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,6 +121,21 @@ class Case:
 
 def fixture_files() -> list[Path]:
     return sorted(p for p in FIXTURES.glob("*/*.json") if not p.name.endswith(LEGACY_SUFFIX))
+
+
+def fixture_bundles(bench_count: int, seed: int) -> list[dict[str, Any]]:
+    """Every fixture that is a Bundle with an entry list, then `bench_count` of the bench's generated bundles
+    (bench/lint_bench.py's, drawn with `seed`)."""
+    out = []
+    for path in sorted(FIXTURES.rglob("*.json")):
+        doc = json.loads(path.read_bytes())
+        if isinstance(doc, dict) and doc.get("resourceType") == "Bundle" and isinstance(doc.get("entry"), list):
+            out.append(doc)
+    sys.path.insert(0, str(ROOT / "bench"))
+    from lint_bench import make_bundle  # the bench's own bundles (bench/ is not a package)
+
+    rng = random.Random(seed)
+    return out + [json.loads(make_bundle(rng, 20)) for _ in range(bench_count)]
 
 
 def cases() -> list[Case]:

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import copy
 import random
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from linter.fhir_io import documents
@@ -20,8 +17,8 @@ from linter.fhir_io.assemble import build_order_set
 from linter.fhir_io.documents import _ENTRY_PATHS, _entry_paths, order_set_from_document
 from linter.fhir_io.entries import bundle_entries
 from linter.fhir_io.plain_bundle import read_plain_bundle
+from tests.fixture_cases import fixture_bundles
 
-ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 NOT_PLAIN = frozenset({"PlanDefinition", "RequestGroup", "Bundle"})
 
@@ -38,17 +35,7 @@ def _plain(bundle: dict[str, Any]) -> str | None:
 
 
 def _bundles() -> list[dict[str, Any]]:
-    out = []
-    for path in sorted((ROOT / "fixtures").rglob("*.json")):
-        doc = orjson.loads(path.read_bytes())
-        if isinstance(doc, dict) and doc.get("resourceType") == "Bundle" and isinstance(doc.get("entry"), list):
-            out.append(doc)
-    sys.path.insert(0, str(ROOT / "bench"))
-    from lint_bench import make_bundle  # the bench's own bundles (bench/ is not a package)
-
-    rng = random.Random(5)
-    out += [orjson.loads(make_bundle(rng, 20)) for _ in range(20)]
-    return out
+    return fixture_bundles(20, seed=5)
 
 
 def _resource_bundles() -> list[dict[str, Any]]:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import copy
 import random
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -24,8 +22,8 @@ from pydantic import ValidationError
 from linter.fhir_io import READ_TYPES
 from linter.fhir_io.documents import order_set_from_document
 from linter.orderset_definition import DEFINITION_TYPES
+from tests.fixture_cases import fixture_bundles
 
-ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
@@ -35,19 +33,6 @@ def _valid(cls: Any, doc: dict[str, Any]) -> bool:
     except (ValidationError, ValueError, TypeError, KeyError):
         return False
     return True
-
-
-def _fixture_bundles() -> list[dict[str, Any]]:
-    out = []
-    for path in sorted((ROOT / "fixtures").rglob("*.json")):
-        doc = orjson.loads(path.read_bytes())
-        if isinstance(doc, dict) and doc.get("resourceType") == "Bundle" and isinstance(doc.get("entry"), list):
-            out.append(doc)
-    sys.path.insert(0, str(ROOT / "bench"))
-    from lint_bench import make_bundle  # the bench's own bundles (bench/ is not a package)
-
-    rng = random.Random(3)
-    return out + [orjson.loads(make_bundle(rng, 20)) for _ in range(10)]
 
 
 def _leaves(x: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -90,7 +75,7 @@ def _broken(bundle: dict[str, Any], rng: random.Random) -> dict[str, Any]:
 
 def _cases() -> list[dict[str, Any]]:
     rng = random.Random(29)
-    bundles = _fixture_bundles()
+    bundles = fixture_bundles(10, seed=3)
     return bundles + [_broken(b, rng) for b in bundles for _ in range(3)]
 
 
