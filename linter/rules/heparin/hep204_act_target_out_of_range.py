@@ -102,7 +102,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         return  # another procedural anticoagulant: the heparin ACT range does not apply
     rng = f"{fmt(options.min_act_seconds)}-{fmt(options.max_act_seconds)} s"
     by_source: dict[str, list[tuple[ActTarget, str]]] = {}
-    for t in request_targets(order_set).targets:
+    for t in request_targets(order_set):
         problem = _problem(t, options)
         if problem is not None:
             by_source.setdefault(t.source_ref, []).append((t, problem))
