@@ -28,9 +28,8 @@ from typing import Literal
 from linter.lazy_re import lazy_compile
 from linter.model import Concept, CouldNotVerify, Dosage, MedicationOrder, OrderSet, Quantity, Strength
 from linter.model_class import frozen_model
-from linter.rules._common import drugs_in_class
 from linter.rules._dose import frequency_of, is_single_administration, route_of
-from linter.rules._drug_index import reviewed_orders_with_any
+from linter.rules._drug_index import drug_index
 from linter.rules._memo import run_cache
 from linter.rules._units import convert
 from linter.terminology import terminology
@@ -92,23 +91,57 @@ def _says_flush(order: MedicationOrder) -> bool:
 
 
 def heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
-    """Unfractionated heparin orders under review, line flushes excepted. Read once per run (memo, inlined:
-    five rules ask)."""
+    """Unfractionated heparin orders under review, line flushes excepted."""
+    return _reading(order_set)[0]
+
+
+# What the heparin rules read of an order set: its heparin orders, their boluses, and the doses that might be a
+# bolus (`unplaced`), read together once per run (memo, inlined: the five rules ask some ten times).
+Reading = tuple[list[MedicationOrder], list[Bolus], list[Bolus]]
+
+
+def _reading(order_set: OrderSet) -> Reading:
     cache = run_cache()
     if cache is None:
-        return _heparin_orders(order_set)
-    key = ("heparin-orders", id(order_set))
+        return _read(order_set)
+    key = ("heparin-reading", id(order_set))
     found = cache.get(key)
     if found is None:
-        found = cache[key] = _heparin_orders(order_set)
-    return found
+        found = cache[key] = _read(order_set)
+    return found  # type: ignore[no-any-return]
+
+
+def _read(order_set: OrderSet) -> Reading:
+    orders = _heparin_orders(order_set)
+    found: list[Bolus] = []
+    maybe: list[Bolus] = []
+    for order in orders:
+        first = _first_dosage(order, True)
+        if first is not None:
+            found.append(Bolus(order, *first))
+        elif (first := _first_dosage(order, False)) is not None:
+            maybe.append(Bolus(order, *first))
+    if maybe and found:  # an order with no bolus that shares its ref with one that has a bolus is placed
+        placed = {b.order.ref for b in found}
+        maybe = [b for b in maybe if b.order.ref not in placed]
+    return orders, found, maybe
+
+
+# The drug keys of unfractionated and low-molecular-weight heparin, by the terminology they were read from (loaded
+# once per process; its classes are fixed).
+_CLASSES: list[tuple[object, frozenset[str], frozenset[str]]] = []
 
 
 def _heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
     # Unfractionated heparin: a drug of the class, and not a low-molecular-weight heparin.
-    ufh, lmwh = drugs_in_class(UFH_CLASS), drugs_in_class(LMWH_CLASS)
-    return [  # isdisjoint: no intersection built per order
-        m for m in reviewed_orders_with_any(order_set, ufh) if lmwh.isdisjoint(m.drug.drugs) and not is_line_flush(m)
+    t = terminology()
+    if not _CLASSES or _CLASSES[0][0] is not t:
+        _CLASSES[:] = [(t, t.drugs_in_class(UFH_CLASS), t.drugs_in_class(LMWH_CLASS))]
+    _, ufh, lmwh = _CLASSES[0]
+    return [  # isdisjoint: no intersection built per order; the index's list is shared, read only
+        m
+        for m in drug_index(order_set).reviewed_with_any(ufh)
+        if lmwh.isdisjoint(m.drug.drugs) and not is_line_flush(m)
     ]
 
 
@@ -130,27 +163,11 @@ def _timing_unreadable(d: Dosage) -> bool:
 
 
 def boluses(order_set: OrderSet) -> list[Bolus]:
-    cache = run_cache()  # memo, inlined: four rules ask
-    if cache is None:
-        return _boluses(order_set)
-    key = ("boluses", id(order_set))
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = _boluses(order_set)
-    return found
-
-
-def _boluses(order_set: OrderSet) -> list[Bolus]:
     """Every procedural heparin bolus among the orders under review (first bolus dosage per order)."""
-    out: list[Bolus] = []
-    for order in heparin_orders(order_set):
-        found = _first_dosage(order, True)
-        if found is not None:
-            out.append(Bolus(order, *found))
-    return out
+    return _reading(order_set)[1]
 
 
-# The first bolus dosage of an order with its route (`_boluses`), and the first dosage that might be one
+# The first bolus dosage of an order with its route (`_read`), and the first dosage that might be one
 # (`unplaced`), per process, by the identity of the order's dosages (which the reader shares between orders): both
 # are pure functions of the dosages (their timing, route and texts). Kept only for dosages with no instruction
 # (`extra_text`: a patientInstruction is free text written for one patient). Each entry holds the dosages, so that
@@ -188,15 +205,7 @@ def _first_dosage(order: MedicationOrder, bolus: bool) -> tuple[Dosage, str | No
 def unplaced(order_set: OrderSet) -> list[Bolus]:
     """IV/IA (or route-less) heparin doses whose timing cannot be read, in orders with no bolus: they might be
     the procedural bolus, so the dose rules say "could not verify" instead of passing them."""
-    placed = {b.order.ref for b in boluses(order_set)}
-    out: list[Bolus] = []
-    for order in heparin_orders(order_set):
-        if order.ref in placed:
-            continue
-        found = _first_dosage(order, False)
-        if found is not None:
-            out.append(Bolus(order, *found))
-    return out
+    return _reading(order_set)[2]
 
 
 def bolus_dose(bolus: Bolus, rule_code: str) -> tuple[Quantity, Quantity] | CouldNotVerify | None:
