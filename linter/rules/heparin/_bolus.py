@@ -26,7 +26,16 @@ import re
 from typing import Literal
 
 from linter.lazy_re import lazy_compile
-from linter.model import Concept, CouldNotVerify, Dosage, MedicationOrder, OrderSet, Quantity, Strength
+from linter.model import (
+    Concept,
+    CouldNotVerify,
+    Dosage,
+    DrugIdentity,
+    MedicationOrder,
+    OrderSet,
+    Quantity,
+    Strength,
+)
 from linter.model_class import frozen_model
 from linter.rules._dose import frequency_of, is_single_administration, route_of
 from linter.rules._drug_index import drug_index
@@ -112,15 +121,41 @@ def _reading(order_set: OrderSet) -> Reading:
 
 
 def _read(order_set: OrderSet) -> Reading:
-    orders = _heparin_orders(order_set)
+    t = terminology()
+    if not _CLASSES or _CLASSES[0][0] is not t:
+        _CLASSES[:] = [(t, t.drugs_in_class(UFH_CLASS), t.drugs_in_class(LMWH_CLASS))]
+    ufh = _CLASSES[0][1]
+    # The orders under review that hold a drug of the class (`DrugIndex.reviewed_with_any`, inlined), in order.
+    reviewed = drug_index(order_set).reviewed
+    present = ufh.intersection(reviewed)
+    orders: list[MedicationOrder] = []
     found: list[Bolus] = []
     maybe: list[Bolus] = []
-    for order in orders:
-        first = _first_dosage(order, True)
-        if first is not None:
-            found.append(Bolus(order, *first))
-        elif (first := _first_dosage(order, False)) is not None:
-            maybe.append(Bolus(order, *first))
+    if not present:
+        return orders, found, maybe
+    if len(present) == 1:  # one drug of the class ordered (most order sets): its orders, already in order
+        (drug,) = present
+        candidates = reviewed[drug]
+    else:
+        candidates = [m for m in order_set.medications if not ufh.isdisjoint(m.drug.drugs)]
+    for order in candidates:
+        dosages = order.dosages
+        known = _ORDERS.get(id(dosages))
+        if (
+            known is None
+            or known[0] is not dosages
+            or known[1] is not order.medication
+            or known[2] is not order.drug
+            or order.notes
+        ):
+            known = _read_order(order)
+        if not known[3]:
+            continue  # a low-molecular-weight heparin, or a line flush
+        orders.append(order)
+        if known[4] is not None:
+            found.append(Bolus(order, *known[4]))
+        elif known[5] is not None:
+            maybe.append(Bolus(order, *known[5]))
     if maybe and found:  # an order with no bolus that shares its ref with one that has a bolus is placed
         placed = {b.order.ref for b in found}
         maybe = [b for b in maybe if b.order.ref not in placed]
@@ -131,18 +166,28 @@ def _read(order_set: OrderSet) -> Reading:
 # once per process; its classes are fixed).
 _CLASSES: list[tuple[object, frozenset[str], frozenset[str]]] = []
 
+First = tuple[Dosage, str | None] | None
+OrderReading = tuple[tuple[Dosage, ...], Concept, DrugIdentity, bool, First, First]
 
-def _heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
-    # Unfractionated heparin: a drug of the class, and not a low-molecular-weight heparin.
-    t = terminology()
-    if not _CLASSES or _CLASSES[0][0] is not t:
-        _CLASSES[:] = [(t, t.drugs_in_class(UFH_CLASS), t.drugs_in_class(LMWH_CLASS))]
-    _, ufh, lmwh = _CLASSES[0]
-    return [  # isdisjoint: no intersection built per order; the index's list is shared, read only
-        m
-        for m in drug_index(order_set).reviewed_with_any(ufh)
-        if lmwh.isdisjoint(m.drug.drugs) and not is_line_flush(m)
-    ]
+# How the heparin rules read an order of a heparin drug, per process, by the identity of its dosages, checked with
+# its product and its drug identity (all three shared by the reader between orders): whether it is unfractionated
+# heparin and no line flush, its first bolus dosage with its route and, failing one, its first dosage that might be
+# one (`_first_dosage`). A pure function of those three for an order with no notes and dosages with no instruction
+# (`extra_text`), the only orders kept. Each entry holds the three, so that their ids are not reused while there.
+_ORDERS: dict[int, OrderReading] = {}
+
+
+def _read_order(order: MedicationOrder) -> OrderReading:
+    dosages, medication, drug = order.dosages, order.medication, order.drug
+    heparin = _CLASSES[0][2].isdisjoint(drug.drugs) and not is_line_flush(order)
+    bolus = _first_dosage(order, True) if heparin else None
+    maybe = _first_dosage(order, False) if heparin and bolus is None else None
+    reading = (dosages, medication, drug, heparin, bolus, maybe)
+    if not order.notes and not any(d.extra_text for d in dosages):
+        if len(_ORDERS) >= 4096:
+            _ORDERS.clear()
+        _ORDERS[id(dosages)] = reading
+    return reading
 
 
 def is_single(d: Dosage) -> bool:
