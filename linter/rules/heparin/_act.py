@@ -109,15 +109,17 @@ def looked_in(order_set: OrderSet) -> tuple[str, ...]:
 
 def request_targets(order_set: OrderSet) -> tuple[ActTarget, ...]:
     """ACT targets anywhere in the request: Goals, and the text of every order under review. Read once per run
-    (memo, inlined: two rules ask)."""
+    (memo, inlined: two rules ask), under a fixed key that keeps the order set read (`id()` is audited: dearer)."""
     cache = run_cache()
     if cache is None:
         return _request_targets(order_set)
-    key = ("act-targets", id(order_set))
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = _request_targets(order_set)
-    return found  # type: ignore[no-any-return]
+    known = cache.get(_ACT_TARGETS)
+    if known is None or known[0] is not order_set:
+        known = cache[_ACT_TARGETS] = (order_set, _request_targets(order_set))
+    return known[1]  # type: ignore[no-any-return]
+
+
+_ACT_TARGETS = "act-targets"  # the run cache's key
 
 
 def _request_targets(order_set: OrderSet) -> tuple[ActTarget, ...]:

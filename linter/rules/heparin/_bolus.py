@@ -113,11 +113,14 @@ def _reading(order_set: OrderSet) -> Reading:
     cache = run_cache()
     if cache is None:
         return _read(order_set)
-    key = ("heparin-reading", id(order_set))
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = _read(order_set)
-    return found  # type: ignore[no-any-return]
+    # A fixed key that keeps the order set read (as the drug index's): `id()` is audited, dearer than a lookup.
+    known = cache.get(_READING)
+    if known is None or known[0] is not order_set:
+        known = cache[_READING] = (order_set, _read(order_set))
+    return known[1]  # type: ignore[no-any-return]
+
+
+_READING = "heparin-reading"  # the run cache's key
 
 
 def _read(order_set: OrderSet) -> Reading:
