@@ -124,21 +124,22 @@ _ACT_TARGETS = "act-targets"  # the run cache's key
 
 def _request_targets(order_set: OrderSet) -> tuple[ActTarget, ...]:
     targets: list[ActTarget] = list(order_set.patient.act_targets)
-    order_act = _ORDER_ACT
+    kept = _ORDER_ACT.get
     for m in order_set.medications:
-        if m.notes:  # free text written for this order: read anew
-            written = None
-        else:  # `_shared_order_targets`'s lookup, inlined: every order of the request passes here
-            dosages = m.dosages
-            known = order_act.get(id(dosages))
-            if known is not None and known[1] is dosages and known[0] is m.medication:
-                written = known[2]
-            else:
-                written = _shared_order_targets(m)
+        # `_shared_order_targets`'s lookup, inlined: every order of the request passes here. A kept entry holds its
+        # dosages, so an entry under their id is theirs; it is read only for an order with no notes.
+        known = kept(id(m.dosages))
+        if known is not None and known[0] is m.medication and not m.notes:
+            if known[2]:  # most orders: no target
+                ref = m.ref
+                for low, high, as_written in known[2]:
+                    targets.append(ActTarget(low, high, ref, as_written))
+            continue
+        written = None if m.notes else _shared_order_targets(m)  # notes: free text written for this order
         if written is None:  # an order with notes (or instructions): read anew
             if _may_name_act(m):  # `targets_in_text`'s own test, passed
                 targets.extend(act_targets_in_text(m.all_text(), m.ref))
-        elif written:  # most orders: none
+        elif written:
             ref = m.ref
             targets.extend([ActTarget(low, high, ref, as_written) for low, high, as_written in written])
     for p in order_set.procedures:
