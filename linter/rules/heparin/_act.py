@@ -54,9 +54,9 @@ def _product_names_act(medication: Concept) -> tuple[Concept, bool]:
 Written = tuple[tuple[float | None, float | None, str], ...]
 
 # The ACT targets an order's texts state, per process, by the identity of its dosages, checked with its product's
-# (both shared by the reader between orders): a pure function of them when the order has no notes and its dosages no instruction
-# (`extra_text`: a patientInstruction is free text written for one patient), the only orders kept. Each entry holds
-# the product and the dosages, so that their ids are not reused while it is there.
+# (both shared by the reader between orders): a pure function of them when the order has no notes and its dosages
+# no instruction (`extra_text`: a patientInstruction is free text written for one patient), the only orders kept.
+# Each entry holds the product and the dosages, so that their ids are not reused while it is there.
 _ORDER_ACT: dict[int, tuple[Concept, tuple[Dosage, ...], Written]] = {}
 
 
@@ -116,7 +116,7 @@ def request_targets(order_set: OrderSet) -> tuple[ActTarget, ...]:
     known = cache.get(_ACT_TARGETS)
     if known is None or known[0] is not order_set:
         known = cache[_ACT_TARGETS] = (order_set, _request_targets(order_set))
-    return known[1]  # type: ignore[no-any-return]
+    return known[1]
 
 
 _ACT_TARGETS = "act-targets"  # the run cache's key

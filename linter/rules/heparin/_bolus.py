@@ -101,15 +101,18 @@ def _says_flush(order: MedicationOrder) -> bool:
 
 def heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
     """Unfractionated heparin orders under review, line flushes excepted."""
-    return _reading(order_set)[0]
+    return heparin_reading(order_set)[0]
 
 
 # What the heparin rules read of an order set: its heparin orders, their boluses, and the doses that might be a
-# bolus (`unplaced`), read together once per run (memo, inlined: the five rules ask some ten times).
+# bolus, read together once per run (memo, inlined: the five rules ask some ten times).
 Reading = tuple[list[MedicationOrder], list[Bolus], list[Bolus]]
 
 
-def _reading(order_set: OrderSet) -> Reading:
+def heparin_reading(order_set: OrderSet) -> Reading:
+    """(`heparin_orders`, `boluses`, unplaced doses) of the order set. Unplaced: IV/IA (or route-less) heparin doses
+    whose timing cannot be read, in orders with no bolus; they might be the procedural bolus, so the dose rules say
+    "could not verify" instead of passing them."""
     cache = run_cache()
     if cache is None:
         return _read(order_set)
@@ -117,7 +120,7 @@ def _reading(order_set: OrderSet) -> Reading:
     known = cache.get(_READING)
     if known is None or known[0] is not order_set:
         known = cache[_READING] = (order_set, _read(order_set))
-    return known[1]  # type: ignore[no-any-return]
+    return known[1]
 
 
 _READING = "heparin-reading"  # the run cache's key
@@ -212,11 +215,11 @@ def _timing_unreadable(d: Dosage) -> bool:
 
 def boluses(order_set: OrderSet) -> list[Bolus]:
     """Every procedural heparin bolus among the orders under review (first bolus dosage per order)."""
-    return _reading(order_set)[1]
+    return heparin_reading(order_set)[1]
 
 
 # The first bolus dosage of an order with its route (`_read`), and the first dosage that might be one
-# (`unplaced`), per process, by the identity of the order's dosages (which the reader shares between orders): both
+# (an unplaced dose), per process, by the identity of the order's dosages (which the reader shares between orders): both
 # are pure functions of the dosages (their timing, route and texts). Kept only for dosages with no instruction
 # (`extra_text`: a patientInstruction is free text written for one patient). Each entry holds the dosages, so that
 # their id is not reused while it is there.
@@ -248,12 +251,6 @@ def _first_dosage(order: MedicationOrder, bolus: bool) -> tuple[Dosage, str | No
             _FIRST.clear()
         _FIRST[(id(dosages), bolus)] = (dosages, found)
     return found
-
-
-def unplaced(order_set: OrderSet) -> list[Bolus]:
-    """IV/IA (or route-less) heparin doses whose timing cannot be read, in orders with no bolus: they might be
-    the procedural bolus, so the dose rules say "could not verify" instead of passing them."""
-    return _reading(order_set)[2]
 
 
 def bolus_dose(bolus: Bolus, rule_code: str) -> tuple[Quantity, Quantity] | CouldNotVerify | None:

@@ -42,7 +42,6 @@ from linter.model import (
     Dosage,
     Indicator,
     OrderSet,
-    Quantity,
     RuleMeta,
     Scope,
     SetDose,
@@ -58,10 +57,9 @@ from linter.rules._units import convert
 from linter.rules.heparin._bolus import (
     Bolus,
     bolus_dose,
-    boluses,
+    heparin_reading,
     is_per_kg,
     route_label,
-    unplaced,
 )
 from linter.units import Converted, UnitProblem
 
@@ -105,11 +103,11 @@ def _times(ratio: float) -> str:
 
 # How a bolus dosage reads under its product's strength, per process, by the identity of the dosage, checked with
 # the strength's (frozen values the reader shares between orders): None when `bolus_dose` does not give two
-# quantities (not machine-readable, or HEP205's), else (low, high, given per kg, low and high converted, the first
+# quantities (not machine-readable, or HEP205's), else (given per kg, the low and high doses converted, the first
 # conversion that failed in the order the rule reports it). A pure function of the two for a dosage with no
 # instruction (`extra_text`: a patientInstruction is written for one patient), the only dosages kept. Each entry
 # holds both, so that their ids are not reused while it is there.
-DoseReading = tuple[Quantity, Quantity, bool, Converted | UnitProblem, Converted | UnitProblem, UnitProblem | None]
+DoseReading = tuple[bool, Converted | UnitProblem, Converted | UnitProblem, UnitProblem | None]
 _DOSES: dict[int, tuple[Dosage, Strength | None, DoseReading | None]] = {}
 
 
@@ -127,7 +125,7 @@ def _read_dose(bolus: Bolus, strength: Strength | None) -> tuple[Dosage, Strengt
         # per kg, a doseRange with one bound per kg and the other not: never a silent pass
         first, second = (lo, hi) if per_kg else (hi, lo)
         problem = first if isinstance(first, UnitProblem) else second if isinstance(second, UnitProblem) else None
-        reading = (low_q, high_q, per_kg, lo, hi, problem)
+        reading = (per_kg, lo, hi, problem)
     known = (d, strength, reading)
     if not d.extra_text:
         if len(_DOSES) >= 4096:
@@ -155,9 +153,13 @@ def _option_texts(options: Options) -> tuple[Options, str, str, str]:
     return known
 
 
+_CRITICAL, _WARNING = Indicator.CRITICAL, Indicator.WARNING  # an Enum member read from its class is Python code
+
+
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     weight = order_set.patient.weight
-    for maybe in unplaced(order_set):
+    _, found, unplaced = heparin_reading(order_set)
+    for maybe in unplaced:
         t = maybe.dosage.timing
         timing = t.code or t.code_text or "no timing"
         yield CouldNotVerify(
@@ -168,7 +170,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             f"its timing ('{timing}') is not machine-readable, so it cannot be told whether this "
             f"{route_label(maybe.route)} dose is a single procedural bolus",
         )
-    for bolus in boluses(order_set):
+    for bolus in found:
         order, d = bolus.order, bolus.dosage
         strength = order.drug.strength
         known = _DOSES.get(id(d))
@@ -180,7 +182,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             if isinstance(quantities, CouldNotVerify):
                 yield quantities
             continue  # None: HEP205
-        low_q, high_q, per_kg, lo, hi, problem = reading
+        per_kg, lo, hi, problem = reading
         if problem is not None:
             yield unit_problem_to_dq(problem, order, META.code, "the heparin bolus dose")
             continue
@@ -229,7 +231,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
                 options,
             ),
             [order.ref],
-            indicator=Indicator.CRITICAL if critical else Indicator.WARNING,
+            indicator=_CRITICAL if critical else _WARNING,
             suggestion=suggestion,
             values={
                 "units_per_kg": round(shown, 1),

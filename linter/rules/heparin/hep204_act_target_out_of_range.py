@@ -105,8 +105,10 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     by_source: dict[str, list[tuple[ActTarget, str]]] = {}
     for t in request_targets(order_set):
         low, high = t.low_s, t.high_s
-        if (low is not None or high is not None) and (low is None or low >= low_bound) and (
-            high is None or high <= high_bound
+        if (
+            (low is not None or high is not None)
+            and (low is None or low >= low_bound)
+            and (high is None or high <= high_bound)
         ):
             continue  # within the range (most targets): `_problem` would say None
         problem = _problem(t, options)
