@@ -157,18 +157,21 @@ _CRITICAL, _WARNING = Indicator.CRITICAL, Indicator.WARNING  # an Enum member re
 
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
+    out: list[Emitted] = []
     weight = order_set.patient.weight
     _, found, unplaced = heparin_reading(order_set)
     for maybe in unplaced:
         t = maybe.dosage.timing
         timing = t.code or t.code_text or "no timing"
-        yield CouldNotVerify(
-            "DQ901",
-            maybe.order.ref,
-            META.code,
-            "the heparin bolus dose",
-            f"its timing ('{timing}') is not machine-readable, so it cannot be told whether this "
-            f"{route_label(maybe.route)} dose is a single procedural bolus",
+        out.append(
+            CouldNotVerify(
+                "DQ901",
+                maybe.order.ref,
+                META.code,
+                "the heparin bolus dose",
+                f"its timing ('{timing}') is not machine-readable, so it cannot be told whether this "
+                f"{route_label(maybe.route)} dose is a single procedural bolus",
+            )
         )
     for bolus in found:
         order, d = bolus.order, bolus.dosage
@@ -180,11 +183,11 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         if reading is None:
             quantities = bolus_dose(bolus, META.code)
             if isinstance(quantities, CouldNotVerify):
-                yield quantities
+                out.append(quantities)
             continue  # None: HEP205
         per_kg, lo, hi, problem = reading
         if problem is not None:
-            yield unit_problem_to_dq(problem, order, META.code, "the heparin bolus dose")
+            out.append(unit_problem_to_dq(problem, order, META.code, "the heparin bolus dose"))
             continue
         assert isinstance(lo, Converted) and isinstance(hi, Converted)  # noqa: S101 - no problem: both converted
         if per_kg:
@@ -215,31 +218,34 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             fix_label,
             (UpdateAction(order.ref, fix_label, (SetDose(d.index, new_value, new_unit, new_display),)),),
         )
-        yield finding_later(
-            META,
-            _texts,
-            (
-                bolus,
-                per_kg,
-                lo,
-                hi,
-                weight,
-                too_high,
-                critical,
-                shown,
-                fix_label,
-                options,
-            ),
-            [order.ref],
-            indicator=_CRITICAL if critical else _WARNING,
-            suggestion=suggestion,
-            values={
-                "units_per_kg": round(shown, 1),
-                "weight_kg": weight.kg if weight and not per_kg else None,
-                "suggested_dose": new_value,
-                "suggested_unit": new_unit,
-            },
+        out.append(
+            finding_later(
+                META,
+                _texts,
+                (
+                    bolus,
+                    per_kg,
+                    lo,
+                    hi,
+                    weight,
+                    too_high,
+                    critical,
+                    shown,
+                    fix_label,
+                    options,
+                ),
+                [order.ref],
+                indicator=_CRITICAL if critical else _WARNING,
+                suggestion=suggestion,
+                values={
+                    "units_per_kg": round(shown, 1),
+                    "weight_kg": weight.kg if weight and not per_kg else None,
+                    "suggested_dose": new_value,
+                    "suggested_unit": new_unit,
+                },
+            )
         )
+    return out
 
 
 def _texts(

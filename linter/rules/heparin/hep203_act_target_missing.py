@@ -72,11 +72,12 @@ Options = NoOptions
 
 
 def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
+    out: list[Emitted] = []
     found = boluses(order_set)
     if not found:
-        return
+        return out
     if request_targets(order_set):
-        return
+        return out
     places = looked_in(order_set)
     context = order_set.btk_context.how if order_set.btk_context else "BTK revascularization context"
     for bolus in found:
@@ -89,10 +90,13 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
             'State the target, e.g. "Target ACT 250-300 seconds" in the heparin order, or a Goal with the ACT '
             "measure (LOINC 3184-9) and a range in seconds.",
         ]
-        yield make_finding(
-            META,
-            f"Heparin bolus {route} for BTK angioplasty: no ACT target stated in the request",
-            lines,
-            [order.ref],
-            values={"looked_in": list(places)},
+        out.append(
+            make_finding(
+                META,
+                f"Heparin bolus {route} for BTK angioplasty: no ACT target stated in the request",
+                lines,
+                [order.ref],
+                values={"looked_in": list(places)},
+            )
         )
+    return out

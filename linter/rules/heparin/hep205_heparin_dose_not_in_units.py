@@ -97,6 +97,7 @@ def _read_doses(order: MedicationOrder) -> tuple[tuple[Dosage, ...], Strength | 
 
 
 def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
+    out: list[Emitted] = []
     for order in heparin_orders(order_set):
         dosages = order.dosages
         known = _FOUND.get(id(dosages))
@@ -132,10 +133,13 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
             "concentration."
         )
         what = "mass (mg)" if kinds == {"mass"} else "volume (mL)" if kinds == {"volume"} else "mg and mL"
-        yield make_finding(
-            META,
-            f"Heparin dose {doses} is a {what}, not units, and no concentration converts it; dose not verified",
-            lines,
-            [order.ref],
-            values={"doses": [text for _, _, text in found], "kinds": sorted(kinds)},
+        out.append(
+            make_finding(
+                META,
+                f"Heparin dose {doses} is a {what}, not units, and no concentration converts it; dose not verified",
+                lines,
+                [order.ref],
+                values={"doses": [text for _, _, text in found], "kinds": sorted(kinds)},
+            )
         )
+    return out

@@ -91,8 +91,9 @@ def _hit_on_record(patient: PatientContext) -> bool:
 
 
 def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
+    out: list[Emitted] = []
     if not _hit_on_record(order_set.patient):
-        return
+        return out
     hit = order_set.patient.conditions_in("hit", include_history=True)
     ufh = drugs_in_class(UFH_CLASS)
     lmwh = drugs_in_class(LMWH_CLASS)
@@ -134,11 +135,14 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
             where += f", {first.clinical_status}"
         names = sorted(drug_display(k) for k in order.drug.drugs & (ufh | lmwh))
         drug = " + ".join(names).capitalize() + (" (LMWH)" if kind != "heparin" else "")
-        yield make_finding(
-            META,
-            f"{drug} ordered with heparin-induced thrombocytopenia on record ({where}): contraindicated",
-            lines,
-            [order.ref, *(c.ref for c in evidence)],
-            values={"conditions": [c.ref for c in evidence], "lmwh": is_lmwh and not is_ufh},
-            confidence="definite" if by_code else "inferred",
+        out.append(
+            make_finding(
+                META,
+                f"{drug} ordered with heparin-induced thrombocytopenia on record ({where}): contraindicated",
+                lines,
+                [order.ref, *(c.ref for c in evidence)],
+                values={"conditions": [c.ref for c in evidence], "lmwh": is_lmwh and not is_ufh},
+                confidence="definite" if by_code else "inferred",
+            )
         )
+    return out
