@@ -14,11 +14,8 @@
 
 from __future__ import annotations
 
-from operator import attrgetter
-
 from linter.model import ActTarget, Concept, Dosage, MedicationOrder, OrderSet
-from linter.model_class import frozen_model
-from linter.rules._memo import memo
+from linter.rules._memo import run_cache
 from linter.text.act import act_targets_in_text
 
 
@@ -53,23 +50,21 @@ def _product_names_act(medication: Concept) -> tuple[Concept, bool]:
     return known
 
 
-_REF = attrgetter("ref")
-
 # An ACT target as read from an order's text, without the order's ref: (low, high, as written).
 Written = tuple[tuple[float | None, float | None, str], ...]
 
-# The ACT targets an order's texts state, per process, by the identity of its product and dosages (which the reader
-# shares between orders): a pure function of them when the order has no notes and its dosages no instruction
-# (`extra_text`: a patientInstruction is free text written for one patient), the only orders kept. Each entry holds
-# the product and the dosages, so that their ids are not reused while it is there.
-_ORDER_ACT: dict[tuple[int, int], tuple[Concept, tuple[Dosage, ...], Written]] = {}
+# The ACT targets an order's texts state, per process, by the identity of its dosages, checked with its product's
+# (both shared by the reader between orders): a pure function of them when the order has no notes and its dosages
+# no instruction (`extra_text`: a patientInstruction is free text written for one patient), the only orders kept.
+# Each entry holds the product and the dosages, so that their ids are not reused while it is there.
+_ORDER_ACT: dict[int, tuple[Concept, tuple[Dosage, ...], Written]] = {}
 
 
 def _shared_order_targets(m: MedicationOrder) -> Written | None:
     """The targets of an order with no notes, read once per product and dosages; None when a dosage holds an
     instruction (the order is then read anew)."""
     medication, dosages = m.medication, m.dosages
-    known = _ORDER_ACT.get((id(medication), id(dosages)))
+    known = _ORDER_ACT.get(id(dosages))
     if known is not None and known[0] is medication and known[1] is dosages:
         return known[2]
     for d in dosages:
@@ -79,7 +74,7 @@ def _shared_order_targets(m: MedicationOrder) -> Written | None:
     written = tuple((t.low_s, t.high_s, t.as_written) for t in found)
     if len(_ORDER_ACT) >= 4096:
         _ORDER_ACT.clear()
-    _ORDER_ACT[(id(medication), id(dosages))] = (medication, dosages, written)
+    _ORDER_ACT[id(dosages)] = (medication, dosages, written)
     return written
 
 
@@ -103,50 +98,60 @@ def targets_in_text(text: str, source_ref: str) -> list[ActTarget]:
     return act_targets_in_text(text, source_ref)
 
 
-@frozen_model
-class Looked:
-    """Every ACT target found, and where we looked (for the finding's detail)."""
-
-    targets: tuple[ActTarget, ...]
-    medication_refs: tuple[str, ...]  # the orders under review whose text was read
-    procedure_refs: tuple[str, ...]
-
-    @property
-    def places(self) -> tuple[str, ...]:
-        """Where we looked, in words: built only for the finding that says no target was found."""
-        return (
-            "Goals with an ACT measure (LOINC 3184-9 and method-specific codes)",
-            *(f"`{ref}` dosage text, instructions and notes" for ref in self.medication_refs),
-            *(f"`{ref}` text, order details and notes" for ref in self.procedure_refs),
-        )
+def looked_in(order_set: OrderSet) -> tuple[str, ...]:
+    """Where `request_targets` looked, in words: built only for the finding that says no target was found."""
+    return (
+        "Goals with an ACT measure (LOINC 3184-9 and method-specific codes)",
+        *(f"`{m.ref}` dosage text, instructions and notes" for m in order_set.medications),
+        *(f"`{p.ref}` text, order details and notes" for p in order_set.procedures),
+    )
 
 
-def request_targets(order_set: OrderSet) -> Looked:
-    """ACT targets anywhere in the request: Goals, and the text of every order under review."""
-    return memo(("act-targets", id(order_set)), _request_targets, order_set)
+def request_targets(order_set: OrderSet) -> tuple[ActTarget, ...]:
+    """ACT targets anywhere in the request: Goals, and the text of every order under review. Read once per run
+    (memo, inlined: two rules ask), under a fixed key that keeps the order set read (`id()` is audited: dearer)."""
+    cache = run_cache()
+    if cache is None:
+        return _request_targets(order_set)
+    known = cache.get(_ACT_TARGETS)
+    if known is None or known[0] is not order_set:
+        known = cache[_ACT_TARGETS] = (order_set, _request_targets(order_set))
+    return known[1]
 
 
-def _request_targets(order_set: OrderSet) -> Looked:
+_ACT_TARGETS = "act-targets"  # the run cache's key
+
+
+def _request_targets(order_set: OrderSet) -> tuple[ActTarget, ...]:
     targets: list[ActTarget] = list(order_set.patient.act_targets)
+    kept = _ORDER_ACT.get
     for m in order_set.medications:
-        written = _shared_order_targets(m) if not m.notes else None
+        # `_shared_order_targets`'s lookup, inlined: every order of the request passes here. A kept entry holds its
+        # dosages, so an entry under their id is theirs; it is read only for an order with no notes.
+        known = kept(id(m.dosages))
+        if known is not None and known[0] is m.medication and not m.notes:
+            if known[2]:  # most orders: no target
+                ref = m.ref
+                for low, high, as_written in known[2]:
+                    targets.append(ActTarget(low, high, ref, as_written))
+            continue
+        written = None if m.notes else _shared_order_targets(m)  # notes: free text written for this order
         if written is None:  # an order with notes (or instructions): read anew
             if _may_name_act(m):  # `targets_in_text`'s own test, passed
                 targets.extend(act_targets_in_text(m.all_text(), m.ref))
-        elif written:  # most orders: none
+        elif written:
             ref = m.ref
             targets.extend([ActTarget(low, high, ref, as_written) for low, high, as_written in written])
     for p in order_set.procedures:
         if not p.notes and not p.devices:  # the code's text only: read once per process (`_code_targets`)
             code = p.code
-            known = _CODE_ACT.get(id(code))
-            if known is None or known[0] is not code:
-                known = _code_targets(code)
-            if known[1]:
+            known_code = _CODE_ACT.get(id(code))
+            if known_code is None or known_code[0] is not code:
+                known_code = _code_targets(code)
+            if known_code[1]:
                 ref = p.ref
-                targets.extend([ActTarget(low, high, ref, as_written) for low, high, as_written in known[1]])
+                targets.extend([ActTarget(low, high, ref, as_written) for low, high, as_written in known_code[1]])
             continue
         parts = [p.code.all_text(), *p.notes, *(c.all_text() for c in p.devices)]
         targets.extend(targets_in_text("\n".join(x for x in parts if x), p.ref))
-    unique = tuple(dict.fromkeys(targets)) if len(targets) > 1 else tuple(targets)  # hashing one: Python code
-    return Looked(unique, tuple(map(_REF, order_set.medications)), tuple(map(_REF, order_set.procedures)))
+    return tuple(dict.fromkeys(targets)) if len(targets) > 1 else tuple(targets)  # hashing one: Python code

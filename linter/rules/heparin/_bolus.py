@@ -26,11 +26,19 @@ import re
 from typing import Literal
 
 from linter.lazy_re import lazy_compile
-from linter.model import Concept, CouldNotVerify, Dosage, MedicationOrder, OrderSet, Quantity, Strength
+from linter.model import (
+    Concept,
+    CouldNotVerify,
+    Dosage,
+    DrugIdentity,
+    MedicationOrder,
+    OrderSet,
+    Quantity,
+    Strength,
+)
 from linter.model_class import frozen_model
-from linter.rules._common import drugs_in_class
 from linter.rules._dose import frequency_of, is_single_administration, route_of
-from linter.rules._drug_index import reviewed_orders_with_any
+from linter.rules._drug_index import drug_index
 from linter.rules._memo import run_cache
 from linter.rules._units import convert
 from linter.terminology import terminology
@@ -92,24 +100,100 @@ def _says_flush(order: MedicationOrder) -> bool:
 
 
 def heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
-    """Unfractionated heparin orders under review, line flushes excepted. Read once per run (memo, inlined:
-    five rules ask)."""
+    """Unfractionated heparin orders under review, line flushes excepted."""
+    return heparin_reading(order_set)[0]
+
+
+# What the heparin rules read of an order set: its heparin orders, their boluses, and the doses that might be a
+# bolus, read together once per run (memo, inlined: the five rules ask some ten times).
+Reading = tuple[list[MedicationOrder], list[Bolus], list[Bolus]]
+
+
+def heparin_reading(order_set: OrderSet) -> Reading:
+    """(`heparin_orders`, `boluses`, unplaced doses) of the order set. Unplaced: IV/IA (or route-less) heparin doses
+    whose timing cannot be read, in orders with no bolus; they might be the procedural bolus, so the dose rules say
+    "could not verify" instead of passing them."""
     cache = run_cache()
     if cache is None:
-        return _heparin_orders(order_set)
-    key = ("heparin-orders", id(order_set))
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = _heparin_orders(order_set)
-    return found
+        return _read(order_set)
+    # A fixed key that keeps the order set read (as the drug index's): `id()` is audited, dearer than a lookup.
+    known = cache.get(_READING)
+    if known is None or known[0] is not order_set:
+        known = cache[_READING] = (order_set, _read(order_set))
+    return known[1]
 
 
-def _heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
-    # Unfractionated heparin: a drug of the class, and not a low-molecular-weight heparin.
-    ufh, lmwh = drugs_in_class(UFH_CLASS), drugs_in_class(LMWH_CLASS)
-    return [  # isdisjoint: no intersection built per order
-        m for m in reviewed_orders_with_any(order_set, ufh) if lmwh.isdisjoint(m.drug.drugs) and not is_line_flush(m)
-    ]
+_READING = "heparin-reading"  # the run cache's key
+
+
+def _read(order_set: OrderSet) -> Reading:
+    t = terminology()
+    if not _CLASSES or _CLASSES[0][0] is not t:
+        _CLASSES[:] = [(t, t.drugs_in_class(UFH_CLASS), t.drugs_in_class(LMWH_CLASS))]
+    ufh = _CLASSES[0][1]
+    # The orders under review that hold a drug of the class (`DrugIndex.reviewed_with_any`, inlined), in order.
+    reviewed = drug_index(order_set).reviewed
+    present = ufh.intersection(reviewed)
+    orders: list[MedicationOrder] = []
+    found: list[Bolus] = []
+    maybe: list[Bolus] = []
+    if not present:
+        return orders, found, maybe
+    if len(present) == 1:  # one drug of the class ordered (most order sets): its orders, already in order
+        (drug,) = present
+        candidates = reviewed[drug]
+    else:
+        candidates = [m for m in order_set.medications if not ufh.isdisjoint(m.drug.drugs)]
+    for order in candidates:
+        dosages = order.dosages
+        known = _ORDERS.get(id(dosages))
+        if (
+            known is None
+            or known[0] is not dosages
+            or known[1] is not order.medication
+            or known[2] is not order.drug
+            or order.notes
+        ):
+            known = _read_order(order)
+        if not known[3]:
+            continue  # a low-molecular-weight heparin, or a line flush
+        orders.append(order)
+        if known[4] is not None:
+            found.append(Bolus(order, *known[4]))
+        elif known[5] is not None:
+            maybe.append(Bolus(order, *known[5]))
+    if maybe and found:  # an order with no bolus that shares its ref with one that has a bolus is placed
+        placed = {b.order.ref for b in found}
+        maybe = [b for b in maybe if b.order.ref not in placed]
+    return orders, found, maybe
+
+
+# The drug keys of unfractionated and low-molecular-weight heparin, by the terminology they were read from (loaded
+# once per process; its classes are fixed).
+_CLASSES: list[tuple[object, frozenset[str], frozenset[str]]] = []
+
+First = tuple[Dosage, str | None] | None
+OrderReading = tuple[tuple[Dosage, ...], Concept, DrugIdentity, bool, First, First]
+
+# How the heparin rules read an order of a heparin drug, per process, by the identity of its dosages, checked with
+# its product and its drug identity (all three shared by the reader between orders): whether it is unfractionated
+# heparin and no line flush, its first bolus dosage with its route and, failing one, its first dosage that might be
+# one (`_first_dosage`). A pure function of those three for an order with no notes and dosages with no instruction
+# (`extra_text`), the only orders kept. Each entry holds the three, so that their ids are not reused while there.
+_ORDERS: dict[int, OrderReading] = {}
+
+
+def _read_order(order: MedicationOrder) -> OrderReading:
+    dosages, medication, drug = order.dosages, order.medication, order.drug
+    heparin = _CLASSES[0][2].isdisjoint(drug.drugs) and not is_line_flush(order)
+    bolus = _first_dosage(order, True) if heparin else None
+    maybe = _first_dosage(order, False) if heparin and bolus is None else None
+    reading = (dosages, medication, drug, heparin, bolus, maybe)
+    if not order.notes and not any(d.extra_text for d in dosages):
+        if len(_ORDERS) >= 4096:
+            _ORDERS.clear()
+        _ORDERS[id(dosages)] = reading
+    return reading
 
 
 def is_single(d: Dosage) -> bool:
@@ -130,28 +214,12 @@ def _timing_unreadable(d: Dosage) -> bool:
 
 
 def boluses(order_set: OrderSet) -> list[Bolus]:
-    cache = run_cache()  # memo, inlined: four rules ask
-    if cache is None:
-        return _boluses(order_set)
-    key = ("boluses", id(order_set))
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = _boluses(order_set)
-    return found
-
-
-def _boluses(order_set: OrderSet) -> list[Bolus]:
     """Every procedural heparin bolus among the orders under review (first bolus dosage per order)."""
-    out: list[Bolus] = []
-    for order in heparin_orders(order_set):
-        found = _first_dosage(order, True)
-        if found is not None:
-            out.append(Bolus(order, *found))
-    return out
+    return heparin_reading(order_set)[1]
 
 
-# The first bolus dosage of an order with its route (`_boluses`), and the first dosage that might be one
-# (`unplaced`), per process, by the identity of the order's dosages (which the reader shares between orders): both
+# The first bolus dosage of an order with its route (`_read`), and the first dosage that might be one
+# (an unplaced dose), per process, by the identity of the order's dosages (which the reader shares between orders): both
 # are pure functions of the dosages (their timing, route and texts). Kept only for dosages with no instruction
 # (`extra_text`: a patientInstruction is free text written for one patient). Each entry holds the dosages, so that
 # their id is not reused while it is there.
@@ -183,20 +251,6 @@ def _first_dosage(order: MedicationOrder, bolus: bool) -> tuple[Dosage, str | No
             _FIRST.clear()
         _FIRST[(id(dosages), bolus)] = (dosages, found)
     return found
-
-
-def unplaced(order_set: OrderSet) -> list[Bolus]:
-    """IV/IA (or route-less) heparin doses whose timing cannot be read, in orders with no bolus: they might be
-    the procedural bolus, so the dose rules say "could not verify" instead of passing them."""
-    placed = {b.order.ref for b in boluses(order_set)}
-    out: list[Bolus] = []
-    for order in heparin_orders(order_set):
-        if order.ref in placed:
-            continue
-        found = _first_dosage(order, False)
-        if found is not None:
-            out.append(Bolus(order, *found))
-    return out
 
 
 def bolus_dose(bolus: Bolus, rule_code: str) -> tuple[Quantity, Quantity] | CouldNotVerify | None:

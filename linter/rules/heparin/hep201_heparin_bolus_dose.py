@@ -39,12 +39,13 @@ from collections.abc import Iterable
 from linter.model import (
     Citation,
     CouldNotVerify,
+    Dosage,
     Indicator,
     OrderSet,
-    Quantity,
     RuleMeta,
     Scope,
     SetDose,
+    Strength,
     Suggestion,
     UpdateAction,
     Weight,
@@ -56,10 +57,9 @@ from linter.rules._units import convert
 from linter.rules.heparin._bolus import (
     Bolus,
     bolus_dose,
-    boluses,
+    heparin_reading,
     is_per_kg,
     route_label,
-    unplaced,
 )
 from linter.units import Converted, UnitProblem
 
@@ -101,49 +101,98 @@ def _times(ratio: float) -> str:
     return "twice" if abs(ratio - 2) < 1e-9 else f"{fmt(ratio)} times"
 
 
-def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
-    weight = order_set.patient.weight
-    for maybe in unplaced(order_set):
-        t = maybe.dosage.timing
-        timing = t.code or t.code_text or "no timing"
-        yield CouldNotVerify(
-            "DQ901",
-            maybe.order.ref,
-            META.code,
-            "the heparin bolus dose",
-            f"its timing ('{timing}') is not machine-readable, so it cannot be told whether this "
-            f"{route_label(maybe.route)} dose is a single procedural bolus",
-        )
-    for bolus in boluses(order_set):
-        order, d = bolus.order, bolus.dosage
-        quantities = bolus_dose(bolus, META.code)
-        if isinstance(quantities, CouldNotVerify):
-            yield quantities
-            continue
-        if quantities is None:
-            continue  # HEP205
+# How a bolus dosage reads under its product's strength, per process, by the identity of the dosage, checked with
+# the strength's (frozen values the reader shares between orders): None when `bolus_dose` does not give two
+# quantities (not machine-readable, or HEP205's), else (given per kg, the low and high doses converted, the first
+# conversion that failed in the order the rule reports it). A pure function of the two for a dosage with no
+# instruction (`extra_text`: a patientInstruction is written for one patient), the only dosages kept. Each entry
+# holds both, so that their ids are not reused while it is there.
+DoseReading = tuple[bool, Converted | UnitProblem, Converted | UnitProblem, UnitProblem | None]
+_DOSES: dict[int, tuple[Dosage, Strength | None, DoseReading | None]] = {}
+
+
+def _read_dose(bolus: Bolus, strength: Strength | None) -> tuple[Dosage, Strength | None, DoseReading | None]:
+    d = bolus.dosage
+    quantities = bolus_dose(bolus, META.code)
+    reading: DoseReading | None = None
+    if quantities is not None and not isinstance(quantities, CouldNotVerify):
         low_q, high_q = quantities
         per_kg = is_per_kg(high_q)
+        target, of = ("[iU]/kg", None) if per_kg else ("[iU]", strength)
+        lo = convert(low_q, target, heparin=True, strength=of)
+        # a doseQuantity is both bounds: converted once (the remembered conversion is the same object anyway)
+        hi = lo if high_q is low_q else convert(high_q, target, heparin=True, strength=of)
+        # per kg, a doseRange with one bound per kg and the other not: never a silent pass
+        first, second = (lo, hi) if per_kg else (hi, lo)
+        problem = first if isinstance(first, UnitProblem) else second if isinstance(second, UnitProblem) else None
+        reading = (per_kg, lo, hi, problem)
+    known = (d, strength, reading)
+    if not d.extra_text:
+        if len(_DOSES) >= 4096:
+            _DOSES.clear()
+        _DOSES[id(d)] = known
+    return known
+
+
+# Per profile options: the texts made of them alone (the source range, the critical band, the rounding), written
+# once per options object (the profile's, shared by every request). Each entry holds the options.
+_OPTION_TEXTS: dict[int, tuple[Options, str, str, str]] = {}
+
+
+def _option_texts(options: Options) -> tuple[Options, str, str, str]:
+    rng = f"{fmt(options.min_units_per_kg)}-{fmt(options.max_units_per_kg)} units/kg"
+    band = (
+        f"more than {fmt(options.critical_above_units_per_kg)} units/kg ("
+        f"{_times(options.critical_above_units_per_kg / options.max_units_per_kg)} the upper bound: a likely "
+        "10-fold or unit error)"
+    )
+    rounding = f", rounded to {fmt(options.round_to_units)} units."
+    if len(_OPTION_TEXTS) >= 64:
+        _OPTION_TEXTS.clear()
+    known = _OPTION_TEXTS[id(options)] = (options, rng, band, rounding)
+    return known
+
+
+_CRITICAL, _WARNING = Indicator.CRITICAL, Indicator.WARNING  # an Enum member read from its class is Python code
+
+
+def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
+    out: list[Emitted] = []
+    weight = order_set.patient.weight
+    _, found, unplaced = heparin_reading(order_set)
+    for maybe in unplaced:
+        t = maybe.dosage.timing
+        timing = t.code or t.code_text or "no timing"
+        out.append(
+            CouldNotVerify(
+                "DQ901",
+                maybe.order.ref,
+                META.code,
+                "the heparin bolus dose",
+                f"its timing ('{timing}') is not machine-readable, so it cannot be told whether this "
+                f"{route_label(maybe.route)} dose is a single procedural bolus",
+            )
+        )
+    for bolus in found:
+        order, d = bolus.order, bolus.dosage
+        strength = order.drug.strength
+        known = _DOSES.get(id(d))
+        if known is None or known[0] is not d or known[1] is not strength:
+            known = _read_dose(bolus, strength)
+        reading = known[2]
+        if reading is None:
+            quantities = bolus_dose(bolus, META.code)
+            if isinstance(quantities, CouldNotVerify):
+                out.append(quantities)
+            continue  # None: HEP205
+        per_kg, lo, hi, problem = reading
+        if problem is not None:
+            out.append(unit_problem_to_dq(problem, order, META.code, "the heparin bolus dose"))
+            continue
+        assert isinstance(lo, Converted) and isinstance(hi, Converted)  # noqa: S101 - no problem: both converted
         if per_kg:
-            lo = convert(low_q, "[iU]/kg", heparin=True)
-            # a doseQuantity is both bounds: converted once (the remembered conversion is the same object anyway)
-            hi = lo if high_q is low_q else convert(high_q, "[iU]/kg", heparin=True)
-            if isinstance(lo, UnitProblem) or isinstance(hi, UnitProblem):
-                # a doseRange with one bound per kg and the other not: never a silent pass
-                problem = lo if isinstance(lo, UnitProblem) else hi
-                if isinstance(problem, UnitProblem):
-                    yield unit_problem_to_dq(problem, order, META.code, "the heparin bolus dose")
-                continue
             lo_kg, hi_kg = lo.value, hi.value
         else:
-            lo = convert(low_q, "[iU]", heparin=True, strength=order.drug.strength)
-            hi = lo if high_q is low_q else convert(high_q, "[iU]", heparin=True, strength=order.drug.strength)
-            if isinstance(hi, UnitProblem):
-                yield unit_problem_to_dq(hi, order, META.code, "the heparin bolus dose")
-                continue
-            if isinstance(lo, UnitProblem):
-                yield unit_problem_to_dq(lo, order, META.code, "the heparin bolus dose")
-                continue
             if weight is None:
                 continue  # HEP202 says "could not verify"
             lo_kg, hi_kg = lo.value / weight.kg, hi.value / weight.kg
@@ -153,7 +202,6 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             continue
         critical = hi_kg > options.critical_above_units_per_kg
         shown = hi_kg if too_high else lo_kg
-        judged = high_q if too_high else low_q  # the dose the summary names
         if per_kg:
             new_value, new_unit, new_display = options.suggest_units_per_kg, "[iU]/kg", "units/kg"
             fix_label = f"Change heparin bolus to {fmt(new_value)} units/kg"
@@ -170,32 +218,34 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             fix_label,
             (UpdateAction(order.ref, fix_label, (SetDose(d.index, new_value, new_unit, new_display),)),),
         )
-        yield finding_later(
-            META,
-            _texts,
-            (
-                bolus,
-                per_kg,
-                lo,
-                hi,
-                judged,
-                weight,
-                too_high,
-                critical,
-                shown,
-                fix_label,
-                options,
-            ),
-            [order.ref],
-            indicator=Indicator.CRITICAL if critical else Indicator.WARNING,
-            suggestion=suggestion,
-            values={
-                "units_per_kg": round(shown, 1),
-                "weight_kg": weight.kg if weight and not per_kg else None,
-                "suggested_dose": new_value,
-                "suggested_unit": new_unit,
-            },
+        out.append(
+            finding_later(
+                META,
+                _texts,
+                (
+                    bolus,
+                    per_kg,
+                    lo,
+                    hi,
+                    weight,
+                    too_high,
+                    critical,
+                    shown,
+                    fix_label,
+                    options,
+                ),
+                [order.ref],
+                indicator=_CRITICAL if critical else _WARNING,
+                suggestion=suggestion,
+                values={
+                    "units_per_kg": round(shown, 1),
+                    "weight_kg": weight.kg if weight and not per_kg else None,
+                    "suggested_dose": new_value,
+                    "suggested_unit": new_unit,
+                },
+            )
         )
+    return out
 
 
 def _texts(
@@ -203,7 +253,6 @@ def _texts(
     per_kg: bool,
     lo: Converted,
     hi: Converted,
-    abs_units: Quantity,
     weight: Weight | None,
     too_high: bool,
     critical: bool,
@@ -213,45 +262,32 @@ def _texts(
 ) -> tuple[str, list[str]]:
     """The finding's summary and detail lines (built when first read)."""
     order = bolus.order
+    known = _OPTION_TEXTS.get(id(options))
+    _, rng, critical_band, rounding = known if known is not None and known[0] is options else _option_texts(options)
+    route = route_label(bolus.route)
     if per_kg:
         lo_kg, hi_kg = lo.value, hi.value
         dose_how = hi.how if lo is hi or lo.value == hi.value else f"{lo.how} to {hi.how}"
         per_kg_text = fmt(hi_kg) if lo_kg == hi_kg else f"{fmt(lo_kg)}-{fmt(hi_kg)}"
-        how = f"- dose: {dose_how} = **{per_kg_text} units/kg** (given per kg; no weight needed)"
-        weight_line = ""
+        dose_lines = f"- dose: {dose_how} = **{per_kg_text} units/kg** (given per kg; no weight needed)"
+        summary = f"Heparin bolus {fmt(shown)} units/kg {route}; source range {rng}"
+        suggested = f"Suggested: {fix_label}."
     else:
         assert weight is not None  # noqa: S101 - absolute doses are judged only with a weight
-        hi_kg = hi.value / weight.kg
+        kg = fmt(weight.kg)
         when = weight.effective.date().isoformat() if weight.effective else "date not stated"
-        weight_line = f"- weight: {fmt(weight.kg)} kg (`{weight.ref}`, {weight.as_sent}, {when})"
-        how = f"- dose: {hi.how} / {fmt(weight.kg)} kg = **{fmt(hi_kg)} units/kg**"
-    rng = f"{fmt(options.min_units_per_kg)}-{fmt(options.max_units_per_kg)} units/kg"
-    route = route_label(bolus.route)
-    if per_kg:
-        summary = f"Heparin bolus {fmt(shown)} units/kg {route}; source range {rng}"
-    else:
-        assert weight is not None  # noqa: S101 - as above
-        conv = convert(abs_units, "[iU]", heparin=True, strength=order.drug.strength)
-        total = conv.value if not isinstance(conv, UnitProblem) else shown * weight.kg
-        summary = (
-            f"Heparin {fmt(total)} units {route} = {fmt(shown)} units/kg at {fmt(weight.kg)} kg; source range {rng}"
+        dose_lines = (
+            f"- dose: {hi.how} / {kg} kg = **{fmt(hi.value / weight.kg)} units/kg**\n"
+            f"- weight: {kg} kg (`{weight.ref}`, {weight.as_sent}, {when})"
         )
-    verdict = "above" if too_high else "below"
-    band = (
-        (
-            f"more than {fmt(options.critical_above_units_per_kg)} units/kg ("
-            f"{_times(options.critical_above_units_per_kg / options.max_units_per_kg)} the upper bound: a likely "
-            "10-fold or unit error)"
-        )
-        if critical
-        else f"{verdict} the source range {rng}"
-    )
+        total = (hi if too_high else lo).value  # the dose the summary names, in units (converted above)
+        summary = f"Heparin {fmt(total)} units {route} = {fmt(shown)} units/kg at {kg} kg; source range {rng}"
+        suggested = f"Suggested: {fix_label}{rounding}"
+    band = critical_band if critical else f"{'above' if too_high else 'below'} the source range {rng}"
     lines = [
         f"**{order.name}** (`{order.ref}`): procedural bolus, {route}, one administration.",
-        "\n".join(x for x in (how, weight_line) if x),
+        dose_lines,
         f"The dose is **{band}**.",
-        f"Suggested: {fix_label}, rounded to {fmt(options.round_to_units)} units."
-        if not per_kg
-        else f"Suggested: {fix_label}.",
+        suggested,
     ]
     return summary, lines

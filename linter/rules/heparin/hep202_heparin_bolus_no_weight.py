@@ -79,14 +79,15 @@ Options = NoOptions
 
 
 def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
+    out: list[Emitted] = []
     patient = order_set.patient
     if patient.weight is not None:
-        return
+        return out
     for bolus in boluses(order_set):
         order = bolus.order
         quantities = bolus_dose(bolus, META.code)
         if isinstance(quantities, CouldNotVerify):
-            yield quantities
+            out.append(quantities)
             continue
         if quantities is None:
             continue  # HEP205
@@ -97,7 +98,7 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
         if isinstance(low, UnitProblem) or isinstance(high, UnitProblem):
             problem = low if isinstance(low, UnitProblem) else high
             if isinstance(problem, UnitProblem):
-                yield unit_problem_to_dq(problem, order, META.code, "the heparin bolus dose")
+                out.append(unit_problem_to_dq(problem, order, META.code, "the heparin bolus dose"))
             continue
         route = route_label(bolus.route)
         dose_how = low.how if low is high or low.value == high.value else f"{low.how} to {high.how}"
@@ -118,10 +119,17 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
             "Record the body weight, or order the bolus per kg (units/kg), so that the dose can be "
             "checked against the weight-based source range."
         )
-        yield make_finding(
-            META,
-            f"Heparin {dose_text} units {route} bolus: no usable body weight, dose per kg could not be verified",
-            lines,
-            [order.ref],
-            values={"dose_units_low": low.value, "dose_units_high": high.value, "weight_issue": patient.weight_issue},
+        out.append(
+            make_finding(
+                META,
+                f"Heparin {dose_text} units {route} bolus: no usable body weight, dose per kg could not be verified",
+                lines,
+                [order.ref],
+                values={
+                    "dose_units_low": low.value,
+                    "dose_units_high": high.value,
+                    "weight_issue": patient.weight_issue,
+                },
+            )
         )
+    return out

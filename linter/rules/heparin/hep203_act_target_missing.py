@@ -45,7 +45,7 @@ from collections.abc import Iterable
 from linter.model import Citation, Indicator, OrderSet, RuleMeta, Scope
 from linter.rules._base import Emitted, NoOptions
 from linter.rules._common import make_finding
-from linter.rules.heparin._act import request_targets
+from linter.rules.heparin._act import looked_in, request_targets
 from linter.rules.heparin._bolus import boluses, route_label
 
 META = RuleMeta(
@@ -72,12 +72,13 @@ Options = NoOptions
 
 
 def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
+    out: list[Emitted] = []
     found = boluses(order_set)
     if not found:
-        return
-    looked = request_targets(order_set)
-    if looked.targets:
-        return
+        return out
+    if request_targets(order_set):
+        return out
+    places = looked_in(order_set)
     context = order_set.btk_context.how if order_set.btk_context else "BTK revascularization context"
     for bolus in found:
         order = bolus.order
@@ -85,14 +86,17 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
         lines = [
             f"**{order.name}** (`{order.ref}`): procedural bolus, {route}, one administration, in BTK "
             f"revascularization context ({context}).",
-            "**No ACT target** was found. Looked in:\n" + "\n".join(f"- {p}" for p in looked.places),
+            "**No ACT target** was found. Looked in:\n" + "\n".join(f"- {p}" for p in places),
             'State the target, e.g. "Target ACT 250-300 seconds" in the heparin order, or a Goal with the ACT '
             "measure (LOINC 3184-9) and a range in seconds.",
         ]
-        yield make_finding(
-            META,
-            f"Heparin bolus {route} for BTK angioplasty: no ACT target stated in the request",
-            lines,
-            [order.ref],
-            values={"looked_in": list(looked.places)},
+        out.append(
+            make_finding(
+                META,
+                f"Heparin bolus {route} for BTK angioplasty: no ACT target stated in the request",
+                lines,
+                [order.ref],
+                values={"looked_in": list(places)},
+            )
         )
+    return out

@@ -96,16 +96,28 @@ def _problem(t: ActTarget, options: Options) -> str | None:
 
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
+    out: list[Emitted] = []
     ufh = heparin_orders(order_set)
-    others = drugs_in_class(OTHER_ANTICOAGULANT_CLASS)
-    if not ufh and any(m.drug.drugs & others for m in order_set.medications):
-        return  # another procedural anticoagulant: the heparin ACT range does not apply
-    rng = f"{fmt(options.min_act_seconds)}-{fmt(options.max_act_seconds)} s"
+    if not ufh:
+        others = drugs_in_class(OTHER_ANTICOAGULANT_CLASS)
+        if any(m.drug.drugs & others for m in order_set.medications):
+            return out  # another procedural anticoagulant: the heparin ACT range does not apply
+    low_bound, high_bound = options.min_act_seconds - 1e-9, options.max_act_seconds + 1e-9
     by_source: dict[str, list[tuple[ActTarget, str]]] = {}
-    for t in request_targets(order_set).targets:
+    for t in request_targets(order_set):
+        low, high = t.low_s, t.high_s
+        if (
+            (low is not None or high is not None)
+            and (low is None or low >= low_bound)
+            and (high is None or high <= high_bound)
+        ):
+            continue  # within the range (most targets): `_problem` would say None
         problem = _problem(t, options)
         if problem is not None:
             by_source.setdefault(t.source_ref, []).append((t, problem))
+    if not by_source:
+        return out
+    rng = f"{fmt(options.min_act_seconds)}-{fmt(options.max_act_seconds)} s"
     for source, bad in by_source.items():
         first = bad[0][0]
         unreadable = all(t.low_s is None and t.high_s is None for t, _ in bad)
@@ -121,10 +133,15 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             if unreadable
             else f'ACT target {_describe(first)} ("{first.as_written}") outside source range {rng}'
         )
-        yield make_finding(
-            META,
-            summary,
-            lines,
-            [source, *(m.ref for m in ufh)],
-            values={"targets": [{"low_s": t.low_s, "high_s": t.high_s, "as_written": t.as_written} for t, _ in bad]},
+        out.append(
+            make_finding(
+                META,
+                summary,
+                lines,
+                [source, *(m.ref for m in ufh)],
+                values={
+                    "targets": [{"low_s": t.low_s, "high_s": t.high_s, "as_written": t.as_written} for t, _ in bad]
+                },
+            )
         )
+    return out

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from linter.model import Citation, Indicator, OrderSet, RuleMeta, Scope
+from linter.model import Citation, Dosage, Indicator, MedicationOrder, OrderSet, RuleMeta, Scope, Strength
 from linter.rules._base import Emitted, NoOptions
 from linter.rules._common import make_finding
 from linter.rules.heparin._bolus import heparin_orders, mass_or_volume
@@ -72,14 +72,38 @@ META = RuleMeta(
 Options = NoOptions
 
 
+# The doses of an order's dosages that HEP205 reports ((dosage index, mass or volume, the dose as written)), per
+# process, by the identity of the dosages, checked with the product strength's (frozen values the reader shares
+# between orders): a pure function of the two for dosages with no instruction (`extra_text`: a patientInstruction is
+# written for one patient), the only ones kept. Each entry holds both, so that their ids are not reused while there.
+Found = tuple[tuple[int, str, str], ...]
+_FOUND: dict[int, tuple[tuple[Dosage, ...], Strength | None, Found]] = {}
+
+
+def _read_doses(order: MedicationOrder) -> tuple[tuple[Dosage, ...], Strength | None, Found]:
+    found: list[tuple[int, str, str]] = []
+    for d in order.dosages:
+        for q in dict.fromkeys(x for x in (d.dose, d.dose_low, d.dose_high) if x is not None):
+            kind = mass_or_volume(order, q)
+            if kind is not None:
+                found.append((d.index, kind, f"{q.value:g} {unit_of(q)}"))
+    dosages = order.dosages
+    known = (dosages, order.drug.strength, tuple(found))
+    if not any(d.extra_text for d in dosages):
+        if len(_FOUND) >= 4096:
+            _FOUND.clear()
+        _FOUND[id(dosages)] = known
+    return known
+
+
 def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
+    out: list[Emitted] = []
     for order in heparin_orders(order_set):
-        found: list[tuple[int, str, str]] = []
-        for d in order.dosages:
-            for q in dict.fromkeys(x for x in (d.dose, d.dose_low, d.dose_high) if x is not None):
-                kind = mass_or_volume(order, q)
-                if kind is not None:
-                    found.append((d.index, kind, f"{q.value:g} {unit_of(q)}"))
+        dosages = order.dosages
+        known = _FOUND.get(id(dosages))
+        if known is None or known[0] is not dosages or known[1] is not order.drug.strength:
+            known = _read_doses(order)
+        found = known[2]
         if not found:
             continue
         kinds = {k for _, k, _ in found}
@@ -109,10 +133,13 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
             "concentration."
         )
         what = "mass (mg)" if kinds == {"mass"} else "volume (mL)" if kinds == {"volume"} else "mg and mL"
-        yield make_finding(
-            META,
-            f"Heparin dose {doses} is a {what}, not units, and no concentration converts it; dose not verified",
-            lines,
-            [order.ref],
-            values={"doses": [text for _, _, text in found], "kinds": sorted(kinds)},
+        out.append(
+            make_finding(
+                META,
+                f"Heparin dose {doses} is a {what}, not units, and no concentration converts it; dose not verified",
+                lines,
+                [order.ref],
+                values={"doses": [text for _, _, text in found], "kinds": sorted(kinds)},
+            )
         )
+    return out

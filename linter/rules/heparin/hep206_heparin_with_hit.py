@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from linter.model import Citation, Indicator, OrderSet, RuleMeta, Scope
+from linter.model import Citation, Indicator, OrderSet, PatientContext, RuleMeta, Scope
 from linter.rules._base import Emitted, NoOptions
 from linter.rules._common import drug_display, drugs_in_class, make_finding
 from linter.rules.heparin._bolus import LMWH_CLASS, UFH_CLASS
@@ -80,10 +80,21 @@ Options = NoOptions
 HISTORY = frozenset({"inactive", "resolved", "remission"})
 
 
+def _hit_on_record(patient: PatientContext) -> bool:
+    """Whether `conditions_in("hit", include_history=True)` finds one, read without building its tuple (most
+    requests have none)."""
+    for conditions in (patient.conditions, patient.condition_history):
+        for c in conditions:  # a loop, not any() over a generator (a frame per call)
+            if "hit" in c.categories:
+                return True
+    return False
+
+
 def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
+    out: list[Emitted] = []
+    if not _hit_on_record(order_set.patient):
+        return out
     hit = order_set.patient.conditions_in("hit", include_history=True)
-    if not hit:
-        return
     ufh = drugs_in_class(UFH_CLASS)
     lmwh = drugs_in_class(LMWH_CLASS)
     # coded and active first: the strongest evidence leads the finding
@@ -124,11 +135,14 @@ def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
             where += f", {first.clinical_status}"
         names = sorted(drug_display(k) for k in order.drug.drugs & (ufh | lmwh))
         drug = " + ".join(names).capitalize() + (" (LMWH)" if kind != "heparin" else "")
-        yield make_finding(
-            META,
-            f"{drug} ordered with heparin-induced thrombocytopenia on record ({where}): contraindicated",
-            lines,
-            [order.ref, *(c.ref for c in evidence)],
-            values={"conditions": [c.ref for c in evidence], "lmwh": is_lmwh and not is_ufh},
-            confidence="definite" if by_code else "inferred",
+        out.append(
+            make_finding(
+                META,
+                f"{drug} ordered with heparin-induced thrombocytopenia on record ({where}): contraindicated",
+                lines,
+                [order.ref, *(c.ref for c in evidence)],
+                values={"conditions": [c.ref for c in evidence], "lmwh": is_lmwh and not is_ufh},
+                confidence="definite" if by_code else "inferred",
+            )
         )
+    return out
