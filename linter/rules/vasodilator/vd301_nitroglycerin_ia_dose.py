@@ -248,6 +248,15 @@ def _finding(
     )
 
 
+# How the dosage was read as intra-arterial (`_ia_reading`), as a finding's detail says it.
+_ROUTE_NOTES = {
+    "coded": "route coded intra-arterial (SNOMED 58100008)",
+    "text": "intra-arterial per the order's text",
+    "assumed": "no route stated; an injectable nitroglycerin single dose is read as the intra-arterial "
+    "vasospasm bolus",
+}
+
+
 def _texts(
     order: MedicationOrder,
     read: _Read,
@@ -263,12 +272,7 @@ def _texts(
     how = lo.how if lo is hi else f"{lo.how} to {hi.how}"
     sent = _as_sent(low_q) if low_q is high_q else f"{_as_sent(low_q)} to {_as_sent(high_q)}"
     rng = f"{fmt(options.min_ug)}-{fmt(options.max_ug)} mcg"
-    route_note = {
-        "coded": "route coded intra-arterial (SNOMED 58100008)",
-        "text": "intra-arterial per the order's text",
-        "assumed": "no route stated; an injectable nitroglycerin single dose is read as the intra-arterial "
-        "vasospasm bolus",
-    }[reading]
+    dose = f"{fmt(shown)} mcg"  # written once, read up to three times
     if critical:
         band = (
             f"at or above {fmt(options.critical_at_or_above_ug)} mcg, {fmt(shown / options.max_ug)} times the "
@@ -277,14 +281,14 @@ def _texts(
     else:
         band = f"{'above' if too_high else 'below'} the source range {rng}"
     lines = [
-        f"**{order.name}** (`{order.ref}`): {route_note}.",
-        f"- dose: {how} per administration = **{fmt(shown)} mcg**",
+        f"**{order.name}** (`{order.ref}`): {_ROUTE_NOTES[reading]}.",
+        f"- dose: {how} per administration = **{dose}**",
         f"The dose is **{band}**.",
         f"Suggested: {fix}.",
     ]
     summary = (
         f"Nitroglycerin {sent} IA"
-        + ("" if sent == f"{fmt(shown)} mcg" else f" = {fmt(shown)} mcg")
+        + ("" if sent == dose else f" = {dose}")
         + f" per dose; source range {rng}"
         + (" (likely mg/mcg mix-up)" if critical else "")
     )
