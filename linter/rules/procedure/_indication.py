@@ -157,6 +157,11 @@ def _revasc_orders(order_set: OrderSet) -> list[ProcedureOrder]:
 
 
 def _find_condition(order_set: OrderSet, ref: str) -> ConditionRecord | None:
+    if ref.count("/") < 2 and not ref.endswith("/"):  # "Condition/c1" (most): its own last two segments
+        for c in order_set.patient.conditions:
+            if c.ref == ref:
+                return c
+        return None
     tail = "/".join(ref.rstrip("/").split("/")[-2:])
     for c in order_set.patient.conditions:
         if c.ref in (ref, tail):
