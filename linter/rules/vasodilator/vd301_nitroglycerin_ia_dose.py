@@ -139,6 +139,29 @@ def _read_ia(drug: DrugIdentity, d: Dosage) -> str | None:
     return None
 
 
+def _in_ug(
+    drug: DrugIdentity, d: Dosage, low_q: Quantity, high_q: Quantity
+) -> tuple[Converted | UnitProblem, Converted | UnitProblem]:
+    """The dosage's low and high doses in ug (`convert`, through the product strength), per process by the identity
+    of the dosage and the drug identity, as `_ia_reading`: `convert` keys its answers by every field of the
+    quantity and of the strength, which costs more to hash than the conversion's look-up here."""
+    known = _IN_UG.get(id(d))
+    if known is not None and known[0] is d and known[1] is drug:
+        return known[2], known[3]
+    lo = convert(low_q, "ug", strength=drug.strength)
+    hi = convert(high_q, "ug", strength=drug.strength) if high_q is not low_q else lo
+    if not d.extra_text:  # as `_ia_reading`: a dosage with an instruction is not kept
+        if len(_IN_UG) >= 4096:
+            _IN_UG.clear()
+        _IN_UG[id(d)] = (d, drug, lo, hi)
+    return lo, hi
+
+
+# `_in_ug` per process, by the identity of the dosage; each entry holds the dosage and the drug identity (a dosage
+# shared by orders of two drugs is converted again for the other).
+_IN_UG: dict[int, tuple[Dosage, DrugIdentity, Converted | UnitProblem, Converted | UnitProblem]] = {}
+
+
 @cache
 def _ia_words() -> re.Pattern[str] | None:
     return phrase_pattern(terminology().routes[IA].text)
@@ -174,8 +197,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
                     else "the dosage has no doseQuantity or doseRange",
                 )
                 continue
-            lo = convert(low_q, "ug", strength=order.drug.strength)
-            hi = convert(high_q, "ug", strength=order.drug.strength) if high_q is not low_q else lo
+            lo, hi = _in_ug(order.drug, d, low_q, high_q)
             if isinstance(lo, UnitProblem) or isinstance(hi, UnitProblem):
                 problem = lo if isinstance(lo, UnitProblem) else hi
                 if isinstance(problem, UnitProblem):
