@@ -274,8 +274,9 @@ def _finding(
 _ROUTE_NOTES = {
     "coded": "route coded intra-arterial (SNOMED 58100008)",
     "text": "intra-arterial per the order's text",
-    "assumed": "no route stated; an injectable nitroglycerin single dose is read as the intra-arterial "
-    "vasospasm bolus",
+    "assumed": (
+        "no route stated; an injectable nitroglycerin single dose is read as the intra-arterial vasospasm bolus"
+    ),
 }
 
 
