@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
+from typing import Any
 
 from linter.model import Concept, ConditionRecord, OrderSet, ProcedureOrder
 from linter.model_class import frozen_model
@@ -210,7 +211,10 @@ def documented(order_set: OrderSet, category: str, orders: Sequence[ProcedureOrd
     cache = run_cache()  # memo, inlined
     if cache is None:
         return _documented(order_set, category, orders)
-    key = ("documented", id(order_set), category, *map(id, orders))
+    if len(orders) == 1:  # most questions: one order (built without unpacking)
+        key: tuple[Any, ...] = ("documented", id(order_set), category, id(orders[0]))
+    else:
+        key = ("documented", id(order_set), category, *map(id, orders))
     found: list[Evidence] | None = cache.get(key)
     if found is None:
         found = cache[key] = _documented(order_set, category, orders)
