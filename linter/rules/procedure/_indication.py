@@ -203,6 +203,16 @@ def _stated_reasons(p: ProcedureOrder, order_set: OrderSet) -> list[tuple[Eviden
     return out
 
 
+def stated_categories(p: ProcedureOrder, order_set: OrderSet) -> list[frozenset[str]]:
+    """The condition categories of each of the order's stated reasons, in `stated_reasons`' order, without their
+    evidence (for a rule that needs the evidence only when a category is there)."""
+    out = [_concept_categories(concept) for concept in p.reasons] if p.reasons else []
+    for ref in p.reason_refs:
+        cond = _find_condition(order_set, ref)
+        out.append(cond.categories if cond is not None else frozenset())
+    return out
+
+
 def documented(order_set: OrderSet, category: str, orders: Sequence[ProcedureOrder] = ()) -> list[Evidence]:
     """Where `category` (claudication, clti, pad, asymptomatic ...) is documented: stated reasons and
     notes of `orders`, and the active Conditions in context. Duplicates (a reasonReference to a Condition
@@ -222,6 +232,18 @@ def documented(order_set: OrderSet, category: str, orders: Sequence[ProcedureOrd
 
 
 def _documented(order_set: OrderSet, category: str, orders: Sequence[ProcedureOrder]) -> list[Evidence]:
+    # Nothing documents the category when no active Condition is of it and no order states a reasonCode or has
+    # notes: a reasonReference resolves to one of those Conditions (or to none). Most questions end here, with no
+    # stated reason read.
+    for c in order_set.patient.conditions:
+        if category in c.categories:
+            break
+    else:
+        for p in orders:
+            if p.reasons or p.notes:
+                break
+        else:
+            return []
     found: dict[str, Evidence] = {}
     for p in orders:
         for ev, cats in stated_reasons(p, order_set):
