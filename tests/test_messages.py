@@ -161,6 +161,11 @@ def test_one_clip_for_every_summary() -> None:
     long = "x" * 200
     assert len(clip_summary(long)) == SUMMARY_LIMIT and clip_summary(long).endswith("…")
     assert clip_summary("y" * SUMMARY_LIMIT) == "y" * SUMMARY_LIMIT
+    # Every whitespace character, ASCII or not, next to single spaces and alone: collapsed as split() would.
+    for space in [chr(c) for c in range(0x3001) if chr(c).isspace()]:
+        for text in (f"a{space}b", f"a {space}b", f"{space}a b", f"a b{space}", f"a{space}\x00b", f"é{space}b"):
+            assert clip_summary(text) == " ".join(text.split()), repr(text)
+    assert clip_summary("a\x00b \x7f c") == "a\x00b \x7f c"  # control characters that are not whitespace stay
 
 
 def test_findings_carry_their_rule_name_and_sources(profile: Profile) -> None:

@@ -175,21 +175,14 @@ _DAILY_WORDS = {1: "once daily", 2: "twice daily"}
 
 def daily_dose_suggestion(label: str, ref: str, dosage_index: int, mg: float, per_day: float) -> Suggestion:
     """ "Change to <mg> mg <per_day> times daily": one update of the order's dose and frequency."""
-    times = int(per_day)
+    return Suggestion(label, (UpdateAction(ref, label, _daily_dose_changes(dosage_index, mg, int(per_day))),))
+
+
+@lru_cache(maxsize=1024, typed=True)  # frozen values of the dose alone (typed: 80 and 80.0 are written apart)
+def _daily_dose_changes(dosage_index: int, mg: float, times: int) -> tuple[SetDose, SetFrequency]:
+    """The dose and frequency changes of `daily_dose_suggestion`, built once per dose: shared between findings."""
     text = _DAILY_WORDS.get(times) or f"{times} times daily"
-    return Suggestion(
-        label,
-        (
-            UpdateAction(
-                ref,
-                label,
-                (
-                    SetDose(dosage_index, mg, "mg", "mg"),
-                    SetFrequency(dosage_index, times, 1, "d", text),
-                ),
-            ),
-        ),
-    )
+    return (SetDose(dosage_index, mg, "mg", "mg"), SetFrequency(dosage_index, times, 1, "d", text))
 
 
 def orders_of(order_set: OrderSet, drug: str) -> list[MedicationOrder]:

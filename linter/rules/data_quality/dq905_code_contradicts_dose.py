@@ -30,11 +30,22 @@ test). The text test compares strengths in the same unit only (mg with mg).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from linter.lazy_re import lazy_compile
-from linter.model import Citation, Dosage, Finding, Indicator, MedicationOrder, OrderSet, RuleMeta, Scope, Strength
+from linter.model import (
+    Citation,
+    Dosage,
+    DrugIdentity,
+    Finding,
+    Indicator,
+    MedicationOrder,
+    OrderSet,
+    RuleMeta,
+    Scope,
+    Strength,
+)
 from linter.rules._base import RuleOptions
 from linter.rules._common import OVERRIDE_DATA_WRONG, finding_later, fmt
 from linter.rules._units import canonical_unit, convert, convert_fields, display_unit
@@ -73,36 +84,48 @@ _STRENGTH_TEXT = lazy_compile(r"(\d\d*(?:\.\d+)?)\s*(mg|mcg|ug|µg|g)\b", re.IGN
 
 
 def _problem(
-    m: MedicationOrder, options: Options, low: float, high: float, step: float
-) -> tuple[Callable[..., tuple[str, str]], tuple[Any, ...]] | None:
-    """What contradicts the code: the function that words it and its values (worded only when read). `low`, `high`:
-    the accepted multiples with their tolerance, and `step`, read from `options` once per order set."""
+    m: MedicationOrder, low: float, high: float, step: float, verdicts: _Verdicts
+) -> tuple[tuple[Any, ...], bool] | None:
+    """What contradicts the code (`_verdict`, worded only when read), and whether that verdict is remembered. `low`,
+    `high`: the accepted multiples with their tolerance, and `step`, read from the options once per order set;
+    `verdicts`: the verdicts remembered for them (`_verdicts_for`)."""
     drug = m.drug
     st = drug.strength
     if st is None or st.per_unit or drug.product_code is None:
         return None
     dosages, medication = m.dosages, m.medication
-    key = (id(drug), id(dosages), id(medication), low, high, step)
-    known = _VERDICTS.get(key)
+    key = id(dosages) ^ id(drug)  # ints, hashed in C: the entry's identities are checked below
+    known = verdicts.get(key)
     if known is not None and known[0] is drug and known[1] is dosages and known[2] is medication:
-        verdict = known[3]
+        verdict, kept = known[3], True
     else:
         verdict = _verdict(st, dosages, medication.text, low, high, step)
-        if not any(d.extra_text for d in dosages):  # as the reader: no instruction text kept
-            if len(_VERDICTS) >= 4096:
-                _VERDICTS.clear()
-            _VERDICTS[key] = (drug, dosages, medication, verdict)
+        kept = not any(d.extra_text for d in dosages)  # as the reader: no instruction text kept
+        if kept:
+            if len(verdicts) >= 4096:
+                verdicts.clear()
+            verdicts[key] = (drug, dosages, medication, verdict)
     if verdict is None:
         return None
-    if verdict[0] == "dose":
-        return _dose_texts, (m, *verdict[1:], options)
-    return _text_texts, (m, *verdict[1:])
+    return verdict, kept
 
 
-# `_verdict` per process, by the identity of the order's drug, dosages and medication concept (values the reader
-# shares between orders: an order-set template's product and dosages) and the accepted multiples. Each entry holds
-# the three, so that their ids are not reused while it is there.
-_VERDICTS: dict[tuple[Any, ...], tuple[Any, Any, Any, tuple[Any, ...] | None]] = {}
+# `_verdict` per process: for each accepted-multiples setting (low, high, step), by the identity of the order's drug,
+# dosages and medication concept (values the reader shares between orders: an order-set template's product and
+# dosages). Each entry holds the three, so that their ids are not reused while it is there.
+_Verdicts = dict[int, tuple[Any, Any, Any, tuple[Any, ...] | None]]
+_VERDICTS: dict[tuple[float, float, float], _Verdicts] = {}
+
+
+def _verdicts_for(low: float, high: float, step: float) -> _Verdicts:
+    """The verdicts remembered for one setting of the accepted multiples (looked up once per order set, so that
+    each order's look-up is keyed by two ids, not by a tuple of ids and floats)."""
+    verdicts = _VERDICTS.get((low, high, step))
+    if verdicts is None:
+        if len(_VERDICTS) >= 64:
+            _VERDICTS.clear()
+        verdicts = _VERDICTS[(low, high, step)] = {}
+    return verdicts
 
 
 def _verdict(
@@ -137,30 +160,55 @@ def _verdict(
     return None
 
 
+def _words(verdict: tuple[Any, ...], drug: DrugIdentity, options: Options, kept: bool) -> tuple[str, str]:
+    """The verdict in words, short and long. A remembered verdict's words are remembered with it, by its identity
+    and the options' (the same product, dose and multiples are worded alike in every order set that sends them)."""
+    if kept:
+        known = _WORDS.get(id(verdict))
+        if known is not None and known[0] is verdict and known[1] is options:
+            return known[2]
+    if verdict[0] == "dose":
+        _, value, unit, ratio, st = verdict
+        words = _dose_texts(drug, value, unit, ratio, st, options)
+    else:
+        words = _text_texts(drug, *verdict[1:])
+    if kept:
+        if len(_WORDS) >= 4096:
+            _WORDS.clear()
+        _WORDS[id(verdict)] = (verdict, options, words)
+    return words
+
+
+# `_words` of the remembered verdicts (each entry holds the verdict, so that its id is not reused while it is there).
+_WORDS: dict[int, tuple[tuple[Any, ...], Options, tuple[str, str]]] = {}
+
+
 def _dose_texts(
-    m: MedicationOrder, value: float, unit: str, ratio: float, st: Strength, options: Options
+    drug: DrugIdentity, value: float, unit: str, ratio: float, st: Strength, options: Options
 ) -> tuple[str, str]:
     shown = display_unit(unit)
+    dose, times, strength = fmt(value), fmt(ratio), fmt(st.value)  # each written once, read twice
     return (
-        f"dose {fmt(value)} {shown} is {fmt(ratio)} x the coded {fmt(st.value)} {shown} tablet",
-        f"The dose {fmt(value)} {shown} is {fmt(ratio)} times the strength of the coded product "
-        f"(RxNorm {m.drug.product_code}, {m.drug.product_display}: {fmt(st.value)} {shown}); accepted "
+        f"dose {dose} {shown} is {times} x the coded {strength} {shown} tablet",
+        f"The dose {dose} {shown} is {times} times the strength of the coded product "
+        f"(RxNorm {drug.product_code}, {drug.product_display}: {strength} {shown}); accepted "
         f"multiples are {fmt(options.min_multiple)} to {fmt(options.max_multiple)} in steps of "
         f"{fmt(options.step)}.",
     )
 
 
-def _text_texts(m: MedicationOrder, text: str, num: str, u: str, unit: str, st: Strength) -> tuple[str, str]:
+def _text_texts(drug: DrugIdentity, text: str, num: str, u: str, unit: str, st: Strength) -> tuple[str, str]:
     shown = display_unit(unit)
+    strength = fmt(st.value)
     return (
-        f"text says {num} {u} but code is {fmt(st.value)} {shown} tablet",
+        f"text says {num} {u} but code is {strength} {shown} tablet",
         f'The text "{text[:120]}" names {num} {u}, but the coded product is RxNorm '
-        f"{m.drug.product_code} ({m.drug.product_display}, {fmt(st.value)} {shown}).",
+        f"{drug.product_code} ({drug.product_display}, {strength} {shown}).",
     )
 
 
-def _texts(m: MedicationOrder, problem: Callable[..., tuple[str, str]], args: tuple[Any, ...]) -> tuple[str, list[str]]:
-    short, long = problem(*args)
+def _texts(m: MedicationOrder, verdict: tuple[Any, ...], kept: bool, options: Options) -> tuple[str, list[str]]:
+    short, long = _words(verdict, m.drug, options, kept)
     return (
         f"{m.name}: coded product contradicts the order ({short})",
         [f"`{m.ref}`: {long}", "Check that the orderable's RxNorm code matches the intended strength."],
@@ -186,14 +234,15 @@ def _is_dose_mention(text: str, num: str, dosages: tuple[Dosage, ...], st: Stren
 def check(order_set: OrderSet, options: Options) -> Iterable[Finding]:
     # The options read once (a pydantic model's attribute is read through its __getattr__ hook), as _problem uses them.
     low, high, step = options.min_multiple - 1e-9, options.max_multiple + 1e-9, options.step
+    verdicts = _verdicts_for(low, high, step)
     for m in order_set.medications:
-        problem = _problem(m, options, low, high, step)
+        problem = _problem(m, low, high, step, verdicts)
         if problem is None:
             continue
         yield finding_later(
             META,
             _texts,
-            (m, *problem),
+            (m, *problem, options),
             [m.ref],
             override_reasons=(OVERRIDE_DATA_WRONG,),
         )

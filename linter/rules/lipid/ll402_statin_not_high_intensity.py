@@ -100,15 +100,16 @@ class Options(RuleOptions):
 
 
 def _statin(order: MedicationOrder) -> str:
-    statins = sorted(order.drug.drugs & STATINS)
-    return statins[0] if statins else "statin"
+    statins = order.drug.drugs & STATINS
+    return min(statins) if statins else "statin"  # the first by name, as sorted: no list built
 
 
 def _floor(statin: str, options: Options) -> float | None:
-    return {
-        "atorvastatin": options.atorvastatin_high_intensity_min_mg,
-        "rosuvastatin": options.rosuvastatin_high_intensity_min_mg,
-    }.get(statin)
+    if statin == "atorvastatin":
+        return options.atorvastatin_high_intensity_min_mg
+    if statin == "rosuvastatin":
+        return options.rosuvastatin_high_intensity_min_mg
+    return None
 
 
 def _daily_mg(order: MedicationOrder) -> tuple[float, str] | None:
@@ -137,7 +138,8 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         repeating = [ph for ph in phases if not ph.single and ph.per_day_low is not None]
         if not repeating:
             continue
-        ph = min(repeating, key=lambda x: x.per_day_low or 0.0)
+        # The phase with the lowest daily dose (most orders: one phase, no comparison to make).
+        ph = repeating[0] if len(repeating) == 1 else min(repeating, key=lambda x: x.per_day_low or 0.0)
         daily = ph.per_day_low
         floor = _floor(statin, options)
         if floor is not None and daily is not None and daily >= floor - 1e-9:
@@ -210,21 +212,23 @@ def _texts(
     """The finding's summary and detail lines (built when first read)."""
     target = options.suggest_atorvastatin_mg
     where = "order under review" if order.under_review else f"{order.resource_type} in context, status {order.status}"
+    display = drug_display(statin)  # read once, written up to three times
     if floor is not None and daily is not None:
         amount = f"{fmt(daily)} mg/day" if order.under_review else f"{fmt(daily)} mg"
+        floor_mg = fmt(floor)
         summary = (
-            f"{drug_display(statin).capitalize()} {amount} is not high intensity "
-            f"(at least {fmt(floor)} mg/day); source: atorvastatin {fmt(target)} mg daily"
+            f"{display.capitalize()} {amount} is not high intensity "
+            f"(at least {floor_mg} mg/day); source: atorvastatin {fmt(target)} mg daily"
         )
-        verdict = f"below the high-intensity floor of **{fmt(floor)} mg/day** for {drug_display(statin)}"
+        verdict = f"below the high-intensity floor of **{floor_mg} mg/day** for {display}"
     else:
         amount = f" {fmt(daily)} mg" if daily is not None else ""
         summary = (
-            f"{drug_display(statin).capitalize()}{amount} is not the profile's high-intensity statin; "
+            f"{display.capitalize()}{amount} is not the profile's high-intensity statin; "
             f"source: atorvastatin {fmt(target)} mg daily"
         )
         verdict = (
-            f"{drug_display(statin)} is not atorvastatin >= "
+            f"{display} is not atorvastatin >= "
             f"{fmt(options.atorvastatin_high_intensity_min_mg)} mg or rosuvastatin >= "
             f"{fmt(options.rosuvastatin_high_intensity_min_mg)} mg"
         )

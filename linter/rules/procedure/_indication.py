@@ -14,8 +14,9 @@ identify the context"); otherwise by the words of the code text, `Procedure.foca
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
+from typing import Any
 
 from linter.model import Concept, ConditionRecord, OrderSet, ProcedureOrder
 from linter.model_class import frozen_model
@@ -74,7 +75,10 @@ DEVICE_KINDS = ("dcb", "des", "bms")
 
 def device_words(p: ProcedureOrder) -> frozenset[str]:
     """The device words (dcb / des / bms) in the order's own words: `text_kinds(order_words(p))` of these three
-    kinds only, scanned once per order and engine run."""
+    kinds only, scanned once per order and engine run (an order with no notes and no devices: once per process for
+    its code, looked up before the run's cache, which costs more to key)."""
+    if not (p.notes or p.devices):
+        return _code_device_words(p.code)
     cache = run_cache()  # memo, inlined: four rules ask
     if cache is None:
         return _device_words(p)
@@ -100,7 +104,11 @@ def _device_phrases() -> re.Pattern[str] | None:
 def _device_words(p: ProcedureOrder) -> frozenset[str]:
     if p.notes or p.devices:  # words written for this order: read anew
         return _scan_device_words(order_words(p))
-    code = p.code  # the order's words are its code's (`_order_words`): read once per process
+    return _code_device_words(p.code)
+
+
+def _code_device_words(code: Concept) -> frozenset[str]:
+    """The device words of an order whose words are its code's (`_order_words`): read once per process."""
     known = _CODE_DEVICES.get(id(code))
     if known is None or known[0] is not code:
         if len(_CODE_DEVICES) >= 4096:
@@ -125,7 +133,8 @@ def _scan_device_words(text: str) -> frozenset[str]:
 def kinds_of(p: ProcedureOrder) -> frozenset[str]:
     """The identity's kinds (from its code, or its text when no code is known) plus the device words
     (dcb / des / bms) that devices and notes state next to a code that does not tell them apart."""
-    return p.identity.kinds | device_words(p)
+    words = device_words(p)
+    return p.identity.kinds | words if words else p.identity.kinds  # most orders: no device words, no new set
 
 
 def revasc_orders(order_set: OrderSet) -> list[ProcedureOrder]:
@@ -135,11 +144,13 @@ def revasc_orders(order_set: OrderSet) -> list[ProcedureOrder]:
     cache = run_cache()
     if cache is None:
         return _revasc_orders(order_set)
-    key = ("revasc", id(order_set))
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = _revasc_orders(order_set)
-    return found
+    found = cache.get(_REVASC)  # (the order set, its orders): a fixed key, no tuple of ids to build and hash
+    if found is None or found[0] is not order_set:
+        found = cache[_REVASC] = (order_set, _revasc_orders(order_set))
+    return found[1]
+
+
+_REVASC = "procedure.revasc_orders"  # revasc_orders' key in the run cache
 
 
 def _revasc_orders(order_set: OrderSet) -> list[ProcedureOrder]:
@@ -147,6 +158,11 @@ def _revasc_orders(order_set: OrderSet) -> list[ProcedureOrder]:
 
 
 def _find_condition(order_set: OrderSet, ref: str) -> ConditionRecord | None:
+    if ref.count("/") < 2 and not ref.endswith("/"):  # "Condition/c1" (most): its own last two segments
+        for c in order_set.patient.conditions:
+            if c.ref == ref:
+                return c
+        return None
     tail = "/".join(ref.rstrip("/").split("/")[-2:])
     for c in order_set.patient.conditions:
         if c.ref in (ref, tail):
@@ -187,18 +203,56 @@ def _stated_reasons(p: ProcedureOrder, order_set: OrderSet) -> list[tuple[Eviden
     return out
 
 
-def documented(order_set: OrderSet, category: str, orders: Iterable[ProcedureOrder] = ()) -> list[Evidence]:
+def stated_categories(p: ProcedureOrder, order_set: OrderSet) -> list[frozenset[str]]:
+    """The condition categories of each of the order's stated reasons, in `stated_reasons`' order, without their
+    evidence (for a rule that needs the evidence only when a category is there)."""
+    out = [_concept_categories(concept) for concept in p.reasons] if p.reasons else []
+    for ref in p.reason_refs:
+        cond = _find_condition(order_set, ref)
+        out.append(cond.categories if cond is not None else frozenset())
+    return out
+
+
+def documented(order_set: OrderSet, category: str, orders: Sequence[ProcedureOrder] = ()) -> list[Evidence]:
     """Where `category` (claudication, clti, pad, asymptomatic ...) is documented: stated reasons and
     notes of `orders`, and the active Conditions in context. Duplicates (a reasonReference to a Condition
-    that is also in context) are listed once."""
+    that is also in context) are listed once. Read once per category, orders and engine run (PR501 and PR506
+    both ask for claudication); the list is shared, callers never change it."""
+    cache = run_cache()  # memo, inlined
+    if cache is None:
+        return _documented(order_set, category, orders)
+    if len(orders) == 1:  # most questions: one order (built without unpacking)
+        key: tuple[Any, ...] = ("documented", id(order_set), category, id(orders[0]))
+    else:
+        key = ("documented", id(order_set), category, *map(id, orders))
+    found: list[Evidence] | None = cache.get(key)
+    if found is None:
+        found = cache[key] = _documented(order_set, category, orders)
+    return found
+
+
+def _documented(order_set: OrderSet, category: str, orders: Sequence[ProcedureOrder]) -> list[Evidence]:
+    # Nothing documents the category when no active Condition is of it and no order states a reasonCode or has
+    # notes: a reasonReference resolves to one of those Conditions (or to none). Most questions end here, with no
+    # stated reason read.
+    for c in order_set.patient.conditions:
+        if category in c.categories:
+            break
+    else:
+        for p in orders:
+            if p.reasons or p.notes:
+                break
+        else:
+            return []
     found: dict[str, Evidence] = {}
     for p in orders:
         for ev, cats in stated_reasons(p, order_set):
             if category in cats:
                 found.setdefault(ev.where, ev)
-        notes = "\n".join(p.notes)
-        if notes and category in terminology().text_condition_categories(notes):
-            found.setdefault(f"{p.ref} note", Evidence(f"{p.ref} note", _clip(notes)))
+        if p.notes:  # most orders have none: nothing to join
+            notes = "\n".join(p.notes)
+            if notes and category in terminology().text_condition_categories(notes):
+                found.setdefault(f"{p.ref} note", Evidence(f"{p.ref} note", _clip(notes)))
     for c in order_set.patient.conditions:
         if category in c.categories:
             found.setdefault(c.ref, Evidence(c.ref, c.concept.label))

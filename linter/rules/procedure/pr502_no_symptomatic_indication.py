@@ -45,6 +45,7 @@ from linter.rules.procedure._indication import (
     documented,
     evidence_lines,
     revasc_orders,
+    stated_categories,
     stated_reasons,
 )
 
@@ -73,10 +74,11 @@ Options = NoOptions
 
 def check(order_set: OrderSet, options: NoOptions) -> Iterable[Emitted]:
     for p in revasc_orders(order_set):
+        categories = stated_categories(p, order_set)  # the reasons' categories: their evidence only when needed
+        if categories and not [cats for cats in categories if "asymptomatic" in cats]:
+            continue  # a stated reason, not asymptomatic: nothing to say (read before the documented symptoms)
         reasons = stated_reasons(p, order_set)
         asymptomatic = [ev for ev, cats in reasons if "asymptomatic" in cats]
-        if reasons and not asymptomatic:
-            continue  # a stated reason, not asymptomatic: nothing to say (read before the documented symptoms)
         symptomatic = [ev for cat in SYMPTOMATIC for ev in documented(order_set, cat, [p])]
         head = f"**{p.name}** (`{p.ref}`) is a below-the-knee revascularization."
         if asymptomatic:

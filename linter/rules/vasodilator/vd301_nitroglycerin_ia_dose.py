@@ -43,6 +43,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import cache
+from typing import cast
 
 from linter.model import (
     Citation,
@@ -139,6 +140,31 @@ def _read_ia(drug: DrugIdentity, d: Dosage) -> str | None:
     return None
 
 
+def _in_ug(drug: DrugIdentity, d: Dosage, low_q: Quantity, high_q: Quantity) -> _Reading:
+    """The dosage's low and high doses in ug (`convert`, through the product strength) with the quantities as sent,
+    per process by the identity of the dosage and the drug identity, as `_ia_reading`: `convert` keys its answers by
+    every field of the quantity and of the strength, which costs more to hash than the look-up here. A remembered
+    reading is one object in every order set that sends the dosage (its texts are remembered by it: `_words`)."""
+    known = _IN_UG.get(id(d))
+    if known is not None and known[0] is d and known[1] is drug:
+        return known[2]
+    lo = convert(low_q, "ug", strength=drug.strength)
+    hi = convert(high_q, "ug", strength=drug.strength) if high_q is not low_q else lo
+    reading = (lo, hi, low_q, high_q)
+    if not d.extra_text:  # as `_ia_reading`: a dosage with an instruction is not kept
+        if len(_IN_UG) >= 4096:
+            _IN_UG.clear()
+        _IN_UG[id(d)] = (d, drug, reading)
+    return reading
+
+
+_Reading = tuple[Converted | UnitProblem, Converted | UnitProblem, Quantity, Quantity]
+
+# `_in_ug` per process, by the identity of the dosage; each entry holds the dosage and the drug identity (a dosage
+# shared by orders of two drugs is converted again for the other).
+_IN_UG: dict[int, tuple[Dosage, DrugIdentity, _Reading]] = {}
+
+
 @cache
 def _ia_words() -> re.Pattern[str] | None:
     return phrase_pattern(terminology().routes[IA].text)
@@ -174,15 +200,15 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
                     else "the dosage has no doseQuantity or doseRange",
                 )
                 continue
-            lo = convert(low_q, "ug", strength=order.drug.strength)
-            hi = convert(high_q, "ug", strength=order.drug.strength) if high_q is not low_q else lo
+            converted = _in_ug(order.drug, d, low_q, high_q)
+            lo, hi = converted[0], converted[1]
             if isinstance(lo, UnitProblem) or isinstance(hi, UnitProblem):
                 problem = lo if isinstance(lo, UnitProblem) else hi
                 if isinstance(problem, UnitProblem):
                     unverified = unit_problem_to_dq(problem, order, META.code, "the intra-arterial nitroglycerin dose")
                 continue
             if worst is None or _badness(lo.value, hi.value, options) > _badness(worst[0], worst[1], options):
-                worst = (lo.value, hi.value, d, reading, (lo, hi, low_q, high_q))
+                worst = (lo.value, hi.value, d, reading, cast(_Read, converted))  # lo and hi: converted
         if worst is None:
             if unverified is not None:
                 yield unverified
@@ -232,7 +258,7 @@ def _finding(
     return finding_later(
         META,
         _texts,
-        (order, read, reading, too_high, critical, shown, fix, options),
+        (order, read, reading, too_high, critical, shown, fix, options, not d.extra_text),
         [order.ref],
         indicator=Indicator.CRITICAL if critical else Indicator.WARNING,
         suggestion=Suggestion(fix, (UpdateAction(order.ref, fix, changes),)),
@@ -248,6 +274,16 @@ def _finding(
     )
 
 
+# How the dosage was read as intra-arterial (`_ia_reading`), as a finding's detail says it.
+_ROUTE_NOTES = {
+    "coded": "route coded intra-arterial (SNOMED 58100008)",
+    "text": "intra-arterial per the order's text",
+    "assumed": (
+        "no route stated; an injectable nitroglycerin single dose is read as the intra-arterial vasospasm bolus"
+    ),
+}
+
+
 def _texts(
     order: MedicationOrder,
     read: _Read,
@@ -257,18 +293,35 @@ def _texts(
     shown: float,
     fix: str,
     options: Options,
+    kept: bool,
 ) -> tuple[str, list[str]]:
     """The finding's summary and detail lines (built when first read)."""
+    summary, *lines = _words(read, reading, too_high, critical, shown, fix, options, kept)
+    return summary, [f"**{order.name}** (`{order.ref}`): {_ROUTE_NOTES[reading]}.", *lines]
+
+
+def _words(
+    read: _Read,
+    reading: str,
+    too_high: bool,
+    critical: bool,
+    shown: float,
+    fix: str,
+    options: Options,
+    kept: bool,
+) -> tuple[str, str, str, str]:
+    """The summary and the detail lines that do not name the order. All are functions of the reading (remembered per
+    dosage by `_in_ug`: one object in every order set that sends the dosage) and the options, so a kept reading's
+    words are remembered by its identity and the options' (each entry holds both)."""
+    if kept:
+        known = _WORDS.get(id(read))
+        if known is not None and known[0] is read and known[1] is options and known[2] == reading:
+            return known[3]
     lo, hi, low_q, high_q = read
     how = lo.how if lo is hi else f"{lo.how} to {hi.how}"
     sent = _as_sent(low_q) if low_q is high_q else f"{_as_sent(low_q)} to {_as_sent(high_q)}"
     rng = f"{fmt(options.min_ug)}-{fmt(options.max_ug)} mcg"
-    route_note = {
-        "coded": "route coded intra-arterial (SNOMED 58100008)",
-        "text": "intra-arterial per the order's text",
-        "assumed": "no route stated; an injectable nitroglycerin single dose is read as the intra-arterial "
-        "vasospasm bolus",
-    }[reading]
+    dose = f"{fmt(shown)} mcg"  # written once, read up to three times
     if critical:
         band = (
             f"at or above {fmt(options.critical_at_or_above_ug)} mcg, {fmt(shown / options.max_ug)} times the "
@@ -276,16 +329,24 @@ def _texts(
         )
     else:
         band = f"{'above' if too_high else 'below'} the source range {rng}"
-    lines = [
-        f"**{order.name}** (`{order.ref}`): {route_note}.",
-        f"- dose: {how} per administration = **{fmt(shown)} mcg**",
-        f"The dose is **{band}**.",
-        f"Suggested: {fix}.",
-    ]
     summary = (
         f"Nitroglycerin {sent} IA"
-        + ("" if sent == f"{fmt(shown)} mcg" else f" = {fmt(shown)} mcg")
+        + ("" if sent == dose else f" = {dose}")
         + f" per dose; source range {rng}"
         + (" (likely mg/mcg mix-up)" if critical else "")
     )
-    return summary, lines
+    words = (
+        summary,
+        f"- dose: {how} per administration = **{dose}**",
+        f"The dose is **{band}**.",
+        f"Suggested: {fix}.",
+    )
+    if kept:
+        if len(_WORDS) >= 4096:
+            _WORDS.clear()
+        _WORDS[id(read)] = (read, options, reading, words)
+    return words
+
+
+# `_words` of the remembered readings.
+_WORDS: dict[int, tuple[_Read, Options, str, tuple[str, str, str, str]]] = {}
