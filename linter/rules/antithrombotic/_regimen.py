@@ -229,7 +229,11 @@ def dpi_phases(
     daily = read_daily(order, rule_code=rule_code, what="the rivaroxaban dose and frequency")
     if isinstance(daily, CouldNotVerify):
         return daily
-    return [d for d in daily if is_dpi_phase(order, d, dpi_mg, dpi_per_day)]
+    found = []  # a loop, not a comprehension: no function object and frame per order
+    for d in daily:
+        if is_dpi_phase(order, d, dpi_mg, dpi_per_day):
+            found.append(d)
+    return found
 
 
 def maintenance_dosages(order: MedicationOrder) -> tuple[Dosage, ...]:

@@ -147,20 +147,21 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             if dpi:
                 yield from dpi.unreadable  # it might be DPI: say we could not tell
             continue
-        if not any_under_review([order, *partners]):
+        if not (order.under_review or any_under_review(partners)):
             continue  # the combination was reviewed before
         suggestion = None
         label = None
         if order.resource_type == "MedicationRequest":
             label = _label(o.suggest_aspirin_mg)
             suggestion = dose_suggestion(label, order.ref, excess.dosage_index, o.suggest_aspirin_mg, 1)
+        partner_refs = [m.ref for m in partners]
         yield finding_later(
             META,
             _texts,
             (order, excess, bool(ticagrelor), bool(dpi and dpi.matching), partners, label, o),
-            [order.ref, *(m.ref for m in partners)],
+            [order.ref, *partner_refs],
             suggestion=suggestion,
-            values={"aspirin_mg_per_day": round(excess.per_day_high, 3), "partners": [m.ref for m in partners]},
+            values={"aspirin_mg_per_day": round(excess.per_day_high, 3), "partners": partner_refs},
         )
 
 

@@ -111,8 +111,10 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     rivaroxaban = in_regimen.get("rivaroxaban")
     if not rivaroxaban:
         return
-    # the maintenance clopidogrel orders: no dosage, or a repeating one
-    clopidogrel = [m for m in in_regimen.get("clopidogrel", ()) if maintenance_dosages(m) or not m.dosages]
+    clopidogrel = []  # the maintenance orders: no dosage, or a repeating one (a loop: no comprehension's frame)
+    for m in in_regimen.get("clopidogrel", ()):
+        if maintenance_dosages(m) or not m.dosages:
+            clopidogrel.append(m)
     if not clopidogrel:
         return
     dpi = dpi_orders(order_set, o.dpi_rivaroxaban_mg, o.dpi_per_day, rule_code=META.code)
@@ -121,7 +123,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             yield from dpi.unreadable
         return
     for order in clopidogrel:
-        if not any_under_review([order, *dpi.matching]):
+        if not (order.under_review or any_under_review(dpi.matching)):
             continue
         days = _duration(order, order_set)
         if days is not None and days <= o.max_duration_days + EPS:
