@@ -25,13 +25,23 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from linter.messages import times_daily
-from linter.model import ConditionRecord, CouldNotVerify, MedicationOrder, OrderSet
+from linter.model import (
+    ConditionRecord,
+    CouldNotVerify,
+    Dosage,
+    FixChange,
+    MedicationOrder,
+    OrderSet,
+    Strength,
+    Suggestion,
+    UpdateAction,
+)
 from linter.model_class import frozen_model
 from linter.model_fast import copy_with
-from linter.rules._common import drugs_in_class, fmt
-from linter.rules._dose import Phase, read_phases
-from linter.rules._drug_index import regimen_drugs_among, regimen_orders, regimen_orders_with_any
-from linter.rules._memo import memo, run_cache
+from linter.rules._common import daily_dose_suggestion, drugs_in_class, fmt
+from linter.rules._dose import Phase, is_single_administration, read_phases
+from linter.rules._drug_index import drug_index
+from linter.rules._memo import run_cache
 
 EPS = 1e-6
 
@@ -45,9 +55,9 @@ _FULL_DOSE_CANDIDATES = FULL_DOSE_AT_ANY_DOSE | {"rivaroxaban"}
 
 @frozen_model
 class Daily:
-    """One dosing phase of an order read as a daily regimen (mg)."""
+    """One dosing phase of an order read as a daily regimen (mg). A function of the order's dosages and product
+    strength only, not of the order: order sets that send the same dosages share it (`read_daily`)."""
 
-    order: MedicationOrder
     phase: Phase
     single: bool  # one administration; per-day values are then the dose itself, once
     per_admin_low: float
@@ -56,6 +66,7 @@ class Daily:
     per_day_high: float
     admins_low: float  # administrations per day
     admins_high: float
+    kept: bool = False  # shared by the order sets of the process (`_SHARED_DAILY`): its `how` is remembered
 
     @property
     def dosage_index(self) -> int:
@@ -63,6 +74,16 @@ class Daily:
 
     @property
     def how(self) -> str:
+        if not self.kept:
+            return self._how()
+        known = _HOWS.get(id(self))
+        if known is None or known[0] is not self:
+            if len(_HOWS) >= 4096:
+                _HOWS.clear()
+            known = _HOWS[id(self)] = (self, self._how())
+        return known[1]
+
+    def _how(self) -> str:
         if self.single:
             return (
                 f"{self.phase.how}\n- no repeating timing: read as one administration, judged as a daily "
@@ -82,10 +103,19 @@ class Daily:
 
     def describe(self) -> str:
         """'325 mg twice daily', '600 mg once (single administration)', '50-100 mg twice daily'."""
-        dose = f"{range_text(self.per_admin_low, self.per_admin_high)} mg"
-        if self.single:
-            return f"{dose} once (single administration)"
-        return f"{dose} {frequency_phrase(self.admins_low, self.admins_high)}"
+        return _describe(self.per_admin_low, self.per_admin_high, self.single, self.admins_low, self.admins_high)
+
+
+# id(kept Daily) -> (the Daily, its `how`): the explanation of a shared reading, written once.
+_HOWS: dict[int, tuple[Daily, str]] = {}
+
+
+@lru_cache(maxsize=1024)  # a pure function of the numbers, asked by most texts of a daily reading
+def _describe(per_admin_low: float, per_admin_high: float, single: bool, admins_low: float, admins_high: float) -> str:
+    dose = f"{range_text(per_admin_low, per_admin_high)} mg"
+    if single:
+        return f"{dose} once (single administration)"
+    return f"{dose} {frequency_phrase(admins_low, admins_high)}"
 
 
 @lru_cache(maxsize=1024)  # pure functions of the numbers, asked by every text of a daily reading
@@ -102,16 +132,16 @@ def frequency_phrase(low: float, high: float) -> str:
 
 def read_daily(order: MedicationOrder, *, rule_code: str, what: str) -> list[Daily] | CouldNotVerify:
     """Every phase of `order` as a daily regimen in mg (sequenced loading + maintenance give two phases).
-    The list is shared by every rule of the run that reads the order (callers never change it)."""
+    The list is shared by every rule of the run that reads the order, and by the order sets of the process that
+    send the same dosages (callers never change it)."""
     cache = run_cache()  # memo, inlined: ~7 reads an order set
     if cache is None:
         daily = _read_daily(order, rule_code, what)
     else:
         key = ("daily", id(order))
         cached = cache.get(key)
-        if cached is None:  # _read_daily, inlined
-            phases = read_phases(order, "mg", rule_code=rule_code, what=what)
-            cached = cache[key] = phases if isinstance(phases, CouldNotVerify) else _as_daily(order, phases)
+        if cached is None:
+            cached = cache[key] = _shared_daily(order, rule_code, what)
         daily = cached
     if isinstance(daily, CouldNotVerify):  # read for the first rule that asked: said for this one
         return copy_with(daily, needed_by=rule_code, what=what)
@@ -122,20 +152,44 @@ def _read_daily(order: MedicationOrder, rule_code: str, what: str) -> list[Daily
     phases = read_phases(order, "mg", rule_code=rule_code, what=what)
     if isinstance(phases, CouldNotVerify):
         return phases
-    return _as_daily(order, phases)
+    return _as_daily(phases, False)
 
 
-def _as_daily(order: MedicationOrder, phases: list[Phase]) -> list[Daily]:
+# Daily readings, per process, by the identity of the order's dosages and product strength, as
+# `linter.rules._dose` keeps their phases (and on the same terms: only readings, never a could-not-verify, which
+# names its order; only of dosages with no instruction, free text written for one patient). Each entry holds the
+# dosages and the strength, so that their ids are not reused while it is there.
+_SHARED_DAILY: dict[tuple[int, int], tuple[tuple[Dosage, ...], Strength | None, list[Daily]]] = {}
+
+
+def _shared_daily(order: MedicationOrder, rule_code: str, what: str) -> list[Daily] | CouldNotVerify:
+    dosages, strength = order.dosages, order.drug.strength
+    key = (id(dosages), id(strength))
+    known = _SHARED_DAILY.get(key)
+    if known is not None and known[0] is dosages and known[1] is strength:
+        return known[2]
+    phases = read_phases(order, "mg", rule_code=rule_code, what=what)
+    if isinstance(phases, CouldNotVerify):
+        return phases
+    if any(d.extra_text for d in dosages):
+        return _as_daily(phases, False)
+    daily = _as_daily(phases, True)
+    if len(_SHARED_DAILY) >= 4096:
+        _SHARED_DAILY.clear()
+    _SHARED_DAILY[key] = (dosages, strength, daily)
+    return daily
+
+
+def _as_daily(phases: list[Phase], kept: bool) -> list[Daily]:
     out: list[Daily] = []
     for p in phases:
         if p.single or p.per_day_low is None or p.per_day_high is None or p.frequency is None:
             out.append(
-                Daily(order, p, True, p.per_admin_low, p.per_admin_high, p.per_admin_low, p.per_admin_high, 1.0, 1.0)
+                Daily(p, True, p.per_admin_low, p.per_admin_high, p.per_admin_low, p.per_admin_high, 1.0, 1.0, kept)
             )
         else:
             out.append(
                 Daily(
-                    order,
                     p,
                     False,
                     p.per_admin_low,
@@ -144,14 +198,28 @@ def _as_daily(order: MedicationOrder, phases: list[Phase]) -> list[Daily]:
                     p.per_day_high,
                     p.frequency.low_per_day,
                     p.frequency.high_per_day,
+                    kept,
                 )
             )
     return out
 
 
-def is_dpi_phase(d: Daily, dpi_mg: float, dpi_per_day: float) -> bool:
-    """Rivaroxaban `dpi_mg` per administration, exactly `dpi_per_day` administrations a day."""
-    return d.order.is_("rivaroxaban") and not d.single and d.per_admin_is(dpi_mg) and d.admins_are(dpi_per_day)
+def dose_suggestion(label: str, ref: str, dosage_index: int, mg: float, per_day: float) -> Suggestion:
+    """`daily_dose_suggestion`, with its dose and frequency changes (values of the numbers alone) built once a
+    process: a dose rule's finding suggests the same change in most order sets."""
+    return Suggestion(label, (UpdateAction(ref, label, _dose_changes(dosage_index, mg, per_day)),))
+
+
+@lru_cache(maxsize=256, typed=True)  # typed: 81 and 81.0 are written differently in a fix
+def _dose_changes(dosage_index: int, mg: float, per_day: float) -> tuple[FixChange, ...]:
+    action = daily_dose_suggestion("", "", dosage_index, mg, per_day).actions[0]
+    assert isinstance(action, UpdateAction)  # noqa: S101 - its one update of the order
+    return action.changes
+
+
+def is_dpi_phase(order: MedicationOrder, d: Daily, dpi_mg: float, dpi_per_day: float) -> bool:
+    """A phase `d` of `order`: rivaroxaban `dpi_mg` per administration, exactly `dpi_per_day` administrations a day."""
+    return order.is_("rivaroxaban") and not d.single and d.per_admin_is(dpi_mg) and d.admins_are(dpi_per_day)
 
 
 def dpi_phases(
@@ -161,7 +229,19 @@ def dpi_phases(
     daily = read_daily(order, rule_code=rule_code, what="the rivaroxaban dose and frequency")
     if isinstance(daily, CouldNotVerify):
         return daily
-    return [d for d in daily if is_dpi_phase(d, dpi_mg, dpi_per_day)]
+    found = []  # a loop, not a comprehension: no function object and frame per order
+    for d in daily:
+        if is_dpi_phase(order, d, dpi_mg, dpi_per_day):
+            found.append(d)
+    return found
+
+
+def maintenance_dosages(order: MedicationOrder) -> tuple[Dosage, ...]:
+    """The order's repeating dosages (its maintenance: not single administrations), in order."""
+    dosages = order.dosages
+    if len(dosages) == 1:  # most orders: the one dosage or none, without a generator
+        return () if is_single_administration(dosages[0]) else dosages
+    return tuple(d for d in dosages if not is_single_administration(d))
 
 
 @frozen_model
@@ -173,12 +253,21 @@ class RegimenRead:
     how: tuple[str, ...] = ()
 
 
+_NOTHING = RegimenRead((), ())  # no order matches, none unreadable: the answer for most order sets
+
+
 def dpi_orders(order_set: OrderSet, dpi_mg: float, dpi_per_day: float, *, rule_code: str) -> RegimenRead:
     """Rivaroxaban orders of the regimen given as DPI (2.5 mg twice daily). Read once per run (five rules ask);
     the could-not-verify records read for the first rule that asked are said for this one."""
-    read: RegimenRead = memo(
-        ("dpi", id(order_set), dpi_mg, dpi_per_day), _dpi_orders, order_set, dpi_mg, dpi_per_day, rule_code
-    )
+    cache = run_cache()  # memo, inlined
+    read: RegimenRead | None
+    if cache is None:
+        read = _dpi_orders(order_set, dpi_mg, dpi_per_day, rule_code)
+    else:
+        key = ("dpi", id(order_set), dpi_mg, dpi_per_day)
+        read = cache.get(key)
+        if read is None:
+            read = cache[key] = _dpi_orders(order_set, dpi_mg, dpi_per_day, rule_code)
     if read.unreadable and read.unreadable[0].needed_by != rule_code:
         return RegimenRead(read.matching, tuple(copy_with(u, needed_by=rule_code) for u in read.unreadable), read.how)
     return read
@@ -188,13 +277,15 @@ def _dpi_orders(order_set: OrderSet, dpi_mg: float, dpi_per_day: float, rule_cod
     matching: list[MedicationOrder] = []
     unreadable: list[CouldNotVerify] = []
     how: list[str] = []
-    for m in regimen_orders(order_set, "rivaroxaban"):
+    for m in drug_index(order_set).in_regimen.get("rivaroxaban", ()):
         phases = dpi_phases(m, dpi_mg, dpi_per_day, rule_code=rule_code)
         if isinstance(phases, CouldNotVerify):
             unreadable.append(phases)
         elif phases:
             matching.append(m)
             how.append(f"`{m.ref}` rivaroxaban {phases[0].describe()}")
+    if not matching and not unreadable:
+        return _NOTHING
     return RegimenRead(tuple(matching), tuple(unreadable), tuple(how))
 
 
@@ -203,8 +294,8 @@ def full_dose_oac_orders(order_set: OrderSet, rivaroxaban_full_mg_per_day: float
     matching: list[MedicationOrder] = []
     unreadable: list[CouldNotVerify] = []
     how: list[str] = []
-    for m in regimen_orders_with_any(order_set, _FULL_DOSE_CANDIDATES):
-        if m.drug.drugs & FULL_DOSE_AT_ANY_DOSE:
+    for m in drug_index(order_set).with_any(_FULL_DOSE_CANDIDATES):  # a shared list, never changed here
+        if not FULL_DOSE_AT_ANY_DOSE.isdisjoint(m.drug.drugs):
             matching.append(m)
             names = ", ".join(sorted(m.drug.drugs & FULL_DOSE_AT_ANY_DOSE))
             how.append(f"`{m.ref}` {names}: full-dose oral anticoagulant at any dose")
@@ -222,6 +313,8 @@ def full_dose_oac_orders(order_set: OrderSet, rivaroxaban_full_mg_per_day: float
                 f"`{m.ref}` rivaroxaban {top.describe()} = {range_text(top.per_day_low, top.per_day_high)} "
                 f"mg/day (full dose: >= {fmt(rivaroxaban_full_mg_per_day)} mg/day)"
             )
+    if not matching and not unreadable:
+        return _NOTHING
     return RegimenRead(tuple(matching), tuple(unreadable), tuple(how))
 
 
@@ -248,14 +341,10 @@ def oac_names(orders: Iterable[MedicationOrder]) -> str:
     return " and ".join(names) or "oral anticoagulant"
 
 
-def regimen_with(order_set: OrderSet, drugs: Iterable[str]) -> list[MedicationOrder]:
-    """Orders of the regimen holding any of `drugs`, in regimen order."""
-    return regimen_orders_with_any(order_set, drugs if isinstance(drugs, frozenset) else frozenset(drugs))
-
-
-def antiplatelet_drugs(order_set: OrderSet, *, include_cilostazol: bool) -> set[str]:
-    """Distinct antiplatelet drug keys in the regimen (cilostazol only when asked)."""
-    return regimen_drugs_among(order_set, _antiplatelets(include_cilostazol))
+def antiplatelet_drugs(order_set: OrderSet, *, include_cilostazol: bool) -> frozenset[str]:
+    """Distinct antiplatelet drug keys in the regimen (cilostazol only when asked): one set operation on the run's
+    drug index (`regimen_drugs_among` without its frame and copy)."""
+    return _antiplatelets(include_cilostazol).intersection(drug_index(order_set).in_regimen)
 
 
 @lru_cache(maxsize=2)

@@ -42,6 +42,7 @@ its code changed too (DQ905 says so).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from linter.model import (
     Citation,
@@ -53,8 +54,9 @@ from linter.model import (
     Scope,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import daily_dose_suggestion, finding_later, fmt, orders_of, refs, regimen_lines
-from linter.rules.antithrombotic._regimen import EPS, Daily, range_text, read_daily
+from linter.rules._common import finding_later, fmt, refs, regimen_lines
+from linter.rules._drug_index import drug_index
+from linter.rules.antithrombotic._regimen import EPS, Daily, dose_suggestion, range_text, read_daily
 
 META = RuleMeta(
     code="AT101",
@@ -118,19 +120,36 @@ def _deviation(verdict: tuple[Indicator, bool, float], o: Options) -> float:
     return shown - o.max_mg_per_day if too_high else o.min_mg_per_day - shown
 
 
+def _worst(
+    judged: list[tuple[tuple[Indicator, bool, float], Daily]], o: Options
+) -> tuple[tuple[Indicator, bool, float], Daily]:
+    """The phase the finding judges: the most severe, then the furthest from the range."""
+    if len(judged) == 1:  # most orders: one phase
+        return judged[0]
+    return max(judged, key=lambda x: (x[0][0].rank, _deviation(x[0], o)))
+
+
+@lru_cache(maxsize=16)  # the option's number -> the same label in every finding of a profile
+def _label(suggest_mg: float) -> str:
+    return f"Change aspirin to {fmt(suggest_mg)} mg once daily"
+
+
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
-    for order in orders_of(order_set, "aspirin"):
+    for order in drug_index(order_set).reviewed.get("aspirin", ()):
         daily = read_daily(order, rule_code=META.code, what="the aspirin daily dose")
         if isinstance(daily, CouldNotVerify):
             yield daily
             continue
-        judged = [(v, d) for d in daily if (v := _verdict(d, o)) is not None]
+        judged = []  # a loop, not a comprehension: no function object and frame per order
+        for d in daily:
+            if (v := _verdict(d, o)) is not None:
+                judged.append((v, d))
         if not judged:
             continue
-        (indicator, too_high, shown), d = max(judged, key=lambda x: (x[0][0].rank, _deviation(x[0], o)))
-        label = f"Change aspirin to {fmt(o.suggest_mg)} mg once daily"
-        suggestion = daily_dose_suggestion(label, order.ref, d.dosage_index, o.suggest_mg, 1)
+        (indicator, too_high, shown), d = _worst(judged, o)
+        label = _label(o.suggest_mg)
+        suggestion = dose_suggestion(label, order.ref, d.dosage_index, o.suggest_mg, 1)
         yield finding_later(
             META,
             _texts,
@@ -146,6 +165,11 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
                 "suggested_mg": o.suggest_mg,
             },
         )
+
+
+@lru_cache(maxsize=1)  # the sources' titles are read once a process: the same words in every finding
+def _cited() -> str:
+    return refs(("000", "31"), ("001", "31"))
 
 
 def _texts(
@@ -180,6 +204,5 @@ def _texts(
             f"A single administration is a loading dose only within {fmt(o.loading_min_mg)}-"
             f"{fmt(o.loading_max_mg)} mg; outside it, it is judged as a daily dose."
         )
-    cited = refs(("000", "31"), ("001", "31"))
-    lines += ["Order judged:\n" + regimen_lines([order]), f"Suggested: {label} ({cited})."]
+    lines += ["Order judged:\n" + regimen_lines([order]), f"Suggested: {label} ({_cited()})."]
     return summary, lines

@@ -38,6 +38,7 @@ critical: the critical band is for repeating orders only, as RULES.md says.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from linter.model import (
     Citation,
@@ -49,8 +50,9 @@ from linter.model import (
     Scope,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import daily_dose_suggestion, finding_later, fmt, orders_of, regimen_lines
-from linter.rules.antithrombotic._regimen import EPS, Daily, frequency_phrase, range_text, read_daily
+from linter.rules._common import finding_later, fmt, regimen_lines
+from linter.rules._drug_index import drug_index
+from linter.rules.antithrombotic._regimen import EPS, Daily, dose_suggestion, frequency_phrase, range_text, read_daily
 
 META = RuleMeta(
     code="AT102",
@@ -97,26 +99,43 @@ def _wrong(d: Daily, o: Options) -> bool:
     return not (d.per_admin_is(per_admin) and d.admins_are(o.maintenance_per_day))
 
 
+def _critical(d: Daily, o: Options) -> bool:
+    """A repeating order at or above the critical daily dose."""
+    return not d.single and d.per_day_high >= o.critical_repeating_at_or_above_mg_per_day - EPS
+
+
+def _worst(wrong: list[Daily], o: Options) -> Daily:
+    """The phase the finding judges: a critical one first, then the highest daily dose."""
+    if len(wrong) == 1:  # most orders: one phase
+        return wrong[0]
+    return max(wrong, key=lambda x: (_critical(x, o), x.per_day_high))
+
+
+@lru_cache(maxsize=64)  # the options' numbers -> the same words in every finding of a profile
+def _target(per_admin: float, per_day: float) -> tuple[str, str]:
+    """The maintenance regimen in words, and the suggestion's label."""
+    target = f"{fmt(per_admin)} mg {frequency_phrase(per_day, per_day)}"
+    return target, f"Change clopidogrel to {target}"
+
+
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
     per_admin = o.maintenance_mg_per_day / o.maintenance_per_day
-    for order in orders_of(order_set, "clopidogrel"):
+    for order in drug_index(order_set).reviewed.get("clopidogrel", ()):
         daily = read_daily(order, rule_code=META.code, what="the clopidogrel dose and frequency")
         if isinstance(daily, CouldNotVerify):
             yield daily
             continue
-        wrong = [d for d in daily if _wrong(d, o)]
+        wrong = []  # a loop, not a comprehension: no function object and frame per order
+        for d in daily:
+            if _wrong(d, o):
+                wrong.append(d)
         if not wrong:
             continue
-
-        def critical(d: Daily) -> bool:
-            return not d.single and d.per_day_high >= o.critical_repeating_at_or_above_mg_per_day - EPS
-
-        d = max(wrong, key=lambda x: (critical(x), x.per_day_high))
-        target = f"{fmt(per_admin)} mg {frequency_phrase(o.maintenance_per_day, o.maintenance_per_day)}"
-        label = f"Change clopidogrel to {target}"
-        suggestion = daily_dose_suggestion(label, order.ref, d.dosage_index, per_admin, o.maintenance_per_day)
-        is_critical = critical(d)
+        d = _worst(wrong, o)
+        target, label = _target(per_admin, o.maintenance_per_day)
+        suggestion = dose_suggestion(label, order.ref, d.dosage_index, per_admin, o.maintenance_per_day)
+        is_critical = _critical(d, o)
         yield finding_later(
             META,
             _texts,
@@ -133,12 +152,17 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         )
 
 
+@lru_cache(maxsize=64)
+def _loading(low: float, high: float) -> str:
+    return f"{fmt(low)}-{fmt(high)} mg"
+
+
 def _texts(
     order: MedicationOrder, d: Daily, target: str, label: str, is_critical: bool, o: Options
 ) -> tuple[str, list[str]]:
     """The finding's summary and detail lines (built when first read)."""
     per_day = range_text(d.per_day_low, d.per_day_high)
-    loading = f"{fmt(o.loading_min_mg)}-{fmt(o.loading_max_mg)} mg"
+    loading = _loading(o.loading_min_mg, o.loading_max_mg)
     described = d.describe()
     if d.single:
         summary = f"Clopidogrel {described}: not a {loading} loading dose, and maintenance is {target}"

@@ -36,6 +36,7 @@ the timing bounds and the validity period; the shortest stated duration counts, 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from linter.model import (
     Citation,
@@ -50,9 +51,10 @@ from linter.model import (
     UpdateAction,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import finding_later, fmt, orders_of, regimen_lines
-from linter.rules._dose import is_single_administration, stated_duration_days
-from linter.rules.antithrombotic._regimen import EPS
+from linter.rules._common import finding_later, fmt, regimen_lines
+from linter.rules._dose import stated_duration_days
+from linter.rules._drug_index import drug_index
+from linter.rules.antithrombotic._regimen import EPS, maintenance_dosages
 
 META = RuleMeta(
     code="AT103",
@@ -113,16 +115,23 @@ def _short_texts(
     )
 
 
+@lru_cache(maxsize=16)  # the option's number -> the same label and change in every finding of a profile
+def _set_duration(days: int) -> tuple[str, tuple[SetDuration]]:
+    return f"Set the clopidogrel duration to {days} days", (SetDuration(days),)
+
+
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
     ctx = order_set.btk_context
-    for order in orders_of(order_set, "clopidogrel"):
-        maintenance = tuple(d for d in order.dosages if not is_single_administration(d))
+    for order in drug_index(order_set).reviewed.get("clopidogrel", ()):
+        maintenance = maintenance_dosages(order)
         if order.dosages and not maintenance:
             continue  # a loading dose (or another single administration): no treatment duration
         days = stated_duration_days(order, maintenance)
-        label = f"Set the clopidogrel duration to {o.suggest_duration_days} days"
-        suggestion = Suggestion(label, (UpdateAction(order.ref, label, (SetDuration(o.suggest_duration_days),)),))
+        if days is not None and days >= o.min_duration_days - EPS:
+            continue
+        label, changes = _set_duration(o.suggest_duration_days)
+        suggestion = Suggestion(label, (UpdateAction(order.ref, label, changes),))
         if days is None:
             yield finding_later(
                 META,
@@ -133,8 +142,6 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
                 suggestion=suggestion,
                 values={"duration_days": None, "min_duration_days": o.min_duration_days},
             )
-            continue
-        if days >= o.min_duration_days - EPS:
             continue
         yield finding_later(
             META,

@@ -91,7 +91,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     agents = antiplatelet_drugs(order_set, include_cilostazol=o.cilostazol_counts_as_second_agent)
     cilostazol_only = not agents and regimen_has(order_set, "cilostazol")
     if cilostazol_only:
-        agents = {"cilostazol"}
+        agents = frozenset({"cilostazol"})
     elif len(agents) != 1:
         return
     dpi = dpi_orders(order_set, o.dpi_rivaroxaban_mg, o.dpi_per_day, rule_code=META.code)

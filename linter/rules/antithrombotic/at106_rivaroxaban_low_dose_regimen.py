@@ -35,6 +35,7 @@ frequency must be stated as twice daily). Full-dose rivaroxaban (>= 10 mg/day) i
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from linter.model import (
     Citation,
@@ -47,8 +48,17 @@ from linter.model import (
     Scope,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import daily_dose_suggestion, finding_later, fmt, orders_of, regimen_lines
-from linter.rules.antithrombotic._regimen import EPS, Daily, frequency_phrase, is_dpi_phase, range_text, read_daily
+from linter.rules._common import finding_later, fmt, regimen_lines
+from linter.rules._drug_index import drug_index
+from linter.rules.antithrombotic._regimen import (
+    EPS,
+    Daily,
+    dose_suggestion,
+    frequency_phrase,
+    is_dpi_phase,
+    range_text,
+    read_daily,
+)
 
 META = RuleMeta(
     code="AT106",
@@ -78,29 +88,34 @@ class Options(RuleOptions):
     full_dose_mg_per_day: float
 
 
+@lru_cache(maxsize=64)  # the options' numbers -> the same words in every finding of a profile
+def _words(dpi_mg: float, dpi_per_day: float) -> tuple[str, str]:
+    """The DPI regimen in words, and the suggestion's label."""
+    dpi = f"{fmt(dpi_mg)} mg {frequency_phrase(dpi_per_day, dpi_per_day)}"
+    return dpi, f"Change rivaroxaban to {dpi}"
+
+
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
-    for order in orders_of(order_set, "rivaroxaban"):
+    for order in drug_index(order_set).reviewed.get("rivaroxaban", ()):
         daily = read_daily(order, rule_code=META.code, what="the rivaroxaban dose and frequency")
         if isinstance(daily, CouldNotVerify):
             yield daily
             continue
-        wrong = [
-            d
-            for d in daily
-            if d.per_day_low < o.full_dose_mg_per_day - EPS and not is_dpi_phase(d, o.dpi_rivaroxaban_mg, o.dpi_per_day)
-        ]
-        if not wrong:
+        for d in daily:  # the first low-dose phase not given as DPI
+            if d.per_day_low < o.full_dose_mg_per_day - EPS and not is_dpi_phase(
+                order, d, o.dpi_rivaroxaban_mg, o.dpi_per_day
+            ):
+                break
+        else:
             continue
-        d = wrong[0]
-        dpi = f"{fmt(o.dpi_rivaroxaban_mg)} mg {frequency_phrase(o.dpi_per_day, o.dpi_per_day)}"
-        label = f"Change rivaroxaban to {dpi}"
+        dpi, label = _words(o.dpi_rivaroxaban_mg, o.dpi_per_day)
         yield finding_later(
             META,
             _texts,
             (order, d, dpi, label, order_set.pad_context, o),
             [order.ref],
-            suggestion=daily_dose_suggestion(label, order.ref, d.dosage_index, o.dpi_rivaroxaban_mg, o.dpi_per_day),
+            suggestion=dose_suggestion(label, order.ref, d.dosage_index, o.dpi_rivaroxaban_mg, o.dpi_per_day),
             values={
                 "mg_per_day": round(d.per_day_high, 3),
                 "per_administration_mg": round(d.per_admin_high, 3),

@@ -38,13 +38,12 @@ from collections.abc import Iterable
 from linter.model import Citation, Indicator, OrderSet, RuleMeta, Scope
 from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import make_finding, regimen_lines
-from linter.rules._drug_index import regimen_orders
+from linter.rules._drug_index import drug_index
 from linter.rules.antithrombotic._regimen import (
     any_under_review,
     full_dose_oac_orders,
     oac_names,
     p2y12_drugs,
-    regimen_with,
     review_first,
 )
 
@@ -89,9 +88,12 @@ class Options(RuleOptions):
 
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
-    aspirin = regimen_orders(order_set, "aspirin")
-    p2y12 = regimen_with(order_set, p2y12_drugs())
-    if not aspirin or not p2y12:
+    index = drug_index(order_set)
+    aspirin = index.in_regimen.get("aspirin")
+    if not aspirin:
+        return
+    p2y12 = index.with_any(p2y12_drugs())  # shared lists, never changed here
+    if not p2y12:
         return
     oac = full_dose_oac_orders(order_set, options.full_dose_rivaroxaban_mg_per_day, rule_code=META.code)
     if not oac.matching:

@@ -37,7 +37,8 @@ from collections.abc import Iterable
 from linter.model import Citation, DeleteAction, Indicator, OrderSet, RuleMeta, Scope, Suggestion
 from linter.rules._base import Emitted, NoOptions
 from linter.rules._common import DEFAULT_OVERRIDES, OVERRIDE_ORDER_EXISTS, make_finding, regimen_lines
-from linter.rules.antithrombotic._regimen import newest, p2y12_drugs, regimen_with, review_first
+from linter.rules._drug_index import drug_index
+from linter.rules.antithrombotic._regimen import newest, p2y12_drugs, review_first
 
 META = RuleMeta(
     code="AT110",
@@ -62,10 +63,14 @@ Options = NoOptions
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     members = p2y12_drugs()
-    orders = regimen_with(order_set, members)
-    drugs = sorted({d for m in orders for d in m.drug.drugs & members})
+    index = drug_index(order_set)
+    present = members.intersection(index.in_regimen)  # the P2Y12 drugs some order of the regimen holds
+    if len(present) < 2:
+        return
+    drugs = sorted(present)
+    orders = index.with_any(members)
     under = [m for m in orders if m.under_review]
-    if len(drugs) < 2 or not under:
+    if not under:
         return
     target = newest(under)
     others = [m for m in review_first(orders) if m.ref != target.ref]

@@ -40,8 +40,8 @@ from linter.model import (
     Scope,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import daily_dose_suggestion, fmt, make_finding, orders_of, regimen_lines
-from linter.rules.antithrombotic._regimen import EPS, frequency_phrase, range_text, read_daily
+from linter.rules._common import fmt, make_finding, orders_of, regimen_lines
+from linter.rules.antithrombotic._regimen import EPS, dose_suggestion, frequency_phrase, range_text, read_daily
 
 META = RuleMeta(
     code="AT111",
@@ -101,7 +101,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
                 f"Suggested: {label} (50 mg twice daily with strong CYP3A4 or CYP2C19 inhibitors).",
             ],
             [order.ref],
-            suggestion=daily_dose_suggestion(label, order.ref, d.dosage_index, o.suggest_dose_mg, o.suggest_per_day),
+            suggestion=dose_suggestion(label, order.ref, d.dosage_index, o.suggest_dose_mg, o.suggest_per_day),
             values={
                 "mg_per_day": round(d.per_day_high, 3),
                 "per_administration_mg": round(d.per_admin_high, 3),

@@ -38,6 +38,7 @@ offered only for a MedicationRequest.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from linter.model import (
     Citation,
@@ -49,12 +50,13 @@ from linter.model import (
     Scope,
 )
 from linter.rules._base import Emitted, RuleOptions
-from linter.rules._common import daily_dose_suggestion, finding_later, fmt, regimen_lines
-from linter.rules._drug_index import regimen_has, regimen_orders
+from linter.rules._common import finding_later, fmt, regimen_lines
+from linter.rules._drug_index import drug_index
 from linter.rules.antithrombotic._regimen import (
     EPS,
     Daily,
     any_under_review,
+    dose_suggestion,
     dpi_orders,
     frequency_phrase,
     range_text,
@@ -107,21 +109,31 @@ def _excess(order: MedicationOrder, o: Options) -> Daily | CouldNotVerify | None
     daily = read_daily(order, rule_code=META.code, what="the aspirin daily dose")
     if isinstance(daily, CouldNotVerify):
         return daily
-    over = [d for d in daily if not d.single and d.per_day_high > o.max_aspirin_mg_per_day + EPS]
-    return max(over, key=lambda d: d.per_day_high) if over else None
+    limit = o.max_aspirin_mg_per_day + EPS
+    worst = None  # the first of the highest repeating phases above the limit (as `max`), without a comprehension
+    for d in daily:
+        if not d.single and d.per_day_high > limit and (worst is None or d.per_day_high > worst.per_day_high):
+            worst = d
+    return worst
+
+
+@lru_cache(maxsize=16)  # the option's number -> the same label in every finding of a profile
+def _label(suggest_mg: float) -> str:
+    return f"Change aspirin to {fmt(suggest_mg)} mg once daily"
 
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
-    ticagrelor = regimen_orders(order_set, "ticagrelor")
-    on_rivaroxaban = regimen_has(order_set, "rivaroxaban")
+    in_regimen = drug_index(order_set).in_regimen  # shared lists, never changed here
+    ticagrelor = in_regimen.get("ticagrelor", ())
+    on_rivaroxaban = "rivaroxaban" in in_regimen
     if not ticagrelor and not on_rivaroxaban:
         return
-    aspirin = regimen_orders(order_set, "aspirin")
+    aspirin = in_regimen.get("aspirin")
     if not aspirin:
         return
     dpi = dpi_orders(order_set, o.dpi_rivaroxaban_mg, o.dpi_per_day, rule_code=META.code) if on_rivaroxaban else None
-    partners = ticagrelor + list(dpi.matching if dpi else ())
+    partners = [*ticagrelor, *(dpi.matching if dpi else ())]
     for order in aspirin:
         excess = _excess(order, o)
         if excess is None:
@@ -135,21 +147,27 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             if dpi:
                 yield from dpi.unreadable  # it might be DPI: say we could not tell
             continue
-        if not any_under_review([order, *partners]):
+        if not (order.under_review or any_under_review(partners)):
             continue  # the combination was reviewed before
         suggestion = None
         label = None
         if order.resource_type == "MedicationRequest":
-            label = f"Change aspirin to {fmt(o.suggest_aspirin_mg)} mg once daily"
-            suggestion = daily_dose_suggestion(label, order.ref, excess.dosage_index, o.suggest_aspirin_mg, 1)
+            label = _label(o.suggest_aspirin_mg)
+            suggestion = dose_suggestion(label, order.ref, excess.dosage_index, o.suggest_aspirin_mg, 1)
+        partner_refs = [m.ref for m in partners]
         yield finding_later(
             META,
             _texts,
             (order, excess, bool(ticagrelor), bool(dpi and dpi.matching), partners, label, o),
-            [order.ref, *(m.ref for m in partners)],
+            [order.ref, *partner_refs],
             suggestion=suggestion,
-            values={"aspirin_mg_per_day": round(excess.per_day_high, 3), "partners": [m.ref for m in partners]},
+            values={"aspirin_mg_per_day": round(excess.per_day_high, 3), "partners": partner_refs},
         )
+
+
+@lru_cache(maxsize=16)  # the options' numbers -> the same words in every finding of a profile
+def _dpi_text(dpi_mg: float, dpi_per_day: float) -> str:
+    return f"rivaroxaban {fmt(dpi_mg)} mg {frequency_phrase(dpi_per_day, dpi_per_day)}"
 
 
 def _texts(
@@ -162,8 +180,10 @@ def _texts(
     o: Options,
 ) -> tuple[str, list[str]]:
     """The finding's summary and detail lines (built when first read)."""
-    dpi_text = f"rivaroxaban {fmt(o.dpi_rivaroxaban_mg)} mg {frequency_phrase(o.dpi_per_day, o.dpi_per_day)}"
-    with_what = " and ".join((["ticagrelor"] if with_ticagrelor else []) + ([dpi_text] if with_dpi else []))
+    with_what = " and ".join(
+        (["ticagrelor"] if with_ticagrelor else [])
+        + ([_dpi_text(o.dpi_rivaroxaban_mg, o.dpi_per_day)] if with_dpi else [])
+    )
     per_day = range_text(excess.per_day_low, excess.per_day_high)
     where = "order under review" if order.under_review else "active medication in context"
     lines = [

@@ -35,18 +35,20 @@ validity period; the shortest stated duration counts, as in AT103.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from linter.model import Citation, Indicator, MedicationOrder, OrderSet, RuleMeta, Scope
 from linter.rules._base import Emitted, RuleOptions
 from linter.rules._common import finding_later, fmt, regimen_lines
-from linter.rules._dose import is_single_administration, stated_duration_days
-from linter.rules._drug_index import regimen_orders
+from linter.rules._dose import stated_duration_days
+from linter.rules._drug_index import drug_index
 from linter.rules.antithrombotic._regimen import (
     EPS,
     RegimenRead,
     any_under_review,
     dpi_orders,
     frequency_phrase,
+    maintenance_dosages,
 )
 
 META = RuleMeta(
@@ -87,7 +89,7 @@ class Options(RuleOptions):
 
 
 def _duration(order: MedicationOrder, order_set: OrderSet) -> float | None:
-    maintenance = tuple(d for d in order.dosages if not is_single_administration(d))
+    maintenance = maintenance_dosages(order)
     days = stated_duration_days(order, maintenance)
     if days is not None:
         return days
@@ -105,17 +107,15 @@ DAYS_PER_MONTH = 365.25 / 12
 
 def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
     o = options
-    clopidogrel = []  # the maintenance orders: no dosage, or a repeating one
-    for m in regimen_orders(order_set, "clopidogrel"):
-        for d in m.dosages:
-            if not is_single_administration(d):
-                clopidogrel.append(m)
-                break
-        else:
-            if not m.dosages:
-                clopidogrel.append(m)
-    rivaroxaban = regimen_orders(order_set, "rivaroxaban")
-    if not clopidogrel or not rivaroxaban:
+    in_regimen = drug_index(order_set).in_regimen  # shared lists, never changed here
+    rivaroxaban = in_regimen.get("rivaroxaban")
+    if not rivaroxaban:
+        return
+    clopidogrel = []  # the maintenance orders: no dosage, or a repeating one (a loop: no comprehension's frame)
+    for m in in_regimen.get("clopidogrel", ()):
+        if maintenance_dosages(m) or not m.dosages:
+            clopidogrel.append(m)
+    if not clopidogrel:
         return
     dpi = dpi_orders(order_set, o.dpi_rivaroxaban_mg, o.dpi_per_day, rule_code=META.code)
     if not dpi.matching:
@@ -123,7 +123,7 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
             yield from dpi.unreadable
         return
     for order in clopidogrel:
-        if not any_under_review([order, *dpi.matching]):
+        if not (order.under_review or any_under_review(dpi.matching)):
             continue
         days = _duration(order, order_set)
         if days is not None and days <= o.max_duration_days + EPS:
@@ -140,10 +140,16 @@ def check(order_set: OrderSet, options: Options) -> Iterable[Emitted]:
         )
 
 
+@lru_cache(maxsize=64)  # the options' numbers -> the same words in every finding of a profile
+def _words(dpi_mg: float, dpi_per_day: float, max_days: float) -> tuple[str, str]:
+    """The DPI regimen and the longest duration in months, in words."""
+    dpi_text = f"rivaroxaban {fmt(dpi_mg)} mg {frequency_phrase(dpi_per_day, dpi_per_day)}"
+    return dpi_text, f"{fmt(round(max_days / DAYS_PER_MONTH))} months"  # 183 days -> "6 months"
+
+
 def _texts(order: MedicationOrder, dpi: RegimenRead, days: float | None, o: Options) -> tuple[str, list[str]]:
     """The finding's summary and detail lines (built when first read)."""
-    dpi_text = f"rivaroxaban {fmt(o.dpi_rivaroxaban_mg)} mg {frequency_phrase(o.dpi_per_day, o.dpi_per_day)}"
-    months = f"{fmt(round(o.max_duration_days / DAYS_PER_MONTH))} months"  # 183 days -> "6 months"
+    dpi_text, months = _words(o.dpi_rivaroxaban_mg, o.dpi_per_day, o.max_duration_days)
     if days is None:
         summary = f"Clopidogrel with {dpi_text} and no stop date; limit to {fmt(o.max_duration_days)} days ({months})"
         problem = (
