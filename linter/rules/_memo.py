@@ -44,3 +44,16 @@ def memo(key: Hashable, compute: Callable[..., T], *args: Any) -> T:
     if value is _MISSING:
         value = cache[key] = compute(*args)
     return value  # type: ignore[no-any-return]
+
+
+def order_set_reading(key: str, read: Callable[[Any], T], order_set: Any) -> T:
+    """`read(order_set)` once per run, kept under the fixed `key` with the order set it read (checked by identity):
+    no tuple of ids to build and hash per call (`id()` is audited in this interpreter, dearer than a look-up).
+    For the readings several rules ask for many times per order set (heparin orders, ACT targets, BTK orders)."""
+    cache = _RUN_CACHE.get()
+    if cache is None:
+        return read(order_set)
+    known = cache.get(key)
+    if known is None or known[0] is not order_set:
+        known = cache[key] = (order_set, read(order_set))
+    return known[1]

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from linter.model import ActTarget, Concept, Dosage, MedicationOrder, OrderSet
-from linter.rules._memo import run_cache
+from linter.rules._memo import order_set_reading
 from linter.text.act import act_targets_in_text
 
 
@@ -109,14 +109,8 @@ def looked_in(order_set: OrderSet) -> tuple[str, ...]:
 
 def request_targets(order_set: OrderSet) -> tuple[ActTarget, ...]:
     """ACT targets anywhere in the request: Goals, and the text of every order under review. Read once per run
-    (memo, inlined: two rules ask), under a fixed key that keeps the order set read (`id()` is audited: dearer)."""
-    cache = run_cache()
-    if cache is None:
-        return _request_targets(order_set)
-    known = cache.get(_ACT_TARGETS)
-    if known is None or known[0] is not order_set:
-        known = cache[_ACT_TARGETS] = (order_set, _request_targets(order_set))
-    return known[1]
+    (`order_set_reading`: two rules ask)."""
+    return order_set_reading(_ACT_TARGETS, _request_targets, order_set)
 
 
 _ACT_TARGETS = "act-targets"  # the run cache's key

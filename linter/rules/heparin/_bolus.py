@@ -39,7 +39,7 @@ from linter.model import (
 from linter.model_class import frozen_model
 from linter.rules._dose import frequency_of, is_single_administration, route_of
 from linter.rules._drug_index import drug_index
-from linter.rules._memo import run_cache
+from linter.rules._memo import order_set_reading
 from linter.rules._units import convert
 from linter.terminology import terminology
 from linter.units import Converted, UnitProblem, unit_of
@@ -105,7 +105,7 @@ def heparin_orders(order_set: OrderSet) -> list[MedicationOrder]:
 
 
 # What the heparin rules read of an order set: its heparin orders, their boluses, and the doses that might be a
-# bolus, read together once per run (memo, inlined: the five rules ask some ten times).
+# bolus, read together once per run (`order_set_reading`: the five rules ask some ten times).
 Reading = tuple[list[MedicationOrder], list[Bolus], list[Bolus]]
 
 
@@ -113,14 +113,7 @@ def heparin_reading(order_set: OrderSet) -> Reading:
     """(`heparin_orders`, `boluses`, unplaced doses) of the order set. Unplaced: IV/IA (or route-less) heparin doses
     whose timing cannot be read, in orders with no bolus; they might be the procedural bolus, so the dose rules say
     "could not verify" instead of passing them."""
-    cache = run_cache()
-    if cache is None:
-        return _read(order_set)
-    # A fixed key that keeps the order set read (as the drug index's): `id()` is audited, dearer than a lookup.
-    known = cache.get(_READING)
-    if known is None or known[0] is not order_set:
-        known = cache[_READING] = (order_set, _read(order_set))
-    return known[1]
+    return order_set_reading(_READING, _read, order_set)
 
 
 _READING = "heparin-reading"  # the run cache's key

@@ -20,7 +20,7 @@ from typing import Any
 
 from linter.model import Concept, ConditionRecord, OrderSet, ProcedureOrder
 from linter.model_class import frozen_model
-from linter.rules._memo import memo, run_cache
+from linter.rules._memo import memo, order_set_reading, run_cache
 from linter.terminology import phrase_pattern, terminology
 
 REVASC_KINDS = frozenset({"angioplasty", "stent", "atherectomy", "lithotripsy", "bypass"})
@@ -141,13 +141,7 @@ def revasc_orders(order_set: OrderSet) -> list[ProcedureOrder]:
     """BTK revascularization orders under review (tibial/peroneal angioplasty, stent, atherectomy,
     lithotripsy, femoral-tibial bypass). Read once per run: PR501-PR508 each ask. The list is shared by the
     rules of the run: callers never change it."""
-    cache = run_cache()
-    if cache is None:
-        return _revasc_orders(order_set)
-    found = cache.get(_REVASC)  # (the order set, its orders): a fixed key, no tuple of ids to build and hash
-    if found is None or found[0] is not order_set:
-        found = cache[_REVASC] = (order_set, _revasc_orders(order_set))
-    return found[1]
+    return order_set_reading(_REVASC, _revasc_orders, order_set)
 
 
 _REVASC = "procedure.revasc_orders"  # revasc_orders' key in the run cache
