@@ -558,3 +558,37 @@ def test_the_base_request_itself_is_clean_input(mode: str) -> None:
     assert not order_set.invalid, order_set.invalid
     assert order_set.patient.weight is not None and order_set.patient.act_targets
     assert len(order_set.medications) == 3 and order_set.procedures
+
+
+EDGE_NUMBERS = (0, -1, 1e-300, 1e300)
+
+
+def test_edge_numbers_at_every_numeric_path_raise_in_no_rule() -> None:
+    """A zero, a negative, a tiny and a huge number at every number the reader touches (a Medication's
+    strength of 0 mg per tablet divided DQ905's ratio by zero): every rule either checks the order or says it
+    could not, none raises. A rule that raises is a finding ("could not be evaluated: internal error"), not an
+    exception, so the test above would not see it: here no such finding may appear."""
+    base = base_request()
+    failures: list[str] = []
+    count = 0
+    for path in touched_paths():
+        original = _value_at(base, path)
+        if not isinstance(original, int | float) or isinstance(original, bool):
+            continue
+        for value in EDGE_NUMBERS:
+            request = substituted(base, path, value)
+            if request is None:
+                continue
+            count += 1
+            for mode in ("fast", "strict"):
+                try:
+                    read = order_set_from_hook(request, mode=mode, now=FIXTURE_NOW)  # type: ignore[arg-type]
+                except InputError:
+                    continue
+                findings = run(read.order_set, profile())
+                crashed = [f.code for f in findings if "internal error" in f.summary]
+                if crashed:
+                    failures.append(f"{mode} {_name(path)} = {value!r}: {crashed}")
+                orjson.dumps(cards_response(findings, read.order_set, profile(), originals=read.originals))
+    assert count > 40, count
+    assert not failures, f"{len(failures)} rules raised, e.g.\n" + "\n".join(failures[:40])

@@ -39,7 +39,9 @@ def _ratio_strength(v: Any, path: str, sfx: str = "") -> Strength | None:
         return None
     num = quantity(o.get("numerator"), path, ".numerator")
     den = quantity(o.get("denominator"), path, ".denominator")
-    if num is None:
+    if num is None or not num.value > 0 or (den is not None and not den.value > 0):
+        # 0 mg per tablet, or 325 mg per 0 tablets, is no strength: read as none (a dose in tablets is then not
+        # converted with it, and the rules say they could not verify it), never divided by.
         return None
     unit = num.code or num.unit or ""
     form: str | None = None

@@ -91,7 +91,7 @@ def _problem(
     `verdicts`: the verdicts remembered for them (`_verdicts_for`)."""
     drug = m.drug
     st = drug.strength
-    if st is None or st.per_unit or drug.product_code is None:
+    if st is None or st.per_unit or drug.product_code is None or not st.value > 0:
         return None
     dosages, medication = m.dosages, m.medication
     key = id(dosages) ^ id(drug)  # ints, hashed in C: the entry's identities are checked below
