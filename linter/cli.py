@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from linter import DEFAULT_PROFILE, __version__, heap
+from linter import DEFAULT_PROFILE, __version__, heap, logs
 from linter.errors import ProfileError
 from linter.spark.args import add_spark_parser, add_window_arguments
 
@@ -32,6 +31,8 @@ from linter.spark.args import add_spark_parser, add_window_arguments
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+# Commands whose code logs only through linter.logs (logging imported when something is logged).
+LIGHT_COMMANDS = frozenset({"lint", "rules", "explain"})
 
 
 Subparsers = argparse._SubParsersAction  # the type add_subparsers returns (argparse names it privately)
@@ -218,9 +219,15 @@ def _print_error(message: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     arguments = sys.argv[1:] if argv is None else list(argv)
     command = arguments[0] if arguments and arguments[0] in _COMMANDS else None  # else every command's parser
+    if command in LIGHT_COMMANDS:
+        logs.configure_on_first_use()  # their code logs through linter.logs, which imports logging when used
+    else:
+        # Lazy: logging (~5 ms) only for the commands whose modules log through it directly.
+        import logging
+
+        logging.basicConfig(level=logging.WARNING, format=logs.CLI_FORMAT)
     args = _parser(command).parse_args(arguments)
     # argv None: this is the orderlint process itself, which ends with the command; a caller passing argv
     # (tests, an embedding program) keeps its garbage collector as it is.

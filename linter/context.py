@@ -12,7 +12,6 @@ date of service) still identifies the procedure; what it means clinically does n
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import cache
@@ -25,6 +24,7 @@ from linter.model import (
     ProcedureIdentity,
     ProcedureOrder,
 )
+from linter.patterns import compile_pattern
 from linter.terminology import Terminology, phrase_pattern, terminology
 
 REVASC_KINDS = frozenset({"angioplasty", "stent", "atherectomy", "lithotripsy", "bypass"})
@@ -37,7 +37,7 @@ class _ProcedureIndex:
         pf = t.procedure_file
         self.t = t
         self.billing = {("cpt", c.code): c for c in pf.cpt} | {("hcpcs", c.code): c for c in pf.hcpcs}
-        self.pcs = [(re.compile(p.pattern), p) for p in pf.icd10pcs]
+        self.pcs = [(compile_pattern(p.pattern), p) for p in pf.icd10pcs]
         self.snomed = {p.code: p for p in pf.snomed_procedure}
         self.body_sites = {b.code: b for b in pf.snomed_body_site}
         self.obs = {(o.system, o.code): o for o in pf.observation_procedure}

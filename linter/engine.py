@@ -8,13 +8,12 @@ A rule that raises becomes a finding that says so; it never takes the other rule
 
 from __future__ import annotations
 
-import logging
-import traceback
 from collections.abc import Collection, Iterable
 from itertools import chain, repeat
 from operator import call
 from typing import Any
 
+from linter import logs
 from linter.model import CouldNotVerify, Finding, Indicator, OrderSet, Scope
 from linter.model_fast import copy_with
 from linter.orderset_run import run_definition
@@ -26,7 +25,7 @@ from linter.rules._memo import RunScope
 from linter.rules.data_quality import could_not_verify_findings, text_identified
 from linter.terminology import terminology
 
-log = logging.getLogger("orderlint.engine")
+LOGGER = "orderlint.engine"
 
 
 def selected(code: str, select: Collection[str] | None, ignore: Collection[str]) -> bool:
@@ -220,8 +219,7 @@ def _run_rules(
             emitted = list(rule.check(order_set, options))  # looked up per run: tests replace a rule's check
         except Exception as exc:  # a broken rule is a finding, not a crash
             # The type and the stack only: an exception message may quote patient data.
-            frames = "".join(traceback.format_tb(exc.__traceback__))
-            log.error("rule %s raised %s\n%s", rule.META.code, type(exc).__name__, frames)  # source: request text
+            logs.error_with_stack(LOGGER, "rule %s raised %s\n%s", exc, rule.META.code, type(exc).__name__)
             findings.append(_crash_finding(rule, order_set, exc))
             continue
         if emitted:  # most rules emit nothing

@@ -24,7 +24,6 @@ digest of that JSON (the same draft is linted at each order-select and at order-
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 import threading
 from collections import OrderedDict
@@ -36,6 +35,7 @@ import orjson
 from fhir_core.types import DateTimeType, IdType, InstantType, MarkdownType, StringType
 from pydantic import TypeAdapter, ValidationError
 
+from linter import logs
 from linter.errors import InputError
 from linter.fhir_io import READ_TYPES, InvalidFhir, validate_resource
 from linter.fixes_sig import changes_by_dosage, refresh_sig
@@ -54,7 +54,7 @@ from linter.model import (
 from linter.profiles import OrderTemplate, Profile, RegimenTemplate
 from linter.units import UCUM_SYSTEM
 
-log = logging.getLogger("orderlint.fixes")
+LOGGER = "orderlint.fixes"
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SNOMED = "http://snomed.info/sct"
@@ -300,7 +300,7 @@ def suggestion_actions(
         raw_type = originals.get(finding.primary_ref, {}).get("resourceType")
         rtype = raw_type if isinstance(raw_type, str) and raw_type in READ_TYPES else "resource"
         why = exc.log_text if isinstance(exc, InvalidFhir) else str(exc) if isinstance(exc, FixError) else "invalid"
-        log.warning("suggestion for %s on a %s dropped: %s", finding.code, rtype, why)
+        logs.warning(LOGGER, "suggestion for %s on a %s dropped: %s", finding.code, rtype, why)
         return []
     return [a for _, a in sorted(out, key=lambda x: x[0])]
 

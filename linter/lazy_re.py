@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
+from linter.patterns import compile_pattern
+
 
 class _LazyPattern:
     def __init__(self, pattern: str, flags: int) -> None:
@@ -23,7 +25,7 @@ class _LazyPattern:
         if name.startswith("__"):  # copy, pickle and the like probe dunders: not a pattern's attributes
             raise AttributeError(name)
         if self._compiled is None:
-            self._compiled = re.compile(*self._args)
+            self._compiled = compile_pattern(*self._args)
         value = getattr(self._compiled, name)
         setattr(self, name, value)
         return value
@@ -32,6 +34,17 @@ class _LazyPattern:
         return f"lazy_compile({self._args[0]!r}, {self._args[1]!r})"
 
 
+CREATED: list[_LazyPattern] = []  # every lazy pattern, in the order the modules made them
+
+
 def lazy_compile(pattern: str, flags: int = 0) -> re.Pattern[str]:
     """`re.compile(pattern, flags)`, compiled when first used (see the module docstring)."""
-    return cast("re.Pattern[str]", _LazyPattern(pattern, flags))
+    lazy = _LazyPattern(pattern, flags)
+    CREATED.append(lazy)
+    return cast("re.Pattern[str]", lazy)
+
+
+def compile_all() -> None:
+    """Compile every lazy pattern made so far (scripts/gen_validated.py: the table of stored patterns)."""
+    for lazy in CREATED:
+        lazy.pattern  # noqa: B018 - reading an attribute compiles it

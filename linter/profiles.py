@@ -5,7 +5,7 @@ with pydantic (linter.profile_schema: unknown keys rejected), and checked agains
 
 A profile is kept as plain frozen dataclasses with the schema's fields. The shipped profiles' validated form
 is stored in linter/profiles_validated.py (scripts/gen_validated.py): a profile file whose bytes, and its
-parents', have the SHA-256 it was generated from is read from there without pydantic; any other file is
+parents', have the digest it was generated from is read from there without pydantic; any other file is
 parsed and validated.
 
 A profile may `extends = "<other profile id>"`: it then writes only its differences (tables are merged
@@ -14,7 +14,6 @@ key by key; lists and values replace).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -29,6 +28,7 @@ from linter.errors import ProfileError
 from linter.model import Indicator
 from linter.regimen_words import Regimen, regimen_words
 from linter.terminology import drug_keys
+from linter.terminology.records import digest
 
 PROFILE_DIR_ENV = "ORDERLINT_PROFILES_DIR"
 
@@ -259,9 +259,9 @@ def _resolve_raw(path: Path, seen: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 def file_digest(path: Path) -> str | None:
-    """The SHA-256 of the file's bytes (None when it cannot be read)."""
+    """The digest of the file's bytes (linter.terminology.records.digest; None when it cannot be read)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return digest(path.read_bytes())
     except OSError:
         return None
 

@@ -84,6 +84,17 @@ def test_a_fast_one_file_lint_loads_no_heavy_stack() -> None:
     assert _loaded(modules, (*HEAVY, *PYDANTIC, "rich")) == []
 
 
+# What a fast lint's start paid for messages it writes only when something fails, and for files it reads from
+# their stored form (linter.logs, linter.terminology.records, linter.patterns): never imported on the way.
+NOT_ON_THE_FAST_PATH = ("logging", "traceback", "tomllib", "hashlib", "_hashlib")
+
+
+def test_a_fast_lint_imports_no_logging_toml_parser_or_openssl() -> None:
+    modules = imported_modules("lint", "-q", "--mode", "fast", "--format", "csv", str(ONE_FILE), str(ONE_FILE))
+    assert "linter.patterns" in modules  # it did compile patterns, from their stored code
+    assert _loaded(modules, NOT_ON_THE_FAST_PATH) == []
+
+
 def test_a_parallel_lint_forks_without_a_process_pool() -> None:
     """`--jobs 2` forks its worker itself (linter.batch_fork): neither multiprocessing nor concurrent.futures."""
     modules = imported_modules("lint", "-q", "--mode", "fast", "--jobs", "2", str(ONE_FILE), str(ONE_FILE))

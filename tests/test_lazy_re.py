@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from linter.lazy_re import _LazyPattern, lazy_compile
+from linter.lazy_re import CREATED, _LazyPattern, compile_all, lazy_compile
 from linter.rules.data_quality import dq905_code_contradicts_dose as dq905
 from linter.rules.heparin import _bolus
 from linter.rules.procedure import pr504_stent_without_documented_indication as pr504
@@ -27,3 +27,12 @@ def test_the_rules_module_level_patterns_are_lazy() -> None:
     for pattern in (act._ACT_TEXT, pr504._DISSECTION, pr504._RESIDUAL, dq905._STRENGTH_TEXT, _bolus._FLUSH):
         assert isinstance(pattern, _LazyPattern)
     assert "lazy_compile(" in repr(pr504._RESIDUAL)
+
+
+def test_compile_all_compiles_every_lazy_pattern_as_re_does() -> None:
+    """What scripts/gen_validated.py calls to store every module pattern's compiled form (linter.patterns)."""
+    compile_all()
+    assert len(CREATED) >= 6
+    for lazy in CREATED:
+        compiled = vars(lazy)["_compiled"]
+        assert compiled is not None and compiled == re.compile(*lazy._args)

@@ -3,12 +3,11 @@ standard override reasons, and finding the orders a rule is about."""
 
 from __future__ import annotations
 
-import logging
-import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, Literal
 
+from linter import logs
 from linter.messages import clip_summary
 from linter.messages import fmt as fmt  # rules format numbers with the fmt that fills message templates
 from linter.model import (
@@ -28,7 +27,7 @@ from linter.rules._drug_index import drug_index
 from linter.sources import citation_text, source_ref
 from linter.terminology import terminology
 
-log = logging.getLogger("orderlint.rules")
+LOGGER = "orderlint.rules"
 
 OVERRIDE_SYSTEM = "http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes"
 LOCAL_OVERRIDE_SYSTEM = "https://orderlint.dev/fhir/CodeSystem/override-reason"
@@ -133,8 +132,7 @@ def _texts_later(
         summary, detail_lines = texts(*args)
     except Exception as exc:  # read by a report or a card, long after the engine's guard: never a crash there
         # The type and the stack only: an exception message may quote patient data.
-        frames = "".join(traceback.format_tb(exc.__traceback__))
-        log.error("the text of a %s finding raised %s\n%s", meta.code, type(exc).__name__, frames)
+        logs.error_with_stack(LOGGER, "the text of a %s finding raised %s\n%s", exc, meta.code, type(exc).__name__)
         summary = f"{meta.code} fired, but its explanation could not be built: internal error ({type(exc).__name__})"
         detail_lines = [
             f"The rule **{meta.code} {meta.name}** found what it checks for in this order set (the finding and its "

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal, cast
 
 from linter.model import Coding, Concept, DrugIdentity, Strength
 from linter.model_class import frozen_model
+from linter.patterns import compile_pattern
 from linter.terminology.records import HERE, is_shipped, load_file
 
 if TYPE_CHECKING:
@@ -63,12 +64,14 @@ def drug_keys() -> frozenset[str]:
 
 
 def phrase_pattern(phrases: list[str]) -> re.Pattern[str] | None:
-    """One regex matching any of the phrases as whole words, case-insensitive."""
-    cleaned = sorted({p.strip().lower() for p in phrases if p.strip()}, key=len, reverse=True)
+    """One regex matching any of the phrases as whole words, case-insensitive. Longest first (a phrase that
+    begins another must not end the match early), then alphabetical: the same pattern text in every process,
+    which the stored compiled patterns are looked up by (linter.patterns)."""
+    cleaned = sorted({p.strip().lower() for p in phrases if p.strip()}, key=lambda p: (-len(p), p))
     if not cleaned:
         return None
     body = "|".join(re.escape(p) for p in cleaned)
-    return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", re.IGNORECASE)
+    return compile_pattern(rf"(?<![\w-])(?:{body})(?![\w-])", re.IGNORECASE)
 
 
 # RxNorm normalized names: "<ingredient> <number> <UNIT>[/<UNIT>] <Dose Form>", optionally led by a package

@@ -1,6 +1,6 @@
 """Schemas of the terminology data files (drugs.toml, conditions.toml, procedures.toml, routes.toml,
-timing.toml, dose_forms.toml, systems.toml): every table rejects unknown keys, so a typo in a data file fails at
-load time instead of silently dropping a code."""
+timing.toml, dose_forms.toml, systems.toml) and of sources.toml: every table rejects unknown keys, so a typo in
+a data file fails at load time instead of silently dropping a code."""
 
 from __future__ import annotations
 
@@ -188,7 +188,26 @@ class DoseFormFile(_Strict):
     product_families: dict[str, list[str]]
 
 
-# The schema of each data file the terminology reads (linter.terminology.records).
+class SourceDocument(_Strict):
+    file: str
+    index_title: str
+    short_title: str
+
+
+class SourceReference(_Strict):
+    prefix: str
+    title: str
+
+
+class SourcesFile(_Strict):
+    """sources.toml: the short titles that texts for clinicians give the documents and references the rules
+    cite (linter.sources)."""
+
+    document: list[SourceDocument]
+    reference: list[SourceReference]
+
+
+# The schema of each data file the terminology reads (linter.terminology.records) and of sources.toml.
 FILE_SCHEMAS: dict[str, type[_Strict]] = {
     "systems.toml": SystemFile,
     "drugs.toml": DrugFile,
@@ -197,4 +216,5 @@ FILE_SCHEMAS: dict[str, type[_Strict]] = {
     "routes.toml": RouteFile,
     "timing.toml": TimingFile,
     "dose_forms.toml": DoseFormFile,
+    "sources.toml": SourcesFile,
 }
