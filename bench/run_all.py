@@ -2,7 +2,8 @@
 
     python bench/run_all.py [--quick] [--json out.json]
 
-Runs bench/lint_bench.py (rows 1-2), bench/service_load.py (rows 3-4), bench/batch_cli.py (row 5) and
+Runs bench/lint_bench.py (rows 1-2), bench/service_load.py (rows 3-4), bench/batch_cli.py (row 5), with
+valgrind installed bench/jobs_instructions.py (row 5's --jobs ratio from instruction counts: noise-free) and
 bench/first_call.py --cli-only (row 6) one after the other, each with interleaved rounds and medians, then
 prints the table: measure, ratio (or figure) now, target, and the CPU per unit of work beside it. The
 machine's load average is printed before and after: on a shared machine wall times stretch with the load,
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,7 +55,8 @@ def main() -> int:
         "3",
         "--skip-fallback",
     )
-    batch = run("batch_cli.py", "--bundles", "600" if q else "2010", "--rounds", "1" if q else "3")
+    batch = run("batch_cli.py", "--bundles", "600" if q else "2010", "--rounds", "1" if q else "5")
+    counted = run("jobs_instructions.py", "--bundles", "600" if q else "2010") if shutil.which("valgrind") else None
     start = run("first_call.py", "--cli-only", "--cli-rounds", "3" if q else "5")
     after = load()
 
@@ -97,10 +100,13 @@ def main() -> int:
         ),
         (
             "batch CLI --jobs 2 / --jobs 1",
-            f"{batch['speedup_wall']:.2f}x wall, {batch['speedup_two_idle_cores_est']:.2f}x est. idle",
+            f"{batch['speedup_wall']:.2f}x wall ({batch['speedup_wall_paired']:.2f}x paired rounds), "
+            f"{batch['speedup_two_idle_cores_est']:.2f}x est. idle"
+            + (f", {counted['speedup']:.2f}x by instructions" if counted else ""),
             ">= 1.7x on 2 idle cores",
             f"CPU spent {batch['cpu_ratio_jobs2_over_jobs1']:.2f}x, "
-            f"{j2['marginal_cpu_ms_per_bundle']:.2f} ms/bundle; reports identical {batch['reports_identical']}",
+            f"{j2['marginal_cpu_ms_per_bundle']:.2f} ms/bundle; reports identical {batch['reports_identical']}"
+            + (f"; start {counted['start_share']:.1%} of --jobs 1's instructions" if counted else ""),
         ),
         (
             "CLI start: orderlint rules",
@@ -132,6 +138,7 @@ def main() -> int:
                     "lint": lint,
                     "service": svc,
                     "batch": batch,
+                    "jobs_instructions": counted,
                     "start": start,
                 },
                 indent=2,
