@@ -46,9 +46,13 @@ def compile_pattern(pattern: str, flags: int = 0) -> re.Pattern[str]:
         MISSED.add(key)
         return re.compile(pattern, flags)
     final_flags, code, groups, groupindex, indexgroup = entry
-    return _sre.compile(  # type: ignore[no-any-return]
-        pattern, final_flags, memoryview(a2b_base64(code)).cast("I").tolist(), groups, groupindex, indexgroup
-    )
+    try:
+        return _sre.compile(  # type: ignore[no-any-return]
+            pattern, final_flags, memoryview(a2b_base64(code)).cast("I").tolist(), groups, groupindex, indexgroup
+        )
+    except (RuntimeError, TypeError, ValueError):  # code this engine refuses despite the same magic: re's own
+        MISSED.add(key)
+        return re.compile(pattern, flags)
 
 
 def sre_entry(pattern: str, flags: int = 0) -> tuple[int, str, int, dict[str, int], tuple[str | None, ...]]:

@@ -11,6 +11,8 @@ import importlib.util
 import itertools
 import re
 import sys
+from array import array
+from binascii import b2a_base64
 from pathlib import Path
 from types import ModuleType
 
@@ -94,3 +96,16 @@ def test_a_phrase_pattern_is_the_same_text_whatever_order_the_phrases_come_in() 
     assert len(texts) == 1
     (text,) = texts
     assert text.index("balloon\\ angioplasty") < text.index("angioplasty|") < text.index("abi") < text.index("dcb")
+
+
+@on_the_interpreter_stored
+def test_stored_code_the_engine_refuses_falls_back_to_re(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_sre.compile` validates the code it is given: a stored entry it refuses (a damaged table, an engine
+    that changed without a new magic number) is compiled by re instead of failing the lint."""
+    key = next(iter(stored.PATTERNS))
+    final_flags, _code, groups, groupindex, indexgroup = stored.PATTERNS[key]
+    damaged = b2a_base64(array("I", [0xFFFF] * 8).tobytes(), newline=False).decode("ascii")
+    monkeypatch.setitem(stored.PATTERNS, key, (final_flags, damaged, groups, groupindex, indexgroup))
+    assert patterns.compile_pattern(*key) == re.compile(*key)
+    assert key in patterns.MISSED
+    patterns.MISSED.discard(key)
