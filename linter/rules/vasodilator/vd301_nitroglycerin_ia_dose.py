@@ -43,7 +43,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import cache
-from typing import cast
+from typing import Any, cast
 
 from linter.model import (
     Citation,
@@ -284,19 +284,10 @@ _ROUTE_NOTES = {
 }
 
 
-def _texts(
-    order: MedicationOrder,
-    read: _Read,
-    reading: str,
-    too_high: bool,
-    critical: bool,
-    shown: float,
-    fix: str,
-    options: Options,
-    kept: bool,
-) -> tuple[str, list[str]]:
-    """The finding's summary and detail lines (built when first read)."""
-    summary, *lines = _words(read, reading, too_high, critical, shown, fix, options, kept)
+def _texts(order: MedicationOrder, read: _Read, reading: str, *rest: Any) -> tuple[str, list[str]]:
+    """The finding's summary and detail lines (built when first read): the line naming the order, then `_words`
+    of the reading (`rest`: its other arguments, as `_finding` passes them)."""
+    summary, *lines = _words(read, reading, *rest)
     return summary, [f"**{order.name}** (`{order.ref}`): {_ROUTE_NOTES[reading]}.", *lines]
 
 
